@@ -1,0 +1,54 @@
+/**
+ * The storage interface chain-core needs, declared here by its consumer (STYLE.md habit 2).
+ * Implementations: {@link MemoryKVStore} (this package; tests and browsers) and `LevelKVStore`
+ * (`@aitbc/storage-level`). Every implementation runs `kvStoreCompliance` from `@aitbc/chain-core/testing`.
+ *
+ * Keys and values are bytes. Keys order lexicographically by unsigned byte value.
+ */
+export interface KVStore {
+  /** The value at `key`, or `undefined`. */
+  get(key: Uint8Array): Promise<Uint8Array | undefined>;
+  /** Values for many keys, in the same order (`undefined` where absent). */
+  getMany(keys: readonly Uint8Array[]): Promise<(Uint8Array | undefined)[]>;
+  /**
+   * Optional synchronous read, for hot paths (state proofs, state-root updates). Present when the
+   * backend can read without I/O waits (memory, classic-level's `getSync`).
+   */
+  readonly getSync?: (key: Uint8Array) => Uint8Array | undefined;
+  /** Stores one value. */
+  put(key: Uint8Array, value: Uint8Array): Promise<void>;
+  /** Deletes one key (no error if absent). */
+  del(key: Uint8Array): Promise<void>;
+  /**
+   * Applies all operations atomically: after a crash either all are visible or none.
+   * With `sync: true` the batch is flushed to durable storage before the promise resolves.
+   */
+  batch(ops: readonly BatchOp[], options?: BatchOptions): Promise<void>;
+  /** Iterates entries in key order (or reverse) within the given range. */
+  iterate(options?: IterateOptions): AsyncIterable<readonly [key: Uint8Array, value: Uint8Array]>;
+  /** Releases the store. Further calls reject with `STORE_CLOSED`. */
+  close(): Promise<void>;
+}
+
+/** One operation of a {@link KVStore.batch}. */
+export type BatchOp =
+  | { readonly type: 'put'; readonly key: Uint8Array; readonly value: Uint8Array }
+  | { readonly type: 'del'; readonly key: Uint8Array };
+
+/** Options of {@link KVStore.batch}. */
+export interface BatchOptions {
+  /** Flush to durable storage (fsync) before resolving. Default `false`. */
+  readonly sync?: boolean;
+}
+
+/** A key range and direction for {@link KVStore.iterate}. Bounds are byte strings. */
+export interface IterateOptions {
+  readonly gt?: Uint8Array;
+  readonly gte?: Uint8Array;
+  readonly lt?: Uint8Array;
+  readonly lte?: Uint8Array;
+  /** Descending key order. */
+  readonly reverse?: boolean;
+  /** Maximum number of entries. */
+  readonly limit?: number;
+}

@@ -1,0 +1,98 @@
+import {
+  createPrivateKey,
+  createPublicKey,
+  hash as nodeHash,
+  randomBytes as nodeRandomBytes,
+  sign as nodeSign,
+  verify as nodeVerify,
+  type KeyObject,
+} from 'node:crypto';
+import { BoundedCache } from '../boundedCache.js';
+import { bytesToBase64url } from '../bytes.js';
+import type { CryptoBackend, VerifyItem } from './types.js';
+
+export { nobleBackend } from './noble.js';
+
+/** PKCS#8 prefix for a raw 32-byte Ed25519 seed (only used once per seed, to learn its public key). */
+const PKCS8_ED25519_PREFIX = Uint8Array.from([
+  0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20,
+]);
+
+/** Public keys by base64url: importing via JWK costs ~6 µs, so keep the hot set (bounded). */
+const publicKeys = new BoundedCache<string, KeyObject>(16_384);
+/** Private key objects per seed array instance: no secret copies outlive the caller's array. */
+const privateKeys = new WeakMap<Uint8Array, { key: KeyObject; publicKey: Uint8Array }>();
+
+function asBytes(buf: Uint8Array): Uint8Array {
+  return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+}
+
+function privateEntry(seed: Uint8Array): { key: KeyObject; publicKey: Uint8Array } {
+  let entry = privateKeys.get(seed);
+  if (entry === undefined) {
+    const der = new Uint8Array(48);
+    der.set(PKCS8_ED25519_PREFIX, 0);
+    der.set(seed, 16);
+    const pkcs8 = createPrivateKey({ key: Buffer.from(der.buffer), format: 'der', type: 'pkcs8' });
+    der.fill(0);
+    const x = createPublicKey(pkcs8).export({ format: 'jwk' }).x as string;
+    const publicKey = Uint8Array.from(Buffer.from(x, 'base64url'));
+    const key = createPrivateKey({
+      key: { kty: 'OKP', crv: 'Ed25519', d: bytesToBase64url(seed), x },
+      format: 'jwk',
+    });
+    entry = { key, publicKey };
+    privateKeys.set(seed, entry);
+  }
+  return entry;
+}
+
+function publicKeyObject(publicKey: Uint8Array): KeyObject {
+  const x = bytesToBase64url(publicKey);
+  let key = publicKeys.get(x);
+  if (key === undefined) {
+    key = createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x }, format: 'jwk' });
+    publicKeys.set(x, key);
+  }
+  return key;
+}
+
+/**
+ * The Node backend: OpenSSL through `node:crypto`, with cached key objects, and batch verification on
+ * the libuv thread pool. OpenSSL rejects S ≥ L and recomputes R byte for byte, which together with the
+ * public-key checks done before a key reaches a backend matches the noble backend in strict mode.
+ */
+export const nodeBackend: CryptoBackend = {
+  name: 'node',
+  sha256: (data) => asBytes(nodeHash('sha256', data, 'buffer') as unknown as Uint8Array),
+  randomBytes: (length) => asBytes(nodeRandomBytes(length)),
+  publicKeyFromSeed: (seed) => privateEntry(seed).publicKey.slice(),
+  sign: (message, seed) => asBytes(nodeSign(null, message, privateEntry(seed).key)),
+  verify(signature, message, publicKey) {
+    try {
+      return nodeVerify(null, message, publicKeyObject(publicKey), signature);
+    } catch {
+      return false;
+    }
+  },
+  verifyMany(items: readonly VerifyItem[]) {
+    return Promise.all(
+      items.map(
+        (it) =>
+          new Promise<boolean>((resolve) => {
+            let key: KeyObject;
+            try {
+              key = publicKeyObject(it.publicKey);
+            } catch {
+              resolve(false);
+              return;
+            }
+            nodeVerify(null, it.message, key, it.signature, (err, ok) => resolve(err === null && ok));
+          }),
+      ),
+    );
+  },
+};
+
+/** The backend this entry point uses. */
+export const backend: CryptoBackend = nodeBackend;

@@ -1,0 +1,122 @@
+import { ed25519 } from '@noble/curves/ed25519.js';
+import { backend } from '#backend';
+import { BoundedCache } from './boundedCache.js';
+import { assertLength, bytesToBase64url } from './bytes.js';
+import { AitbcError } from './errors.js';
+import type { VerifyItem } from './backend/types.js';
+
+export type { VerifyItem } from './backend/types.js';
+
+/** Length of an Ed25519 seed (the private key) in bytes. */
+export const SEED_LENGTH = 32;
+/** Length of an Ed25519 public key in bytes. */
+export const PUBLIC_KEY_LENGTH = 32;
+/** Length of an Ed25519 signature in bytes. */
+export const SIGNATURE_LENGTH = 64;
+
+/** An Ed25519 key pair. The 32-byte `seed` is the private key: keep it secret. */
+export interface KeyPair {
+  readonly seed: Uint8Array;
+  readonly publicKey: Uint8Array;
+}
+
+const strictKeys = new BoundedCache<string, boolean>(16_384);
+
+function checkStrict(publicKey: Uint8Array): boolean {
+  try {
+    const point = ed25519.Point.fromBytes(publicKey, false); // rejects non-canonical encodings
+    return !point.isSmallOrder();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Whether a public key is acceptable under strict verification: 32 bytes, a canonical encoding of a
+ * curve point, and not of small order. Results are cached (bounded), so repeated keys cost a lookup.
+ */
+export function isValidPublicKey(publicKey: Uint8Array): boolean {
+  if (!(publicKey instanceof Uint8Array) || publicKey.length !== PUBLIC_KEY_LENGTH) return false;
+  const id = bytesToBase64url(publicKey);
+  let ok = strictKeys.get(id);
+  if (ok === undefined) {
+    ok = checkStrict(publicKey);
+    strictKeys.set(id, ok);
+  }
+  return ok;
+}
+
+/** Creates a key pair from fresh randomness (`crypto.getRandomValues` / `node:crypto`). */
+export function generateKeyPair(): KeyPair {
+  const seed = backend.randomBytes(SEED_LENGTH);
+  return { seed, publicKey: backend.publicKeyFromSeed(seed) };
+}
+
+/** Cryptographically secure random bytes. */
+export function randomBytes(length: number): Uint8Array {
+  if (!Number.isSafeInteger(length) || length < 0 || length > 65_536) {
+    throw new AitbcError('CRYPTO_BAD_LENGTH', 'randomBytes length must be an integer in [0, 65536]');
+  }
+  return backend.randomBytes(length);
+}
+
+/**
+ * Derives the 32-byte public key of a 32-byte seed.
+ * @throws AitbcError `CRYPTO_BAD_LENGTH` if the seed is not 32 bytes.
+ */
+export function publicKeyFromSeed(seed: Uint8Array): Uint8Array {
+  assertLength(seed, SEED_LENGTH, 'seed');
+  return backend.publicKeyFromSeed(seed);
+}
+
+/**
+ * Signs `message` with the Ed25519 key of `seed` (RFC 8032, deterministic). In Node the key object is
+ * cached per seed array, so keep one array per key for signing in a loop.
+ * @throws AitbcError `CRYPTO_BAD_LENGTH` if the seed is not 32 bytes.
+ */
+export function sign(message: Uint8Array, seed: Uint8Array): Uint8Array {
+  assertLength(seed, SEED_LENGTH, 'seed');
+  if (!(message instanceof Uint8Array)) throw new AitbcError('CRYPTO_BAD_INPUT', 'message must be a Uint8Array');
+  return backend.sign(message, seed);
+}
+
+/**
+ * Strict Ed25519 verification: rejects non-canonical S, non-canonical point encodings and small-order
+ * public keys. Returns `false` (never throws) for any invalid signature, key or length.
+ */
+export function verify(signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array): boolean {
+  if (!(signature instanceof Uint8Array) || signature.length !== SIGNATURE_LENGTH) return false;
+  if (!(message instanceof Uint8Array)) return false;
+  if (!isValidPublicKey(publicKey)) return false;
+  return backend.verify(signature, message, publicKey);
+}
+
+/**
+ * Verifies many signatures at once. In Node the work runs on the libuv thread pool (all cores); in
+ * browsers it runs sequentially. Results are in input order; invalid inputs yield `false`.
+ */
+export async function verifyMany(items: readonly VerifyItem[]): Promise<boolean[]> {
+  const results: boolean[] = new Array<boolean>(items.length).fill(false);
+  const pending: VerifyItem[] = [];
+  const indexes: number[] = [];
+  for (let i = 0; i < items.length; i++) {
+    const it = items[i]!;
+    if (
+      it.signature instanceof Uint8Array &&
+      it.signature.length === SIGNATURE_LENGTH &&
+      it.message instanceof Uint8Array &&
+      isValidPublicKey(it.publicKey)
+    ) {
+      pending.push(it);
+      indexes.push(i);
+    }
+  }
+  const verified = await backend.verifyMany(pending);
+  for (let j = 0; j < verified.length; j++) results[indexes[j]!] = verified[j]!;
+  return results;
+}
+
+/** Which backend is active: `node` (node:crypto) or `noble` (pure JS). */
+export function cryptoBackendName(): 'node' | 'noble' {
+  return backend.name;
+}
