@@ -1,0 +1,54 @@
+/**
+ * The AITBC pool hub: a registry of miners with live status from heartbeats, a documented scoring
+ * engine (capability fit, price, latency, success rate, load, trust), and the `/v1/match` API.
+ * Use it as a library inside a coordinator ({@link createPoolHub}) or as its own HTTP service
+ * ({@link createPoolHubServer}).
+ * @packageDocumentation
+ */
+export { type ApiKeyHashes, hashApiKey, type PoolRole } from './apiKeys.js';
+export { matchMiners } from './matchMiners.js';
+export { MinerRegistry, type MinerRegistryOptions } from './minerRegistry.js';
+export { createPoolHub, type PoolHub, type PoolHubOptions } from './poolHub.js';
+export {
+  createPoolHubServer,
+  httpStatusForPoolError,
+  type PoolHubServer,
+  type PoolHubServerOptions,
+} from './poolHubServer.js';
+export {
+  DEFAULT_WEIGHTS,
+  isEligible,
+  normalizeWeights,
+  REFERENCE_LATENCY_MS,
+  type ScoreWeights,
+  type ScoringContext,
+  scoreMiner,
+  TERM_ORDER,
+  type TermValues,
+  termValues,
+  weightedScore,
+} from './scoring.js';
+export type {
+  GpuInfo,
+  Heartbeat,
+  MatchCandidate,
+  MatchHints,
+  MatchRequest,
+  MatchRequirements,
+  MatchResult,
+  MinerCapabilities,
+  MinerRecord,
+  MinerRegistration,
+  MinerStats,
+  MinerStatus,
+  ScoreTerm,
+  ScoreTermName,
+} from './types.js';
+export {
+  heartbeatFromJson,
+  matchRequestFromJson,
+  matchResultToJson,
+  minerRecordToJson,
+  minerRegistrationFromJson,
+  WIRE_LIMITS,
+} from './wire.js';

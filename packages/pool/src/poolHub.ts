@@ -1,0 +1,68 @@
+import type { KVStore } from '@aitbc/chain-core';
+import { matchMiners } from './matchMiners.js';
+import { MinerRegistry } from './minerRegistry.js';
+import { normalizeWeights, type ScoreWeights } from './scoring.js';
+import type { MatchRequest, MatchResult } from './types.js';
+
+/** Options of {@link createPoolHub}. */
+export interface PoolHubOptions {
+  /** Score weights (merged over the defaults, then normalized). */
+  readonly weights?: Partial<ScoreWeights>;
+  /** A miner that misses heartbeats this long is offline (ms, default 30 000). */
+  readonly heartbeatTimeoutMs?: number;
+  /** Persist registrations, stats and trust here (default: memory only). */
+  readonly store?: KVStore;
+  /** Maximum registered miners (default 100 000). */
+  readonly maxMiners?: number;
+  /** Clock (ms since epoch); default `Date.now`. */
+  readonly now?: () => number;
+}
+
+/** The pool hub as a library: a miner registry plus scored matching. Embed it in a coordinator or serve it with `createPoolHubServer`. */
+export interface PoolHub {
+  readonly registry: MinerRegistry;
+  /** The normalized weights in force. */
+  readonly weights: ScoreWeights;
+  /** Loads persisted miners (no-op without a store). */
+  open(): Promise<void>;
+  /** Ranks online miners that satisfy every requirement; each candidate carries a per-term explanation. */
+  match(request: MatchRequest): MatchResult;
+}
+
+/**
+ * Creates a pool hub.
+ *
+ * @example
+ * ```ts
+ * const hub = createPoolHub({ weights: { price: 0.4 } });
+ * await hub.open();
+ * await hub.registry.register(registration);
+ * const { candidates } = hub.match({ requirements: { jobKind: 'wasm', minVramGb: 16 }, topK: 3 });
+ * console.log(candidates[0]?.minerId, candidates[0]?.terms.price.reason);
+ * ```
+ */
+export function createPoolHub(options: PoolHubOptions = {}): PoolHub {
+  const weights = normalizeWeights(options.weights);
+  const registry = new MinerRegistry({
+    ...(options.heartbeatTimeoutMs !== undefined ? { heartbeatTimeoutMs: options.heartbeatTimeoutMs } : {}),
+    ...(options.store !== undefined ? { store: options.store } : {}),
+    ...(options.maxMiners !== undefined ? { maxMiners: options.maxMiners } : {}),
+    ...(options.now !== undefined ? { now: options.now } : {}),
+  });
+  return {
+    registry,
+    weights,
+    open: () => registry.open(),
+    match(request) {
+      const candidates = registry.liveCandidates(request.requirements.jobKind);
+      let online = 0;
+      for (const m of candidates) if (m.status.online) online++;
+      return matchMiners(
+        candidates,
+        request,
+        weights,
+        request.requirements.jobKind === undefined ? online : registry.onlineCount(),
+      );
+    },
+  };
+}

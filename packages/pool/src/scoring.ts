@@ -1,0 +1,233 @@
+import { AitbcError } from '@aitbc/crypto';
+import type { MatchRequest, MinerRecord, ScoreTerm, ScoreTermName } from './types.js';
+
+/** Relative weights of the score terms. They are normalized to sum to 1. */
+export type ScoreWeights = Readonly<Record<ScoreTermName, number>>;
+
+/**
+ * Default weights: price matters most, then reliability; fit, latency and load shape the order
+ * among comparable miners; operator trust breaks ties.
+ */
+export const DEFAULT_WEIGHTS: ScoreWeights = Object.freeze({
+  fit: 0.15,
+  price: 0.25,
+  latency: 0.15,
+  successRate: 0.2,
+  load: 0.15,
+  trust: 0.1,
+});
+
+/** Latency at which the latency term is 0.5 (ms). */
+export const REFERENCE_LATENCY_MS = 500;
+
+const TERM_NAMES: readonly ScoreTermName[] = ['fit', 'price', 'latency', 'successRate', 'load', 'trust'];
+
+/**
+ * Validates weights and normalizes them to sum to 1.
+ * @throws AitbcError `POOL_BAD_WEIGHTS` for a missing, negative or non-finite weight, or all zero.
+ */
+export function normalizeWeights(weights: Partial<ScoreWeights> = {}): ScoreWeights {
+  const merged: Record<ScoreTermName, number> = { ...DEFAULT_WEIGHTS, ...weights };
+  let sum = 0;
+  for (const name of TERM_NAMES) {
+    const w = merged[name];
+    if (typeof w !== 'number' || !Number.isFinite(w) || w < 0) {
+      throw new AitbcError('POOL_BAD_WEIGHTS', `weight "${name}" must be a finite number ≥ 0`, {
+        details: { term: name },
+      });
+    }
+    sum += w;
+  }
+  if (sum === 0) throw new AitbcError('POOL_BAD_WEIGHTS', 'at least one weight must be positive');
+  for (const name of TERM_NAMES) merged[name] /= sum;
+  return Object.freeze(merged);
+}
+
+/** Context shared by every candidate of one query. */
+export interface ScoringContext {
+  /** Cheapest price among the eligible candidates (base units). */
+  readonly minEligiblePrice: bigint;
+}
+
+/** `num / den` as a float. Prices are bigint base units (1 AIT = 10^18), far beyond 2^53, but a
+ * ratio only needs double precision: Number() rounds each side to 16 significant digits. */
+function ratio(num: bigint, den: bigint): number {
+  return den === 0n ? 1 : Number(num) / Number(den);
+}
+
+function largestVram(miner: MinerRecord): number {
+  let max = 0;
+  for (const g of miner.capabilities.gpus) if (g.vramGb > max) max = g.vramGb;
+  return max;
+}
+
+/** The raw term values of one miner, each in [0, 1], in {@link TERM_ORDER}. */
+export type TermValues = readonly [
+  fit: number,
+  price: number,
+  latency: number,
+  successRate: number,
+  load: number,
+  trust: number,
+];
+
+/** The order of terms in {@link TermValues}. */
+export const TERM_ORDER: readonly ScoreTermName[] = TERM_NAMES;
+
+function clamp(v: number): number {
+  return v < 0 ? 0 : v > 1 ? 1 : v;
+}
+
+/** Mean of required/offered over the requested minimums (1 when none); numbers only (hot path). */
+function fitValue(miner: MinerRecord, request: MatchRequest): number {
+  const req = request.requirements;
+  const caps = miner.capabilities;
+  let sum = 0;
+  let n = 0;
+  if (req.minVramGb !== undefined && req.minVramGb > 0) {
+    const offered = largestVram(miner);
+    sum += offered > 0 ? Math.min(1, req.minVramGb / offered) : 0;
+    n++;
+  }
+  if (req.minGpus !== undefined && req.minGpus > 0) {
+    sum += caps.gpus.length > 0 ? Math.min(1, req.minGpus / caps.gpus.length) : 0;
+    n++;
+  }
+  if (req.minRamGb !== undefined && req.minRamGb > 0) {
+    sum += caps.ramGb > 0 ? Math.min(1, req.minRamGb / caps.ramGb) : 0;
+    n++;
+  }
+  if (req.minCpuCores !== undefined && req.minCpuCores > 0) {
+    sum += caps.cpuCores > 0 ? Math.min(1, req.minCpuCores / caps.cpuCores) : 0;
+    n++;
+  }
+  return n === 0 ? 1 : sum / n;
+}
+
+function fitReason(miner: MinerRecord, request: MatchRequest): string {
+  const req = request.requirements;
+  const caps = miner.capabilities;
+  const parts: string[] = [];
+  const add = (label: string, required: number | undefined, offered: number) => {
+    if (required !== undefined && required > 0) parts.push(`${label} ${required}/${offered}`);
+  };
+  add('VRAM GiB', req.minVramGb, largestVram(miner));
+  add('GPUs', req.minGpus, caps.gpus.length);
+  add('RAM GiB', req.minRamGb, caps.ramGb);
+  add('CPU cores', req.minCpuCores, caps.cpuCores);
+  return parts.length === 0 ? 'no resource minimums requested' : `required/offered: ${parts.join(', ')}`;
+}
+
+/**
+ * The six term values of an eligible miner for a request, each in [0, 1]:
+ *
+ * - **fit** — mean over the requested minimums (VRAM, GPUs, RAM, CPU cores) of `required / offered`:
+ *   a snug fit scores 1, a large machine for a small job scores less (keeps big GPUs free for big
+ *   jobs). No requested minimum → 1.
+ * - **price** — with `maxPricePerUnit`: `(max − price) / max`; without: `cheapest eligible / price`.
+ *   A free miner scores 1.
+ * - **latency** — `500 / (500 + latencyMs)` from heartbeat and outcome reports (0.5 at 500 ms). A
+ *   miner with no report scores 0.5, or 1 when it is in the hinted region.
+ * - **successRate** — Laplace-smoothed `(completed + 1) / (completed + failed + 2)`.
+ * - **load** — free slot share `(maxConcurrency − activeJobs) / maxConcurrency`, times
+ *   `1 − utilization / 2`, divided by `1 + queueLength`.
+ * - **trust** — the operator-assigned trust.
+ *
+ * The score is the weighted sum `Σ weight × value` (weights normalized to sum 1), so it is in [0, 1].
+ */
+export function termValues(miner: MinerRecord, request: MatchRequest, context: ScoringContext): TermValues {
+  const req = request.requirements;
+  const p = miner.pricePerUnit;
+  let price: number;
+  if (req.maxPricePerUnit !== undefined) {
+    const max = req.maxPricePerUnit;
+    price = max === 0n ? 1 : ratio(max - p, max);
+  } else {
+    price = p === 0n ? 1 : ratio(context.minEligiblePrice, p);
+  }
+  const s = miner.status;
+  const latency =
+    s.latencyMs > 0
+      ? REFERENCE_LATENCY_MS / (REFERENCE_LATENCY_MS + s.latencyMs)
+      : request.hints?.region !== undefined && request.hints.region === miner.capabilities.region
+        ? 1
+        : 0.5;
+  const { completed, failed } = miner.stats;
+  const free = Math.max(0, miner.maxConcurrency - s.activeJobs) / miner.maxConcurrency;
+  return [
+    clamp(fitValue(miner, request)),
+    clamp(price),
+    clamp(latency),
+    (completed + 1) / (completed + failed + 2),
+    clamp((free * (1 - s.utilization / 2)) / (1 + s.queueLength)),
+    clamp(miner.trust),
+  ];
+}
+
+/** Weighted sum of term values. */
+export function weightedScore(values: TermValues, weights: ScoreWeights): number {
+  let score = 0;
+  for (let i = 0; i < TERM_NAMES.length; i++) score += values[i]! * weights[TERM_NAMES[i]!];
+  return score;
+}
+
+/**
+ * Scores one eligible miner and explains every term (value, weight, contribution and the inputs
+ * behind it). See {@link termValues} for the formula.
+ */
+export function scoreMiner(
+  miner: MinerRecord,
+  request: MatchRequest,
+  context: ScoringContext,
+  weights: ScoreWeights,
+): { score: number; terms: Record<ScoreTermName, ScoreTerm> } {
+  const v = termValues(miner, request, context);
+  const req = request.requirements;
+  const s = miner.status;
+  const reasons: Record<ScoreTermName, string> = {
+    fit: fitReason(miner, request),
+    price:
+      req.maxPricePerUnit !== undefined
+        ? `price ${miner.pricePerUnit} of max ${req.maxPricePerUnit} per unit`
+        : `price ${miner.pricePerUnit}, cheapest eligible ${context.minEligiblePrice}`,
+    latency:
+      s.latencyMs > 0
+        ? `observed ${Math.round(s.latencyMs)} ms`
+        : v[2] === 1
+          ? 'no reports; in the preferred region'
+          : 'no latency reports yet',
+    successRate: `${miner.stats.completed} completed, ${miner.stats.failed} failed`,
+    load: `${s.activeJobs}/${miner.maxConcurrency} slots busy, queue ${s.queueLength}, utilization ${Math.round(s.utilization * 100)}%`,
+    trust: `operator trust ${miner.trust}`,
+  };
+  const terms = {} as Record<ScoreTermName, ScoreTerm>;
+  TERM_NAMES.forEach((name, i) => {
+    const w = weights[name];
+    terms[name] = { value: v[i]!, weight: w, contribution: v[i]! * w, reason: reasons[name] };
+  });
+  return { score: weightedScore(v, weights), terms };
+}
+
+/**
+ * Whether a miner satisfies every hard requirement of a request (and is online with a free slot).
+ * Candidates failing this are never returned, whatever their score.
+ */
+export function isEligible(miner: MinerRecord, request: MatchRequest): boolean {
+  const req = request.requirements;
+  const caps = miner.capabilities;
+  if (!miner.status.online) return false;
+  if (miner.status.activeJobs >= miner.maxConcurrency) return false;
+  if (req.jobKind !== undefined && !caps.jobKinds.includes(req.jobKind)) return false;
+  if (req.minVramGb !== undefined && largestVram(miner) < req.minVramGb) return false;
+  if (req.minGpus !== undefined && caps.gpus.length < req.minGpus) return false;
+  if (req.minRamGb !== undefined && caps.ramGb < req.minRamGb) return false;
+  if (req.minCpuCores !== undefined && caps.cpuCores < req.minCpuCores) return false;
+  if (req.maxPricePerUnit !== undefined && miner.pricePerUnit > req.maxPricePerUnit) return false;
+  if (req.regions !== undefined && req.regions.length > 0 && !req.regions.includes(caps.region)) return false;
+  if (req.models !== undefined) {
+    for (const m of req.models) if (!caps.models.includes(m)) return false;
+  }
+  const excluded = request.hints?.excludeMinerIds;
+  if (excluded !== undefined && excluded.includes(miner.id)) return false;
+  return true;
+}

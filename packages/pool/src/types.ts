@@ -1,0 +1,140 @@
+import type { Address } from '@aitbc/crypto';
+
+/** One GPU of a miner. */
+export interface GpuInfo {
+  /** Model name as reported by the driver, e.g. `NVIDIA RTX 4090`. */
+  readonly model: string;
+  /** Memory in GiB (bounded number). */
+  readonly vramGb: number;
+}
+
+/** What a miner can do. Sizes are bounded numbers (GiB, cores). */
+export interface MinerCapabilities {
+  readonly gpus: readonly GpuInfo[];
+  readonly cpuCores: number;
+  readonly ramGb: number;
+  /** Models served (e.g. `llama3:8b`). */
+  readonly models: readonly string[];
+  /** Job kinds accepted (e.g. `wasm`, `llm.generate`, `hash`). */
+  readonly jobKinds: readonly string[];
+  /** Region label, e.g. `eu-west`. */
+  readonly region: string;
+}
+
+/** A miner as registered with the pool hub. */
+export interface MinerRegistration {
+  /** Stable id chosen by the miner or its coordinator (1–64 chars `[A-Za-z0-9._:-]`). */
+  readonly id: string;
+  /** The miner's `ait1…` payout address (must match `publicKey`). */
+  readonly address: Address;
+  /** The miner's Ed25519 public key (receipts are signed with it). */
+  readonly publicKey: Uint8Array;
+  readonly capabilities: MinerCapabilities;
+  /** Price per unit of work, in base units. */
+  readonly pricePerUnit: bigint;
+  /** Jobs the miner runs at once (1–1024). */
+  readonly maxConcurrency: number;
+}
+
+/** Live status, refreshed by heartbeats. */
+export interface MinerStatus {
+  /** Whether the last heartbeat is within the timeout. */
+  readonly online: boolean;
+  /** Time of the last heartbeat (ms since epoch); registration counts as one. */
+  readonly lastHeartbeatAt: number;
+  /** Jobs queued at the miner. */
+  readonly queueLength: number;
+  /** Jobs running now. */
+  readonly activeJobs: number;
+  /** Observed latency in ms (exponentially weighted average of reports). */
+  readonly latencyMs: number;
+  /** GPU/CPU utilization in [0, 1]. */
+  readonly utilization: number;
+}
+
+/** Outcome counters that feed the success-rate term. */
+export interface MinerStats {
+  readonly completed: number;
+  readonly failed: number;
+}
+
+/** A registered miner with its status, stats and trust. */
+export interface MinerRecord extends MinerRegistration {
+  readonly status: MinerStatus;
+  readonly stats: MinerStats;
+  /** Operator-assigned trust in [0, 1] (default 0.5 for a new miner). */
+  readonly trust: number;
+  /** Registration time (ms since epoch). */
+  readonly registeredAt: number;
+}
+
+/** A heartbeat from a miner. Omitted fields keep their previous value. */
+export interface Heartbeat {
+  readonly queueLength?: number;
+  readonly activeJobs?: number;
+  readonly latencyMs?: number;
+  readonly utilization?: number;
+}
+
+/** Hard requirements: a candidate that does not satisfy every one of them is never returned. */
+export interface MatchRequirements {
+  readonly jobKind?: string;
+  /** Minimum VRAM of the miner's largest GPU, GiB. */
+  readonly minVramGb?: number;
+  /** Minimum number of GPUs. */
+  readonly minGpus?: number;
+  readonly minRamGb?: number;
+  readonly minCpuCores?: number;
+  /** Every listed model must be served. */
+  readonly models?: readonly string[];
+  /** One of these regions. */
+  readonly regions?: readonly string[];
+  /** Maximum price per unit, base units. */
+  readonly maxPricePerUnit?: bigint;
+}
+
+/** Soft preferences that shape the score but never exclude. */
+export interface MatchHints {
+  /** Preferred region: candidates there get full latency credit even without reports. */
+  readonly region?: string;
+  /** Miners to leave out (e.g. ones that already failed this job). */
+  readonly excludeMinerIds?: readonly string[];
+}
+
+/** A match query. */
+export interface MatchRequest {
+  readonly requirements: MatchRequirements;
+  readonly hints?: MatchHints;
+  /** Candidates to return (1–100, default 5). */
+  readonly topK?: number;
+}
+
+/** The names of the scoring terms. */
+export type ScoreTermName = 'fit' | 'price' | 'latency' | 'successRate' | 'load' | 'trust';
+
+/** One term of a score: its value in [0, 1], its weight, its contribution and why. */
+export interface ScoreTerm {
+  readonly value: number;
+  readonly weight: number;
+  readonly contribution: number;
+  readonly reason: string;
+}
+
+/** A ranked candidate. */
+export interface MatchCandidate {
+  readonly minerId: string;
+  readonly address: Address;
+  /** Weighted sum of the terms, in [0, 1]. */
+  readonly score: number;
+  readonly pricePerUnit: bigint;
+  readonly terms: Readonly<Record<ScoreTermName, ScoreTerm>>;
+}
+
+/** The answer to a match query. */
+export interface MatchResult {
+  readonly candidates: readonly MatchCandidate[];
+  /** Miners considered after the hard filters (before top-k). */
+  readonly eligible: number;
+  /** Candidates online at query time (those accepting the job kind, when one is required). */
+  readonly online: number;
+}
