@@ -80,7 +80,7 @@ const server = createPoolHubServer({
   hub,
   port: 0,
   logLevel: false,
-  apiKeys: { client: [hashApiKey('bench-key')] },
+  apiKeys: [{ role: 'client', hash: hashApiKey('bench-key') }],
   rateLimitPerMinute: 1_000_000,
 });
 const { url } = await server.start();

@@ -5,16 +5,11 @@
  * ({@link createPoolHubServer}).
  * @packageDocumentation
  */
-export { type ApiKeyHashes, hashApiKey, type PoolRole } from './apiKeys.js';
+export { type ApiKeyEntry, hashApiKey } from '@aitbc/service-kit';
 export { matchMiners } from './matchMiners.js';
 export { MinerRegistry, type MinerRegistryOptions } from './minerRegistry.js';
 export { createPoolHub, type PoolHub, type PoolHubOptions } from './poolHub.js';
-export {
-  createPoolHubServer,
-  httpStatusForPoolError,
-  type PoolHubServer,
-  type PoolHubServerOptions,
-} from './poolHubServer.js';
+export { createPoolHubServer, type PoolHubServer, type PoolHubServerOptions, type PoolRole } from './poolHubServer.js';
 export {
   DEFAULT_WEIGHTS,
   isEligible,

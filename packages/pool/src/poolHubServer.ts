@@ -1,14 +1,7 @@
-import { AitbcError, isAitbcError } from '@aitbc/crypto';
-import rateLimit from '@fastify/rate-limit';
-import Fastify, {
-  type FastifyError,
-  type FastifyInstance,
-  type FastifyReply,
-  type FastifyRequest,
-  LogController,
-} from 'fastify';
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { type ApiKeyHashes, ApiKeyRing, type PoolRole } from './apiKeys.js';
+import { AitbcError } from '@aitbc/crypto';
+import { type ApiKeyEntry, ApiKeyRing, createService, type Service, type ServiceLogLevel } from '@aitbc/service-kit';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { PoolHub } from './poolHub.js';
 import {
   heartbeatFromJson,
@@ -18,6 +11,9 @@ import {
   minerRegistrationFromJson,
 } from './wire.js';
 
+/** Roles of the pool hub API. */
+export type PoolRole = 'admin' | 'coordinator' | 'miner' | 'client';
+
 /** Options of {@link createPoolHubServer}. */
 export interface PoolHubServerOptions {
   readonly hub: PoolHub;
@@ -25,14 +21,14 @@ export interface PoolHubServerOptions {
   readonly host?: string;
   /** Port (default 8018; 0 picks a free one). */
   readonly port?: number;
-  /** API key hashes per role (see `hashApiKey`). With none configured every protected route answers 401. */
-  readonly apiKeys: ApiKeyHashes;
+  /** API keys (SHA-256 hashes, see `hashApiKey`) with their roles. With none, every protected route answers 401. */
+  readonly apiKeys: readonly ApiKeyEntry[];
   /** Maximum request body in bytes (default 64 KiB). */
   readonly bodyLimit?: number;
   /** Requests per IP per minute (default 6 000). */
   readonly rateLimitPerMinute?: number;
   /** pino log level, or `false` for no logs (default `info`). API keys are redacted. */
-  readonly logLevel?: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | false;
+  readonly logLevel?: ServiceLogLevel;
 }
 
 /** A running (or startable) pool hub HTTP service. */
@@ -49,39 +45,10 @@ export interface PoolHubServer {
 
 const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   POOL_BAD_REQUEST: 400,
-  POOL_BAD_JSON: 400,
-  POOL_UNAUTHORIZED: 401,
-  POOL_FORBIDDEN: 403,
-  POOL_NOT_FOUND: 404,
   POOL_UNKNOWN_MINER: 404,
   POOL_MINER_KEY_MISMATCH: 409,
-  POOL_BODY_TOO_LARGE: 413,
-  POOL_UNSUPPORTED_MEDIA_TYPE: 415,
-  POOL_RATE_LIMITED: 429,
   POOL_REGISTRY_FULL: 503,
 };
-
-/** The HTTP status the pool hub answers for an error code (400 for other client errors, 500 otherwise). */
-export function httpStatusForPoolError(code: string): number {
-  return STATUS_BY_CODE[code] ?? (code.endsWith('_INTERNAL') ? 500 : 400);
-}
-
-declare module 'fastify' {
-  interface FastifyContextConfig {
-    /** Roles allowed on the route; `public` for none. */
-    roles?: readonly PoolRole[] | 'public';
-  }
-}
-
-function sendError(
-  reply: FastifyReply,
-  status: number,
-  code: string,
-  message: string,
-  details?: unknown,
-): FastifyReply {
-  return reply.code(status).send({ error: details === undefined ? { code, message } : { code, message, details } });
-}
 
 /**
  * Serves a {@link PoolHub} over HTTP (fastify): `GET /health`, `GET /metrics` (public),
@@ -92,24 +59,25 @@ function sendError(
  *
  * @example
  * ```ts
- * const server = createPoolHubServer({ hub: createPoolHub(), apiKeys: { admin: [hashApiKey(adminKey)] } });
+ * const server = createPoolHubServer({ hub: createPoolHub(), apiKeys: [{ role: 'admin', hash: hashApiKey(adminKey) }] });
  * const { url } = await server.start(); // http://127.0.0.1:8018
  * ```
  */
 export function createPoolHubServer(options: PoolHubServerOptions): PoolHubServer {
   const { hub } = options;
   const keys = new ApiKeyRing(options.apiKeys);
-  const logLevel = options.logLevel ?? 'info';
-  const app = Fastify({
-    bodyLimit: options.bodyLimit ?? 64 * 1024,
-    logger:
-      logLevel === false
-        ? false
-        : { level: logLevel, redact: ['req.headers["x-api-key"]', 'req.headers.authorization'] },
-    logController: new LogController({ disableRequestLogging: logLevel !== 'debug' && logLevel !== 'trace' }),
+  const service: Service = createService({
+    errorPrefix: 'POOL',
+    statusByCode: STATUS_BY_CODE,
+    authenticate: (request) => {
+      const header = request.headers['x-api-key'];
+      return keys.principalOf(typeof header === 'string' ? header : undefined);
+    },
+    ...(options.bodyLimit !== undefined ? { bodyLimit: options.bodyLimit } : {}),
+    ...(options.rateLimitPerMinute !== undefined ? { rateLimitPerMinute: options.rateLimitPerMinute } : {}),
+    ...(options.logLevel !== undefined ? { logLevel: options.logLevel } : {}),
   });
-
-  const metrics = new Registry();
+  const { metrics } = service;
   const matchRequests = new Counter({
     name: 'poolhub_match_requests_total',
     help: 'Match requests by outcome (ok, no_candidates, error).',
@@ -139,53 +107,6 @@ export function createPoolHubServer(options: PoolHubServerOptions): PoolHubServe
     },
   });
 
-  app.setErrorHandler((err: FastifyError | AitbcError, request, reply) => {
-    if (isAitbcError(err))
-      return sendError(reply, httpStatusForPoolError(err.code), err.code, err.message, err.details);
-    const fe = err as FastifyError;
-    if (fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE')
-      return sendError(reply, 413, 'POOL_BODY_TOO_LARGE', 'request body is too large');
-    if (fe.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
-      return sendError(reply, 415, 'POOL_UNSUPPORTED_MEDIA_TYPE', 'send application/json');
-    }
-    if (fe.statusCode === 429) return sendError(reply, 429, 'POOL_RATE_LIMITED', 'too many requests; retry later');
-    if (fe.statusCode !== undefined && fe.statusCode >= 400 && fe.statusCode < 500) {
-      const code =
-        fe instanceof SyntaxError || fe.code?.startsWith('FST_ERR_CTP') ? 'POOL_BAD_JSON' : 'POOL_BAD_REQUEST';
-      return sendError(
-        reply,
-        fe.statusCode,
-        code,
-        code === 'POOL_BAD_JSON' ? 'request body is not valid JSON' : fe.message,
-      );
-    }
-    request.log.error({ err }, 'unhandled error');
-    return sendError(reply, 500, 'POOL_INTERNAL', 'internal error');
-  });
-  app.setNotFoundHandler((_request, reply) => sendError(reply, 404, 'POOL_NOT_FOUND', 'no such route'));
-
-  app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
-    const roles = request.routeOptions.config.roles;
-    if (roles === undefined || roles === 'public') return;
-    const header = request.headers['x-api-key'];
-    const role = keys.roleOf(typeof header === 'string' ? header : undefined);
-    if (role === undefined) return sendError(reply, 401, 'POOL_UNAUTHORIZED', 'a valid X-Api-Key is required');
-    if (!roles.includes(role)) return sendError(reply, 403, 'POOL_FORBIDDEN', `role "${role}" may not use this route`);
-  });
-
-  const rateLimitReady = app.register(rateLimit, {
-    max: options.rateLimitPerMinute ?? 6_000,
-    timeWindow: 60_000,
-    errorResponseBuilder: (_req, ctx) => ({
-      statusCode: 429,
-      error: {
-        code: 'POOL_RATE_LIMITED',
-        message: `rate limit of ${ctx.max} requests per minute exceeded`,
-        details: { retryAfterMs: ctx.ttl },
-      },
-    }),
-  });
-
   const minerId = (request: FastifyRequest): string => {
     const id = (request.params as { id?: string }).id ?? '';
     if (!/^[A-Za-z0-9._:-]{1,64}$/.test(id)) {
@@ -196,7 +117,7 @@ export function createPoolHubServer(options: PoolHubServerOptions): PoolHubServe
     return id;
   };
 
-  void rateLimitReady.after(() => {
+  service.routes((app: FastifyInstance) => {
     app.get('/health', { config: { roles: 'public' } }, async () => ({
       status: 'ok',
       miners: hub.registry.size,
@@ -267,14 +188,11 @@ export function createPoolHubServer(options: PoolHubServerOptions): PoolHubServe
   });
 
   return {
-    app,
+    app: service.app,
     metrics,
     async start() {
-      const address = await app.listen({ host: options.host ?? '127.0.0.1', port: options.port ?? 8018 });
-      return { url: address };
+      return { url: await service.listen(options.host, options.port ?? 8018) };
     },
-    async stop() {
-      await app.close();
-    },
+    stop: () => service.close(),
   };
 }

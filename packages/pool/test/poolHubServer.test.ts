@@ -17,7 +17,7 @@ async function startServer(extra: { rateLimitPerMinute?: number; bodyLimit?: num
     hub,
     port: 0,
     logLevel: false,
-    apiKeys: Object.fromEntries(Object.entries(KEYS).map(([role, key]) => [role, [hashApiKey(key)]])),
+    apiKeys: Object.entries(KEYS).map(([role, key]) => ({ role, hash: hashApiKey(key) })),
     ...extra,
   });
   servers.push(server);
@@ -29,7 +29,7 @@ async function startServer(extra: { rateLimitPerMinute?: number; bodyLimit?: num
     const res = await fetch(`${url}${path}`, {
       method,
       headers,
-      body: raw ?? (body === undefined ? undefined : JSON.stringify(body)),
+      body: raw ?? (body === undefined ? null : JSON.stringify(body)),
     });
     const text = await res.text();
     return {
@@ -223,8 +223,8 @@ describe('pool hub HTTP API (real server on 127.0.0.1)', () => {
   });
 
   it('refuses a config with malformed key hashes', () => {
-    expect(() => createPoolHubServer({ hub: createPoolHub(), apiKeys: { admin: ['not-a-hash'] } })).toThrow(
-      expect.objectContaining({ code: 'POOL_BAD_CONFIG' }),
-    );
+    expect(() =>
+      createPoolHubServer({ hub: createPoolHub(), apiKeys: [{ role: 'admin', hash: 'not-a-hash' }] }),
+    ).toThrow(expect.objectContaining({ code: 'SERVICE_BAD_CONFIG' }));
   });
 });
