@@ -1,9 +1,9 @@
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { backend } from '#backend';
+import type { VerifyItem } from './backend/types.js';
 import { BoundedCache } from './boundedCache.js';
 import { assertLength, bytesToBase64url } from './bytes.js';
 import { AitbcError } from './errors.js';
-import type { VerifyItem } from './backend/types.js';
 
 export type { VerifyItem } from './backend/types.js';
 

@@ -1,11 +1,11 @@
 import {
   createPrivateKey,
   createPublicKey,
+  type KeyObject,
   hash as nodeHash,
   randomBytes as nodeRandomBytes,
   sign as nodeSign,
   verify as nodeVerify,
-  type KeyObject,
 } from 'node:crypto';
 import { BoundedCache } from '../boundedCache.js';
 import { bytesToBase64url } from '../bytes.js';
