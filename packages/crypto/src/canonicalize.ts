@@ -11,13 +11,45 @@ export type CanonicalValue =
   | readonly CanonicalValue[]
   | { readonly [key: string]: CanonicalValue | undefined };
 
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+// `String.prototype.isWellFormed` (ES2024, Node ≥ 20) is native; TypeScript's ES2023 lib lacks its type.
+const isWellFormed = (s: string): boolean => (s as unknown as { isWellFormed(): boolean }).isWellFormed();
+
+/** Printable ASCII other than `"` and `\\`: such strings need no escaping (most protocol strings). */
+const PLAIN_ASCII = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
 
 function serializeString(s: string): string {
-  if (LONE_SURROGATE.test(s)) {
+  if (PLAIN_ASCII.test(s)) return `"${s}"`;
+  if (!isWellFormed(s)) {
     throw new AitbcError('CRYPTO_CANONICAL_JSON', 'string contains a lone surrogate (not valid I-JSON)');
   }
   return JSON.stringify(s);
+}
+
+/** Serialized forms of object keys: the same few keys recur in every object of a block. */
+const keyCache = new Map<string, string>();
+
+function serializeKey(k: string): string {
+  let out = keyCache.get(k);
+  if (out === undefined) {
+    out = serializeString(k);
+    if (keyCache.size < 4096) keyCache.set(k, out);
+  }
+  return out;
+}
+
+/** Sorts keys by UTF-16 code units; insertion sort beats Array#sort for the small key sets of protocol objects. */
+function sortKeys(keys: string[]): string[] {
+  if (keys.length > 24) return keys.sort();
+  for (let i = 1; i < keys.length; i++) {
+    const k = keys[i]!;
+    let j = i - 1;
+    while (j >= 0 && keys[j]! > k) {
+      keys[j + 1] = keys[j]!;
+      j--;
+    }
+    keys[j + 1] = k;
+  }
+  return keys;
 }
 
 function write(value: unknown, depth: number): string {
@@ -53,7 +85,7 @@ function write(value: unknown, depth: number): string {
         throw new AitbcError('CRYPTO_CANONICAL_JSON', 'only plain objects can be canonicalized');
       }
       const obj = value as Record<string, unknown>;
-      const keys = Object.keys(obj).sort(); // UTF-16 code unit order, as RFC 8785 §3.2.3 requires
+      const keys = sortKeys(Object.keys(obj)); // UTF-16 code unit order, as RFC 8785 §3.2.3 requires
       let out = '{';
       let first = true;
       for (const k of keys) {
@@ -61,7 +93,7 @@ function write(value: unknown, depth: number): string {
         if (v === undefined) continue;
         if (!first) out += ',';
         first = false;
-        out += `${serializeString(k)}:${write(v, depth + 1)}`;
+        out += `${serializeKey(k)}:${write(v, depth + 1)}`;
       }
       return `${out}}`;
     }
