@@ -1,4 +1,7 @@
 /**
- * The AITBC ledger: transactions, blocks, genesis, authenticated state, mempool, block builder and chain import.
+ * The AITBC ledger: transactions, blocks, genesis, authenticated state, mempool, block builder and
+ * chain import, plus the interfaces it needs from the layers below it (`KVStore`, `Consensus`).
  * @packageDocumentation
  */
+export type { BatchOp, BatchOptions, IterateOptions, KVStore } from './kvStore.js';
+export { MemoryKVStore } from './memoryKVStore.js';

@@ -1,4 +1,6 @@
 /**
- * A level-backed KVStore for @aitbc/chain-core (classic-level in Node, browser-level in browsers).
+ * A level-backed `KVStore` for `@aitbc/chain-core`: classic-level (LevelDB) in Node, browser-level
+ * (IndexedDB) in browsers.
  * @packageDocumentation
  */
+export { LevelKVStore, type LevelKVStoreOptions } from './levelKVStore.js';
