@@ -277,9 +277,9 @@ export class MinerRegistry {
     entry.view = this.#view(entry);
     this.#entries.set(registration.id, entry);
     for (const kind of registration.capabilities.jobKinds) {
-      let set = this.#byKind.get(kind);
-      if (set === undefined) this.#byKind.set(kind, (set = new Set()));
+      const set = this.#byKind.get(kind) ?? new Set<string>();
       set.add(registration.id);
+      this.#byKind.set(kind, set);
     }
     return entry;
   }

@@ -228,6 +228,6 @@ export function isEligible(miner: MinerRecord, request: MatchRequest): boolean {
     for (const m of req.models) if (!caps.models.includes(m)) return false;
   }
   const excluded = request.hints?.excludeMinerIds;
-  if (excluded !== undefined && excluded.includes(miner.id)) return false;
+  if (excluded?.includes(miner.id)) return false;
   return true;
 }

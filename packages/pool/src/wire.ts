@@ -21,7 +21,7 @@ export const WIRE_LIMITS = Object.freeze({
 
 const ID_RE = /^[A-Za-z0-9._:-]{1,64}$/;
 const LABEL_RE = /^[\x21-\x7e]{1,128}$/; // printable ASCII, no spaces
-const TEXT_RE = /^[^\x00-\x1f\x7f]{1,128}$/;
+const TEXT_RE = /^\P{Cc}{1,128}$/u; // no control characters
 const HEX_KEY_RE = /^(0x)?[0-9a-fA-F]{64}$/;
 
 function capabilitiesFromJson(r: WireReader): MinerCapabilities {

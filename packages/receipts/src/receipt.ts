@@ -142,7 +142,7 @@ export function validateReceipt(value: unknown): Receipt {
   if (value.attestations !== undefined && value.attestations !== null) {
     if (!Array.isArray(value.attestations) || value.attestations.length > 16)
       throw malformed('attestations', 'an array of at most 16 signature objects');
-    value.attestations.forEach((a, i) => checkSignatureObject(a, `attestations[${i}]`));
+    for (const [i, a] of value.attestations.entries()) checkSignatureObject(a, `attestations[${i}]`);
   }
   return value as Receipt;
 }

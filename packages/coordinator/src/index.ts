@@ -1,0 +1,15 @@
+/**
+ * The AITBC coordinator: job lifecycle with leases and retries, dispatch through the pool hub's
+ * scoring, long-poll for miners, idempotent submission and durable state.
+ * @packageDocumentation
+ */
+export {
+  type Assignment,
+  type Job,
+  type JobEvent,
+  type JobState,
+  type JobSubmission,
+  type JsonValue,
+  TERMINAL_STATES,
+} from './job.js';
+export { JobEngine, type JobEngineOptions, type JobListener, type ReceiptHandler } from './jobEngine.js';

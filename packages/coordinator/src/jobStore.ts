@@ -1,0 +1,164 @@
+import type { BatchOp, KVStore } from '@aitbc/chain-core';
+import { bytesToHex, bytesToUtf8, sha256, utf8ToBytes } from '@aitbc/crypto';
+import type { Job, JsonValue } from './job.js';
+
+/**
+ * Key layout (all UTF-8):
+ * - `coord/job/<id>`                        → the job (JSON, amounts as decimal strings)
+ * - `coord/active/<id>`                     → empty; present while the job is not terminal
+ * - `coord/client/<client>/<createdAt:013>/<id>` → empty; a client's jobs in submission order
+ * - `coord/idem/<client>/<sha256(key)>`     → `{jobId, requestHash}` for idempotent submits
+ * - `coord/result/<id>`                     → the job's output (JSON)
+ * - `coord/receipt/<id>`                    → the attested receipt (JSON)
+ */
+const enc = (s: string) => utf8ToBytes(s);
+const JOB = 'coord/job/';
+const ACTIVE = 'coord/active/';
+const EMPTY = new Uint8Array(0);
+
+interface StoredJob extends Omit<Job, 'maxPrice'> {
+  readonly maxPrice: string;
+}
+
+function encodeJob(job: Job): Uint8Array {
+  const stored: StoredJob = { ...job, maxPrice: job.maxPrice.toString() };
+  return enc(JSON.stringify(stored));
+}
+
+function decodeJob(bytes: Uint8Array): Job {
+  const stored = JSON.parse(bytesToUtf8(bytes)) as StoredJob;
+  return { ...stored, maxPrice: BigInt(stored.maxPrice) };
+}
+
+function clientIndexKey(job: Job): Uint8Array {
+  return enc(`coord/client/${job.client}/${String(job.createdAt).padStart(13, '0')}/${job.id}`);
+}
+
+/** An idempotency record: the job a key created and a hash of the request that created it. */
+export interface IdempotencyRecord {
+  readonly jobId: string;
+  readonly requestHash: string;
+}
+
+/**
+ * Persistence of coordinator jobs on a {@link KVStore}. Every transition is one atomic batch, so a
+ * coordinator killed at any point restarts with each job in exactly one consistent state.
+ * @internal
+ */
+export class JobStore {
+  readonly #store: KVStore;
+
+  constructor(store: KVStore) {
+    this.#store = store;
+  }
+
+  /** Jobs that were not terminal when last written (to rebuild queues and leases on start). */
+  async loadActive(): Promise<Job[]> {
+    const ids: string[] = [];
+    for await (const [key] of this.#store.iterate({ gte: enc(ACTIVE), lt: enc('coord/active0') })) {
+      ids.push(bytesToUtf8(key).slice(ACTIVE.length));
+    }
+    const values = await this.#store.getMany(ids.map((id) => enc(JOB + id)));
+    return values.filter((v): v is Uint8Array => v !== undefined).map(decodeJob);
+  }
+
+  async get(id: string): Promise<Job | undefined> {
+    const v = await this.#store.get(enc(JOB + id));
+    return v === undefined ? undefined : decodeJob(v);
+  }
+
+  /** The ops that write a job (and keep its active and client index entries right). */
+  jobOps(job: Job, terminal: boolean, isNew: boolean): BatchOp[] {
+    const ops: BatchOp[] = [{ type: 'put', key: enc(JOB + job.id), value: encodeJob(job) }];
+    ops.push(
+      terminal ? { type: 'del', key: enc(ACTIVE + job.id) } : { type: 'put', key: enc(ACTIVE + job.id), value: EMPTY },
+    );
+    if (isNew) ops.push({ type: 'put', key: clientIndexKey(job), value: EMPTY });
+    return ops;
+  }
+
+  idempotencyKey(client: string, key: string): Uint8Array {
+    return enc(`coord/idem/${client}/${bytesToHex(sha256(enc(key)))}`);
+  }
+
+  async getIdempotency(client: string, key: string): Promise<IdempotencyRecord | undefined> {
+    const v = await this.#store.get(this.idempotencyKey(client, key));
+    return v === undefined ? undefined : (JSON.parse(bytesToUtf8(v)) as IdempotencyRecord);
+  }
+
+  idempotencyOp(client: string, key: string, record: IdempotencyRecord): BatchOp {
+    return { type: 'put', key: this.idempotencyKey(client, key), value: enc(JSON.stringify(record)) };
+  }
+
+  resultOp(jobId: string, output: JsonValue): BatchOp {
+    return { type: 'put', key: enc(`coord/result/${jobId}`), value: enc(JSON.stringify(output)) };
+  }
+
+  async getResult(jobId: string): Promise<JsonValue | undefined> {
+    const v = await this.#store.get(enc(`coord/result/${jobId}`));
+    return v === undefined ? undefined : (JSON.parse(bytesToUtf8(v)) as JsonValue);
+  }
+
+  receiptOp(jobId: string, receiptJson: string): BatchOp {
+    return { type: 'put', key: enc(`coord/receipt/${jobId}`), value: enc(receiptJson) };
+  }
+
+  async getReceiptJson(jobId: string): Promise<string | undefined> {
+    const v = await this.#store.get(enc(`coord/receipt/${jobId}`));
+    return v === undefined ? undefined : bytesToUtf8(v);
+  }
+
+  /** A client's jobs, oldest first, after `cursor` (an opaque string from a previous page). */
+  async listByClient(
+    client: string,
+    cursor: string | undefined,
+    limit: number,
+  ): Promise<{ jobs: Job[]; nextCursor: string | null }> {
+    const prefix = `coord/client/${client}/`;
+    const keys: string[] = [];
+    const gt = cursor === undefined ? undefined : enc(prefix + cursor);
+    for await (const [key] of this.#store.iterate({
+      ...(gt === undefined ? { gte: enc(prefix) } : { gt }),
+      lt: enc(`coord/client/${client}0`),
+      limit: limit + 1,
+    })) {
+      keys.push(bytesToUtf8(key).slice(prefix.length));
+    }
+    const page = keys.slice(0, limit);
+    const values = await this.#store.getMany(page.map((k) => enc(JOB + k.slice(k.indexOf('/') + 1))));
+    const jobs = values.filter((v): v is Uint8Array => v !== undefined).map(decodeJob);
+    return { jobs, nextCursor: keys.length > limit ? page[page.length - 1]! : null };
+  }
+
+  /**
+   * Durably writes one transition. Group commit: transitions that arrive while a flush is in flight
+   * are written together in the next single fsync'd batch (each caller still resolves only once its
+   * own ops are durable), so throughput is not capped by the disk's fsync rate.
+   */
+  write(ops: readonly BatchOp[]): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.#pending.push({ ops, resolve, reject });
+      if (!this.#flushing) void this.#flush();
+    });
+  }
+
+  readonly #pending: { ops: readonly BatchOp[]; resolve: () => void; reject: (e: unknown) => void }[] = [];
+  #flushing = false;
+
+  async #flush(): Promise<void> {
+    this.#flushing = true;
+    while (this.#pending.length > 0) {
+      const group = this.#pending.splice(0, this.#pending.length);
+      try {
+        await this.#store.batch(
+          group.flatMap((g) => g.ops),
+          { sync: true },
+        );
+        for (const g of group) g.resolve();
+      } catch (err) {
+        for (const g of group) g.reject(err);
+      }
+    }
+    this.#flushing = false;
+  }
+}
