@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Scaffolds packages/<dir> with the house package shape. Usage: node scripts/newPackage.mjs <dir> "<description>" [dep ...]
-import { mkdirSync, writeFileSync, existsSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const [dir, description, ...deps] = process.argv.slice(2);

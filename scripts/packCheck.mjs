@@ -18,16 +18,24 @@ for (const ws of workspaces) {
   if (pkg.private) continue;
   process.stdout.write(`${pkg.name}: `);
   try {
-    const json = execFileSync('npm', ['pack', '--json', '--pack-destination', out], { cwd: dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    const json = execFileSync('npm', ['pack', '--json', '--pack-destination', out], {
+      cwd: dir,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const [info] = JSON.parse(json);
     const files = info.files.map((f) => f.path);
     for (const required of ['package.json', 'README.md', 'dist/index.js', 'dist/index.d.ts']) {
       if (!files.includes(required)) throw new Error(`tarball lacks ${required}`);
     }
-    if (files.some((f) => f.startsWith('test/') || f.startsWith('bench/'))) throw new Error('tarball contains tests or benches');
+    if (files.some((f) => f.startsWith('test/') || f.startsWith('bench/')))
+      throw new Error('tarball contains tests or benches');
     const tarball = join(out, info.filename);
     execFileSync(bin('publint'), ['run', tarball, '--strict'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
-    execFileSync(bin('attw'), [tarball, '--profile', 'esm-only', '--format', 'table-flipped', '--no-emoji'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+    execFileSync(bin('attw'), [tarball, '--profile', 'esm-only', '--format', 'table-flipped', '--no-emoji'], {
+      cwd: dir,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     console.log(`ok (${files.length} files, ${(info.size / 1024).toFixed(1)} kB packed)`);
   } catch (err) {
     failures++;
