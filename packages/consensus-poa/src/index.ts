@@ -1,4 +1,0 @@
-/**
- * Stake-weighted Tendermint-style BFT consensus for AITBC with one-block finality, and a deterministic simulator.
- * @packageDocumentation
- */
