@@ -5,3 +5,23 @@
  */
 export type { BatchOp, BatchOptions, IterateOptions, KVStore } from './kvStore.js';
 export { MemoryKVStore } from './memoryKVStore.js';
+export {
+  type EscrowLockTx,
+  type EscrowRefundTx,
+  type EscrowSettleTx,
+  type SignedTx,
+  signTx,
+  type TransferTx,
+  TX_LIMITS,
+  type TxBody,
+  type TxCommon,
+  type TxJson,
+  type TxType,
+  txBodyFromJson,
+  txBodyJson,
+  txFromJson,
+  txIdHex,
+  txSigningBytes,
+  txToJson,
+  verifyTxSignature,
+} from './tx.js';
