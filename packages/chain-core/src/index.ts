@@ -6,6 +6,19 @@
 export type { BatchOp, BatchOptions, IterateOptions, KVStore } from './kvStore.js';
 export { MemoryKVStore } from './memoryKVStore.js';
 export {
+  EMPTY_HASH,
+  leafHash,
+  MAX_VALUE_BYTES,
+  nodeHash,
+  SparseMerkleTree,
+  type SparseMerkleTreeOptions,
+  type StateProof,
+  type StateProofJson,
+  stateProofFromJson,
+  stateProofToJson,
+  verifyStateProof,
+} from './stateTree/index.js';
+export {
   type EscrowLockTx,
   type EscrowRefundTx,
   type EscrowSettleTx,

@@ -4,7 +4,8 @@ import type { BatchOp, BatchOptions, IterateOptions, KVStore } from './kvStore.j
 /** Latin-1 string of a key: one char per byte, so string order equals unsigned byte order. */
 function keyString(key: Uint8Array): string {
   let s = '';
-  for (let i = 0; i < key.length; i += 8192) s += String.fromCharCode(...key.subarray(i, i + 8192));
+  for (let i = 0; i < key.length; i += 8192)
+    s += String.fromCharCode.apply(null, key.subarray(i, i + 8192) as unknown as number[]);
   return s;
 }
 
