@@ -3,6 +3,8 @@
  * scoring, long-poll for miners, idempotent submission and durable state.
  * @packageDocumentation
  */
+
+export { type CoordinatorServer, type CoordinatorServerOptions, createCoordinatorServer } from './coordinatorServer.js';
 export {
   type Assignment,
   type Job,
@@ -13,3 +15,5 @@ export {
   TERMINAL_STATES,
 } from './job.js';
 export { JobEngine, type JobEngineOptions, type JobListener, type ReceiptHandler } from './jobEngine.js';
+export { createReceiptHandler, type ReceiptHandlerOptions } from './receiptHandler.js';
+export { jobSubmissionFromJson, jobToJson } from './wire.js';

@@ -1,0 +1,73 @@
+import { AitbcError, isAitbcError } from '@aitbc/crypto';
+import type { MinerRecord } from '@aitbc/pool';
+import {
+  attestReceipt,
+  parseReceiptJson,
+  type Receipt,
+  receiptPrice,
+  serializeReceipt,
+  validateReceipt,
+  verifyReceipt,
+} from '@aitbc/receipts';
+import type { Job } from './job.js';
+import type { ReceiptHandler } from './jobEngine.js';
+
+/** Options of {@link createReceiptHandler}. */
+export interface ReceiptHandlerOptions {
+  /** The chain the receipts settle on; a receipt must name it in `chain_id`. */
+  readonly chainId: string;
+  /** The coordinator's Ed25519 seed: it attests every receipt it accepts. */
+  readonly coordinatorSeed: Uint8Array;
+}
+
+function invalid(message: string, details?: Record<string, unknown>): AitbcError {
+  return new AitbcError('COORD_RECEIPT_INVALID', message, details === undefined ? {} : { details });
+}
+
+/**
+ * The production {@link ReceiptHandler}: accepts the miner's receipt (JSON text or object) only if
+ * it is signed by the key the miner registered, names the job, its client, the miner as `provider`,
+ * this chain, status `completed`, and a price within the job's `maxPrice`; then attests it with the
+ * coordinator key.
+ *
+ * @example
+ * ```ts
+ * const receipts = createReceiptHandler({ chainId: 'aitbc-devnet', coordinatorSeed });
+ * const engine = new JobEngine({ store, hub, receipts });
+ * ```
+ */
+export function createReceiptHandler(options: ReceiptHandlerOptions): ReceiptHandler {
+  return {
+    verifyAndAttest(job: Job, miner: MinerRecord, input: unknown) {
+      let receipt: Receipt;
+      try {
+        receipt = validateReceipt(typeof input === 'string' ? parseReceiptJson(input) : input);
+      } catch (e) {
+        throw invalid(`receipt is malformed: ${isAitbcError(e) ? e.message : 'not a receipt'}`);
+      }
+      const result = verifyReceipt(receipt, { minerKeys: [miner.publicKey], requireAttestation: false });
+      const miners = result.signatures.filter((s) => s.role === 'miner');
+      if (!result.ok || miners.length !== 1) {
+        throw invalid('the miner signature does not verify under the registered key', {
+          reasons: result.signatures.map((s) => s.reason ?? 'ok'),
+        });
+      }
+      if (receipt.job_id !== job.id) throw invalid('receipt.job_id is not this job', { field: 'job_id' });
+      if (receipt.client !== job.client) throw invalid('receipt.client is not the job’s client', { field: 'client' });
+      if (receipt.provider !== miner.address)
+        throw invalid('receipt.provider is not the miner’s address', { field: 'provider' });
+      if (receipt.chain_id !== options.chainId)
+        throw invalid(`receipt.chain_id must be "${options.chainId}"`, { field: 'chain_id' });
+      if (receipt.status !== 'completed') throw invalid('receipt.status must be "completed"', { field: 'status' });
+      let price: bigint;
+      try {
+        price = receiptPrice(receipt);
+      } catch {
+        throw invalid('receipt.price must be a decimal string of base units', { field: 'price' });
+      }
+      if (price > job.maxPrice) throw invalid('receipt.price exceeds the job’s max price', { field: 'price' });
+      const attested = attestReceipt(receipt, options.coordinatorSeed);
+      return { receiptId: receipt.receipt_id, attestedJson: serializeReceipt(attested) };
+    },
+  };
+}

@@ -1,0 +1,79 @@
+import { AitbcError } from '@aitbc/crypto';
+import { type MatchRequirements, matchRequestFromJson } from '@aitbc/pool';
+import type { Job, JobSubmission, JsonValue } from './job.js';
+
+/** The JSON form of a job (snake_case, amounts as decimal strings). */
+export function jobToJson(job: Job): Record<string, unknown> {
+  const r = job.requirements;
+  return {
+    job_id: job.id,
+    client: job.client,
+    kind: job.kind,
+    input: job.input,
+    requirements: {
+      ...(r.minVramGb !== undefined ? { min_vram_gb: r.minVramGb } : {}),
+      ...(r.minGpus !== undefined ? { min_gpus: r.minGpus } : {}),
+      ...(r.minRamGb !== undefined ? { min_ram_gb: r.minRamGb } : {}),
+      ...(r.minCpuCores !== undefined ? { min_cpu_cores: r.minCpuCores } : {}),
+      ...(r.models !== undefined ? { models: r.models } : {}),
+      ...(r.regions !== undefined ? { regions: r.regions } : {}),
+      ...(r.maxPricePerUnit !== undefined ? { max_price_per_unit: r.maxPricePerUnit.toString() } : {}),
+    },
+    max_price: job.maxPrice.toString(),
+    state: job.state,
+    attempts: job.attempts,
+    max_attempts: job.maxAttempts,
+    miner_id: job.minerId ?? null,
+    lease_expires_at: job.leaseExpiresAt ?? null,
+    created_at: job.createdAt,
+    updated_at: job.updatedAt,
+    expires_at: job.expiresAt,
+    error: job.error ?? null,
+    receipt_id: job.receiptId ?? null,
+    history: job.history.map((e) => ({
+      state: e.state,
+      at: e.at,
+      miner_id: e.minerId ?? null,
+      reason: e.reason ?? null,
+    })),
+  };
+}
+
+function bad(field: string, expected: string): AitbcError {
+  return new AitbcError('COORD_BAD_REQUEST', `${field} must be ${expected}`, { details: { field } });
+}
+
+/**
+ * Parses `POST /v1/jobs`: `{kind, input, requirements?, max_price, ttl_ms?}`.
+ * @throws AitbcError `COORD_BAD_REQUEST` (or `POOL_BAD_REQUEST` for a bad requirement) naming the field.
+ */
+export function jobSubmissionFromJson(body: unknown): JobSubmission {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw bad('body', 'a JSON object');
+  const o = body as Record<string, unknown>;
+  for (const k of Object.keys(o)) {
+    if (!['kind', 'input', 'requirements', 'max_price', 'ttl_ms'].includes(k)) {
+      throw new AitbcError('COORD_BAD_REQUEST', `unknown field body.${k}`, { details: { field: `body.${k}` } });
+    }
+  }
+  if (typeof o.kind !== 'string') throw bad('body.kind', 'a string');
+  if (!('input' in o)) throw bad('body.input', 'present (any JSON value)');
+  if (typeof o.max_price !== 'string' || !/^(0|[1-9][0-9]{0,77})$/.test(o.max_price))
+    throw bad('body.max_price', 'a decimal string of base units');
+  let requirements: Omit<MatchRequirements, 'jobKind'> | undefined;
+  if (o.requirements !== undefined) {
+    if (typeof o.requirements === 'object' && o.requirements !== null && 'job_kind' in o.requirements) {
+      throw bad('body.requirements.job_kind', 'absent (the job kind is body.kind)');
+    }
+    const { jobKind: _ignored, ...rest } = matchRequestFromJson({ requirements: o.requirements }).requirements;
+    requirements = rest;
+  }
+  if (o.ttl_ms !== undefined && (typeof o.ttl_ms !== 'number' || !Number.isSafeInteger(o.ttl_ms)))
+    throw bad('body.ttl_ms', 'an integer (ms)');
+  return {
+    kind: o.kind,
+    input: o.input as JsonValue,
+    maxPrice: BigInt(o.max_price),
+    ...(requirements !== undefined ? { requirements } : {}),
+    ...(o.ttl_ms !== undefined ? { ttlMs: o.ttl_ms as number } : {}),
+  };
+}
