@@ -40,7 +40,7 @@ const pkg = {
 writeFileSync(join(root, 'package.json'), `${JSON.stringify(pkg, null, 2)}\n`);
 writeFileSync(
   join(root, 'tsup.config.ts'),
-  `import { defineConfig } from 'tsup';\n\nexport default defineConfig({\n  entry: ['src/index.ts'],\n  format: ['esm'],\n  dts: true,\n  sourcemap: true,\n  clean: true,\n  target: 'es2022',\n});\n`,
+  "import { packageBuild } from '../../tsup.shared.ts';\n\nexport default packageBuild();\n",
 );
 writeFileSync(
   join(root, 'tsconfig.json'),

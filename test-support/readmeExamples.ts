@@ -7,6 +7,7 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { describe, expect, it } from 'vitest';
 
 /** The runnable (```ts) blocks of a README. */
 export function readmeExamples(packageDir: string): string[] {
@@ -25,4 +26,19 @@ export async function runReadmeExample(packageDir: string, code: string, index: 
   } finally {
     rmSync(file, { force: true });
   }
+}
+
+/** Registers one test per runnable README example of the package at `packageDir`. */
+export function describeReadmeExamples(packageDir: string): void {
+  const examples = readmeExamples(packageDir);
+  describe('README examples run', () => {
+    it('has at least one runnable example', () => {
+      expect(examples.length).toBeGreaterThan(0);
+    });
+    examples.forEach((code, i) => {
+      it(`example ${i + 1}`, async () => {
+        await runReadmeExample(packageDir, code, i);
+      });
+    });
+  });
 }
