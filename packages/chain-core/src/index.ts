@@ -12,6 +12,7 @@ export {
   nodeHash,
   SparseMerkleTree,
   type SparseMerkleTreeOptions,
+  type StateChange,
   type StateProof,
   type StateProofJson,
   stateProofFromJson,

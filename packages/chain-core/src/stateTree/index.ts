@@ -1,4 +1,4 @@
-export { SparseMerkleTree, type SparseMerkleTreeOptions } from './sparseMerkleTree.js';
+export { SparseMerkleTree, type SparseMerkleTreeOptions, type StateChange } from './sparseMerkleTree.js';
 export {
   EMPTY_HASH,
   leafHash,

@@ -72,7 +72,8 @@ interface Shared {
   readonly prefix: Uint8Array;
 }
 
-type Change = readonly [key: Uint8Array, value: Uint8Array | null];
+/** One change for {@link SparseMerkleTree.update}: a key and its new value, or `null` to delete it. */
+export type StateChange = readonly [key: Uint8Array, value: Uint8Array | null];
 
 /**
  * An authenticated map from 32-byte keys to byte values: a binary sparse Merkle tree with path
@@ -149,8 +150,8 @@ export class SparseMerkleTree {
    * key win. Nothing is written until the caller persists {@link commitOps}.
    * @throws AitbcError `CHAIN_STATE_BAD_KEY`, `CHAIN_STATE_VALUE_TOO_LARGE`, `CHAIN_STATE_MISSING_NODE`.
    */
-  async update(changes: Iterable<Change>): Promise<Uint8Array> {
-    const byKey = new Map<string, Change>();
+  async update(changes: Iterable<StateChange>): Promise<Uint8Array> {
+    const byKey = new Map<string, StateChange>();
     for (const c of changes) {
       checkKey(c[0]);
       if (c[1] !== null) {
@@ -297,7 +298,7 @@ export class SparseMerkleTree {
   }
 
   /** The new hash of the subtree `h` at `depth` after applying sorted changes `[lo, hi)`. */
-  #apply(h: Uint8Array, depth: number, changes: readonly Change[], lo: number, hi: number): Uint8Array {
+  #apply(h: Uint8Array, depth: number, changes: readonly StateChange[], lo: number, hi: number): Uint8Array {
     if (lo === hi) return h;
     if (bytesEqual(h, EMPTY_HASH)) {
       const puts = changes.slice(lo, hi).filter((c): c is readonly [Uint8Array, Uint8Array] => c[1] !== null);
