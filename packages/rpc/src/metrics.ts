@@ -1,0 +1,94 @@
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+/** The node's Prometheus metrics in a private registry (never the global one). */
+export interface NodeMetrics {
+  /** The private registry; `/metrics` serves its text exposition. */
+  readonly registry: Registry;
+  /** `blockchain_blocks_total`: blocks committed. */
+  readonly blocksTotal: Counter;
+  /** `blockchain_transactions_total`: transactions committed in blocks. */
+  readonly transactionsTotal: Counter;
+  /** `blockchain_consensus_rounds`: the current consensus round (gauge). */
+  readonly consensusRounds: Gauge;
+  /** `blockchain_network_peers`: connected peers. */
+  readonly networkPeers: Gauge;
+  /** `blockchain_head_height`: height of the head block. */
+  readonly headHeight: Gauge;
+  /** `blockchain_mempool_size`: pending transactions. */
+  readonly mempoolSize: Gauge;
+  /** `blockchain_finality_latency_seconds`: proposal-to-commit latency. */
+  readonly finalityLatency: Histogram;
+  /** `rpc_request_duration_seconds{route,method,status}`: API request durations. */
+  readonly requestDuration: Histogram<'route' | 'method' | 'status'>;
+  /** `rpc_ws_connections`: open WebSocket subscription connections. */
+  readonly wsConnections: Gauge;
+  /** Records a committed block: bumps the block and tx counters and sets the head height. */
+  recordBlock(height: number, txCount: number): void;
+  /** The text exposition format. */
+  render(): Promise<string>;
+}
+
+/**
+ * Creates the node metrics in a fresh private {@link Registry}.
+ *
+ * @example
+ * ```ts
+ * const metrics = createNodeMetrics();
+ * metrics.recordBlock(1, 3);
+ * const text = await metrics.render(); // contains "blockchain_blocks_total 1"
+ * ```
+ */
+export function createNodeMetrics(): NodeMetrics {
+  const registry = new Registry();
+  const registers = [registry];
+  const blocksTotal = new Counter({ name: 'blockchain_blocks_total', help: 'Blocks committed.', registers });
+  const transactionsTotal = new Counter({
+    name: 'blockchain_transactions_total',
+    help: 'Transactions committed in blocks.',
+    registers,
+  });
+  const consensusRounds = new Gauge({
+    name: 'blockchain_consensus_rounds',
+    help: 'Current consensus round at the current height.',
+    registers,
+  });
+  const networkPeers = new Gauge({ name: 'blockchain_network_peers', help: 'Connected peers.', registers });
+  const headHeight = new Gauge({ name: 'blockchain_head_height', help: 'Height of the head block.', registers });
+  const mempoolSize = new Gauge({ name: 'blockchain_mempool_size', help: 'Pending transactions.', registers });
+  const finalityLatency = new Histogram({
+    name: 'blockchain_finality_latency_seconds',
+    help: 'Latency from block proposal to commit.',
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30],
+    registers,
+  });
+  const requestDuration = new Histogram<'route' | 'method' | 'status'>({
+    name: 'rpc_request_duration_seconds',
+    help: 'Node API request duration by route, method and status.',
+    labelNames: ['route', 'method', 'status'],
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+    registers,
+  });
+  const wsConnections = new Gauge({
+    name: 'rpc_ws_connections',
+    help: 'Open WebSocket subscription connections.',
+    registers,
+  });
+  return {
+    registry,
+    blocksTotal,
+    transactionsTotal,
+    consensusRounds,
+    networkPeers,
+    headHeight,
+    mempoolSize,
+    finalityLatency,
+    requestDuration,
+    wsConnections,
+    recordBlock(height, txCount) {
+      blocksTotal.inc();
+      transactionsTotal.inc(txCount);
+      headHeight.set(height);
+    },
+    render: () => registry.metrics(),
+  };
+}

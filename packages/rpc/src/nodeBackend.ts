@@ -1,0 +1,103 @@
+/**
+ * The ledger and network view the node API serves. Declared here, by its consumer (STYLE.md habit 2);
+ * the reference node implements it over `@aitbc/chain-core` and `@aitbc/consensus-poa`.
+ *
+ * Wire values are chain-core's JSON shapes (`TxJson` for transactions); where chain-core has no wire
+ * shape yet they are opaque JSON objects of which this package reads only the fields typed below.
+ */
+
+/** A JSON value as it travels on the wire. */
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+
+/** A JSON object as it travels on the wire. */
+export type JsonObject = { [key: string]: JsonValue };
+
+/** A block on the wire: opaque JSON plus the fields the API needs. */
+export interface BlockWire extends JsonObject {
+  /** Block height (a bounded counter, `number`). */
+  height: number;
+  /** Block hash, lowercase hex (64 chars). */
+  hash: string;
+  /** The block's transactions in chain-core `TxJson` shape (used for subscription filters). */
+  txs: JsonObject[];
+}
+
+/** The chain head summary. */
+export interface HeadWire extends JsonObject {
+  height: number;
+  hash: string;
+}
+
+/** A page of results with an opaque cursor for the next page (`null` when done). */
+export interface Page<T> {
+  readonly items: readonly T[];
+  readonly nextCursor: string | null;
+}
+
+/** Sync progress of the node. */
+export interface SyncStatusWire extends JsonObject {
+  syncing: boolean;
+  height: number;
+  targetHeight: number;
+}
+
+/** A connected peer as the API shows it. */
+export interface PeerWire extends JsonObject {
+  nodeId: string;
+  address: string;
+  direction: 'inbound' | 'outbound';
+  score: number;
+}
+
+/** A consensus event (round, proposal, vote, commit...) as opaque JSON with a `type`. */
+export interface ConsensusEventWire extends JsonObject {
+  type: string;
+  height: number;
+}
+
+/** Events the API fans out to WebSocket subscribers. */
+export interface NodeBackendEvents {
+  /** A block was committed (and is readable through `blockByHeight`). */
+  block: (block: BlockWire) => void;
+  /** A transaction entered the mempool. */
+  tx: (tx: JsonObject) => void;
+  /** A consensus event happened. */
+  consensus: (event: ConsensusEventWire) => void;
+}
+
+/**
+ * What the node API serves. Lookups resolve `undefined` for unknown ids; the server answers those
+ * with `RPC_NOT_FOUND`. `submitTx` throws an `AitbcError` (e.g. `CHAIN_*`) for a rejected transaction;
+ * the server passes the code through.
+ */
+export interface NodeBackend {
+  /** The current head. */
+  head(): Promise<HeadWire> | HeadWire;
+  /** A committed block by height. */
+  blockByHeight(height: number): Promise<BlockWire | undefined> | BlockWire | undefined;
+  /** A committed block by hash (lowercase hex). */
+  blockByHash(hash: string): Promise<BlockWire | undefined> | BlockWire | undefined;
+  /** A committed or pending transaction by id (lowercase hex). */
+  tx(id: string): Promise<JsonObject | undefined> | JsonObject | undefined;
+  /** Account state (balance as a decimal string, nonce...); with `proof`, a state proof is included. */
+  account(address: string, options: { proof: boolean }): Promise<JsonObject | undefined> | JsonObject | undefined;
+  /** Escrow state of a job; with `proof`, a state proof is included. */
+  escrow(jobId: string, options: { proof: boolean }): Promise<JsonObject | undefined> | JsonObject | undefined;
+  /** The validator set. */
+  validators(): Promise<JsonObject[]> | JsonObject[];
+  /** The mempool view (size and up to `limit` pending transactions). */
+  mempool(limit: number): Promise<{ size: number; txs: JsonObject[] }> | { size: number; txs: JsonObject[] };
+  /** Admits a wire transaction (chain-core `TxJson`) and resolves its id (lowercase hex). */
+  submitTx(tx: JsonObject): Promise<string> | string;
+  /** Transactions touching an address, newest first, paged by an opaque cursor. */
+  txsByAddress(
+    address: string,
+    page: { cursor: string | undefined; limit: number },
+  ): Promise<Page<JsonObject>> | Page<JsonObject>;
+  /** Sync progress. */
+  syncStatus(): Promise<SyncStatusWire> | SyncStatusWire;
+  /** Connected peers. */
+  peers(): Promise<PeerWire[]> | PeerWire[];
+  /** Subscribes to backend events; returns the unsubscribe function. */
+  on<E extends keyof NodeBackendEvents>(event: E, listener: NodeBackendEvents[E]): () => void;
+}

@@ -1,0 +1,555 @@
+import type { AddressInfo } from 'node:net';
+import {
+  bytesToHex,
+  hexToBytes,
+  type KeyPair,
+  messageId,
+  randomBytes,
+  signMessage,
+  verifyMessage,
+} from '@aitbc/crypto';
+import { WebSocket, WebSocketServer } from 'ws';
+import type { JsonObject, PeerWire } from '../nodeBackend.js';
+import { rpcError } from '../rpcErrors.js';
+import { type GossipKind, type PeerMessage, parsePeerMessage } from './peerMessages.js';
+
+/** A gossip message delivered to the node (once per message id). */
+export interface GossipEvent {
+  readonly kind: GossipKind;
+  readonly body: JsonObject;
+  /** Message id (hex of the domain-separated SHA-256 of the body). */
+  readonly id: string;
+  /** Node id (hex public key) of the peer it came from. */
+  readonly from: string;
+}
+
+/** Events of a {@link PeerNetwork}. */
+export interface PeerNetworkEvents {
+  gossip: (event: GossipEvent) => void;
+  'peer:connected': (peer: PeerWire) => void;
+  'peer:disconnected': (peer: { nodeId: string; reason: string }) => void;
+  status: (status: { nodeId: string; height: number; hash: string }) => void;
+}
+
+/** Limits and timings of the peer network (bounded counters and milliseconds). */
+export interface PeerNetworkLimits {
+  /** Bytes buffered for one peer before it is dropped as a slow peer (default 8 MiB). */
+  readonly maxBufferedBytes?: number;
+  /** Largest frame accepted (default 16 MiB). */
+  readonly maxMessageBytes?: number;
+  /** Blocks per sync request (default 64). */
+  readonly maxSyncRange?: number;
+  /** Message ids remembered for dedupe (default 100 000). */
+  readonly seenCacheSize?: number;
+  /** Score penalty for invalid data (default 25); a peer at or below `banScore` is dropped and banned. */
+  readonly invalidPenalty?: number;
+  /** Score at which a peer is banned (default -100). */
+  readonly banScore?: number;
+  /** Ban duration in ms (default 10 min). */
+  readonly banMs?: number;
+  /** Handshake deadline in ms (default 5 000). */
+  readonly handshakeTimeoutMs?: number;
+  /** Reconnect backoff: first delay and cap in ms (default 200 / 10 000). */
+  readonly reconnectBaseMs?: number;
+  readonly reconnectMaxMs?: number;
+  /** Sync request deadline in ms (default 10 000). */
+  readonly syncTimeoutMs?: number;
+  /** Keep-alive: every interval each peer is pinged; one that did not answer the previous ping is dropped (default 15 000). */
+  readonly pingIntervalMs?: number;
+}
+
+/** Options of {@link createPeerNetwork}. */
+export interface PeerNetworkOptions {
+  /** This node's key; the handshake proves it with a signed challenge. */
+  readonly nodeKey: KeyPair;
+  readonly chainId: string;
+  /** Genesis block hash, 64 lowercase hex chars. */
+  readonly genesisHash: string;
+  /** Where to accept inbound peers (`port: 0` picks one); omit for outbound only. */
+  readonly listen?: { readonly host?: string; readonly port: number };
+  /** Peer URLs to dial and keep connected (`ws://host:port`). */
+  readonly peers?: readonly string[];
+  /** Serves a block range (with commits) to syncing peers; blocks in height order. */
+  readonly getBlocks?: (from: number, to: number) => Promise<JsonObject[]> | JsonObject[];
+  /** Validates a gossip body before it is delivered and relayed; `false` scores the sender down. */
+  readonly validateGossip?: (kind: GossipKind, body: JsonObject) => boolean;
+  /** Our height and head hash, sent to peers in the handshake and with `announceStatus`. */
+  readonly status?: () => { height: number; hash: string };
+  readonly limits?: PeerNetworkLimits;
+}
+
+/** Options of {@link PeerNetwork.sync}. */
+export interface SyncOptions {
+  /** First height to fetch. */
+  readonly from: number;
+  /** Verifies and imports a range in order; throwing marks the peer's data invalid (score down). */
+  readonly importBlocks: (blocks: JsonObject[]) => Promise<void> | void;
+}
+
+/** A WebSocket peer network; see {@link createPeerNetwork}. */
+export interface PeerNetwork {
+  /** Listens (if configured) and dials the configured peers. */
+  start(): Promise<void>;
+  /** Closes every connection, stops reconnecting and the listener. */
+  stop(): Promise<void>;
+  /** This node's id: hex of its public key. */
+  readonly nodeId: string;
+  /** The inbound URL once listening (`ws://127.0.0.1:port`). */
+  readonly listenUrl: string | undefined;
+  /** Connected (handshaken) peers. */
+  peers(): PeerWire[];
+  /** Gossips a message to every peer (once per message id); returns the id. */
+  publish(kind: GossipKind, body: JsonObject): string;
+  /** Tells peers our new head. */
+  announceStatus(height: number, hash: string): void;
+  /** Requests blocks `from..to` (inclusive, at most `maxSyncRange`) from one peer. */
+  requestBlocks(nodeId: string, from: number, to: number): Promise<JsonObject[]>;
+  /**
+   * Fetches and imports blocks from `from` up to the best peer height, range by range, moving to
+   * another peer when one sends invalid data. Resolves the next height to fetch.
+   */
+  sync(options: SyncOptions): Promise<number>;
+  /** Dials a peer URL now (and keeps it connected). */
+  dial(url: string): void;
+  /** Subscribes to an event; returns the unsubscribe function. */
+  on<E extends keyof PeerNetworkEvents>(event: E, listener: PeerNetworkEvents[E]): () => void;
+}
+
+interface Peer {
+  readonly socket: WebSocket;
+  readonly direction: 'inbound' | 'outbound';
+  readonly address: string;
+  readonly nonce: string;
+  nodeId: string | undefined;
+  theirNonce: string | undefined;
+  verified: boolean;
+  ready: boolean;
+  score: number;
+  height: number;
+  hash: string;
+  timer: NodeJS.Timeout | undefined;
+  alive: boolean;
+}
+
+const HEX32 = /^[0-9a-f]{64}$/;
+
+/**
+ * Creates a peer network over WebSocket (`ws`). Peers exchange `hello` (chain id, genesis hash, node
+ * key, random nonce) and then `auth`: a `handshake`-kind signature ({@link signMessage}) over both
+ * nonces, the genesis hash and the signer's key, so a peer proves its key and cannot replay another
+ * session. Wrong chain or genesis, a bad signature, a self-connection or a duplicate node id close the
+ * connection. Gossip is deduplicated by message id and relayed once; invalid data scores a peer down
+ * until it is dropped and banned; a peer whose send buffer exceeds the limit is dropped (a slow peer
+ * cannot stall the node). Configured peers are redialled with exponential backoff.
+ *
+ * @example
+ * ```ts
+ * const net = createPeerNetwork({ nodeKey, chainId: 'aitbc-devnet', genesisHash, listen: { port: 0 } });
+ * net.on('gossip', (m) => console.log(m.kind, m.id));
+ * await net.start();
+ * net.publish('tx', txJson);
+ * ```
+ */
+export function createPeerNetwork(options: PeerNetworkOptions): PeerNetwork {
+  const { nodeKey, chainId, genesisHash } = options;
+  if (!HEX32.test(genesisHash)) throw rpcError('RPC_BAD_CONFIG', 'genesisHash must be 64 lowercase hex chars');
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(chainId)) throw rpcError('RPC_BAD_CONFIG', 'invalid chainId');
+  if (!(nodeKey?.seed instanceof Uint8Array) || nodeKey.seed.length !== 32 || nodeKey.publicKey?.length !== 32)
+    throw rpcError('RPC_BAD_CONFIG', 'nodeKey must be a KeyPair');
+  for (const url of options.peers ?? [])
+    if (!/^wss?:\/\/[^\s/]+\/?$/.test(url))
+      throw rpcError('RPC_BAD_CONFIG', 'peer urls must be ws://host:port', { url });
+  const l = options.limits ?? {};
+  const maxBuffered = l.maxBufferedBytes ?? 8 * 1024 * 1024;
+  const maxRange = l.maxSyncRange ?? 64;
+  const seenMax = l.seenCacheSize ?? 100_000;
+  const penalty = l.invalidPenalty ?? 25;
+  const banScore = l.banScore ?? -100;
+  const banMs = l.banMs ?? 600_000;
+  const baseBackoff = l.reconnectBaseMs ?? 200;
+  const maxBackoff = l.reconnectMaxMs ?? 10_000;
+  const nodeId = bytesToHex(nodeKey.publicKey);
+
+  const listeners = new Map<keyof PeerNetworkEvents, Set<(...args: never[]) => void>>();
+  const emit = <E extends keyof PeerNetworkEvents>(event: E, ...args: Parameters<PeerNetworkEvents[E]>) => {
+    for (const fn of listeners.get(event) ?? [])
+      (fn as unknown as (...a: Parameters<PeerNetworkEvents[E]>) => void)(...args);
+  };
+
+  const connections = new Set<Peer>();
+  const ready = new Map<string, Peer>();
+  const banned = new Map<string, number>(); // nodeId or url → until
+  const seen = new Set<string>();
+  const dialed = new Map<string, { attempt: number; timer: NodeJS.Timeout | undefined; peer: Peer | undefined }>();
+  const pending = new Map<
+    number,
+    { nodeId: string; resolve: (b: JsonObject[]) => void; reject: (e: unknown) => void; timer: NodeJS.Timeout }
+  >();
+  let nextReqId = 1;
+  let server: WebSocketServer | undefined;
+  let listenUrl: string | undefined;
+  let running = false;
+  let keepAlive: NodeJS.Timeout | undefined;
+
+  function remember(id: string): boolean {
+    if (seen.has(id)) return false;
+    seen.add(id);
+    if (seen.size > seenMax) {
+      const oldest = seen.values().next().value;
+      if (oldest !== undefined) seen.delete(oldest);
+    }
+    return true;
+  }
+
+  function isBanned(key: string): boolean {
+    const until = banned.get(key);
+    if (until === undefined) return false;
+    if (Date.now() >= until) {
+      banned.delete(key);
+      return false;
+    }
+    return true;
+  }
+
+  function send(peer: Peer, msg: PeerMessage | string) {
+    if (peer.socket.readyState !== WebSocket.OPEN) return;
+    if (peer.socket.bufferedAmount > maxBuffered) return drop(peer, 'slow peer');
+    peer.socket.send(typeof msg === 'string' ? msg : JSON.stringify(msg));
+  }
+
+  function drop(peer: Peer, reason: string) {
+    if (peer.timer !== undefined) clearTimeout(peer.timer);
+    peer.socket.terminate();
+    forget(peer, reason);
+  }
+
+  function forget(peer: Peer, reason: string) {
+    if (!connections.delete(peer)) return;
+    if (peer.timer !== undefined) clearTimeout(peer.timer);
+    if (peer.nodeId !== undefined && ready.get(peer.nodeId) === peer) {
+      ready.delete(peer.nodeId);
+      for (const [id, req] of pending)
+        if (req.nodeId === peer.nodeId) {
+          pending.delete(id);
+          clearTimeout(req.timer);
+          req.reject(rpcError('RPC_UNAVAILABLE', 'peer disconnected', { nodeId: peer.nodeId }));
+        }
+      emit('peer:disconnected', { nodeId: peer.nodeId, reason });
+    }
+    for (const [url, d] of dialed) if (d.peer === peer) scheduleDial(url);
+  }
+
+  function penalize(peer: Peer, reason: string) {
+    peer.score -= penalty;
+    if (peer.score <= banScore) {
+      const until = Date.now() + banMs;
+      if (peer.nodeId !== undefined) banned.set(peer.nodeId, until);
+      for (const [url, d] of dialed) if (d.peer === peer) banned.set(url, until);
+      drop(peer, `banned: ${reason}`);
+    }
+  }
+
+  function reject(peer: Peer, code: string) {
+    send(peer, { t: 'reject', code });
+    peer.socket.close(4001, code);
+    setTimeout(() => drop(peer, code), 200).unref();
+  }
+
+  function authBody(signerKey: string, signerNonce: string, verifierNonce: string) {
+    return { genesisHash, nodeKey: signerKey, signerNonce, verifierNonce };
+  }
+
+  function onMessage(peer: Peer, text: string) {
+    const msg = parsePeerMessage(text);
+    if (msg === undefined) return penalize(peer, 'malformed message');
+    if (!peer.ready) return onHandshake(peer, msg);
+    switch (msg.t) {
+      case 'status':
+        peer.height = msg.height;
+        peer.hash = msg.hash;
+        emit('status', { nodeId: peer.nodeId as string, height: msg.height, hash: msg.hash });
+        return;
+      case 'gossip': {
+        const id = bytesToHex(messageId(`gossip.${msg.kind}`, chainId, msg.body));
+        if (!remember(id)) return;
+        if (options.validateGossip !== undefined && !options.validateGossip(msg.kind, msg.body))
+          return penalize(peer, 'invalid gossip');
+        const text = JSON.stringify(msg);
+        for (const other of ready.values()) if (other !== peer) send(other, text);
+        emit('gossip', { kind: msg.kind, body: msg.body, id, from: peer.nodeId as string });
+        return;
+      }
+      case 'sync_req':
+        return void serveSync(peer, msg.reqId, msg.from, msg.to);
+      case 'sync_res':
+      case 'sync_err': {
+        const req = pending.get(msg.reqId);
+        if (req === undefined || req.nodeId !== peer.nodeId) return penalize(peer, 'unsolicited sync response');
+        pending.delete(msg.reqId);
+        clearTimeout(req.timer);
+        if (msg.t === 'sync_err') req.reject(rpcError('RPC_UNAVAILABLE', 'peer refused the range', { code: msg.code }));
+        else req.resolve(msg.blocks);
+        return;
+      }
+      default:
+        return penalize(peer, 'unexpected message');
+    }
+  }
+
+  async function serveSync(peer: Peer, reqId: number, from: number, to: number): Promise<void> {
+    if (to < from || to - from + 1 > maxRange) {
+      send(peer, { t: 'sync_err', reqId, code: 'RPC_P2P_BAD_RANGE' });
+      return penalize(peer, 'bad sync range');
+    }
+    if (options.getBlocks === undefined) return send(peer, { t: 'sync_err', reqId, code: 'RPC_UNAVAILABLE' });
+    try {
+      const blocks = await options.getBlocks(from, to);
+      send(peer, { t: 'sync_res', reqId, blocks });
+    } catch {
+      send(peer, { t: 'sync_err', reqId, code: 'RPC_UNAVAILABLE' });
+    }
+  }
+
+  function onHandshake(peer: Peer, msg: PeerMessage) {
+    if (msg.t === 'hello' && peer.nodeId === undefined) {
+      if (msg.chainId !== chainId) return reject(peer, 'RPC_P2P_WRONG_CHAIN');
+      if (msg.genesisHash !== genesisHash) return reject(peer, 'RPC_P2P_WRONG_GENESIS');
+      if (msg.nodeKey === nodeId) return reject(peer, 'RPC_P2P_SELF');
+      if (isBanned(msg.nodeKey)) return reject(peer, 'RPC_P2P_BANNED');
+      peer.nodeId = msg.nodeKey;
+      peer.theirNonce = msg.nonce;
+      peer.height = msg.height;
+      const signature = signMessage('handshake', chainId, authBody(nodeId, peer.nonce, msg.nonce), nodeKey.seed);
+      send(peer, { t: 'auth', signature: bytesToHex(signature) });
+      return;
+    }
+    if (msg.t === 'auth' && peer.nodeId !== undefined && !peer.verified) {
+      const ok = verifyMessage(
+        'handshake',
+        chainId,
+        authBody(peer.nodeId, peer.theirNonce as string, peer.nonce),
+        hexToBytes(msg.signature),
+        hexToBytes(peer.nodeId),
+      );
+      if (!ok) return reject(peer, 'RPC_P2P_BAD_SIGNATURE');
+      peer.verified = true;
+      if (ready.has(peer.nodeId)) return reject(peer, 'RPC_P2P_DUPLICATE');
+      peer.ready = true;
+      if (peer.timer !== undefined) clearTimeout(peer.timer);
+      peer.timer = undefined;
+      ready.set(peer.nodeId, peer);
+      for (const d of dialed.values()) if (d.peer === peer) d.attempt = 0;
+      emit('peer:connected', wire(peer));
+      return;
+    }
+    if (msg.t === 'reject') return drop(peer, `rejected: ${msg.code}`);
+    reject(peer, 'RPC_P2P_HANDSHAKE_FAILED');
+  }
+
+  function wire(peer: Peer): PeerWire {
+    return {
+      nodeId: peer.nodeId ?? '',
+      address: peer.address,
+      direction: peer.direction,
+      score: peer.score,
+      height: peer.height,
+    };
+  }
+
+  function attach(socket: WebSocket, direction: 'inbound' | 'outbound', address: string): Peer {
+    const peer: Peer = {
+      socket,
+      direction,
+      address,
+      nonce: bytesToHex(randomBytes(32)),
+      nodeId: undefined,
+      theirNonce: undefined,
+      verified: false,
+      ready: false,
+      score: 0,
+      height: 0,
+      hash: '',
+      timer: undefined,
+      alive: true,
+    };
+    connections.add(peer);
+    socket.on('pong', () => {
+      peer.alive = true;
+    });
+    peer.timer = setTimeout(() => drop(peer, 'handshake timeout'), l.handshakeTimeoutMs ?? 5_000);
+    socket.on('message', (data, isBinary) => {
+      if (isBinary) return penalize(peer, 'binary frame');
+      onMessage(
+        peer,
+        Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data as Buffer).toString('utf8'),
+      );
+    });
+    socket.on('close', () => forget(peer, 'closed'));
+    socket.on('error', () => drop(peer, 'socket error'));
+    const sendHello = () => {
+      const st = options.status?.() ?? { height: 0, hash: genesisHash };
+      send(peer, { t: 'hello', chainId, genesisHash, nodeKey: nodeId, nonce: peer.nonce, height: st.height });
+    };
+    if (socket.readyState === WebSocket.OPEN) sendHello();
+    else socket.once('open', sendHello);
+    return peer;
+  }
+
+  function scheduleDial(url: string) {
+    const d = dialed.get(url);
+    if (d === undefined || !running) return;
+    d.peer = undefined;
+    if (d.timer !== undefined) return;
+    const until = banned.get(url);
+    const backoff = Math.min(maxBackoff, baseBackoff * 2 ** d.attempt) * (0.75 + Math.random() * 0.5);
+    const delay = until !== undefined && until > Date.now() ? until - Date.now() : backoff;
+    d.attempt = Math.min(d.attempt + 1, 30);
+    d.timer = setTimeout(() => {
+      d.timer = undefined;
+      connect(url);
+    }, delay);
+    d.timer.unref();
+  }
+
+  function connect(url: string) {
+    const d = dialed.get(url);
+    if (d === undefined || !running) return;
+    const socket = new WebSocket(url, { maxPayload: l.maxMessageBytes ?? 16 * 1024 * 1024, handshakeTimeout: 5_000 });
+    d.peer = attach(socket, 'outbound', url);
+  }
+
+  return {
+    nodeId,
+    get listenUrl() {
+      return listenUrl;
+    },
+    async start() {
+      if (running) return;
+      running = true;
+      if (options.listen !== undefined) {
+        const host = options.listen.host ?? '127.0.0.1';
+        const wss = new WebSocketServer({
+          host,
+          port: options.listen.port,
+          maxPayload: l.maxMessageBytes ?? 16 * 1024 * 1024,
+        });
+        server = wss;
+        await new Promise<void>((resolve, reject) => {
+          wss.once('listening', resolve);
+          wss.once('error', reject);
+        });
+        const addr = wss.address() as AddressInfo;
+        listenUrl = `ws://${host}:${addr.port}`;
+        wss.on('connection', (socket, req) =>
+          attach(socket, 'inbound', `${req.socket.remoteAddress}:${req.socket.remotePort}`),
+        );
+      }
+      keepAlive = setInterval(() => {
+        for (const peer of [...connections]) {
+          if (!peer.alive) {
+            drop(peer, 'no pong');
+            continue;
+          }
+          peer.alive = false;
+          if (peer.socket.readyState === WebSocket.OPEN) peer.socket.ping();
+        }
+      }, l.pingIntervalMs ?? 15_000);
+      keepAlive.unref();
+      for (const url of options.peers ?? []) this.dial(url);
+    },
+    async stop() {
+      running = false;
+      if (keepAlive !== undefined) clearInterval(keepAlive);
+      keepAlive = undefined;
+      for (const d of dialed.values()) if (d.timer !== undefined) clearTimeout(d.timer);
+      dialed.clear();
+      for (const peer of [...connections]) drop(peer, 'stopped');
+      if (server !== undefined) {
+        const s = server;
+        server = undefined;
+        await new Promise<void>((resolve) => s.close(() => resolve()));
+      }
+      listenUrl = undefined;
+    },
+    peers: () => [...ready.values()].map(wire),
+    publish(kind, body) {
+      const id = bytesToHex(messageId(`gossip.${kind}`, chainId, body));
+      if (remember(id)) {
+        const text = JSON.stringify({ t: 'gossip', kind, body });
+        for (const peer of ready.values()) send(peer, text);
+      }
+      return id;
+    },
+    announceStatus(height, hash) {
+      const text = JSON.stringify({ t: 'status', height, hash });
+      for (const peer of ready.values()) send(peer, text);
+    },
+    requestBlocks(peerId, from, to) {
+      const peer = ready.get(peerId);
+      if (!running) return Promise.reject(rpcError('RPC_P2P_NOT_STARTED', 'peer network is not started'));
+      if (!Number.isSafeInteger(from) || !Number.isSafeInteger(to) || from < 0 || to < from || to - from + 1 > maxRange)
+        return Promise.reject(rpcError('RPC_P2P_BAD_RANGE', `range must be 1..${maxRange} heights`, { from, to }));
+      if (peer === undefined) return Promise.reject(rpcError('RPC_UNAVAILABLE', 'no such peer', { nodeId: peerId }));
+      const reqId = nextReqId++;
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => {
+          pending.delete(reqId);
+          reject(rpcError('RPC_UNAVAILABLE', 'sync request timed out', { nodeId: peerId }));
+        }, l.syncTimeoutMs ?? 10_000);
+        pending.set(reqId, { nodeId: peerId, resolve, reject, timer });
+        send(peer, { t: 'sync_req', reqId, from, to });
+      });
+    },
+    async sync({ from, importBlocks }) {
+      let next = from;
+      const skip = new Set<string>();
+      for (;;) {
+        const best = [...ready.values()]
+          .filter((p) => !skip.has(p.nodeId as string) && p.height >= next)
+          .sort((a, b) => b.height - a.height)[0];
+        if (best === undefined) return next;
+        const to = Math.min(best.height, next + maxRange - 1);
+        let blocks: JsonObject[];
+        try {
+          blocks = await this.requestBlocks(best.nodeId as string, next, to);
+        } catch {
+          skip.add(best.nodeId as string);
+          continue;
+        }
+        const inOrder = blocks.length > 0 && blocks.every((b, i) => b.height === next + i);
+        if (!inOrder) {
+          penalize(best, 'bad sync response');
+          skip.add(best.nodeId as string);
+          continue;
+        }
+        try {
+          await importBlocks(blocks);
+        } catch {
+          penalize(best, 'invalid blocks');
+          skip.add(best.nodeId as string);
+          continue;
+        }
+        next += blocks.length;
+      }
+    },
+    dial(url) {
+      if (!/^wss?:\/\/[^\s/]+\/?$/.test(url))
+        throw rpcError('RPC_BAD_CONFIG', 'peer urls must be ws://host:port', { url });
+      if (dialed.has(url)) return;
+      dialed.set(url, { attempt: 0, timer: undefined, peer: undefined });
+      connect(url);
+    },
+    on(event, listener) {
+      let set = listeners.get(event);
+      if (set === undefined) {
+        set = new Set();
+        listeners.set(event, set);
+      }
+      set.add(listener);
+      const current = set;
+      return () => {
+        current.delete(listener);
+      };
+    },
+  };
+}

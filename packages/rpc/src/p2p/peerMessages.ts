@@ -1,0 +1,94 @@
+import type { JsonObject } from '../nodeBackend.js';
+
+/** Gossip kinds carried by the peer network. */
+export type GossipKind = 'tx' | 'proposal' | 'vote' | 'block';
+
+/** Messages of the peer protocol (JSON text frames). */
+export type PeerMessage =
+  | { t: 'hello'; chainId: string; genesisHash: string; nodeKey: string; nonce: string; height: number }
+  | { t: 'auth'; signature: string }
+  | { t: 'reject'; code: string }
+  | { t: 'status'; height: number; hash: string }
+  | { t: 'gossip'; kind: GossipKind; body: JsonObject }
+  | { t: 'sync_req'; reqId: number; from: number; to: number }
+  | { t: 'sync_res'; reqId: number; blocks: JsonObject[] }
+  | { t: 'sync_err'; reqId: number; code: string };
+
+const HEX32 = /^[0-9a-f]{64}$/;
+const HEX64 = /^[0-9a-f]{128}$/;
+const CODE = /^[A-Z][A-Z0-9_]{0,63}$/;
+const CHAIN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+const KINDS: ReadonlySet<string> = new Set(['tx', 'proposal', 'vote', 'block']);
+
+const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+
+function exactKeys(o: Record<string, unknown>, keys: readonly string[]): boolean {
+  const own = Object.keys(o);
+  return own.length === keys.length && keys.every((k) => Object.hasOwn(o, k));
+}
+
+/**
+ * Parses and strictly validates one peer message: exact key sets, types, formats (lowercase hex),
+ * non-negative safe integers. Returns `undefined` for anything else (the caller scores the peer down).
+ */
+export function parsePeerMessage(text: string): PeerMessage | undefined {
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (!isObj(v)) return undefined;
+  switch (v.t) {
+    case 'hello':
+      return exactKeys(v, ['t', 'chainId', 'genesisHash', 'nodeKey', 'nonce', 'height']) &&
+        typeof v.chainId === 'string' &&
+        CHAIN.test(v.chainId) &&
+        typeof v.genesisHash === 'string' &&
+        HEX32.test(v.genesisHash) &&
+        typeof v.nodeKey === 'string' &&
+        HEX32.test(v.nodeKey) &&
+        typeof v.nonce === 'string' &&
+        HEX32.test(v.nonce) &&
+        isCount(v.height)
+        ? (v as PeerMessage)
+        : undefined;
+    case 'auth':
+      return exactKeys(v, ['t', 'signature']) && typeof v.signature === 'string' && HEX64.test(v.signature)
+        ? (v as PeerMessage)
+        : undefined;
+    case 'reject':
+      return exactKeys(v, ['t', 'code']) && typeof v.code === 'string' && CODE.test(v.code)
+        ? (v as PeerMessage)
+        : undefined;
+    case 'status':
+      return exactKeys(v, ['t', 'height', 'hash']) &&
+        isCount(v.height) &&
+        typeof v.hash === 'string' &&
+        HEX32.test(v.hash)
+        ? (v as PeerMessage)
+        : undefined;
+    case 'gossip':
+      return exactKeys(v, ['t', 'kind', 'body']) && typeof v.kind === 'string' && KINDS.has(v.kind) && isObj(v.body)
+        ? (v as PeerMessage)
+        : undefined;
+    case 'sync_req':
+      return exactKeys(v, ['t', 'reqId', 'from', 'to']) && isCount(v.reqId) && isCount(v.from) && isCount(v.to)
+        ? (v as PeerMessage)
+        : undefined;
+    case 'sync_res':
+      return exactKeys(v, ['t', 'reqId', 'blocks']) &&
+        isCount(v.reqId) &&
+        Array.isArray(v.blocks) &&
+        v.blocks.every(isObj)
+        ? (v as PeerMessage)
+        : undefined;
+    case 'sync_err':
+      return exactKeys(v, ['t', 'reqId', 'code']) && isCount(v.reqId) && typeof v.code === 'string' && CODE.test(v.code)
+        ? (v as PeerMessage)
+        : undefined;
+    default:
+      return undefined;
+  }
+}

@@ -1,0 +1,181 @@
+/** One REST route of the node API, described by JSON schemas (used for validation and OpenAPI). */
+export interface NodeRoute {
+  readonly method: 'GET' | 'POST';
+  /** fastify path (`:param` segments). */
+  readonly url: string;
+  /** The node operation (JSON-RPC method name) this route runs, or a special handler name. */
+  readonly operation: string;
+  readonly summary: string;
+  readonly params?: Readonly<Record<string, { type: 'string'; description: string; maxLength: number }>>;
+  readonly query?: Readonly<Record<string, { type: 'string' | 'boolean' | 'integer'; description: string }>>;
+  /** Whether the JSON body is the operation's `tx` parameter. */
+  readonly bodyIsTx?: boolean;
+}
+
+const address = { type: 'string', description: 'AITBC address (ait1…)', maxLength: 128 } as const;
+const proof = { proof: { type: 'boolean', description: 'include a state proof' } } as const;
+
+/** The REST routes of DESIGN.md §4 (aliases included), in OpenAPI order. */
+export const NODE_ROUTES: readonly NodeRoute[] = [
+  { method: 'GET', url: '/health', operation: 'health', summary: 'Liveness' },
+  { method: 'GET', url: '/sync_status', operation: 'sync_status', summary: 'Sync progress' },
+  { method: 'GET', url: '/rpc/head', operation: 'get_head', summary: 'The chain head' },
+  { method: 'GET', url: '/rpc/get_head', operation: 'get_head', summary: 'The chain head (alias)' },
+  {
+    method: 'GET',
+    url: '/rpc/block/:id',
+    operation: 'get_block',
+    summary: 'A block by height or hash',
+    params: { id: { type: 'string', description: 'height (decimal) or hash (hex)', maxLength: 66 } },
+  },
+  {
+    method: 'GET',
+    url: '/rpc/get_block/:height',
+    operation: 'get_block',
+    summary: 'A block by height (alias)',
+    params: { height: { type: 'string', description: 'height (decimal)', maxLength: 20 } },
+  },
+  {
+    method: 'GET',
+    url: '/rpc/tx/:id',
+    operation: 'get_tx',
+    summary: 'A transaction by id',
+    params: { id: { type: 'string', description: 'tx id (hex)', maxLength: 66 } },
+  },
+  {
+    method: 'POST',
+    url: '/rpc/send_tx',
+    operation: 'send_tx',
+    summary: 'Submit a signed tx (TxJson body)',
+    bodyIsTx: true,
+  },
+  {
+    method: 'GET',
+    url: '/rpc/account/:address',
+    operation: 'get_account',
+    summary: 'Account state',
+    params: { address },
+    query: proof,
+  },
+  {
+    method: 'GET',
+    url: '/rpc/account/:address/txs',
+    operation: 'get_txs_by_address',
+    summary: 'Transactions touching an address, paged',
+    params: { address },
+    query: {
+      cursor: { type: 'string', description: 'opaque cursor from the previous page' },
+      limit: { type: 'integer', description: 'page size 1..100 (default 20)' },
+    },
+  },
+  {
+    method: 'GET',
+    url: '/rpc/get_balance/:address',
+    operation: 'get_balance',
+    summary: 'Balance',
+    params: { address },
+  },
+  {
+    method: 'GET',
+    url: '/rpc/escrow/:jobId',
+    operation: 'get_escrow',
+    summary: 'Escrow state of a job',
+    params: { jobId: { type: 'string', description: 'job id', maxLength: 128 } },
+    query: proof,
+  },
+  { method: 'GET', url: '/rpc/validators', operation: 'get_validators', summary: 'The validator set' },
+  { method: 'GET', url: '/rpc/peers', operation: 'get_peers', summary: 'Connected peers' },
+  {
+    method: 'GET',
+    url: '/rpc/mempool',
+    operation: 'get_mempool',
+    summary: 'Mempool view',
+    query: { limit: { type: 'integer', description: 'txs to list 1..1000 (default 100)' } },
+  },
+];
+
+const errorSchema = {
+  type: 'object',
+  required: ['error'],
+  properties: {
+    error: {
+      type: 'object',
+      required: ['code', 'message'],
+      properties: { code: { type: 'string' }, message: { type: 'string' }, details: {} },
+    },
+  },
+};
+
+/**
+ * Builds the OpenAPI 3.1 document of the node API from {@link NODE_ROUTES} (a small generator of our
+ * own: the routes are a static table, so no plugin is needed). Served at `/docs/openapi.json`.
+ */
+export function buildOpenApiDocument(version = '0.1.0'): Record<string, unknown> {
+  const paths: Record<string, Record<string, unknown>> = {};
+  const errorResponse = (description: string) => ({
+    description,
+    content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+  });
+  for (const route of NODE_ROUTES) {
+    const path = route.url.replace(/:([A-Za-z]+)/g, '{$1}');
+    const parameters = [
+      ...Object.entries(route.params ?? {}).map(([name, s]) => ({
+        name,
+        in: 'path',
+        required: true,
+        description: s.description,
+        schema: { type: s.type, maxLength: s.maxLength },
+      })),
+      ...Object.entries(route.query ?? {}).map(([name, s]) => ({
+        name,
+        in: 'query',
+        required: false,
+        description: s.description,
+        schema: { type: s.type },
+      })),
+    ];
+    const op: Record<string, unknown> = {
+      operationId: `${route.operation}_${route.method.toLowerCase()}_${path.replace(/[^a-z]+/gi, '_')}`,
+      summary: route.summary,
+      'x-jsonrpc-method': route.operation,
+      responses: {
+        '200': { description: 'OK', content: { 'application/json': { schema: { type: 'object' } } } },
+        '400': errorResponse('Bad request (RPC_BAD_PARAMS, RPC_BAD_JSON, backend codes)'),
+        '404': errorResponse('Not found (RPC_NOT_FOUND)'),
+        '429': errorResponse('Rate limited (RPC_RATE_LIMITED), see Retry-After'),
+      },
+    };
+    if (parameters.length > 0) op.parameters = parameters;
+    if (route.bodyIsTx)
+      op.requestBody = { required: true, content: { 'application/json': { schema: { type: 'object' } } } };
+    paths[path] = { ...(paths[path] ?? {}), [route.method.toLowerCase()]: op };
+  }
+  paths['/rpc'] = {
+    post: {
+      operationId: 'json_rpc',
+      summary: 'JSON-RPC 2.0 (single or batch); methods are the x-jsonrpc-method names',
+      requestBody: { required: true, content: { 'application/json': { schema: {} } } },
+      responses: { '200': { description: 'JSON-RPC response(s)' }, '204': { description: 'Only notifications' } },
+    },
+  };
+  paths['/metrics'] = {
+    get: {
+      operationId: 'metrics',
+      summary: 'Prometheus metrics',
+      responses: { '200': { description: 'text/plain exposition' } },
+    },
+  };
+  paths['/ws'] = {
+    get: {
+      operationId: 'ws',
+      summary: 'WebSocket subscriptions (upgrade)',
+      responses: { '101': { description: 'Switching protocols' } },
+    },
+  };
+  return {
+    openapi: '3.1.0',
+    info: { title: 'AITBC node API', version },
+    paths,
+    components: { schemas: { Error: errorSchema } },
+  };
+}

@@ -1,0 +1,319 @@
+import { bytesToHex, generateKeyPair, randomBytes, signMessage } from '@aitbc/crypto';
+import { afterEach, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import {
+  createPeerNetwork,
+  type GossipEvent,
+  type JsonObject,
+  type PeerNetwork,
+  type PeerNetworkOptions,
+} from '../src/index.js';
+
+const chainId = 'aitbc-test';
+const genesisHash = 'ab'.repeat(32);
+const running: PeerNetwork[] = [];
+
+/** Options where `listen: undefined` means outbound only. */
+type NodeOpts = { [K in keyof PeerNetworkOptions]?: PeerNetworkOptions[K] | undefined };
+
+function node(opts: NodeOpts = {}): PeerNetwork {
+  const net = createPeerNetwork({
+    nodeKey: generateKeyPair(),
+    chainId,
+    genesisHash,
+    listen: { port: 0 },
+    limits: { reconnectBaseMs: 20, reconnectMaxMs: 200, banMs: 60_000 },
+    ...opts,
+  } as PeerNetworkOptions);
+  running.push(net);
+  return net;
+}
+
+function once<T>(
+  net: PeerNetwork,
+  event: 'peer:connected' | 'peer:disconnected' | 'gossip',
+  pred: (v: T) => boolean = () => true,
+): Promise<T> {
+  return new Promise((resolve) => {
+    const off = net.on(event, ((v: T) => {
+      if (!pred(v)) return;
+      off();
+      resolve(v);
+    }) as never);
+  });
+}
+
+/** Resolves once `net` has a handshaken connection to `nodeId`. */
+function linked(net: PeerNetwork, nodeId: string): Promise<unknown> {
+  if (net.peers().some((p) => p.nodeId === nodeId)) return Promise.resolve();
+  return once<{ nodeId: string }>(net, 'peer:connected', (p) => p.nodeId === nodeId);
+}
+
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((n) => n.stop()));
+});
+
+/** A hand-driven peer speaking the wire protocol, to send what a real node never would. */
+class RawPeer {
+  readonly key = generateKeyPair();
+  readonly socket: WebSocket;
+  readonly inbox: Record<string, unknown>[] = [];
+  private wake: (() => void) | undefined;
+  readonly closed: Promise<void>;
+  constructor(url: string, options: { autoPong?: boolean } = {}) {
+    this.socket = new WebSocket(url, options);
+    this.socket.on('message', (d) => {
+      this.inbox.push(JSON.parse(String(d)));
+      this.wake?.();
+    });
+    this.closed = new Promise((r) => this.socket.on('close', () => r()));
+  }
+  async next(t?: string): Promise<Record<string, unknown>> {
+    for (;;) {
+      const i = this.inbox.findIndex((m) => t === undefined || m.t === t);
+      if (i >= 0) return this.inbox.splice(i, 1)[0] as Record<string, unknown>;
+      await new Promise<void>((r) => {
+        this.wake = r;
+      });
+    }
+  }
+  send(m: unknown) {
+    this.socket.send(typeof m === 'string' ? m : JSON.stringify(m));
+  }
+  /** Runs the handshake; `tamper` lets a test break one field. */
+  async handshake(tamper: { chainId?: string; genesisHash?: string; badSignature?: boolean } = {}) {
+    const hello = await this.next('hello');
+    const nonce = bytesToHex(randomBytes(32));
+    const nodeKey = bytesToHex(this.key.publicKey);
+    this.send({
+      t: 'hello',
+      chainId: tamper.chainId ?? chainId,
+      genesisHash: tamper.genesisHash ?? genesisHash,
+      nodeKey,
+      nonce,
+      height: 0,
+    });
+    const body = { genesisHash, nodeKey, signerNonce: nonce, verifierNonce: hello.nonce as string };
+    const sig = signMessage('handshake', chainId, body, tamper.badSignature ? generateKeyPair().seed : this.key.seed);
+    this.send({ t: 'auth', signature: bytesToHex(sig) });
+  }
+}
+
+describe('peer network', () => {
+  it('two nodes handshake, list each other and exchange status', async () => {
+    const a = node();
+    await a.start();
+    const b = node({ listen: undefined, peers: [a.listenUrl as string] });
+    const connectedA = once<{ nodeId: string; direction: string }>(a, 'peer:connected');
+    const connectedB = once<{ nodeId: string; direction: string }>(b, 'peer:connected');
+    await b.start();
+    expect((await connectedA).nodeId).toBe(b.nodeId);
+    expect((await connectedB).direction).toBe('outbound');
+    expect(a.peers().map((p) => [p.nodeId, p.direction])).toEqual([[b.nodeId, 'inbound']]);
+    const status = new Promise<{ height: number }>((r) => b.on('status', r));
+    a.announceStatus(7, 'cd'.repeat(32));
+    expect((await status).height).toBe(7);
+  });
+
+  it('gossips across three nodes: each message reaches each node exactly once', async () => {
+    const a = node();
+    await a.start();
+    const b = node({ peers: [a.listenUrl as string] });
+    const ab = Promise.all([linked(a, b.nodeId), linked(b, a.nodeId)]);
+    await b.start();
+    await ab;
+    const c = node({ listen: undefined, peers: [a.listenUrl as string, b.listenUrl as string] });
+    const ready = Promise.all([linked(a, c.nodeId), linked(b, c.nodeId), linked(c, a.nodeId), linked(c, b.nodeId)]);
+    await c.start();
+    await ready;
+    const got = new Map<PeerNetwork, GossipEvent[]>([
+      [a, []],
+      [b, []],
+      [c, []],
+    ]);
+    for (const [n, list] of got) n.on('gossip', (e) => list.push(e));
+    const tx: JsonObject = { type: 'transfer', from: 'x', nonce: 1 };
+    const id = c.publish('tx', tx);
+    expect(c.publish('tx', tx)).toBe(id); // publishing again is a no-op
+    // Barrier: a marker from each node, received by every other node, after the tx has been relayed.
+    await Promise.all([
+      once(a, 'gossip', (e: GossipEvent) => e.id === id),
+      once(b, 'gossip', (e: GossipEvent) => e.id === id),
+    ]);
+
+    const markers = [a, b, c].map((n, i) => n.publish('vote', { marker: i }));
+    await Promise.all(
+      [a, b, c].flatMap((n) =>
+        markers
+          .filter((_m, i) => [a, b, c][i] !== n)
+          .map((m) =>
+            got.get(n)?.some((e) => e.id === m) ? undefined : once(n, 'gossip', (e: GossipEvent) => e.id === m),
+          ),
+      ),
+    );
+    expect(got.get(a)?.filter((e) => e.id === id)).toHaveLength(1);
+    expect(got.get(b)?.filter((e) => e.id === id)).toHaveLength(1);
+    expect(got.get(c)?.filter((e) => e.id === id)).toHaveLength(0);
+    expect(got.get(a)?.find((e) => e.id === id)?.body).toEqual(tx);
+  });
+
+  it('rejects a wrong chain id, a wrong genesis hash and a bad handshake signature', async () => {
+    const a = node();
+    await a.start();
+    for (const [tamper, code] of [
+      [{ chainId: 'other-chain' }, 'RPC_P2P_WRONG_CHAIN'],
+      [{ genesisHash: 'cd'.repeat(32) }, 'RPC_P2P_WRONG_GENESIS'],
+      [{ badSignature: true }, 'RPC_P2P_BAD_SIGNATURE'],
+    ] as const) {
+      const p = new RawPeer(a.listenUrl as string);
+      await p.handshake(tamper);
+      const rej = await p.next('reject');
+      expect(rej.code).toBe(code);
+      await p.closed;
+    }
+    expect(a.peers()).toEqual([]);
+    expect(() => createPeerNetwork({ nodeKey: generateKeyPair(), chainId, genesisHash: 'xyz' })).toThrow(
+      expect.objectContaining({ code: 'RPC_BAD_CONFIG' }),
+    );
+    expect(() => createPeerNetwork({ nodeKey: generateKeyPair(), chainId, genesisHash, peers: ['http://x'] })).toThrow(
+      expect.objectContaining({ code: 'RPC_BAD_CONFIG' }),
+    );
+  });
+
+  it('scores a peer down for invalid messages, disconnects and bans it', async () => {
+    const a = node();
+    await a.start();
+    const p = new RawPeer(a.listenUrl as string);
+    const connected = once<{ nodeId: string; score: number }>(a, 'peer:connected');
+    await p.handshake();
+    expect((await connected).score).toBe(0);
+    const dropped = once<{ nodeId: string; reason: string }>(a, 'peer:disconnected');
+    p.send('not json');
+    p.send({ t: 'gossip', kind: 'tx', body: {}, extra: 1 });
+    p.send({ t: 'status', height: -1, hash: 'ab'.repeat(32) });
+    p.send({ t: 'sync_res', reqId: 99, blocks: [] }); // unsolicited
+    expect((await dropped).reason).toMatch(/^banned/);
+    await p.closed;
+    // The banned key cannot come back.
+    const again = new RawPeer(a.listenUrl as string);
+    (again as unknown as { key: unknown }).key = p.key;
+    await again.handshake();
+    expect((await again.next('reject')).code).toBe('RPC_P2P_BANNED');
+  });
+
+  it('drops a slow peer instead of queueing gossip without bound', async () => {
+    const a = node({ limits: { maxBufferedBytes: 256 * 1024 } });
+    await a.start();
+    const p = new RawPeer(a.listenUrl as string);
+    const connected = once(a, 'peer:connected');
+    await p.handshake();
+    await connected;
+    (p.socket as unknown as { _socket: { pause(): void } })._socket.pause();
+    const dropped = once<{ reason: string }>(a, 'peer:disconnected');
+    for (let i = 0; i < 300 && a.peers().length > 0; i++) {
+      a.publish('block', { i, pad: 'x'.repeat(100_000) });
+      await new Promise((r) => setImmediate(r));
+    }
+    expect((await dropped).reason).toBe('slow peer');
+    expect(a.peers()).toEqual([]);
+  });
+
+  it('drops a peer that stops answering keep-alive pings', async () => {
+    const a = node({ limits: { pingIntervalMs: 30 } });
+    await a.start();
+    const p = new RawPeer(a.listenUrl as string, { autoPong: false });
+    const connected = once(a, 'peer:connected');
+    await p.handshake();
+    await connected;
+    const dropped = await once<{ reason: string }>(a, 'peer:disconnected');
+    expect(dropped.reason).toBe('no pong');
+  });
+
+  it('invalid gossip (per validateGossip) is not relayed and scores the sender down', async () => {
+    const a = node({ validateGossip: (_k, body) => body.ok === true });
+    await a.start();
+    const b = node({ listen: undefined, peers: [a.listenUrl as string] });
+    const c = await (async () => {
+      const p = new RawPeer(a.listenUrl as string);
+      const conn = once(a, 'peer:connected');
+      await p.handshake();
+      await conn;
+      return p;
+    })();
+    const bUp = once(a, 'peer:connected');
+    await b.start();
+    await bUp;
+    const seenByB: GossipEvent[] = [];
+    b.on('gossip', (e) => seenByB.push(e));
+    c.send({ t: 'gossip', kind: 'tx', body: { ok: false } });
+    c.send({ t: 'gossip', kind: 'tx', body: { ok: true } });
+    await once(b, 'gossip');
+    expect(seenByB.map((e) => e.body)).toEqual([{ ok: true }]);
+    expect(a.peers().find((x) => x.nodeId === bytesToHex(c.key.publicKey))?.score).toBe(-25);
+  });
+
+  it('reconnects with backoff after the peer restarts', async () => {
+    const keyA = generateKeyPair();
+    const a = node({ nodeKey: keyA });
+    await a.start();
+    const port = Number(new URL(a.listenUrl as string).port);
+    const b = node({ listen: undefined, peers: [a.listenUrl as string] });
+    const first = once(b, 'peer:connected');
+    await b.start();
+    await first;
+    const down = once<{ nodeId: string }>(b, 'peer:disconnected');
+    await a.stop();
+    expect((await down).nodeId).toBe(a.nodeId);
+    const back = once<{ nodeId: string }>(b, 'peer:connected');
+    const a2 = node({ nodeKey: keyA, listen: { port } });
+    await a2.start();
+    expect((await back).nodeId).toBe(a.nodeId);
+    expect(b.peers()).toHaveLength(1);
+  });
+
+  it('syncs a block range in capped requests, skipping a peer that serves invalid blocks', async () => {
+    const chain: JsonObject[] = Array.from({ length: 151 }, (_, h) => ({
+      height: h,
+      hash: h.toString(16).padStart(64, '0'),
+      commit: { h },
+    }));
+    const good = node({
+      getBlocks: (from, to) => chain.slice(from, to + 1),
+      status: () => ({ height: 150, hash: 'ab'.repeat(32) }),
+    });
+    const evil = node({
+      getBlocks: (from, to) => chain.slice(from, to + 1).map((b) => ({ ...b, commit: { forged: true } })),
+      status: () => ({ height: 200, hash: 'ab'.repeat(32) }),
+    });
+    await Promise.all([good.start(), evil.start()]);
+    const b = node({
+      listen: undefined,
+      peers: [good.listenUrl as string, evil.listenUrl as string],
+      limits: { maxSyncRange: 64 },
+    });
+    const both = new Promise<void>((resolve) => {
+      let n = 0;
+      b.on('peer:connected', () => {
+        if (++n === 2) resolve();
+      });
+    });
+    await b.start();
+    await both;
+    const imported: JsonObject[] = [];
+    const next = await b.sync({
+      from: 1,
+      importBlocks: (blocks) => {
+        for (const blk of blocks) {
+          if ((blk.commit as { forged?: boolean }).forged) throw new Error('bad commit');
+          imported.push(blk);
+        }
+      },
+    });
+    expect(next).toBe(151);
+    expect(imported.map((x) => x.height)).toEqual(chain.slice(1).map((x) => x.height));
+    expect(b.peers().find((p) => p.nodeId === evil.nodeId)?.score).toBe(-25);
+    await expect(b.requestBlocks(good.nodeId, 1, 100)).rejects.toMatchObject({ code: 'RPC_P2P_BAD_RANGE' });
+    await expect(b.requestBlocks('00'.repeat(32), 1, 2)).rejects.toMatchObject({ code: 'RPC_UNAVAILABLE' });
+    expect((await b.requestBlocks(good.nodeId, 5, 6)).map((x) => x.height)).toEqual([5, 6]);
+  });
+});
