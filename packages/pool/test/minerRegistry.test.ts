@@ -1,3 +1,7 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { LevelKVStore } from '@aitbc/storage-level';
 import { describe, expect, it } from 'vitest';
 import { MinerRegistry } from '../src/index.js';
 import { manualClock, registration } from './fixtures.js';
@@ -67,5 +71,43 @@ describe('MinerRegistry', () => {
     expect(() => new MinerRegistry({ heartbeatTimeoutMs: 0 })).toThrow(
       expect.objectContaining({ code: 'POOL_BAD_CONFIG' }),
     );
+  });
+});
+
+describe('MinerRegistry persistence', () => {
+  it('keeps registrations, stats and trust across a restart on a real level database, and not live status', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'aitbc-pool-'));
+    try {
+      const clock = manualClock();
+      let store = await LevelKVStore.open({ path: dir });
+      const first = new MinerRegistry({ store, now: clock.now });
+      await first.open();
+      const reg = registration('persisted', { pricePerUnit: 123n });
+      await first.register(reg);
+      await first.recordOutcome('persisted', { success: true });
+      await first.recordOutcome('persisted', { success: false });
+      await first.setTrust('persisted', 0.75);
+      await first.register(registration('removed'));
+      await first.remove('removed');
+      await store.close();
+
+      store = await LevelKVStore.open({ path: dir });
+      const second = new MinerRegistry({ store, now: clock.now });
+      await second.open();
+      expect(second.size).toBe(1);
+      const back = second.get('persisted')!;
+      expect(back).toMatchObject({
+        pricePerUnit: 123n,
+        trust: 0.75,
+        stats: { completed: 1, failed: 1 },
+        address: reg.address,
+      });
+      expect(back.publicKey).toEqual(reg.publicKey);
+      expect(back.status.online).toBe(false); // live status comes back with the next heartbeat
+      expect(second.heartbeat('persisted').status.online).toBe(true);
+      await store.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
