@@ -20,7 +20,11 @@ export interface ReceiptHandler {
    * coordinator key, and returns the receipt id and the attested receipt's JSON text.
    * Throws AitbcError (`COORD_RECEIPT_INVALID`, ...) when the receipt does not check.
    */
-  verifyAndAttest(job: Job, miner: MinerRecord, receipt: unknown): { receiptId: string; attestedJson: string };
+  verifyAndAttest(
+    job: Job,
+    miner: MinerRecord,
+    receipt: unknown,
+  ): { receiptId: string; attestedJson: string } | Promise<{ receiptId: string; attestedJson: string }>;
 }
 
 /** Options of {@link JobEngine}. */
@@ -325,7 +329,7 @@ export class JobEngine {
    */
   poll(minerId: string, options: { maxWaitMs: number; signal?: AbortSignal }): Promise<Assignment | null> {
     this.#requireStarted();
-    if (this.#hub.registry.get(minerId) === undefined) {
+    if (this.#hub.registry.peek(minerId) === undefined) {
       return Promise.reject(
         new AitbcError('COORD_UNKNOWN_MINER', 'register the miner first', { details: { minerId } }),
       );
@@ -405,7 +409,13 @@ export class JobEngine {
     const miner = this.#hub.registry.get(minerId);
     if (miner === undefined)
       throw new AitbcError('COORD_UNKNOWN_MINER', 'the miner is no longer registered', { details: { minerId } });
-    const { receiptId, attestedJson } = this.#receipts.verifyAndAttest(this.#copy(job), miner, receipt);
+    const { receiptId, attestedJson } = await this.#receipts.verifyAndAttest(this.#copy(job), miner, receipt);
+    if (job.state !== 'ASSIGNED' && job.state !== 'RUNNING') {
+      // The job changed while the receipt was being checked (canceled, expired, reported twice).
+      throw new AitbcError('COORD_NOT_ASSIGNED', 'this job is no longer assigned to this miner', {
+        details: { jobId, minerId },
+      });
+    }
     const latency = this.#now() - (job.history.findLast((e) => e.state === 'ASSIGNED')?.at ?? job.createdAt);
     await this.#transition(job, 'COMPLETED', { receiptId }, [
       this.#store.resultOp(job.id, output),
@@ -569,6 +579,7 @@ export class JobEngine {
   }
 
   #emit(job: Job, previous: JobState | undefined): void {
+    if (this.#listeners.size === 0) return;
     const copy = this.#copy(job);
     for (const l of this.#listeners) {
       try {

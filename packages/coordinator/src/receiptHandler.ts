@@ -7,7 +7,7 @@ import {
   receiptPrice,
   serializeReceipt,
   validateReceipt,
-  verifyReceipt,
+  verifyReceiptAsync,
 } from '@aitbc/receipts';
 import type { Job } from './job.js';
 import type { ReceiptHandler } from './jobEngine.js';
@@ -38,14 +38,15 @@ function invalid(message: string, details?: Record<string, unknown>): AitbcError
  */
 export function createReceiptHandler(options: ReceiptHandlerOptions): ReceiptHandler {
   return {
-    verifyAndAttest(job: Job, miner: MinerRecord, input: unknown) {
+    async verifyAndAttest(job: Job, miner: MinerRecord, input: unknown) {
       let receipt: Receipt;
       try {
         receipt = validateReceipt(typeof input === 'string' ? parseReceiptJson(input) : input);
       } catch (e) {
         throw invalid(`receipt is malformed: ${isAitbcError(e) ? e.message : 'not a receipt'}`);
       }
-      const result = verifyReceipt(receipt, { minerKeys: [miner.publicKey], requireAttestation: false });
+      // On the thread pool: receipt checks of concurrent completions use every core.
+      const result = await verifyReceiptAsync(receipt, { minerKeys: [miner.publicKey], requireAttestation: false });
       const miners = result.signatures.filter((s) => s.role === 'miner');
       if (!result.ok || miners.length !== 1) {
         throw invalid('the miner signature does not verify under the registered key', {

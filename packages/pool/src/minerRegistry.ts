@@ -205,6 +205,14 @@ export class MinerRegistry {
     return this.#snapshot(entry);
   }
 
+  /**
+   * The live record of a miner (not a copy, `online` not refreshed): a cheap read for hot paths
+   * that only look. Callers must not mutate it; use {@link get} for a copy.
+   */
+  peek(minerId: string): MinerRecord | undefined {
+    return this.#entries.get(minerId)?.view;
+  }
+
   /** Copies of all records in id order, optionally only those online. */
   list(options: { onlineOnly?: boolean } = {}): MinerRecord[] {
     const now = this.#now();
