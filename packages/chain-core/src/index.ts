@@ -3,7 +3,31 @@
  * chain import, plus the interfaces it needs from the layers below it (`KVStore`, `Consensus`).
  * @packageDocumentation
  */
+
+export { applyGenesis, type ExecutionContext, executeTx, type TxOutcome } from './executeTx.js';
+export {
+  type ChainParams,
+  DEFAULT_PARAMS,
+  type Genesis,
+  type GenesisAllocation,
+  type GenesisValidator,
+  genesisFromJson,
+  genesisHash,
+  genesisHashHex,
+  genesisToJson,
+  validatorAddresses,
+} from './genesis.js';
 export type { BatchOp, BatchOptions, IterateOptions, KVStore } from './kvStore.js';
+export {
+  type Account,
+  accountKey,
+  decodeAccount,
+  type Escrow,
+  type EscrowStatus,
+  encodeAccount,
+  escrowKey,
+  LedgerState,
+} from './ledgerState.js';
 export { MemoryKVStore } from './memoryKVStore.js';
 export {
   EMPTY_HASH,

@@ -1,0 +1,130 @@
+import { AitbcError, bytesToUtf8, canonicalize, concatBytes, parseAddress, sha256, utf8ToBytes } from '@aitbc/crypto';
+import type { SparseMerkleTree } from './stateTree/sparseMerkleTree.js';
+
+/** An account: its balance (base units) and the nonce its next transaction must carry. */
+export interface Account {
+  readonly balance: bigint;
+  /** Bounded counter (< 2^53). */
+  readonly nonce: number;
+}
+
+/** Where an escrow stands. */
+export type EscrowStatus = 'locked' | 'settled' | 'refunded';
+
+/** Payment locked for a job. */
+export interface Escrow {
+  readonly jobId: string;
+  /** The client's address: it locked the payment and gets refunds. */
+  readonly client: string;
+  /** The coordinator allowed to settle (and to refund at any time). */
+  readonly coordinator: string;
+  readonly amount: bigint;
+  /** The client may refund once the chain is past this height. */
+  readonly expiresAtHeight: number;
+  readonly status: EscrowStatus;
+  /** After settlement: the miner paid, the amount paid and the receipt id. */
+  readonly provider?: string;
+  readonly paid?: bigint;
+  readonly receiptId?: string;
+}
+
+const ACCOUNT_TAG = utf8ToBytes('AITBC/account\n');
+const ESCROW_TAG = utf8ToBytes('AITBC/escrow\n');
+const EMPTY_ACCOUNT: Account = Object.freeze({ balance: 0n, nonce: 0 });
+
+/** The state-tree key of an account: `sha256("AITBC/account\n" || address payload)`. */
+export function accountKey(address: string): Uint8Array {
+  return sha256(concatBytes(ACCOUNT_TAG, parseAddress(address)));
+}
+
+/** The state-tree key of an escrow: `sha256("AITBC/escrow\n" || utf8(jobId))`. */
+export function escrowKey(jobId: string): Uint8Array {
+  return sha256(concatBytes(ESCROW_TAG, utf8ToBytes(jobId)));
+}
+
+/** Canonical bytes of an account (JCS of `{balance, nonce}`): what the state tree and proofs hold. */
+export function encodeAccount(a: Account): Uint8Array {
+  return canonicalize({ balance: a.balance, nonce: a.nonce });
+}
+
+/** Decodes {@link encodeAccount}. @throws AitbcError `CHAIN_STATE_CORRUPT`. */
+export function decodeAccount(bytes: Uint8Array): Account {
+  const o = JSON.parse(bytesToUtf8(bytes)) as { balance?: unknown; nonce?: unknown };
+  if (typeof o.balance !== 'string' || typeof o.nonce !== 'number')
+    throw new AitbcError('CHAIN_STATE_CORRUPT', 'an account record does not decode');
+  return { balance: BigInt(o.balance), nonce: o.nonce };
+}
+
+function encodeEscrow(e: Escrow): Uint8Array {
+  return canonicalize({ ...e, amount: e.amount, paid: e.paid });
+}
+
+function decodeEscrow(bytes: Uint8Array): Escrow {
+  const o = JSON.parse(bytesToUtf8(bytes)) as Record<string, unknown>;
+  if (typeof o.jobId !== 'string' || typeof o.amount !== 'string')
+    throw new AitbcError('CHAIN_STATE_CORRUPT', 'an escrow record does not decode');
+  return {
+    ...(o as unknown as Escrow),
+    amount: BigInt(o.amount),
+    ...(typeof o.paid === 'string' ? { paid: BigInt(o.paid) } : {}),
+  };
+}
+
+/**
+ * Accounts and escrows over a {@link SparseMerkleTree}, with a write overlay: reads see pending
+ * writes, and {@link flush} applies them to the tree in one batched update (so a block touching k
+ * accounts costs one O(k log n) update). {@link discard} drops them.
+ */
+export class LedgerState {
+  readonly #tree: SparseMerkleTree;
+  readonly #accounts = new Map<string, Account>();
+  readonly #escrows = new Map<string, Escrow>();
+
+  constructor(tree: SparseMerkleTree) {
+    this.#tree = tree;
+  }
+
+  /** The tree underneath (its root includes only flushed writes). */
+  get tree(): SparseMerkleTree {
+    return this.#tree;
+  }
+
+  /** An account (a zero account when it never existed). */
+  async account(address: string): Promise<Account> {
+    const pending = this.#accounts.get(address);
+    if (pending !== undefined) return pending;
+    const bytes = await this.#tree.get(accountKey(address));
+    return bytes === undefined ? EMPTY_ACCOUNT : decodeAccount(bytes);
+  }
+
+  setAccount(address: string, account: Account): void {
+    this.#accounts.set(address, account);
+  }
+
+  async escrow(jobId: string): Promise<Escrow | undefined> {
+    const pending = this.#escrows.get(jobId);
+    if (pending !== undefined) return pending;
+    const bytes = await this.#tree.get(escrowKey(jobId));
+    return bytes === undefined ? undefined : decodeEscrow(bytes);
+  }
+
+  setEscrow(escrow: Escrow): void {
+    this.#escrows.set(escrow.jobId, escrow);
+  }
+
+  /** Applies pending writes to the tree (staged there until the caller commits); returns the new root. */
+  async flush(): Promise<Uint8Array> {
+    const changes: [Uint8Array, Uint8Array][] = [];
+    for (const [address, a] of this.#accounts) changes.push([accountKey(address), encodeAccount(a)]);
+    for (const e of this.#escrows.values()) changes.push([escrowKey(e.jobId), encodeEscrow(e)]);
+    this.#accounts.clear();
+    this.#escrows.clear();
+    return this.#tree.update(changes);
+  }
+
+  /** Drops pending writes. */
+  discard(): void {
+    this.#accounts.clear();
+    this.#escrows.clear();
+  }
+}
