@@ -4,6 +4,30 @@
  * @packageDocumentation
  */
 
+export {
+  type Block,
+  type BlockHeader,
+  blockFromJson,
+  blockHash,
+  blockToJson,
+  type Commit,
+  type CommitSignature,
+  commitFromJson,
+  commitHash,
+  commitToJson,
+  createValidatorSet,
+  headerFromJson,
+  headerToJson,
+  precommitSigningBody,
+  signBlockHeader,
+  txRoot,
+  type Validator,
+  type ValidatorSet,
+  verifyBlockSignature,
+  ZERO_HASH,
+} from './block.js';
+export { type BlockListener, type Chain, type ChainOptions, createChain, type ImportResult } from './chain.js';
+export type { Consensus } from './consensus.js';
 export { applyGenesis, type ExecutionContext, executeTx, type TxOutcome } from './executeTx.js';
 export {
   type ChainParams,

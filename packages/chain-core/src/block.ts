@@ -1,0 +1,247 @@
+import {
+  AitbcError,
+  addressFromPublicKey,
+  bytesToHex,
+  canonicalize,
+  concatBytes,
+  hexToBytes,
+  isAddress,
+  parseId,
+  sha256,
+  sign,
+  signingBytes,
+  toHex0x,
+  verify,
+} from '@aitbc/crypto';
+import type { GenesisValidator } from './genesis.js';
+import { type SignedTx, txFromJson, txToJson } from './tx.js';
+
+/** A validator with its address. `power` is a positive integer (< 2^53). */
+export interface Validator {
+  readonly publicKey: Uint8Array;
+  readonly address: string;
+  readonly power: number;
+  readonly name: string;
+}
+
+/** The validators in force, sorted by address, with their total power and hash. */
+export interface ValidatorSet {
+  readonly validators: readonly Validator[];
+  readonly totalPower: number;
+  /** sha256 of the JCS of `[{address, publicKey, power, name}]` in address order. */
+  readonly hash: Uint8Array;
+  byAddress(address: string): Validator | undefined;
+}
+
+/** Builds a {@link ValidatorSet} (sorted by address; duplicate keys rejected). */
+export function createValidatorSet(validators: readonly GenesisValidator[]): ValidatorSet {
+  const list = validators
+    .map((v) => ({ publicKey: v.publicKey, address: addressFromPublicKey(v.publicKey), power: v.power, name: v.name }))
+    .sort((a, b) => (a.address < b.address ? -1 : a.address > b.address ? 1 : 0));
+  const byAddress = new Map(list.map((v) => [v.address, v]));
+  if (byAddress.size !== list.length)
+    throw new AitbcError('CHAIN_BAD_VALIDATORS', 'validators must have distinct keys');
+  const totalPower = list.reduce((sum, v) => sum + v.power, 0);
+  const hash = sha256(
+    canonicalize(
+      list.map((v) => ({ address: v.address, publicKey: bytesToHex(v.publicKey), power: v.power, name: v.name })),
+    ),
+  );
+  return { validators: list, totalPower, hash, byAddress: (a) => byAddress.get(a) };
+}
+
+/** A block header (DESIGN.md §2). Height, round and timestamp (ms) are bounded counters. */
+export interface BlockHeader {
+  readonly chainId: string;
+  readonly height: number;
+  readonly round: number;
+  readonly timestamp: number;
+  readonly parentHash: Uint8Array;
+  /** The proposer's `ait1…` address. */
+  readonly proposer: string;
+  readonly txRoot: Uint8Array;
+  readonly stateRoot: Uint8Array;
+  readonly validatorsHash: Uint8Array;
+  readonly lastCommitHash: Uint8Array;
+}
+
+/** One validator's precommit signature in a commit. */
+export interface CommitSignature {
+  readonly validator: string;
+  readonly signature: Uint8Array;
+}
+
+/** The precommits that finalized a block. */
+export interface Commit {
+  readonly height: number;
+  readonly round: number;
+  readonly blockHash: Uint8Array;
+  readonly signatures: readonly CommitSignature[];
+}
+
+/** A block: header, transactions, the commit of its parent, and the proposer's signature. */
+export interface Block {
+  readonly header: BlockHeader;
+  readonly txs: readonly SignedTx[];
+  readonly lastCommit: Commit | null;
+  readonly signature: Uint8Array;
+}
+
+/** 32 zero bytes: the hash of "nothing" (no commit, no transactions). */
+export const ZERO_HASH: Uint8Array = new Uint8Array(32);
+
+/** The header as the JSON object that is hashed and signed. */
+export function headerToJson(h: BlockHeader): Record<string, string | number> {
+  return {
+    chainId: h.chainId,
+    height: h.height,
+    round: h.round,
+    timestamp: h.timestamp,
+    parentHash: toHex0x(h.parentHash),
+    proposer: h.proposer,
+    txRoot: toHex0x(h.txRoot),
+    stateRoot: toHex0x(h.stateRoot),
+    validatorsHash: toHex0x(h.validatorsHash),
+    lastCommitHash: toHex0x(h.lastCommitHash),
+  };
+}
+
+function bad(field: string, expected: string): AitbcError {
+  return new AitbcError('CHAIN_BLOCK_MALFORMED', `block.${field} must be ${expected}`, { details: { field } });
+}
+
+function counter(v: unknown, field: string): number {
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) throw bad(field, 'a non-negative integer');
+  return v;
+}
+
+function id(v: unknown, field: string): Uint8Array {
+  try {
+    return parseId(v as string, field);
+  } catch {
+    throw bad(field, '0x followed by 64 lowercase hex digits');
+  }
+}
+
+/** Parses a header strictly. @throws AitbcError `CHAIN_BLOCK_MALFORMED`. */
+export function headerFromJson(json: unknown): BlockHeader {
+  if (typeof json !== 'object' || json === null) throw bad('header', 'an object');
+  const o = json as Record<string, unknown>;
+  if (typeof o.chainId !== 'string') throw bad('header.chainId', 'a string');
+  if (typeof o.proposer !== 'string' || !isAddress(o.proposer)) throw bad('header.proposer', 'an ait1… address');
+  return {
+    chainId: o.chainId,
+    height: counter(o.height, 'header.height'),
+    round: counter(o.round, 'header.round'),
+    timestamp: counter(o.timestamp, 'header.timestamp'),
+    parentHash: id(o.parentHash, 'header.parentHash'),
+    proposer: o.proposer,
+    txRoot: id(o.txRoot, 'header.txRoot'),
+    stateRoot: id(o.stateRoot, 'header.stateRoot'),
+    validatorsHash: id(o.validatorsHash, 'header.validatorsHash'),
+    lastCommitHash: id(o.lastCommitHash, 'header.lastCommitHash'),
+  };
+}
+
+/** The block hash: `sha256("AITBC/v1/block\n" + chainId + "\n" || JCS(header))`. */
+export function blockHash(header: BlockHeader): Uint8Array {
+  return sha256(signingBytes('block', header.chainId, headerToJson(header)));
+}
+
+/** The proposer signs the same bytes the hash covers. */
+export function signBlockHeader(header: BlockHeader, proposerSeed: Uint8Array): Uint8Array {
+  return sign(signingBytes('block', header.chainId, headerToJson(header)), proposerSeed);
+}
+
+/** Checks the proposer's signature on a header. */
+export function verifyBlockSignature(header: BlockHeader, signature: Uint8Array, proposerKey: Uint8Array): boolean {
+  return verify(signature, signingBytes('block', header.chainId, headerToJson(header)), proposerKey);
+}
+
+/** JSON form of a commit. */
+export function commitToJson(c: Commit): Record<string, unknown> {
+  return {
+    height: c.height,
+    round: c.round,
+    blockHash: toHex0x(c.blockHash),
+    signatures: c.signatures.map((s) => ({ validator: s.validator, signature: bytesToHex(s.signature) })),
+  };
+}
+
+/** Parses a commit strictly (at most 1,000 signatures). @throws AitbcError `CHAIN_BLOCK_MALFORMED`. */
+export function commitFromJson(json: unknown): Commit {
+  if (typeof json !== 'object' || json === null) throw bad('commit', 'an object');
+  const o = json as Record<string, unknown>;
+  if (!Array.isArray(o.signatures) || o.signatures.length > 1000)
+    throw bad('commit.signatures', 'an array of at most 1,000 signatures');
+  return {
+    height: counter(o.height, 'commit.height'),
+    round: counter(o.round, 'commit.round'),
+    blockHash: id(o.blockHash, 'commit.blockHash'),
+    signatures: o.signatures.map((s: unknown, i) => {
+      const r = s as Record<string, unknown>;
+      if (typeof r?.validator !== 'string' || !isAddress(r.validator))
+        throw bad(`commit.signatures[${i}].validator`, 'an ait1… address');
+      if (typeof r.signature !== 'string' || !/^[0-9a-f]{128}$/.test(r.signature))
+        throw bad(`commit.signatures[${i}].signature`, '128 lowercase hex digits');
+      return { validator: r.validator, signature: hexToBytes(r.signature) };
+    }),
+  };
+}
+
+/** Hash of a commit (`ZERO_HASH` for none): `sha256(JCS(commit))`. */
+export function commitHash(commit: Commit | null): Uint8Array {
+  return commit === null ? ZERO_HASH : sha256(canonicalize(commitToJson(commit) as never));
+}
+
+/**
+ * The body a validator signs (kind `vote`) to precommit a block. Consensus engines and commit
+ * verification use exactly this shape.
+ */
+export function precommitSigningBody(
+  height: number,
+  round: number,
+  hash: Uint8Array,
+): { type: 'precommit'; height: number; round: number; blockHash: string } {
+  return { type: 'precommit', height, round, blockHash: toHex0x(hash) };
+}
+
+const LEAF = Uint8Array.of(0);
+const NODE = Uint8Array.of(1);
+
+/** Binary Merkle root of transaction ids (RFC 6962 shape: leaves `sha256(0x00‖id)`, nodes `sha256(0x01‖l‖r)`); `ZERO_HASH` for none. */
+export function txRoot(ids: readonly Uint8Array[]): Uint8Array {
+  if (ids.length === 0) return ZERO_HASH;
+  const mth = (lo: number, hi: number): Uint8Array => {
+    if (hi - lo === 1) return sha256(concatBytes(LEAF, ids[lo]!));
+    let k = 1;
+    while (k * 2 < hi - lo) k *= 2;
+    return sha256(concatBytes(NODE, mth(lo, lo + k), mth(lo + k, hi)));
+  };
+  return mth(0, ids.length);
+}
+
+/** The wire JSON of a block. */
+export function blockToJson(b: Block): Record<string, unknown> {
+  return {
+    header: headerToJson(b.header),
+    txs: b.txs.map(txToJson),
+    lastCommit: b.lastCommit === null ? null : commitToJson(b.lastCommit),
+    signature: bytesToHex(b.signature),
+  };
+}
+
+/** Parses a wire block strictly (transactions decoded, signatures not yet verified). */
+export function blockFromJson(json: unknown): Block {
+  if (typeof json !== 'object' || json === null) throw bad('', 'an object');
+  const o = json as Record<string, unknown>;
+  if (!Array.isArray(o.txs) || o.txs.length > 100_000) throw bad('txs', 'an array');
+  if (typeof o.signature !== 'string' || !/^[0-9a-f]{128}$/.test(o.signature))
+    throw bad('signature', '128 lowercase hex digits');
+  return {
+    header: headerFromJson(o.header),
+    txs: o.txs.map(txFromJson),
+    lastCommit: o.lastCommit === null ? null : commitFromJson(o.lastCommit),
+    signature: hexToBytes(o.signature),
+  };
+}

@@ -1,0 +1,399 @@
+import {
+  AitbcError,
+  bytesEqual,
+  bytesToUtf8,
+  concatBytes,
+  publicKeyFromSeed,
+  toHex0x,
+  utf8ToBytes,
+  verifyMany,
+} from '@aitbc/crypto';
+import {
+  type Block,
+  type BlockHeader,
+  blockFromJson,
+  blockHash,
+  blockToJson,
+  type Commit,
+  commitFromJson,
+  commitHash,
+  commitToJson,
+  createValidatorSet,
+  signBlockHeader,
+  txRoot,
+  type ValidatorSet,
+  verifyBlockSignature,
+  ZERO_HASH,
+} from './block.js';
+import type { Consensus } from './consensus.js';
+import { applyGenesis, executeTx } from './executeTx.js';
+import { type Genesis, genesisHash } from './genesis.js';
+import type { BatchOp, KVStore } from './kvStore.js';
+import { type Account, accountKey, type Escrow, LedgerState } from './ledgerState.js';
+import { SparseMerkleTree } from './stateTree/sparseMerkleTree.js';
+import type { StateProof } from './stateTree/stateProof.js';
+import { type SignedTx, txSigningBytes } from './tx.js';
+
+/** Options of {@link createChain}. */
+export interface ChainOptions {
+  readonly store: KVStore;
+  readonly genesis: Genesis;
+  readonly consensus: Consensus;
+}
+
+/** What {@link Chain.importBlock} reports. */
+export interface ImportResult {
+  readonly height: number;
+  readonly hash: Uint8Array;
+  /** Fees burned by the block's transactions. */
+  readonly burned: bigint;
+}
+
+/** Listener of imported blocks. */
+export type BlockListener = (block: Block, commit: Commit) => void;
+
+/** A ledger over a store: head tracking, block validation and import, lookups. */
+export interface Chain {
+  /** Loads the head, or writes the genesis state on first use. */
+  open(): Promise<void>;
+  close(): Promise<void>;
+  readonly head: BlockHeader;
+  readonly headHash: Uint8Array;
+  readonly genesisHash: Uint8Array;
+  readonly validators: ValidatorSet;
+  /** Executes candidate transactions on top of the head (skipping those that fail), fills the roots and signs. */
+  buildBlock(opts: {
+    round: number;
+    timestamp: number;
+    proposerSeed: Uint8Array;
+    lastCommit: Commit | null;
+    txs: readonly SignedTx[];
+  }): Promise<Block>;
+  /** Every check except the block's own commit; writes nothing. */
+  validateBlock(block: Block): Promise<void>;
+  /** Validates the block and its commit, then persists block, commit, state and indexes in one fsync'd batch. */
+  importBlock(block: Block, commit: Commit): Promise<ImportResult>;
+  getBlock(heightOrHash: number | Uint8Array): Promise<Block | undefined>;
+  getCommit(height: number): Promise<Commit | undefined>;
+  getTx(id: Uint8Array): Promise<{ tx: SignedTx; height: number; index: number } | undefined>;
+  account(address: string): Promise<Account>;
+  escrow(jobId: string): Promise<Escrow | undefined>;
+  /** Inclusion/exclusion proof of an account against the head's state root. */
+  accountProof(address: string): Promise<StateProof>;
+  onBlock(listener: BlockListener): () => void;
+}
+
+const K = {
+  head: utf8ToBytes('chain/head'),
+  block: (h: number) => concatBytes(utf8ToBytes('chain/block/'), u64(h)),
+  commit: (h: number) => concatBytes(utf8ToBytes('chain/commit/'), u64(h)),
+  hash: (hash: Uint8Array) => concatBytes(utf8ToBytes('chain/hash/'), hash),
+  tx: (id: Uint8Array) => concatBytes(utf8ToBytes('chain/tx/'), id),
+};
+
+function u64(n: number): Uint8Array {
+  const b = new Uint8Array(8);
+  new DataView(b.buffer).setBigUint64(0, BigInt(n));
+  return b;
+}
+
+const json = (v: unknown) => utf8ToBytes(JSON.stringify(v));
+const parse = (b: Uint8Array) => JSON.parse(bytesToUtf8(b)) as unknown;
+
+function reject(code: string, message: string, details?: Record<string, unknown>): never {
+  throw new AitbcError(code, message, details === undefined ? {} : { details });
+}
+
+/**
+ * Creates a chain over a store. The genesis header (height 0) is derived from the genesis file:
+ * `parentHash` = genesis hash, `stateRoot` = the root after the allocations, proposer = the first
+ * validator by address.
+ *
+ * @example
+ * ```ts
+ * const chain = createChain({ store: new MemoryKVStore(), genesis, consensus });
+ * await chain.open();
+ * const block = await chain.buildBlock({ round: 0, timestamp: Date.now(), proposerSeed, lastCommit: null, txs });
+ * await chain.importBlock(block, commit);
+ * ```
+ */
+export function createChain(options: ChainOptions): Chain {
+  const { store, genesis, consensus } = options;
+  const validators = createValidatorSet(genesis.validators);
+  const gHash = genesisHash(genesis);
+  let tree = new SparseMerkleTree(store);
+  const listeners = new Set<BlockListener>();
+  let head: BlockHeader | undefined;
+  let headHash: Uint8Array = ZERO_HASH;
+  let opened = false;
+  // One import or build at a time: they share the tree's staging area.
+  let lock: Promise<unknown> = Promise.resolve();
+  const exclusive = <T>(fn: () => Promise<T>): Promise<T> => {
+    const run = lock.then(fn, fn);
+    lock = run.catch(() => undefined);
+    return run;
+  };
+
+  const requireOpen = (): BlockHeader => {
+    if (!opened || head === undefined) reject('CHAIN_NOT_OPEN', 'call open() first');
+    return head;
+  };
+
+  const genesisHeader = (stateRoot: Uint8Array): BlockHeader => ({
+    chainId: genesis.chainId,
+    height: 0,
+    round: 0,
+    timestamp: genesis.genesisTime,
+    parentHash: gHash,
+    proposer: validators.validators[0]!.address,
+    txRoot: ZERO_HASH,
+    stateRoot,
+    validatorsHash: validators.hash,
+    lastCommitHash: ZERO_HASH,
+  });
+
+  /** Runs a block's transactions on the staged tree; returns the root and the burned fees. */
+  const execute = async (
+    header: BlockHeader,
+    txs: readonly SignedTx[],
+    skipFailures: boolean,
+  ): Promise<{ root: Uint8Array; applied: SignedTx[]; burned: bigint }> => {
+    const state = new LedgerState(tree);
+    const ctx = { chainId: genesis.chainId, height: header.height, params: genesis.params };
+    const applied: SignedTx[] = [];
+    let burned = 0n;
+    for (const [i, tx] of txs.entries()) {
+      try {
+        burned += (await executeTx(state, tx, ctx)).burned;
+        applied.push(tx);
+      } catch (e) {
+        if (!skipFailures) {
+          state.discard();
+          throw new AitbcError('CHAIN_BAD_TX_IN_BLOCK', `transaction ${i} of the block is invalid`, {
+            cause: e,
+            details: { index: i, txId: toHex0x(tx.id) },
+          });
+        }
+      }
+    }
+    return { root: await state.flush(), applied, burned };
+  };
+
+  const checkStructure = async (block: Block, parent: BlockHeader, parentHash: Uint8Array): Promise<void> => {
+    const h = block.header;
+    if (h.chainId !== genesis.chainId) reject('CHAIN_WRONG_CHAIN', `block is for chain "${h.chainId}"`);
+    if (h.height !== parent.height + 1)
+      reject('CHAIN_BAD_HEIGHT', `expected height ${parent.height + 1}, got ${h.height}`, {
+        expected: parent.height + 1,
+      });
+    if (!bytesEqual(h.parentHash, parentHash)) reject('CHAIN_BAD_PARENT', 'parentHash is not the head');
+    if (h.timestamp <= parent.timestamp) reject('CHAIN_BAD_TIMESTAMP', 'timestamp must be after the parent’s');
+    if (!bytesEqual(h.validatorsHash, validators.hash))
+      reject('CHAIN_BAD_VALIDATORS', 'validatorsHash does not match the validator set');
+    consensus.verifyProposer(h, validators);
+    const proposer = validators.byAddress(h.proposer);
+    if (proposer === undefined || !verifyBlockSignature(h, block.signature, proposer.publicKey))
+      reject('CHAIN_BAD_BLOCK_SIGNATURE', 'the proposer’s signature does not verify');
+    if (h.height === 1) {
+      if (block.lastCommit !== null) reject('CHAIN_BAD_COMMIT', 'block 1 has no parent commit');
+    } else {
+      const lc = block.lastCommit;
+      if (lc === null) reject('CHAIN_BAD_COMMIT', 'the commit of the parent is missing');
+      if (lc.height !== parent.height || !bytesEqual(lc.blockHash, parentHash))
+        reject('CHAIN_BAD_COMMIT', 'lastCommit is not for the parent');
+      consensus.verifyCommit(genesis.chainId, lc, validators);
+    }
+    if (!bytesEqual(h.lastCommitHash, commitHash(block.lastCommit)))
+      reject('CHAIN_BAD_COMMIT', 'lastCommitHash does not match lastCommit');
+    if (block.txs.length > genesis.params.maxBlockTxs)
+      reject('CHAIN_BLOCK_TOO_LARGE', `more than ${genesis.params.maxBlockTxs} transactions`);
+    const bytes = block.txs.reduce((n, t) => n + t.size, 0);
+    if (bytes > genesis.params.maxBlockBytes)
+      reject('CHAIN_BLOCK_TOO_LARGE', `transactions take ${bytes} bytes; the limit is ${genesis.params.maxBlockBytes}`);
+    const ids = new Set<string>();
+    for (const t of block.txs) {
+      const k = toHex0x(t.id);
+      if (ids.has(k)) reject('CHAIN_DUPLICATE_TX', 'a transaction appears twice', { txId: k });
+      ids.add(k);
+    }
+    if (!bytesEqual(h.txRoot, txRoot(block.txs.map((t) => t.id))))
+      reject('CHAIN_BAD_TX_ROOT', 'txRoot does not match the transactions');
+    const ok = await verifyMany(
+      block.txs.map((t) => ({ signature: t.signature, message: txSigningBytes(t), publicKey: t.publicKey })),
+    );
+    const badIndex = ok.indexOf(false);
+    if (badIndex >= 0)
+      reject('CHAIN_BAD_SIGNATURE', `transaction ${badIndex} has an invalid signature`, { index: badIndex });
+  };
+
+  /** Validates on the staged tree; leaves the block's state staged (the caller commits or rolls back). */
+  const validateStaged = async (block: Block): Promise<bigint> => {
+    const parent = requireOpen();
+    await checkStructure(block, parent, headHash);
+    try {
+      const { root, burned } = await execute(block.header, block.txs, false);
+      if (!bytesEqual(root, block.header.stateRoot))
+        reject('CHAIN_BAD_STATE_ROOT', 'stateRoot does not match the re-executed state');
+      return burned;
+    } catch (e) {
+      tree.rollback();
+      throw e;
+    }
+  };
+
+  return {
+    async open() {
+      const stored = await store.get(K.head);
+      if (stored === undefined) {
+        const state = new LedgerState(tree);
+        await applyGenesis(state, genesis);
+        const root = await state.flush();
+        head = genesisHeader(root);
+        headHash = blockHash(head);
+        await store.batch(
+          [
+            ...tree.commitOps(),
+            { type: 'put', key: utf8ToBytes('chain/genesis'), value: gHash },
+            { type: 'put', key: K.head, value: u64(0) },
+          ],
+          { sync: true },
+        );
+      } else {
+        const height = Number(new DataView(stored.buffer, stored.byteOffset, 8).getBigUint64(0));
+        const storedGenesis = await store.get(utf8ToBytes('chain/genesis'));
+        if (storedGenesis === undefined || !bytesEqual(storedGenesis, gHash))
+          reject('CHAIN_GENESIS_MISMATCH', 'the store holds another chain');
+        if (height === 0) {
+          const state = new LedgerState(new SparseMerkleTree(store));
+          await applyGenesis(state, genesis);
+          head = genesisHeader(await state.flush());
+        } else {
+          head = blockFromJson(parse((await store.get(K.block(height)))!)).header;
+        }
+        headHash = blockHash(head);
+        tree = new SparseMerkleTree(store, head.stateRoot);
+      }
+      opened = true;
+    },
+    async close() {
+      opened = false;
+      await store.close();
+    },
+    get head() {
+      return requireOpen();
+    },
+    get headHash() {
+      requireOpen();
+      return headHash.slice();
+    },
+    genesisHash: gHash,
+    validators,
+    buildBlock(opts) {
+      return exclusive(async () => {
+        const parent = requireOpen();
+        const height = parent.height + 1;
+        const draft: BlockHeader = {
+          ...parent,
+          height,
+          round: opts.round,
+          timestamp: Math.max(opts.timestamp, parent.timestamp + 1),
+          parentHash: headHash,
+        };
+        const { root, applied } = await execute(draft, opts.txs.slice(0, genesis.params.maxBlockTxs), true);
+        tree.rollback();
+        const proposer = validators.validators.find((v) =>
+          bytesEqual(v.publicKey, publicKeyFromSeed(opts.proposerSeed)),
+        );
+        if (proposer === undefined) reject('CHAIN_NOT_VALIDATOR', 'the proposer seed is not a validator’s');
+        const header: BlockHeader = {
+          ...draft,
+          proposer: proposer.address,
+          txRoot: txRoot(applied.map((t) => t.id)),
+          stateRoot: root,
+          lastCommitHash: commitHash(opts.lastCommit),
+        };
+        return {
+          header,
+          txs: applied,
+          lastCommit: opts.lastCommit,
+          signature: signBlockHeader(header, opts.proposerSeed),
+        };
+      });
+    },
+    validateBlock(block) {
+      return exclusive(async () => {
+        await validateStaged(block);
+        tree.rollback();
+      });
+    },
+    importBlock(block, commit) {
+      return exclusive(async () => {
+        const hash = blockHash(block.header);
+        if (commit.height !== block.header.height || !bytesEqual(commit.blockHash, hash))
+          reject('CHAIN_BAD_COMMIT', 'the commit is not for this block');
+        consensus.verifyCommit(genesis.chainId, commit, validators);
+        const burned = await validateStaged(block);
+        const h = block.header.height;
+        const ops: BatchOp[] = [
+          ...tree.commitOps(),
+          { type: 'put', key: K.block(h), value: json(blockToJson(block)) },
+          { type: 'put', key: K.commit(h), value: json(commitToJson(commit)) },
+          { type: 'put', key: K.hash(hash), value: u64(h) },
+          ...block.txs.map((t, i): BatchOp => ({ type: 'put', key: K.tx(t.id), value: json({ height: h, index: i }) })),
+          { type: 'put', key: K.head, value: u64(h) },
+        ];
+        await store.batch(ops, { sync: true });
+        head = block.header;
+        headHash = hash;
+        for (const l of listeners) {
+          try {
+            l(block, commit);
+          } catch {
+            // listeners never break import
+          }
+        }
+        return { height: h, hash, burned };
+      });
+    },
+    async getBlock(heightOrHash) {
+      let height: number | undefined;
+      if (typeof heightOrHash === 'number') height = heightOrHash;
+      else {
+        const h = await store.get(K.hash(heightOrHash));
+        if (h !== undefined) height = Number(new DataView(h.buffer, h.byteOffset, 8).getBigUint64(0));
+      }
+      if (height === undefined || height < 1) return undefined;
+      const b = await store.get(K.block(height));
+      return b === undefined ? undefined : blockFromJson(parse(b));
+    },
+    async getCommit(height) {
+      const c = await store.get(K.commit(height));
+      return c === undefined ? undefined : commitFromJson(parse(c));
+    },
+    async getTx(id) {
+      const loc = await store.get(K.tx(id));
+      if (loc === undefined) return undefined;
+      const { height, index } = parse(loc) as { height: number; index: number };
+      const block = await this.getBlock(height);
+      const tx = block?.txs[index];
+      return tx === undefined ? undefined : { tx, height, index };
+    },
+    account(address) {
+      return new LedgerState(headTree()).account(address);
+    },
+    escrow(jobId) {
+      return new LedgerState(headTree()).escrow(jobId);
+    },
+    accountProof(address) {
+      return headTree().prove(accountKey(address));
+    },
+    onBlock(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+  };
+
+  function headTree(): SparseMerkleTree {
+    return tree.checkout(requireOpen().stateRoot);
+  }
+}

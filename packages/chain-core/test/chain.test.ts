@@ -1,0 +1,302 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  AitbcError,
+  addressFromPublicKey,
+  bytesEqual,
+  generateKeyPair,
+  type KeyPair,
+  signMessage,
+  verifyMessage,
+} from '@aitbc/crypto';
+import { LevelKVStore } from '@aitbc/storage-level';
+import { afterAll, describe, expect, it } from 'vitest';
+import {
+  accountKey,
+  type Block,
+  type BlockHeader,
+  blockFromJson,
+  blockHash,
+  blockToJson,
+  type Commit,
+  type Consensus,
+  createChain,
+  DEFAULT_PARAMS,
+  encodeAccount,
+  type Genesis,
+  type KVStore,
+  MemoryKVStore,
+  precommitSigningBody,
+  signBlockHeader,
+  signTx,
+  txRoot,
+  type ValidatorSet,
+  verifyStateProof,
+} from '../src/index.js';
+
+const CHAIN = 'aitbc-test';
+const AIT = 10n ** 18n;
+const dirs: string[] = [];
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+/**
+ * A test-only consensus: proposer = validators[(height + round) % n]; a commit needs > 2/3 of the power
+ * in distinct, valid precommits. The real engine is @aitbc/consensus-poa.
+ */
+const testConsensus: Consensus = {
+  verifyProposer(header: BlockHeader, set: ValidatorSet) {
+    const expected = set.validators[(header.height + header.round) % set.validators.length]!.address;
+    if (header.proposer !== expected) throw new AitbcError('CONSENSUS_WRONG_PROPOSER', 'not this round’s proposer');
+  },
+  verifyCommit(chainId: string, commit: Commit, set: ValidatorSet) {
+    const seen = new Set<string>();
+    let power = 0;
+    for (const s of commit.signatures) {
+      const v = set.byAddress(s.validator);
+      if (v === undefined || seen.has(s.validator))
+        throw new AitbcError('CONSENSUS_BAD_COMMIT', 'unknown or duplicate signer');
+      if (
+        !verifyMessage(
+          'vote',
+          chainId,
+          precommitSigningBody(commit.height, commit.round, commit.blockHash),
+          s.signature,
+          v.publicKey,
+        )
+      ) {
+        throw new AitbcError('CONSENSUS_BAD_COMMIT', 'bad precommit signature');
+      }
+      seen.add(s.validator);
+      power += v.power;
+    }
+    if (power * 3 <= set.totalPower * 2) throw new AitbcError('CONSENSUS_BAD_COMMIT', 'not more than 2/3 of the power');
+  },
+};
+
+async function network(store: KVStore = new MemoryKVStore()) {
+  const vals = [generateKeyPair(), generateKeyPair(), generateKeyPair(), generateKeyPair()];
+  const alice = generateKeyPair();
+  const bob = generateKeyPair();
+  const genesis: Genesis = {
+    chainId: CHAIN,
+    genesisTime: 1_700_000_000_000,
+    validators: vals.map((v, i) => ({ publicKey: v.publicKey, power: 10, name: `v${i}` })),
+    allocations: [{ address: addressFromPublicKey(alice.publicKey), amount: 100n * AIT }],
+    params: DEFAULT_PARAMS,
+  };
+  const chain = createChain({ store, genesis, consensus: testConsensus });
+  await chain.open();
+  const seedOf = (address: string) => vals.find((v) => addressFromPublicKey(v.publicKey) === address)!.seed;
+  const proposerFor = (height: number, round: number) => chain.validators.validators[(height + round) % 4]!.address;
+  const commitFor = (block: Block, signers = vals.slice(0, 3)): Commit => {
+    const hash = blockHash(block.header);
+    return {
+      height: block.header.height,
+      round: block.header.round,
+      blockHash: hash,
+      signatures: signers.map((s) => ({
+        validator: addressFromPublicKey(s.publicKey),
+        signature: signMessage(
+          'vote',
+          CHAIN,
+          precommitSigningBody(block.header.height, block.header.round, hash),
+          s.seed,
+        ),
+      })),
+    };
+  };
+  let lastCommit: Commit | null = null;
+  const produce = async (txs: ReturnType<typeof signTx>[] = [], round = 0) => {
+    const height = chain.head.height + 1;
+    const block = await chain.buildBlock({
+      round,
+      timestamp: chain.head.timestamp + 1000,
+      proposerSeed: seedOf(proposerFor(height, round)),
+      lastCommit,
+      txs,
+    });
+    const commit = commitFor(block);
+    await chain.importBlock(block, commit);
+    lastCommit = commit;
+    return { block, commit };
+  };
+  const transfer = (nonce: number, amount: bigint, from: KeyPair = alice, to: KeyPair = bob) =>
+    signTx(
+      {
+        type: 'transfer',
+        chainId: CHAIN,
+        from: addressFromPublicKey(from.publicKey),
+        nonce,
+        fee: DEFAULT_PARAMS.minFee,
+        to: addressFromPublicKey(to.publicKey),
+        amount,
+      },
+      from.seed,
+    );
+  return {
+    chain,
+    genesis,
+    vals,
+    alice,
+    bob,
+    produce,
+    transfer,
+    commitFor,
+    seedOf,
+    proposerFor,
+    getLastCommit: () => lastCommit,
+  };
+}
+
+describe('chain', () => {
+  it('builds, imports and serves blocks, transactions, accounts and proofs', async () => {
+    const { chain, alice, bob, produce, transfer } = await network();
+    expect(chain.head.height).toBe(0);
+    const seen: number[] = [];
+    chain.onBlock((b) => seen.push(b.header.height));
+    const t1 = transfer(0, 5n * AIT);
+    const { block } = await produce([t1, transfer(1, AIT)]);
+    await produce();
+    expect(chain.head.height).toBe(2);
+    expect(seen).toEqual([1, 2]);
+    const bobAddress = addressFromPublicKey(bob.publicKey);
+    expect(await chain.account(bobAddress)).toEqual({ balance: 6n * AIT, nonce: 0 });
+    expect((await chain.account(addressFromPublicKey(alice.publicKey))).nonce).toBe(2);
+    expect(await chain.getTx(t1.id)).toMatchObject({ height: 1, index: 0 });
+    expect(bytesEqual((await chain.getBlock(1))!.header.stateRoot, block.header.stateRoot)).toBe(true);
+    expect((await chain.getBlock(blockHash(block.header)))!.header.height).toBe(1);
+    expect((await chain.getCommit(1))!.signatures).toHaveLength(3);
+    expect(await chain.getBlock(99)).toBeUndefined();
+    const proof = await chain.accountProof(bobAddress);
+    expect(
+      verifyStateProof(
+        chain.head.stateRoot,
+        accountKey(bobAddress),
+        encodeAccount({ balance: 6n * AIT, nonce: 0 }),
+        proof,
+      ),
+    ).toBe(true);
+    // wire round trip of a block
+    expect(blockHash(blockFromJson(JSON.parse(JSON.stringify(blockToJson(block)))).header)).toEqual(
+      blockHash(block.header),
+    );
+  });
+
+  it('skips invalid transactions when building, and rejects them when importing', async () => {
+    const { chain, produce, transfer, commitFor, seedOf, proposerFor } = await network();
+    const good = transfer(0, AIT);
+    const { block } = await produce([
+      good,
+      transfer(0, AIT) /* replay of nonce 0 */,
+      transfer(1, 10_000n * AIT) /* overdraft */,
+    ]);
+    expect(block.txs).toHaveLength(1);
+    // a proposer that includes a replayed transaction: the block is rejected, nothing changes
+    const replay = await chain.buildBlock({
+      round: 0,
+      timestamp: chain.head.timestamp + 1000,
+      proposerSeed: seedOf(proposerFor(2, 0)),
+      lastCommit: (await chain.getCommit(1))!,
+      txs: [],
+    });
+    const withoutRoot = { ...replay, txs: [good] };
+    await expect(chain.importBlock(withoutRoot, commitFor(withoutRoot))).rejects.toMatchObject({
+      code: 'CHAIN_BAD_TX_ROOT',
+    });
+    // the same replay in a block whose roots and signature are right for it
+    const header = { ...replay.header, txRoot: txRoot([good.id]) };
+    const forged = { ...replay, header, txs: [good], signature: signBlockHeader(header, seedOf(proposerFor(2, 0))) };
+    await expect(chain.importBlock(forged, commitFor(forged))).rejects.toMatchObject({ code: 'CHAIN_BAD_TX_IN_BLOCK' });
+    expect(chain.head.height).toBe(1);
+    // the chain is unharmed: the next valid block imports
+    await produce([transfer(1, AIT)]);
+    expect(chain.head.height).toBe(2);
+  });
+
+  it('rejects a block with any header field changed, a wrong signature, or a weak commit', async () => {
+    const { chain, produce, transfer, commitFor, seedOf, proposerFor, vals } = await network();
+    await produce([transfer(0, AIT)]);
+    const lastCommit = (await chain.getCommit(1))!;
+    const block = await chain.buildBlock({
+      round: 0,
+      timestamp: chain.head.timestamp + 1000,
+      proposerSeed: seedOf(proposerFor(2, 0)),
+      lastCommit,
+      txs: [transfer(1, AIT)],
+    });
+    const before = { height: chain.head.height, hash: chain.headHash };
+    const tamper = async (header: Partial<BlockHeader>, code: string) => {
+      const b = { ...block, header: { ...block.header, ...header } };
+      await expect(chain.importBlock(b, commitFor(b))).rejects.toMatchObject({ code });
+    };
+    await tamper({ chainId: 'aitbc-other' }, 'CHAIN_WRONG_CHAIN');
+    await tamper({ height: 3 }, 'CHAIN_BAD_HEIGHT');
+    await tamper({ round: 1 }, 'CONSENSUS_WRONG_PROPOSER');
+    await tamper({ timestamp: 1 }, 'CHAIN_BAD_TIMESTAMP');
+    await tamper({ parentHash: new Uint8Array(32).fill(1) }, 'CHAIN_BAD_PARENT');
+    await tamper({ stateRoot: new Uint8Array(32).fill(2) }, 'CHAIN_BAD_BLOCK_SIGNATURE');
+    await tamper({ txRoot: new Uint8Array(32).fill(3) }, 'CHAIN_BAD_BLOCK_SIGNATURE');
+    await tamper({ validatorsHash: new Uint8Array(32) }, 'CHAIN_BAD_VALIDATORS');
+    await tamper({ lastCommitHash: new Uint8Array(32) }, 'CHAIN_BAD_BLOCK_SIGNATURE');
+    const badSig = { ...block, signature: new Uint8Array(64) };
+    await expect(chain.importBlock(badSig, commitFor(badSig))).rejects.toMatchObject({
+      code: 'CHAIN_BAD_BLOCK_SIGNATURE',
+    });
+    await expect(chain.importBlock(block, commitFor(block, vals.slice(0, 2)))).rejects.toMatchObject({
+      code: 'CONSENSUS_BAD_COMMIT',
+    });
+    await expect(
+      chain.importBlock(block, { ...commitFor(block), blockHash: new Uint8Array(32) }),
+    ).rejects.toMatchObject({ code: 'CHAIN_BAD_COMMIT' });
+    await expect(chain.importBlock({ ...block, lastCommit: null }, commitFor(block))).rejects.toMatchObject({
+      code: 'CHAIN_BAD_COMMIT',
+    });
+    expect(chain.head.height).toBe(before.height);
+    expect(chain.headHash).toEqual(before.hash);
+    // the untouched block still imports
+    await chain.importBlock(block, commitFor(block));
+    expect(chain.head.height).toBe(2);
+  });
+
+  it('persists everything in one batch and resumes from a real level database', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'aitbc-chain-'));
+    dirs.push(dir);
+    const net = await network(await LevelKVStore.open({ path: dir }));
+    await net.produce([net.transfer(0, AIT)]);
+    await net.produce([net.transfer(1, 2n * AIT)]);
+    const head = { height: net.chain.head.height, hash: net.chain.headHash, root: net.chain.head.stateRoot };
+    await net.chain.close();
+    const reopened = createChain({
+      store: await LevelKVStore.open({ path: dir }),
+      genesis: net.genesis,
+      consensus: testConsensus,
+    });
+    await reopened.open();
+    expect(reopened.head.height).toBe(head.height);
+    expect(reopened.headHash).toEqual(head.hash);
+    expect(await reopened.account(addressFromPublicKey(net.bob.publicKey))).toEqual({ balance: 3n * AIT, nonce: 0 });
+    // and keeps going
+    const height = 3;
+    const block = await reopened.buildBlock({
+      round: 0,
+      timestamp: reopened.head.timestamp + 1000,
+      proposerSeed: net.seedOf(net.proposerFor(height, 0)),
+      lastCommit: (await reopened.getCommit(2))!,
+      txs: [net.transfer(2, AIT)],
+    });
+    await reopened.importBlock(block, net.commitFor(block));
+    expect(reopened.head.height).toBe(3);
+    await reopened.close();
+    // another genesis on the same store is refused
+    const other = createChain({
+      store: await LevelKVStore.open({ path: dir }),
+      genesis: { ...net.genesis, chainId: 'aitbc-other' },
+      consensus: testConsensus,
+    });
+    await expect(other.open()).rejects.toMatchObject({ code: 'CHAIN_GENESIS_MISMATCH' });
+    await other.close();
+  });
+});
