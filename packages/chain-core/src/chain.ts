@@ -30,6 +30,7 @@ import { applyGenesis, executeTx } from './executeTx.js';
 import { type Genesis, genesisHash } from './genesis.js';
 import type { BatchOp, KVStore } from './kvStore.js';
 import { type Account, accountKey, type Escrow, LedgerState } from './ledgerState.js';
+import type { SignatureCache } from './signatureCache.js';
 import { SparseMerkleTree } from './stateTree/sparseMerkleTree.js';
 import type { StateProof } from './stateTree/stateProof.js';
 import { type SignedTx, txSigningBytes } from './tx.js';
@@ -39,6 +40,8 @@ export interface ChainOptions {
   readonly store: KVStore;
   readonly genesis: Genesis;
   readonly consensus: Consensus;
+  /** Signatures verified elsewhere on this node (the mempool): import skips them, and records the ones it verifies. */
+  readonly signatureCache?: SignatureCache;
 }
 
 /** What {@link Chain.importBlock} reports. */

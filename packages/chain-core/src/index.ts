@@ -53,6 +53,8 @@ export {
   LedgerState,
 } from './ledgerState.js';
 export { MemoryKVStore } from './memoryKVStore.js';
+export { type AddResult, createMempool, Mempool, type MempoolOptions } from './mempool.js';
+export { SignatureCache } from './signatureCache.js';
 export {
   EMPTY_HASH,
   leafHash,

@@ -1,0 +1,223 @@
+import { AitbcError, toHex0x, verify } from '@aitbc/crypto';
+import type { Account } from './ledgerState.js';
+import { SignatureCache } from './signatureCache.js';
+import { type SignedTx, txFromJson, txSigningBytes } from './tx.js';
+
+/** Limits and policy of a {@link Mempool}. */
+export interface MempoolOptions {
+  readonly chainId: string;
+  readonly minFee: bigint;
+  /** Current account state (balance, next nonce), e.g. `chain.account`. */
+  readonly account: (address: string) => Promise<Account>;
+  /** Most transactions held (default 20,000). */
+  readonly maxTxs?: number;
+  /** Most pending transactions per sender (default 64): nonces beyond `next + maxPerSender` are refused. */
+  readonly maxPerSender?: number;
+  /** Most bytes held (wire size, default 64 MiB). */
+  readonly maxBytes?: number;
+  /** A replacement (same sender and nonce) must raise the fee by at least this percent (default 10). */
+  readonly replaceBumpPercent?: number;
+  /** Shared with the chain so that block import skips transactions verified here. */
+  readonly signatureCache?: SignatureCache;
+}
+
+/** What {@link Mempool.add} did. */
+export type AddResult = { readonly status: 'added' | 'replaced' | 'known'; readonly id: string };
+
+function amountOf(tx: SignedTx): bigint {
+  const b = tx.body;
+  return b.type === 'transfer' || b.type === 'escrow.lock' ? b.amount : 0n;
+}
+
+/**
+ * Pending transactions: strict nonce order per sender, fee priority across senders, replace-by-fee
+ * with a minimum bump, limits on count, per-sender depth and bytes (the lowest fee is evicted when
+ * full), dedupe by id, re-validation after each block, and a signature cache so that each
+ * transaction is verified once per node.
+ *
+ * @example
+ * ```ts
+ * const mempool = createMempool({ chainId, minFee, account: (a) => chain.account(a), signatureCache });
+ * await mempool.addJson(wireTx);
+ * const txs = mempool.select(genesis.params.maxBlockTxs, genesis.params.maxBlockBytes);
+ * ```
+ */
+export class Mempool {
+  readonly #opts: Required<Omit<MempoolOptions, 'signatureCache'>>;
+  readonly #cache: SignatureCache;
+  /** sender → nonce → tx */
+  readonly #bySender = new Map<string, Map<number, SignedTx>>();
+  readonly #byId = new Map<string, SignedTx>();
+  #bytes = 0;
+
+  constructor(options: MempoolOptions) {
+    this.#opts = {
+      maxTxs: 20_000,
+      maxPerSender: 64,
+      maxBytes: 64 * 1024 * 1024,
+      replaceBumpPercent: 10,
+      ...options,
+    };
+    this.#cache = options.signatureCache ?? new SignatureCache();
+  }
+
+  /** Transactions held. */
+  get size(): number {
+    return this.#byId.size;
+  }
+
+  /** Bytes held (wire size). */
+  get bytes(): number {
+    return this.#bytes;
+  }
+
+  /** The shared signature cache. */
+  get signatureCache(): SignatureCache {
+    return this.#cache;
+  }
+
+  /** A held transaction by id. */
+  get(id: Uint8Array): SignedTx | undefined {
+    return this.#byId.get(toHex0x(id));
+  }
+
+  /** Decodes a wire transaction and {@link add}s it. */
+  addJson(json: unknown): Promise<AddResult> {
+    return this.add(txFromJson(json));
+  }
+
+  /**
+   * Admits a transaction.
+   * @throws AitbcError `CHAIN_WRONG_CHAIN`, `CHAIN_FEE_TOO_LOW`, `CHAIN_BAD_SIGNATURE`,
+   * `CHAIN_BAD_NONCE` (already used, or too far ahead), `CHAIN_INSUFFICIENT_FUNDS`,
+   * `MEMPOOL_REPLACEMENT_UNDERPRICED`, `MEMPOOL_FULL` (the pool is full of higher fees).
+   */
+  async add(tx: SignedTx): Promise<AddResult> {
+    const id = toHex0x(tx.id);
+    if (this.#byId.has(id)) return { status: 'known', id };
+    const b = tx.body;
+    if (b.chainId !== this.#opts.chainId)
+      throw new AitbcError('CHAIN_WRONG_CHAIN', `transaction is for chain "${b.chainId}"`);
+    if (b.fee < this.#opts.minFee)
+      throw new AitbcError('CHAIN_FEE_TOO_LOW', `fee is below the minimum of ${this.#opts.minFee}`);
+    if (!this.#cache.has(tx.id, tx.signature)) {
+      if (!verify(tx.signature, txSigningBytes(tx), tx.publicKey))
+        throw new AitbcError('CHAIN_BAD_SIGNATURE', 'the transaction signature does not verify');
+      this.#cache.add(tx.id, tx.signature);
+    }
+    const account = await this.#opts.account(b.from);
+    if (b.nonce < account.nonce)
+      throw new AitbcError('CHAIN_BAD_NONCE', `nonce ${b.nonce} was already used`, {
+        details: { expected: account.nonce },
+      });
+    if (b.nonce >= account.nonce + this.#opts.maxPerSender) {
+      throw new AitbcError('CHAIN_BAD_NONCE', `nonce ${b.nonce} is too far ahead of ${account.nonce}`, {
+        details: { expected: account.nonce },
+      });
+    }
+    const queue = this.#bySender.get(b.from) ?? new Map<number, SignedTx>();
+    // Funds: this transaction plus every pending one before it must be payable.
+    let committed = b.fee + amountOf(tx);
+    for (const [n, p] of queue) if (n < b.nonce) committed += p.body.fee + amountOf(p);
+    if (committed > account.balance)
+      throw new AitbcError(
+        'CHAIN_INSUFFICIENT_FUNDS',
+        'balance does not cover this and the sender’s earlier pending transactions',
+      );
+    const existing = queue.get(b.nonce);
+    if (existing !== undefined) {
+      const needed = existing.body.fee + (existing.body.fee * BigInt(this.#opts.replaceBumpPercent)) / 100n;
+      if (b.fee < needed) {
+        throw new AitbcError('MEMPOOL_REPLACEMENT_UNDERPRICED', `a replacement must pay a fee of at least ${needed}`, {
+          details: { minimumFee: needed.toString() },
+        });
+      }
+      this.#remove(existing);
+    }
+    if (!this.#makeRoom(tx))
+      throw new AitbcError('MEMPOOL_FULL', 'the mempool is full of transactions paying higher fees');
+    queue.set(b.nonce, tx);
+    this.#bySender.set(b.from, queue);
+    this.#byId.set(id, tx);
+    this.#bytes += tx.size;
+    return { status: existing === undefined ? 'added' : 'replaced', id };
+  }
+
+  /**
+   * Transactions for the next block: each sender's executable run (consecutive nonces from its
+   * next), interleaved by fee, highest first, within `maxTxs` and `maxBytes`. Account nonces are
+   * read with `account` so only executable transactions are picked.
+   */
+  async select(maxTxs: number, maxBytes: number): Promise<SignedTx[]> {
+    const runs: SignedTx[][] = [];
+    for (const [sender, queue] of this.#bySender) {
+      let next = (await this.#opts.account(sender)).nonce;
+      const run: SignedTx[] = [];
+      for (let tx = queue.get(next); tx !== undefined; tx = queue.get(++next)) run.push(tx);
+      if (run.length > 0) runs.push(run);
+    }
+    const out: SignedTx[] = [];
+    let bytes = 0;
+    const heads = runs.map(() => 0);
+    while (out.length < maxTxs) {
+      let best = -1;
+      for (let i = 0; i < runs.length; i++) {
+        const t = runs[i]![heads[i]!];
+        if (t === undefined) continue;
+        if (best < 0 || t.body.fee > runs[best]![heads[best]!]!.body.fee) best = i;
+      }
+      if (best < 0) break;
+      const tx = runs[best]![heads[best]!]!;
+      if (bytes + tx.size > maxBytes) {
+        runs[best] = []; // the rest of this sender's run waits for the next block
+        continue;
+      }
+      out.push(tx);
+      bytes += tx.size;
+      heads[best]! += 1;
+    }
+    return out;
+  }
+
+  /** After a block: drops included and now-stale transactions, and those the sender can no longer pay. */
+  async revalidate(): Promise<void> {
+    for (const [sender, queue] of [...this.#bySender]) {
+      const account = await this.#opts.account(sender);
+      let spend = 0n;
+      for (const n of [...queue.keys()].sort((a, b) => a - b)) {
+        const tx = queue.get(n)!;
+        spend += tx.body.fee + amountOf(tx);
+        if (n < account.nonce || spend > account.balance) this.#remove(tx);
+      }
+    }
+  }
+
+  #remove(tx: SignedTx): void {
+    const id = toHex0x(tx.id);
+    if (!this.#byId.delete(id)) return;
+    this.#bytes -= tx.size;
+    const queue = this.#bySender.get(tx.body.from);
+    queue?.delete(tx.body.nonce);
+    if (queue?.size === 0) this.#bySender.delete(tx.body.from);
+  }
+
+  /** Evicts the lowest-fee transactions (highest nonce first within a sender) until `tx` fits; false if it pays less than they do. */
+  #makeRoom(tx: SignedTx): boolean {
+    while (this.#byId.size + 1 > this.#opts.maxTxs || this.#bytes + tx.size > this.#opts.maxBytes) {
+      let victim: SignedTx | undefined;
+      for (const queue of this.#bySender.values()) {
+        let last: SignedTx | undefined;
+        for (const t of queue.values()) if (last === undefined || t.body.nonce > last.body.nonce) last = t;
+        if (last !== undefined && (victim === undefined || last.body.fee < victim.body.fee)) victim = last;
+      }
+      if (victim === undefined || victim.body.fee >= tx.body.fee) return false;
+      this.#remove(victim);
+    }
+    return true;
+  }
+}
+
+/** Creates a {@link Mempool}. */
+export function createMempool(options: MempoolOptions): Mempool {
+  return new Mempool(options);
+}

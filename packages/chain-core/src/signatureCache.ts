@@ -1,0 +1,38 @@
+import { toHex0x } from '@aitbc/crypto';
+
+/**
+ * Ids of transactions whose signatures this node has verified (bounded, least-recently-added first
+ * out). Shared by the mempool and the chain so that a transaction is verified once per node: at
+ * admission, not again at block import. The id covers every signed byte, so an id seen here was
+ * verified together with its exact body; the signature itself is compared too.
+ */
+export class SignatureCache {
+  readonly #ids = new Map<string, Uint8Array>();
+  readonly #max: number;
+
+  constructor(max = 200_000) {
+    this.#max = max;
+  }
+
+  /** Whether `(id, signature)` was verified. */
+  has(id: Uint8Array, signature: Uint8Array): boolean {
+    const sig = this.#ids.get(toHex0x(id));
+    if (sig === undefined || sig.length !== signature.length) return false;
+    for (let i = 0; i < sig.length; i++) if (sig[i] !== signature[i]) return false;
+    return true;
+  }
+
+  /** Records a verified `(id, signature)`. */
+  add(id: Uint8Array, signature: Uint8Array): void {
+    const key = toHex0x(id);
+    if (this.#ids.size >= this.#max && !this.#ids.has(key)) {
+      const oldest = this.#ids.keys().next();
+      if (!oldest.done) this.#ids.delete(oldest.value);
+    }
+    this.#ids.set(key, signature.slice());
+  }
+
+  get size(): number {
+    return this.#ids.size;
+  }
+}

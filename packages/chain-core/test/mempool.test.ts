@@ -1,0 +1,118 @@
+import { addressFromPublicKey, generateKeyPair, type KeyPair } from '@aitbc/crypto';
+import { describe, expect, it } from 'vitest';
+import { type Account, createMempool, type SignedTx, signTx, txToJson } from '../src/index.js';
+
+const CHAIN = 'aitbc-test';
+const MIN = 100n;
+
+function setup(balances: Record<string, bigint>, opts: { maxTxs?: number; maxPerSender?: number } = {}) {
+  const accounts = new Map<string, Account>(Object.entries(balances).map(([a, b]) => [a, { balance: b, nonce: 0 }]));
+  const pool = createMempool({
+    chainId: CHAIN,
+    minFee: MIN,
+    account: async (a) => accounts.get(a) ?? { balance: 0n, nonce: 0 },
+    ...opts,
+  });
+  return { pool, accounts };
+}
+
+const kp = () => {
+  const k = generateKeyPair();
+  return { ...k, address: addressFromPublicKey(k.publicKey) };
+};
+const to = kp().address;
+const tx = (from: KeyPair & { address: string }, nonce: number, fee: bigint, amount = 1n, chainId = CHAIN): SignedTx =>
+  signTx({ type: 'transfer', chainId, from: from.address, nonce, fee, to, amount }, from.seed);
+
+describe('mempool', () => {
+  it('admits, dedupes and verifies each signature once', async () => {
+    const a = kp();
+    const { pool } = setup({ [a.address]: 10_000n });
+    const t = tx(a, 0, MIN);
+    expect((await pool.add(t)).status).toBe('added');
+    expect((await pool.addJson(JSON.parse(JSON.stringify(txToJson(t))))).status).toBe('known');
+    expect(pool.size).toBe(1);
+    expect(pool.bytes).toBe(t.size);
+    expect(pool.signatureCache.has(t.id, t.signature)).toBe(true);
+    expect(pool.get(t.id)).toBe(t);
+  });
+
+  it.each([
+    [
+      'a bad signature',
+      (a: ReturnType<typeof kp>) => ({ ...tx(a, 0, MIN), signature: new Uint8Array(64) }),
+      'CHAIN_BAD_SIGNATURE',
+    ],
+    ['another chain', (a: ReturnType<typeof kp>) => tx(a, 0, MIN, 1n, 'aitbc-other'), 'CHAIN_WRONG_CHAIN'],
+    ['a low fee', (a: ReturnType<typeof kp>) => tx(a, 0, MIN - 1n), 'CHAIN_FEE_TOO_LOW'],
+    ['a nonce too far ahead', (a: ReturnType<typeof kp>) => tx(a, 64, MIN), 'CHAIN_BAD_NONCE'],
+    ['an overdraft', (a: ReturnType<typeof kp>) => tx(a, 0, MIN, 10_000n), 'CHAIN_INSUFFICIENT_FUNDS'],
+  ])('rejects %s', async (_name, make, code) => {
+    const a = kp();
+    const { pool } = setup({ [a.address]: 10_000n });
+    await expect(pool.add(make(a))).rejects.toMatchObject({ code });
+    expect(pool.size).toBe(0);
+  });
+
+  it('rejects a used nonce, and counts earlier pending spending against the balance', async () => {
+    const a = kp();
+    const { pool, accounts } = setup({ [a.address]: 1000n });
+    accounts.set(a.address, { balance: 1000n, nonce: 3 });
+    await expect(pool.add(tx(a, 2, MIN))).rejects.toMatchObject({ code: 'CHAIN_BAD_NONCE' });
+    await pool.add(tx(a, 3, MIN, 500n));
+    await expect(pool.add(tx(a, 4, MIN, 401n))).rejects.toMatchObject({ code: 'CHAIN_INSUFFICIENT_FUNDS' });
+    await pool.add(tx(a, 4, MIN, 300n));
+  });
+
+  it('replaces by fee only with the minimum bump', async () => {
+    const a = kp();
+    const { pool } = setup({ [a.address]: 100_000n });
+    const first = tx(a, 0, 1000n);
+    await pool.add(first);
+    await expect(pool.add(tx(a, 0, 1099n, 2n))).rejects.toMatchObject({ code: 'MEMPOOL_REPLACEMENT_UNDERPRICED' });
+    const better = tx(a, 0, 1100n, 2n);
+    expect((await pool.add(better)).status).toBe('replaced');
+    expect(pool.get(first.id)).toBeUndefined();
+    expect(pool.get(better.id)).toBe(better);
+    expect(pool.size).toBe(1);
+  });
+
+  it('evicts the lowest fee when full, and refuses what pays less', async () => {
+    const [a, b, c, d] = [kp(), kp(), kp(), kp()];
+    const { pool } = setup(
+      { [a.address]: 10_000n, [b.address]: 10_000n, [c.address]: 10_000n, [d.address]: 10_000n },
+      { maxTxs: 3 },
+    );
+    const low = tx(a, 0, 150n);
+    await pool.add(low);
+    await pool.add(tx(b, 0, 300n));
+    await pool.add(tx(c, 0, 400n));
+    await expect(pool.add(tx(d, 0, 120n))).rejects.toMatchObject({ code: 'MEMPOOL_FULL' });
+    await pool.add(tx(d, 0, 500n));
+    expect(pool.size).toBe(3);
+    expect(pool.get(low.id)).toBeUndefined();
+  });
+
+  it('selects executable runs in nonce order, highest fee first across senders, within limits', async () => {
+    const [a, b] = [kp(), kp()];
+    const { pool, accounts } = setup({ [a.address]: 10_000n, [b.address]: 10_000n });
+    const a0 = tx(a, 0, 110n);
+    const a1 = tx(a, 1, 900n);
+    const a3 = tx(a, 3, 999n); // gap at nonce 2: not executable yet
+    const b0 = tx(b, 0, 500n);
+    for (const t of [a3, a1, a0, b0]) await pool.add(t);
+    expect((await pool.select(10, 1e9)).map((t) => t.id)).toEqual([b0.id, a0.id, a1.id]);
+    expect((await pool.select(2, 1e9)).map((t) => t.id)).toEqual([b0.id, a0.id]);
+    expect(await pool.select(10, b0.size + a0.size - 1)).toEqual([b0]);
+    // after a block that included b0 and a0
+    accounts.set(a.address, { balance: 9_000n, nonce: 1 });
+    accounts.set(b.address, { balance: 9_000n, nonce: 1 });
+    await pool.revalidate();
+    expect(pool.size).toBe(2);
+    expect((await pool.select(10, 1e9)).map((t) => t.id)).toEqual([a1.id]);
+    // a sender who can no longer pay loses the transactions it cannot cover
+    accounts.set(a.address, { balance: 500n, nonce: 1 });
+    await pool.revalidate();
+    expect(pool.get(a1.id)).toBeUndefined();
+  });
+});
