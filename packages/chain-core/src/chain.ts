@@ -79,6 +79,14 @@ export interface Chain {
   getBlock(heightOrHash: number | Uint8Array): Promise<Block | undefined>;
   getCommit(height: number): Promise<Commit | undefined>;
   getTx(id: Uint8Array): Promise<{ tx: SignedTx; height: number; index: number } | undefined>;
+  /**
+   * Transactions that involve an address (as sender, recipient, escrow coordinator, or the settled
+   * miner), newest first, `limit` ≤ 500 per page; pass `nextCursor` back for the next page.
+   */
+  txsByAddress(
+    address: string,
+    options?: { cursor?: string; limit?: number },
+  ): Promise<{ items: { tx: SignedTx; height: number; index: number }[]; nextCursor: string | null }>;
   account(address: string): Promise<Account>;
   escrow(jobId: string): Promise<Escrow | undefined>;
   /** Inclusion/exclusion proof of an account against the head's state root. */
@@ -92,7 +100,29 @@ const K = {
   commit: (h: number) => concatBytes(utf8ToBytes('chain/commit/'), u64(h)),
   hash: (hash: Uint8Array) => concatBytes(utf8ToBytes('chain/hash/'), hash),
   tx: (id: Uint8Array) => concatBytes(utf8ToBytes('chain/tx/'), id),
+  /** `chain/addr/<address>/` + height (u64) + index (u32): one entry per transaction touching the address. */
+  addr: (address: string) => utf8ToBytes(`chain/addr/${address}/`),
 };
+
+/** The addresses a transaction touches (for the by-address index). */
+function involved(tx: SignedTx): string[] {
+  const b = tx.body;
+  const out = new Set<string>([b.from]);
+  if (b.type === 'transfer') out.add(b.to);
+  if (b.type === 'escrow.lock') out.add(b.coordinator);
+  if (b.type === 'escrow.settle') {
+    // The miner paid by a settlement (the block was valid, so the receipt parses).
+    const provider = (parseReceiptJson(b.receipt) as { provider?: unknown }).provider;
+    if (typeof provider === 'string') out.add(provider);
+  }
+  return [...out];
+}
+
+function u32(n: number): Uint8Array {
+  const b = new Uint8Array(4);
+  new DataView(b.buffer).setUint32(0, n);
+  return b;
+}
 
 function u64(n: number): Uint8Array {
   const b = new Uint8Array(8);
@@ -343,6 +373,11 @@ export function createChain(options: ChainOptions): Chain {
           { type: 'put', key: K.commit(h), value: json(commitToJson(commit)) },
           { type: 'put', key: K.hash(hash), value: u64(h) },
           ...block.txs.map((t, i): BatchOp => ({ type: 'put', key: K.tx(t.id), value: json({ height: h, index: i }) })),
+          ...block.txs.flatMap((t, i) =>
+            involved(t).map(
+              (a): BatchOp => ({ type: 'put', key: concatBytes(K.addr(a), u64(h), u32(i)), value: t.id }),
+            ),
+          ),
           { type: 'put', key: K.head, value: u64(h) },
         ];
         await store.batch(ops, { sync: true });
@@ -380,6 +415,36 @@ export function createChain(options: ChainOptions): Chain {
       const block = await this.getBlock(height);
       const tx = block?.txs[index];
       return tx === undefined ? undefined : { tx, height, index };
+    },
+    async txsByAddress(address, opts = {}) {
+      const limit = opts.limit ?? 50;
+      if (!Number.isSafeInteger(limit) || limit < 1 || limit > 500)
+        reject('CHAIN_BAD_QUERY', 'limit must be an integer in [1, 500]');
+      const prefix = K.addr(address);
+      let lt = concatBytes(prefix, new Uint8Array(12).fill(0xff));
+      if (opts.cursor !== undefined) {
+        if (!/^[0-9]{1,15}:[0-9]{1,9}$/.test(opts.cursor))
+          reject('CHAIN_BAD_QUERY', 'cursor is not one this chain issued');
+        const [h, i] = opts.cursor.split(':').map(Number) as [number, number];
+        lt = concatBytes(prefix, u64(h), u32(i));
+      }
+      const items: { tx: SignedTx; height: number; index: number }[] = [];
+      let last: { height: number; index: number } | undefined;
+      let more = false;
+      for await (const [key] of store.iterate({ gte: prefix, lt, reverse: true, limit: limit + 1 })) {
+        if (items.length === limit) {
+          more = true;
+          break;
+        }
+        const view = new DataView(key.buffer, key.byteOffset + prefix.length, 12);
+        const height = Number(view.getBigUint64(0));
+        const index = view.getUint32(8);
+        const block = await this.getBlock(height);
+        const tx = block?.txs[index];
+        if (tx !== undefined) items.push({ tx, height, index });
+        last = { height, index };
+      }
+      return { items, nextCursor: more && last !== undefined ? `${last.height}:${last.index}` : null };
     },
     account(address) {
       return new LedgerState(headTree()).account(address);

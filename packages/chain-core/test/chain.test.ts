@@ -179,6 +179,18 @@ describe('chain', () => {
         proof,
       ),
     ).toBe(true);
+    // by-address index, newest first, paged
+    const aliceTxs = await chain.txsByAddress(addressFromPublicKey(alice.publicKey), { limit: 1 });
+    expect(aliceTxs.items.map((i) => [i.height, i.index])).toEqual([[1, 1]]);
+    const page2 = await chain.txsByAddress(addressFromPublicKey(alice.publicKey), {
+      limit: 1,
+      cursor: aliceTxs.nextCursor!,
+    });
+    expect(page2.items.map((i) => i.tx.id)).toEqual([t1.id]);
+    expect(page2.nextCursor).toBeNull();
+    expect((await chain.txsByAddress(bobAddress)).items).toHaveLength(2);
+    expect((await chain.txsByAddress(addressFromPublicKey(generateKeyPair().publicKey))).items).toEqual([]);
+    await expect(chain.txsByAddress(bobAddress, { cursor: 'nope' })).rejects.toMatchObject({ code: 'CHAIN_BAD_QUERY' });
     // wire round trip of a block
     expect(blockHash(blockFromJson(JSON.parse(JSON.stringify(blockToJson(block)))).header)).toEqual(
       blockHash(block.header),
