@@ -8,6 +8,7 @@ import {
   utf8ToBytes,
   verifyMany,
 } from '@aitbc/crypto';
+import { parseReceiptJson } from '@aitbc/receipts';
 import {
   type Block,
   type BlockHeader,
