@@ -41,7 +41,7 @@ export {
   genesisToJson,
   validatorAddresses,
 } from './genesis.js';
-export type { BatchOp, BatchOptions, IterateOptions, KVStore } from './kvStore.js';
+export { assertBatchOps, type BatchOp, type BatchOptions, type IterateOptions, type KVStore } from './kvStore.js';
 export {
   type Account,
   accountKey,

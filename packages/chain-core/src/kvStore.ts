@@ -1,3 +1,5 @@
+import { AitbcError } from '@aitbc/crypto';
+
 /**
  * The storage interface chain-core needs, declared here by its consumer (STYLE.md habit 2).
  * Implementations: {@link MemoryKVStore} (this package; tests and browsers) and `LevelKVStore`
@@ -51,4 +53,21 @@ export interface IterateOptions {
   readonly reverse?: boolean;
   /** Maximum number of entries. */
   readonly limit?: number;
+}
+
+/**
+ * Validates a batch before any of it is written (every `KVStore` implementation calls it, so an
+ * invalid op anywhere in a batch writes nothing).
+ * @throws AitbcError `STORE_BAD_INPUT`.
+ */
+export function assertBatchOps(ops: readonly BatchOp[]): void {
+  if (!Array.isArray(ops)) throw new AitbcError('STORE_BAD_INPUT', 'batch ops must be an array');
+  for (const op of ops) {
+    if (op === null || typeof op !== 'object' || (op.type !== 'put' && op.type !== 'del')) {
+      throw new AitbcError('STORE_BAD_INPUT', 'batch op type must be "put" or "del"');
+    }
+    if (!(op.key instanceof Uint8Array)) throw new AitbcError('STORE_BAD_INPUT', 'key must be a Uint8Array');
+    if (op.type === 'put' && !(op.value instanceof Uint8Array))
+      throw new AitbcError('STORE_BAD_INPUT', 'value must be a Uint8Array');
+  }
 }

@@ -1,5 +1,5 @@
 import { AitbcError } from '@aitbc/crypto';
-import type { BatchOp, BatchOptions, IterateOptions, KVStore } from './kvStore.js';
+import { assertBatchOps, type BatchOp, type BatchOptions, type IterateOptions, type KVStore } from './kvStore.js';
 
 /** Latin-1 string of a key: one char per byte, so string order equals unsigned byte order. */
 function keyString(key: Uint8Array): string {
@@ -73,14 +73,7 @@ export class MemoryKVStore implements KVStore {
 
   async batch(ops: readonly BatchOp[], _options?: BatchOptions): Promise<void> {
     this.#open();
-    if (!Array.isArray(ops)) throw new AitbcError('STORE_BAD_INPUT', 'batch ops must be an array');
-    for (const op of ops) {
-      if (op === null || typeof op !== 'object' || (op.type !== 'put' && op.type !== 'del')) {
-        throw new AitbcError('STORE_BAD_INPUT', 'batch op type must be "put" or "del"');
-      }
-      checkBytes(op.key, 'key');
-      if (op.type === 'put') checkBytes(op.value, 'value');
-    }
+    assertBatchOps(ops);
     for (const op of ops) {
       const k = keyString(op.key);
       if (op.type === 'put') {

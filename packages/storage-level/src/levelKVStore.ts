@@ -1,4 +1,4 @@
-import type { BatchOp, BatchOptions, IterateOptions, KVStore } from '@aitbc/chain-core';
+import { assertBatchOps, type BatchOp, type BatchOptions, type IterateOptions, type KVStore } from '@aitbc/chain-core';
 import { AitbcError } from '@aitbc/crypto';
 import { Level } from 'level';
 
@@ -136,14 +136,7 @@ export class LevelKVStore implements KVStore {
   }
 
   async batch(ops: readonly BatchOp[], options: BatchOptions = {}): Promise<void> {
-    if (!Array.isArray(ops)) throw new AitbcError('STORE_BAD_INPUT', 'batch ops must be an array');
-    for (const op of ops) {
-      if (op === null || typeof op !== 'object' || (op.type !== 'put' && op.type !== 'del')) {
-        throw new AitbcError('STORE_BAD_INPUT', 'batch op type must be "put" or "del"');
-      }
-      checkBytes(op.key, 'key');
-      if (op.type === 'put') checkBytes(op.value, 'value');
-    }
+    assertBatchOps(ops);
     if (this.#db.status !== 'open') throw new AitbcError('STORE_CLOSED', 'the store is closed');
     if (ops.length === 0) return;
     try {
