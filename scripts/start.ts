@@ -1,14 +1,16 @@
 /**
- * `npm start`: runs the local AITBC services that exist so far, on embedded defaults, bound to
- * 127.0.0.1, with data under ./.aitbc/devnet. Today that is the pool hub (with a persistent miner
- * registry and a demo miner); the validators, coordinator API and wallet daemon join this command as
- * the reference node lands (see README "Status"). Ctrl-C stops everything cleanly.
+ * `npm start`: runs the local AITBC services on embedded defaults, bound to 127.0.0.1, with data under
+ * ./.aitbc/devnet: a single-validator chain with the node API (8006), the pool hub (8018) with a demo
+ * miner, and the coordinator API (8000). The 4-validator BFT devnet, the wallet daemon and the miner
+ * agent join as they land (see README "Status"). Ctrl-C stops everything cleanly.
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { createCoordinatorServer, createReceiptHandler, JobEngine } from '@aitbc/coordinator';
 import { addressFromPublicKey, bytesToBase64url, generateKeyPair, randomBytes } from '@aitbc/crypto';
 import { createPoolHub, createPoolHubServer, hashApiKey } from '@aitbc/pool';
 import { LevelKVStore } from '@aitbc/storage-level';
+import { startDevnetOfOne } from 'aitbc-node';
 
 const dataDir = join(process.cwd(), '.aitbc', 'devnet');
 mkdirSync(dataDir, { recursive: true });
@@ -47,20 +49,48 @@ await hub.registry.register({
 const beat = setInterval(() => hub.registry.heartbeat('demo-miner', { activeJobs: 0, utilization: 0 }), 5_000);
 
 const { url } = await server.start();
+const node = await startDevnetOfOne({ dataDir: join(dataDir, 'node') });
+const coordinatorStore = await LevelKVStore.open({ path: join(dataDir, 'coordinator') });
+const engine = new JobEngine({
+  store: coordinatorStore,
+  hub,
+  receipts: createReceiptHandler({ chainId: node.chainId, coordinatorSeed: generateKeyPair().seed }),
+});
+await engine.start();
+const coordinatorClientKey = bytesToBase64url(randomBytes(24));
+const coordinator = createCoordinatorServer({
+  engine,
+  hub,
+  chainId: node.chainId,
+  coordinatorId: 'local-coordinator',
+  logLevel: 'warn',
+  apiKeys: [
+    { role: 'client', subject: node.faucet.address, hash: hashApiKey(coordinatorClientKey) },
+    { role: 'admin', hash: hashApiKey(adminKey) },
+  ],
+});
+const coordinatorUrl = (await coordinator.start()).url;
 console.log(`
 AITBC local services (data in ${dataDir})
 
-  pool hub    ${url}        health: ${url}/health   metrics: ${url}/metrics
-  admin key   ${adminKey}
-  client key  ${clientKey}
+  node API     ${node.rpcUrl}   chain ${node.chainId}, one validator   openapi: ${node.rpcUrl}/docs/openapi.json
+  coordinator  ${coordinatorUrl}   client key (bound to the demo account): ${coordinatorClientKey}
+  pool hub     ${url}   health: ${url}/health   metrics: ${url}/metrics
+  admin key    ${adminKey}
+  pool client  ${clientKey}
+  demo account ${node.faucet.address} (funded at genesis; its seed is in ${join(dataDir, 'node', 'keys.json')})
 
 Try:
+  curl -s ${node.rpcUrl}/rpc/head
+  curl -s ${node.rpcUrl}/rpc/get_balance/${node.faucet.address}
+  curl -s -X POST ${coordinatorUrl}/v1/jobs -H 'content-type: application/json' -H 'x-api-key: ${coordinatorClientKey}' \\
+       -d '{"kind":"hash","input":{"data":"aGVsbG8"},"max_price":"1000"}'
   curl -s ${url}/health
   curl -s -X POST ${url}/v1/match -H 'content-type: application/json' -H 'x-api-key: ${clientKey}' \\
        -d '{"requirements":{"job_kind":"hash"},"top_k":3}'
   curl -s ${url}/v1/miners -H 'x-api-key: ${adminKey}'
 
-Validators, the coordinator API and the wallet daemon join this command as the reference node lands.
+The 4-validator BFT devnet, the wallet daemon and the miner agent join this command as they land.
 Ctrl-C to stop.`);
 
 let stopping = false;
@@ -69,6 +99,10 @@ async function shutdown(signal: string): Promise<void> {
   stopping = true;
   console.log(`\n${signal}: stopping…`);
   clearInterval(beat);
+  await coordinator.stop();
+  await engine.stop();
+  await coordinatorStore.close();
+  await node.stop();
   await server.stop();
   await store.close();
   process.exit(0);

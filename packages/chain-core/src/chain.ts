@@ -30,7 +30,7 @@ import type { Consensus } from './consensus.js';
 import { applyGenesis, executeTx } from './executeTx.js';
 import { type Genesis, genesisHash } from './genesis.js';
 import type { BatchOp, KVStore } from './kvStore.js';
-import { type Account, accountKey, type Escrow, LedgerState } from './ledgerState.js';
+import { type Account, accountKey, type Escrow, escrowKey, LedgerState } from './ledgerState.js';
 import type { SignatureCache } from './signatureCache.js';
 import { SparseMerkleTree } from './stateTree/sparseMerkleTree.js';
 import type { StateProof } from './stateTree/stateProof.js';
@@ -92,6 +92,8 @@ export interface Chain {
   escrow(jobId: string): Promise<Escrow | undefined>;
   /** Inclusion/exclusion proof of an account against the head's state root. */
   accountProof(address: string): Promise<StateProof>;
+  /** Inclusion/exclusion proof of an escrow against the head's state root. */
+  escrowProof(jobId: string): Promise<StateProof>;
   onBlock(listener: BlockListener): () => void;
 }
 
@@ -455,6 +457,9 @@ export function createChain(options: ChainOptions): Chain {
     },
     accountProof(address) {
       return headTree().prove(accountKey(address));
+    },
+    escrowProof(jobId) {
+      return headTree().prove(escrowKey(jobId));
     },
     onBlock(listener) {
       listeners.add(listener);

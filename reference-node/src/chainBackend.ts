@@ -1,0 +1,132 @@
+import {
+  type Block,
+  blockHash,
+  blockToJson,
+  type Chain,
+  encodeAccount,
+  type Mempool,
+  type SignedTx,
+  stateProofToJson,
+  txIdHex,
+  txToJson,
+} from '@aitbc/chain-core';
+import { bytesToHex, hexToBytes, isAddress } from '@aitbc/crypto';
+import type { BlockWire, JsonObject, NodeBackend, NodeBackendEvents } from '@aitbc/rpc';
+
+type Listeners = { [E in keyof NodeBackendEvents]: Set<NodeBackendEvents[E]> };
+
+function blockWire(block: Block): BlockWire {
+  const json = blockToJson(block) as JsonObject;
+  return {
+    ...json,
+    height: block.header.height,
+    hash: bytesToHex(blockHash(block.header)),
+    txs: block.txs.map((t) => ({ ...txToJson(t), id: txIdHex(t) })),
+  };
+}
+
+function txWire(tx: SignedTx, extra: JsonObject = {}): JsonObject {
+  return { ...txToJson(tx), id: txIdHex(tx), ...extra };
+}
+
+/** Serves a chain-core {@link Chain} and {@link Mempool} through the node API's `NodeBackend`. */
+export function createChainBackend(
+  chain: Chain,
+  mempool: Mempool,
+  onSubmitted?: () => void,
+): NodeBackend & { emitBlock(block: Block): void } {
+  const listeners: Listeners = { block: new Set(), tx: new Set(), consensus: new Set() };
+  const id = (hex: string) => hexToBytes(hex.startsWith('0x') ? hex : `0x${hex}`, 32);
+  return {
+    head: () => ({
+      height: chain.head.height,
+      hash: bytesToHex(chain.headHash),
+      stateRoot: bytesToHex(chain.head.stateRoot),
+      timestamp: chain.head.timestamp,
+    }),
+    async blockByHeight(height) {
+      const b = await chain.getBlock(height);
+      return b === undefined ? undefined : blockWire(b);
+    },
+    async blockByHash(hash) {
+      const b = await chain.getBlock(id(hash));
+      return b === undefined ? undefined : blockWire(b);
+    },
+    async tx(hex) {
+      const found = await chain.getTx(id(hex));
+      if (found !== undefined)
+        return txWire(found.tx, { status: 'committed', height: found.height, index: found.index });
+      const pending = mempool.get(id(hex));
+      return pending === undefined ? undefined : txWire(pending, { status: 'pending' });
+    },
+    async account(address, { proof }) {
+      if (!isAddress(address)) return undefined;
+      const a = await chain.account(address);
+      const out: JsonObject = {
+        address,
+        balance: a.balance.toString(),
+        nonce: a.nonce,
+        height: chain.head.height,
+        stateRoot: bytesToHex(chain.head.stateRoot),
+      };
+      if (proof)
+        out.proof = {
+          ...stateProofToJson(await chain.accountProof(address)),
+          value: bytesToHex(encodeAccount(a)),
+        } as unknown as JsonObject;
+      return out;
+    },
+    async escrow(jobId, { proof }) {
+      const e = await chain.escrow(jobId);
+      if (e === undefined) return undefined;
+      const out: JsonObject = {
+        jobId: e.jobId,
+        client: e.client,
+        coordinator: e.coordinator,
+        amount: e.amount.toString(),
+        expiresAtHeight: e.expiresAtHeight,
+        status: e.status,
+        provider: e.provider ?? null,
+        paid: e.paid?.toString() ?? null,
+        receiptId: e.receiptId ?? null,
+      };
+      if (proof) out.proof = stateProofToJson(await chain.escrowProof(jobId)) as unknown as JsonObject;
+      return out;
+    },
+    validators: () =>
+      chain.validators.validators.map((v) => ({
+        address: v.address,
+        publicKey: bytesToHex(v.publicKey),
+        power: v.power,
+        name: v.name,
+      })),
+    async mempool(limit) {
+      const txs = await mempool.select(limit, Number.MAX_SAFE_INTEGER);
+      return { size: mempool.size, txs: txs.map((t) => txWire(t)) };
+    },
+    async submitTx(json) {
+      const result = await mempool.addJson(json);
+      const tx = mempool.get(id(result.id));
+      if (result.status !== 'known' && tx !== undefined) for (const l of listeners.tx) l(txWire(tx));
+      onSubmitted?.();
+      return result.id.slice(2);
+    },
+    async txsByAddress(address, page) {
+      const { items, nextCursor } = await chain.txsByAddress(address, {
+        ...(page.cursor !== undefined ? { cursor: page.cursor } : {}),
+        limit: page.limit,
+      });
+      return { items: items.map((i) => txWire(i.tx, { height: i.height, index: i.index })), nextCursor };
+    },
+    syncStatus: () => ({ syncing: false, height: chain.head.height, targetHeight: chain.head.height }),
+    peers: () => [],
+    on(event, listener) {
+      (listeners[event] as Set<typeof listener>).add(listener);
+      return () => (listeners[event] as Set<typeof listener>).delete(listener);
+    },
+    emitBlock(block) {
+      const wire = blockWire(block);
+      for (const l of listeners.block) l(wire);
+    },
+  };
+}

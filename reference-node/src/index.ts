@@ -1,0 +1,6 @@
+/**
+ * The AITBC reference node: composition of the @aitbc packages.
+ * @packageDocumentation
+ */
+export { createChainBackend } from './chainBackend.js';
+export { type DevnetOfOne, type DevnetOfOneOptions, startDevnetOfOne } from './devnetOfOne.js';
