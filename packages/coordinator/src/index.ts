@@ -16,4 +16,12 @@ export {
 } from './job.js';
 export { JobEngine, type JobEngineOptions, type JobListener, type ReceiptHandler } from './jobEngine.js';
 export { createReceiptHandler, type ReceiptHandlerOptions } from './receiptHandler.js';
+export {
+  type Settlement,
+  type SettlementGateway,
+  type SettlementState,
+  Settler,
+  type SettlerOptions,
+  type SettleTxSigner,
+} from './settler.js';
 export { jobSubmissionFromJson, jobToJson } from './wire.js';

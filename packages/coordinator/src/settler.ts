@@ -1,0 +1,168 @@
+import type { KVStore } from '@aitbc/chain-core';
+import {
+  AitbcError,
+  addressFromPublicKey,
+  bytesToUtf8,
+  isAitbcError,
+  publicKeyFromSeed,
+  utf8ToBytes,
+} from '@aitbc/crypto';
+import type { Job } from './job.js';
+import type { JobEngine } from './jobEngine.js';
+
+/** How the coordinator reaches the chain (the node API client, or a chain in-process). */
+export interface SettlementGateway {
+  /** The next nonce of an account, counting its transactions still pending in the mempool. */
+  nextNonce(address: string): Promise<number>;
+  /** Submits a signed wire transaction; resolves its id (`0x…`). Throws `AitbcError` on rejection. */
+  submit(txJson: Record<string, unknown>): Promise<string>;
+  /** The escrow of a job as the chain sees it at its head, or `undefined`. */
+  escrow(jobId: string): Promise<{ readonly status: 'locked' | 'settled' | 'refunded' } | undefined>;
+}
+
+/** Signs an `escrow.settle` transaction (chain-core's `signTx` + `txToJson`, injected to keep the layers apart). */
+export type SettleTxSigner = (
+  body: { chainId: string; from: string; nonce: number; fee: bigint; jobId: string; receipt: string },
+  seed: Uint8Array,
+) => {
+  id: string;
+  json: Record<string, unknown>;
+};
+
+/** A settlement's state. */
+export type SettlementState = 'pending' | 'submitted' | 'final' | 'failed';
+
+/** A settlement record (persisted). */
+export interface Settlement {
+  readonly jobId: string;
+  readonly state: SettlementState;
+  readonly txId?: string;
+  readonly attempts: number;
+  readonly error?: string;
+  readonly updatedAt: number;
+}
+
+/** Options of {@link Settler}. */
+export interface SettlerOptions {
+  readonly engine: JobEngine;
+  readonly store: KVStore;
+  readonly gateway: SettlementGateway;
+  readonly sign: SettleTxSigner;
+  readonly chainId: string;
+  /** The coordinator's chain key: the one named in the clients' escrow locks. */
+  readonly coordinatorSeed: Uint8Array;
+  readonly fee: bigint;
+  /** Attempts before a settlement is marked failed (default 10). */
+  readonly maxAttempts?: number;
+  /** Interval of the settlement loop (ms, default 1,000). */
+  readonly intervalMs?: number;
+}
+
+const PREFIX = 'coord/settle/';
+
+/**
+ * Settles completed jobs on chain: for each COMPLETED job it submits `escrow.settle` with the attested
+ * receipt, then tracks the escrow until the chain shows it settled. Idempotent and restart-safe:
+ * settlements are persisted, a job already settled on chain is marked final without a new
+ * transaction, and a rejected or lost transaction is retried (with a fresh nonce) up to `maxAttempts`.
+ * The chain itself refuses a second settlement of one escrow, so a job is never paid twice.
+ */
+export class Settler {
+  readonly #o: Required<SettlerOptions>;
+  readonly #address: string;
+  #timer: ReturnType<typeof setInterval> | undefined;
+  #running: Promise<void> | undefined;
+  #unsubscribe: (() => void) | undefined;
+
+  constructor(options: SettlerOptions) {
+    if (options.fee < 0n) throw new AitbcError('COORD_BAD_CONFIG', 'fee must be ≥ 0');
+    this.#o = { maxAttempts: 10, intervalMs: 1000, ...options };
+    this.#address = addressFromPublicKey(publicKeyFromSeed(options.coordinatorSeed));
+  }
+
+  /** Watches completions and runs the settlement loop. Pending settlements from before a restart resume. */
+  start(): void {
+    this.#unsubscribe = this.#o.engine.onTransition((job) => {
+      if (job.state === 'COMPLETED') void this.#enqueue(job).catch(() => undefined);
+    });
+    this.#timer = setInterval(() => void this.tick(), this.#o.intervalMs);
+    this.#timer.unref?.();
+  }
+
+  async stop(): Promise<void> {
+    this.#unsubscribe?.();
+    if (this.#timer !== undefined) clearInterval(this.#timer);
+    await this.#running;
+  }
+
+  /** A settlement record. */
+  async get(jobId: string): Promise<Settlement | undefined> {
+    const v = await this.#o.store.get(utf8ToBytes(PREFIX + jobId));
+    return v === undefined ? undefined : (JSON.parse(bytesToUtf8(v)) as Settlement);
+  }
+
+  /** One pass over unfinished settlements (also run every `intervalMs`). */
+  tick(): Promise<void> {
+    this.#running ??= this.#pass().finally(() => {
+      this.#running = undefined;
+    });
+    return this.#running;
+  }
+
+  async #enqueue(job: Job): Promise<void> {
+    if ((await this.get(job.id)) !== undefined) return;
+    await this.#save({ jobId: job.id, state: 'pending', attempts: 0, updatedAt: Date.now() });
+  }
+
+  async #save(s: Settlement): Promise<void> {
+    await this.#o.store.put(utf8ToBytes(PREFIX + s.jobId), utf8ToBytes(JSON.stringify(s)));
+  }
+
+  async #pass(): Promise<void> {
+    const open: Settlement[] = [];
+    for await (const [, v] of this.#o.store.iterate({ gte: utf8ToBytes(PREFIX), lt: utf8ToBytes('coord/settle0') })) {
+      const s = JSON.parse(bytesToUtf8(v)) as Settlement;
+      if (s.state === 'pending' || s.state === 'submitted') open.push(s);
+    }
+    let nonce: number | undefined;
+    for (const s of open) {
+      const onChain = await this.#o.gateway.escrow(s.jobId);
+      if (onChain?.status === 'settled') {
+        await this.#save({ ...s, state: 'final', updatedAt: Date.now() });
+        continue;
+      }
+      const failure =
+        onChain === undefined
+          ? 'no escrow was locked for this job'
+          : onChain.status === 'refunded'
+            ? 'the escrow was refunded'
+            : s.attempts >= this.#o.maxAttempts
+              ? 'too many attempts'
+              : undefined;
+      if (failure !== undefined) {
+        await this.#save({ ...s, state: 'failed', error: failure, updatedAt: Date.now() });
+        continue;
+      }
+      if (s.state === 'submitted' && Date.now() - s.updatedAt < this.#o.intervalMs * 5) continue; // give it time to land
+      const receipt = await this.#o.engine.receiptJson(s.jobId);
+      if (receipt === undefined) {
+        await this.#save({ ...s, state: 'failed', error: 'no receipt stored for the job', updatedAt: Date.now() });
+        continue;
+      }
+      try {
+        nonce ??= await this.#o.gateway.nextNonce(this.#address);
+        const { json } = this.#o.sign(
+          { chainId: this.#o.chainId, from: this.#address, nonce, fee: this.#o.fee, jobId: s.jobId, receipt },
+          this.#o.coordinatorSeed,
+        );
+        const txId = await this.#o.gateway.submit(json);
+        nonce += 1;
+        await this.#save({ ...s, state: 'submitted', txId, attempts: s.attempts + 1, updatedAt: Date.now() });
+      } catch (err) {
+        nonce = undefined; // re-read the nonce next time
+        const message = isAitbcError(err) ? `${err.code}: ${err.message}` : 'submission failed';
+        await this.#save({ ...s, attempts: s.attempts + 1, error: message, updatedAt: Date.now() });
+      }
+    }
+  }
+}
