@@ -6,11 +6,13 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { createCoordinatorServer, createReceiptHandler, JobEngine } from '@aitbc/coordinator';
+import { DEFAULT_PARAMS } from '@aitbc/chain-core';
+import { createCoordinatorServer, createReceiptHandler, JobEngine, Settler } from '@aitbc/coordinator';
 import { addressFromPublicKey, bytesToBase64url, generateKeyPair, randomBytes } from '@aitbc/crypto';
 import { createPoolHub, createPoolHubServer, hashApiKey } from '@aitbc/pool';
+import { createNodeClient } from '@aitbc/rpc/client';
 import { LevelKVStore } from '@aitbc/storage-level';
-import { startDevnetOfOne } from 'aitbc-node';
+import { createNodeSettlementGateway, settleTxSigner, startDevnetOfOne } from 'aitbc-node';
 
 const dataDir = join(process.cwd(), '.aitbc', 'devnet');
 mkdirSync(dataDir, { recursive: true });
@@ -54,9 +56,20 @@ const coordinatorStore = await LevelKVStore.open({ path: join(dataDir, 'coordina
 const engine = new JobEngine({
   store: coordinatorStore,
   hub,
-  receipts: createReceiptHandler({ chainId: node.chainId, coordinatorSeed: generateKeyPair().seed }),
+  receipts: createReceiptHandler({ chainId: node.chainId, coordinatorSeed: node.coordinator.seed }),
 });
 await engine.start();
+// Completed jobs are paid on chain: escrow.settle through the node API.
+const settler = new Settler({
+  engine,
+  store: coordinatorStore,
+  gateway: createNodeSettlementGateway(createNodeClient({ baseUrl: node.rpcUrl })),
+  sign: settleTxSigner,
+  chainId: node.chainId,
+  coordinatorSeed: node.coordinator.seed,
+  fee: DEFAULT_PARAMS.minFee,
+});
+settler.start();
 const coordinatorClientKey = bytesToBase64url(randomBytes(24));
 const coordinator = createCoordinatorServer({
   engine,
@@ -79,6 +92,7 @@ AITBC local services (data in ${dataDir})
   admin key    ${adminKey}
   pool client  ${clientKey}
   demo account ${node.faucet.address} (funded at genesis; its seed is in ${join(dataDir, 'node', 'keys.json')})
+  coordinator  account ${node.coordinator.address}: name it in escrow.lock; completed jobs are settled on chain
 
 Try:
   curl -s ${node.rpcUrl}/rpc/head
@@ -99,6 +113,7 @@ async function shutdown(signal: string): Promise<void> {
   stopping = true;
   console.log(`\n${signal}: stopping…`);
   clearInterval(beat);
+  await settler.stop();
   await coordinator.stop();
   await engine.stop();
   await coordinatorStore.close();

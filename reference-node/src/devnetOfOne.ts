@@ -43,12 +43,15 @@ export interface DevnetOfOne {
   readonly chainId: string;
   /** The funded demo account (its seed is in `<dataDir>/keys.json`, mode 0600). */
   readonly faucet: { readonly address: string; readonly seed: Uint8Array };
+  /** The local coordinator's chain account (funded at genesis for settlement fees). */
+  readonly coordinator: { readonly address: string; readonly seed: Uint8Array };
   stop(): Promise<void>;
 }
 
 interface KeysFile {
   validatorSeed: string;
   faucetSeed: string;
+  coordinatorSeed?: string;
 }
 
 /**
@@ -73,12 +76,22 @@ export async function startDevnetOfOne(options: DevnetOfOneOptions): Promise<Dev
   const validatorSeed = hexToBytes(keys.validatorSeed, 32);
   const faucetSeed = hexToBytes(keys.faucetSeed, 32);
   const faucet = addressFromPublicKey(publicKeyFromSeed(faucetSeed));
+  if (keys.coordinatorSeed === undefined) {
+    // Data directories from before the coordinator key existed: add one (unfunded on that chain).
+    keys.coordinatorSeed = bytesToHex(generateKeyPair().seed);
+    writeFileSync(keysPath, JSON.stringify(keys, null, 2), { mode: 0o600 });
+  }
+  const coordinatorSeed = hexToBytes(keys.coordinatorSeed, 32);
+  const coordinatorAddress = addressFromPublicKey(publicKeyFromSeed(coordinatorSeed));
   if (!existsSync(genesisPath)) {
     const genesis: Genesis = {
       chainId: options.chainId ?? 'aitbc-devnet',
       genesisTime: Date.now(),
       validators: [{ publicKey: publicKeyFromSeed(validatorSeed), power: 1, name: 'devnet-validator' }],
-      allocations: [{ address: faucet, amount: 1_000_000n * 10n ** 18n }],
+      allocations: [
+        { address: faucet, amount: 1_000_000n * 10n ** 18n },
+        { address: coordinatorAddress, amount: 1_000n * 10n ** 18n },
+      ],
       params: { ...DEFAULT_PARAMS, blockTimeMs: options.blockTimeMs ?? DEFAULT_PARAMS.blockTimeMs },
     };
     writeFileSync(genesisPath, `${JSON.stringify(genesisToJson(genesis), null, 2)}\n`);
@@ -147,6 +160,7 @@ export async function startDevnetOfOne(options: DevnetOfOneOptions): Promise<Dev
     rpcUrl,
     chainId: genesis.chainId,
     faucet: { address: faucet, seed: faucetSeed },
+    coordinator: { address: coordinatorAddress, seed: coordinatorSeed },
     async stop() {
       stopping = true;
       if (timer !== undefined) clearTimeout(timer);

@@ -4,3 +4,4 @@
  */
 export { createChainBackend } from './chainBackend.js';
 export { type DevnetOfOne, type DevnetOfOneOptions, startDevnetOfOne } from './devnetOfOne.js';
+export { createNodeSettlementGateway, settleTxSigner } from './settlementGateway.js';
