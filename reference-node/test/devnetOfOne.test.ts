@@ -13,20 +13,11 @@ import {
 import { addressFromPublicKey, generateKeyPair, hexToBytes } from '@aitbc/crypto';
 import { createNodeClient } from '@aitbc/rpc/client';
 import { afterAll, describe, expect, it } from 'vitest';
+import { until } from '../../test-support/until.ts';
 import { startDevnetOfOne } from '../src/index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'aitbc-devnet1-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-async function until<T>(fn: () => Promise<T | undefined>, ms = 10_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describe('devnet of one (real level database, real HTTP on 127.0.0.1)', () => {
   it('finalizes submitted transfers, serves proofs, and resumes after a restart', async () => {

@@ -8,20 +8,11 @@ import { createPoolHub } from '@aitbc/pool';
 import { createReceipt, serializeReceipt, signReceipt } from '@aitbc/receipts';
 import { createNodeClient } from '@aitbc/rpc/client';
 import { afterAll, describe, expect, it } from 'vitest';
+import { until } from '../../test-support/until.ts';
 import { createNodeSettlementGateway, settleTxSigner, startDevnetOfOne } from '../src/index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'aitbc-paid-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-async function until<T>(fn: () => Promise<T | undefined>, ms = 15_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describe('a job paid on chain (devnet of one over HTTP, coordinator engine, settler)', () => {
   it('escrow locked → job run → receipt attested → escrow.settle final: the miner gets the price, the client the rest', async () => {

@@ -116,7 +116,30 @@ async function world() {
     fee: DEFAULT_PARAMS.minFee,
     intervalMs: 3_600_000,
   });
+  /** The miner takes the next job and completes it with a signed receipt for `price`. */
+  const completeNext = async (price: bigint) => {
+    const a = await engine.poll('m1', { maxWaitMs: 1000 });
+    const receipt = serializeReceipt(
+      signReceipt(
+        createReceipt({
+          jobId: a!.jobId,
+          provider: addr(miner),
+          client: addr(client),
+          units: 1n,
+          unitType: 'job',
+          unitPrice: price,
+          startedAt: 0,
+          completedAt: 1000,
+          chainId: CHAIN,
+        }),
+        miner.seed,
+      ),
+    );
+    await engine.complete('m1', a!.jobId, { ok: true }, receipt);
+    await new Promise((r) => setTimeout(r, 10)); // the completion listener records the settlement
+  };
   return {
+    completeNext,
     chain,
     mempool,
     produce,
@@ -158,26 +181,8 @@ describe('Settler: completed jobs are paid on chain, exactly once', () => {
     );
     await w.produce();
     const clientBefore = (await w.chain.account(jobAddr)).balance;
-    const a = await w.engine.poll('m1', { maxWaitMs: 1000 });
     const price = AIT / 2n;
-    const receipt = serializeReceipt(
-      signReceipt(
-        createReceipt({
-          jobId: a!.jobId,
-          provider: w.addr(w.miner),
-          client: jobAddr,
-          units: 1n,
-          unitType: 'job',
-          unitPrice: price,
-          startedAt: 0,
-          completedAt: 1000,
-          chainId: CHAIN,
-        }),
-        w.miner.seed,
-      ),
-    );
-    await w.engine.complete('m1', a!.jobId, { ok: true }, receipt);
-    await new Promise((r) => setTimeout(r, 10)); // the completion listener records the settlement
+    await w.completeNext(price);
     await w.settler.tick();
     expect((await w.settler.get(job.id))!.state).toBe('submitted');
     await w.produce();
@@ -216,25 +221,7 @@ describe('Settler: completed jobs are paid on chain, exactly once', () => {
       ),
     );
     await w.produce();
-    const a = await w.engine.poll('m1', { maxWaitMs: 1000 });
-    const receipt = serializeReceipt(
-      signReceipt(
-        createReceipt({
-          jobId: a!.jobId,
-          provider: w.addr(w.miner),
-          client: jobAddr,
-          units: 1n,
-          unitType: 'job',
-          unitPrice: 10n,
-          startedAt: 0,
-          completedAt: 1,
-          chainId: CHAIN,
-        }),
-        w.miner.seed,
-      ),
-    );
-    await w.engine.complete('m1', a!.jobId, {}, receipt);
-    await new Promise((r) => setTimeout(r, 10));
+    await w.completeNext(10n);
     await w.settler.stop();
     // a new settler on the same store picks up the pending settlement
     const again = new Settler({
@@ -259,25 +246,7 @@ describe('Settler: completed jobs are paid on chain, exactly once', () => {
     const w = await world();
     w.settler.start();
     const job = await w.engine.submit(w.addr(w.client), { kind: 'hash', input: 'z', maxPrice: AIT });
-    const a = await w.engine.poll('m1', { maxWaitMs: 1000 });
-    const receipt = serializeReceipt(
-      signReceipt(
-        createReceipt({
-          jobId: a!.jobId,
-          provider: w.addr(w.miner),
-          client: w.addr(w.client),
-          units: 1n,
-          unitType: 'job',
-          unitPrice: 10n,
-          startedAt: 0,
-          completedAt: 1,
-          chainId: CHAIN,
-        }),
-        w.miner.seed,
-      ),
-    );
-    await w.engine.complete('m1', a!.jobId, {}, receipt);
-    await new Promise((r) => setTimeout(r, 10));
+    await w.completeNext(10n);
     await w.settler.tick();
     await w.settler.stop();
     expect(await w.settler.get(job.id)).toMatchObject({ state: 'failed', error: 'no escrow was locked for this job' });
