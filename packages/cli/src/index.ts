@@ -1,0 +1,7 @@
+/**
+ * The `aitbc` command line.
+ * @packageDocumentation
+ */
+
+/** The command's name. */
+export const COMMAND_NAME = 'aitbc';
