@@ -11,7 +11,15 @@ import {
   txToJson,
 } from '@aitbc/chain-core';
 import { bytesToHex, hexToBytes, isAddress } from '@aitbc/crypto';
-import type { BlockWire, JsonObject, NodeBackend, NodeBackendEvents } from '@aitbc/rpc';
+import type {
+  BlockWire,
+  ConsensusEventWire,
+  JsonObject,
+  NodeBackend,
+  NodeBackendEvents,
+  PeerWire,
+  SyncStatusWire,
+} from '@aitbc/rpc';
 
 type Listeners = { [E in keyof NodeBackendEvents]: Set<NodeBackendEvents[E]> };
 
@@ -29,12 +37,33 @@ function txWire(tx: SignedTx, extra: JsonObject = {}): JsonObject {
   return { ...txToJson(tx), id: txIdHex(tx), ...extra };
 }
 
+/** Network views a {@link createChainBackend} serves when the node has peers. */
+export interface ChainBackendNetwork {
+  /** Connected peers (default: none). */
+  readonly peers?: () => PeerWire[];
+  /** Sync progress (default: not syncing, at the head). */
+  readonly syncStatus?: () => SyncStatusWire;
+  /** Called with each transaction admitted through the API (e.g. to gossip it). */
+  readonly onAdmitted?: (tx: JsonObject) => void;
+}
+
+/** A {@link NodeBackend} with the hooks the node uses to fan out its own events. */
+export interface ChainBackend extends NodeBackend {
+  /** Tells API subscribers about a committed block. */
+  emitBlock(block: Block): void;
+  /** Tells API subscribers about a consensus event (`consensus_events` topic). */
+  emitConsensus(event: ConsensusEventWire): void;
+  /** Tells API subscribers about a transaction that entered the mempool by another path (gossip). */
+  emitTx(tx: SignedTx): void;
+}
+
 /** Serves a chain-core {@link Chain} and {@link Mempool} through the node API's `NodeBackend`. */
 export function createChainBackend(
   chain: Chain,
   mempool: Mempool,
   onSubmitted?: () => void,
-): NodeBackend & { emitBlock(block: Block): void } {
+  network: ChainBackendNetwork = {},
+): ChainBackend {
   const listeners: Listeners = { block: new Set(), tx: new Set(), consensus: new Set() };
   const id = (hex: string) => hexToBytes(hex.startsWith('0x') ? hex : `0x${hex}`, 32);
   return {
@@ -107,7 +136,10 @@ export function createChainBackend(
     async submitTx(json) {
       const result = await mempool.addJson(json);
       const tx = mempool.get(id(result.id));
-      if (result.status !== 'known' && tx !== undefined) for (const l of listeners.tx) l(txWire(tx));
+      if (result.status !== 'known' && tx !== undefined) {
+        for (const l of listeners.tx) l(txWire(tx));
+        network.onAdmitted?.(json);
+      }
       onSubmitted?.();
       return result.id.slice(2);
     },
@@ -118,15 +150,25 @@ export function createChainBackend(
       });
       return { items: items.map((i) => txWire(i.tx, { height: i.height, index: i.index })), nextCursor };
     },
-    syncStatus: () => ({ syncing: false, height: chain.head.height, targetHeight: chain.head.height }),
-    peers: () => [],
+    syncStatus: () =>
+      network.syncStatus?.() ?? { syncing: false, height: chain.head.height, targetHeight: chain.head.height },
+    peers: () => network.peers?.() ?? [],
     on(event, listener) {
       (listeners[event] as Set<typeof listener>).add(listener);
       return () => (listeners[event] as Set<typeof listener>).delete(listener);
     },
     emitBlock(block) {
+      if (listeners.block.size === 0) return;
       const wire = blockWire(block);
       for (const l of listeners.block) l(wire);
+    },
+    emitConsensus(event) {
+      for (const l of listeners.consensus) l(event);
+    },
+    emitTx(tx) {
+      if (listeners.tx.size === 0) return;
+      const wire = txWire(tx);
+      for (const l of listeners.tx) l(wire);
     },
   };
 }

@@ -2,6 +2,38 @@
  * The AITBC reference node: composition of the @aitbc packages.
  * @packageDocumentation
  */
-export { createChainBackend } from './chainBackend.js';
+export { type ChainBackend, type ChainBackendNetwork, createChainBackend } from './chainBackend.js';
+export { type CliIo, EXIT_USAGE, runCli } from './cli.js';
+export { type Devnet, type DevnetOptions, startDevnet } from './devnet.js';
 export { type DevnetOfOne, type DevnetOfOneOptions, startDevnetOfOne } from './devnetOfOne.js';
+export { type DevnetServices, type DevnetServicesOptions, startDevnetServices } from './devnetServices.js';
+export {
+  type InitializedNetwork,
+  type InitializedNode,
+  type InitNetworkOptions,
+  initNetwork,
+} from './initNetwork.js';
+export {
+  type LoadNodeConfigOptions,
+  loadNodeConfig,
+  NODE_CONFIG_KEYS,
+  NODE_ROLES,
+  type NodeConfig,
+  type NodeConfigKey,
+  type NodeConfigProblem,
+  type NodeLogLevel,
+  type NodeRole,
+} from './nodeConfig.js';
+export { ensurePassphrase, PASSPHRASE_ENV, readKeystoreFile, readPassphrase, writeKeystoreFile } from './nodeKeys.js';
+export { createNodeLog, type NodeLog } from './nodeLog.js';
+export { NODE_MAIN, type NodeProcess, type SpawnNodeOptions, spawnNode, waitForHealth } from './nodeProcess.js';
 export { createNodeSettlementGateway, settleTxSigner } from './settlementGateway.js';
+export {
+  type RunningNode,
+  type StartNodeModules,
+  startNode,
+  type ValidatorEngine,
+  type ValidatorEngineDeps,
+  type ValidatorEngineFactory,
+} from './startNode.js';
+export { createValidatorEngine } from './validatorEngine.js';

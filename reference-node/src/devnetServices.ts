@@ -1,0 +1,117 @@
+import { join } from 'node:path';
+import { DEFAULT_PARAMS } from '@aitbc/chain-core';
+import { createCoordinatorServer, createReceiptHandler, JobEngine, Settler } from '@aitbc/coordinator';
+import { addressFromPublicKey, bytesToBase64url, generateKeyPair, randomBytes } from '@aitbc/crypto';
+import { createPoolHub, createPoolHubServer, hashApiKey } from '@aitbc/pool';
+import { createNodeClient } from '@aitbc/rpc/client';
+import { LevelKVStore } from '@aitbc/storage-level';
+import { createNodeSettlementGateway, settleTxSigner } from './settlementGateway.js';
+
+/** Options of {@link startDevnetServices}. */
+export interface DevnetServicesOptions {
+  /** Data directory: the pool hub and coordinator databases go in `pool/` and `coordinator/`. */
+  readonly dataDir: string;
+  /** The node API the coordinator settles through (node 0 of the devnet). */
+  readonly nodeRpcUrl: string;
+  readonly chainId: string;
+  /** The coordinator's chain key seed (funded at genesis for settlement fees). */
+  readonly coordinatorSeed: Uint8Array;
+  /** The demo account: the coordinator client key is bound to it. */
+  readonly faucetAddress: string;
+  /** Pool hub port (default 8018; 0 = any). */
+  readonly poolPort?: number;
+  /** Coordinator API port (default 8000; 0 = any). */
+  readonly coordinatorPort?: number;
+}
+
+/** The marketplace services of a devnet; see {@link startDevnetServices}. */
+export interface DevnetServices {
+  readonly poolUrl: string;
+  readonly coordinatorUrl: string;
+  /** Fresh API keys for this run (only their hashes are held by the servers). */
+  readonly keys: { readonly admin: string; readonly poolClient: string; readonly coordinatorClient: string };
+  /** Stops settler, coordinator, engine, pool hub and their databases (reverse order of start). */
+  stop(): Promise<void>;
+}
+
+/**
+ * The marketplace half of the devnet, wired from the packages: the pool hub (with a registered demo
+ * miner that heartbeats), the coordinator job engine and API, and the settler paying completed jobs on
+ * chain through the node API at `nodeRpcUrl`.
+ */
+export async function startDevnetServices(options: DevnetServicesOptions): Promise<DevnetServices> {
+  const stack: Array<() => Promise<void> | void> = [];
+  const stop = async () => {
+    for (const fn of stack.splice(0).reverse()) await fn();
+  };
+  try {
+    const poolStore = await LevelKVStore.open({ path: join(options.dataDir, 'pool') });
+    stack.push(() => poolStore.close());
+    const hub = createPoolHub({ store: poolStore });
+    await hub.open();
+    const admin = bytesToBase64url(randomBytes(24));
+    const poolClient = bytesToBase64url(randomBytes(24));
+    const coordinatorClient = bytesToBase64url(randomBytes(24));
+    const pool = createPoolHubServer({
+      hub,
+      port: options.poolPort ?? 8018,
+      logLevel: 'warn',
+      apiKeys: [
+        { role: 'admin', hash: hashApiKey(admin) },
+        { role: 'client', hash: hashApiKey(poolClient) },
+      ],
+    });
+    const miner = generateKeyPair();
+    await hub.registry.register({
+      id: 'demo-miner',
+      address: addressFromPublicKey(miner.publicKey),
+      publicKey: miner.publicKey,
+      pricePerUnit: 10n ** 15n,
+      maxConcurrency: 2,
+      capabilities: { gpus: [], cpuCores: 2, ramGb: 24, models: [], jobKinds: ['hash', 'wasm'], region: 'local' },
+    });
+    const beat = setInterval(() => hub.registry.heartbeat('demo-miner', { activeJobs: 0, utilization: 0 }), 5_000);
+    stack.push(() => clearInterval(beat));
+    const poolUrl = (await pool.start()).url;
+    stack.push(() => pool.stop());
+
+    const coordinatorStore = await LevelKVStore.open({ path: join(options.dataDir, 'coordinator') });
+    stack.push(() => coordinatorStore.close());
+    const engine = new JobEngine({
+      store: coordinatorStore,
+      hub,
+      receipts: createReceiptHandler({ chainId: options.chainId, coordinatorSeed: options.coordinatorSeed }),
+    });
+    await engine.start();
+    stack.push(() => engine.stop());
+    const settler = new Settler({
+      engine,
+      store: coordinatorStore,
+      gateway: createNodeSettlementGateway(createNodeClient({ baseUrl: options.nodeRpcUrl })),
+      sign: settleTxSigner,
+      chainId: options.chainId,
+      coordinatorSeed: options.coordinatorSeed,
+      fee: DEFAULT_PARAMS.minFee,
+    });
+    const coordinator = createCoordinatorServer({
+      engine,
+      hub,
+      chainId: options.chainId,
+      coordinatorId: 'local-coordinator',
+      logLevel: 'warn',
+      ...(options.coordinatorPort !== undefined ? { port: options.coordinatorPort } : {}),
+      apiKeys: [
+        { role: 'client', subject: options.faucetAddress, hash: hashApiKey(coordinatorClient) },
+        { role: 'admin', hash: hashApiKey(admin) },
+      ],
+    });
+    const coordinatorUrl = (await coordinator.start()).url;
+    stack.push(() => coordinator.stop());
+    settler.start();
+    stack.push(() => settler.stop());
+    return { poolUrl, coordinatorUrl, keys: { admin, poolClient, coordinatorClient }, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}

@@ -1,0 +1,402 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  blockFromJson,
+  blockToJson,
+  type Chain,
+  commitFromJson,
+  commitToJson,
+  createChain,
+  createMempool,
+  type Genesis,
+  genesisFromJson,
+  genesisHashHex,
+  type KVStore,
+  type Mempool,
+  SignatureCache,
+  txFromJson,
+} from '@aitbc/chain-core';
+import { createPoaConsensus } from '@aitbc/consensus-poa';
+import {
+  AitbcError,
+  addressFromPublicKey,
+  bytesEqual,
+  bytesToHex,
+  isAitbcError,
+  type KeyPair,
+  randomBytes,
+} from '@aitbc/crypto';
+import {
+  type ConsensusEventWire,
+  createNodeApiServer,
+  createNodeMetrics,
+  createPeerNetwork,
+  type JsonObject,
+  type NodeApiServer,
+  type NodeMetrics,
+  type PeerNetwork,
+} from '@aitbc/rpc';
+import { LevelKVStore } from '@aitbc/storage-level';
+import { type ChainBackend, createChainBackend } from './chainBackend.js';
+import type { NodeConfig } from './nodeConfig.js';
+import { readKeystoreFile, readPassphrase } from './nodeKeys.js';
+import { createNodeLog, type NodeLog } from './nodeLog.js';
+
+/** What a validator engine gets from the node (see {@link ValidatorEngineFactory}). */
+export interface ValidatorEngineDeps {
+  readonly chain: Chain;
+  readonly mempool: Mempool;
+  readonly genesis: Genesis;
+  readonly nodeKey: KeyPair;
+  /** The node's own store (the engine persists its lock/votes there). */
+  readonly store: KVStore;
+  /** Sends a consensus message (JSON, `{type: 'proposal'|'prevote'|'precommit', ...}`) to every peer. */
+  readonly broadcast: (message: JsonObject) => void;
+  readonly config: NodeConfig;
+  readonly log: NodeLog;
+}
+
+/** The consensus engine of a validator, as the node drives it. */
+export interface ValidatorEngine {
+  start(): void | Promise<void>;
+  stop(): void | Promise<void>;
+  /** A consensus message from a peer (JSON as gossiped); malformed ones are dropped by the engine. */
+  receive(message: JsonObject): void;
+  /** Subscribes to commits (the engine has imported the block) and round changes. */
+  onCommit(
+    listener: (event: { height: number; round: number; blockHash: Uint8Array; latencyMs: number }) => void,
+  ): void;
+  onRound(listener: (event: { height: number; round: number; step: string }) => void): void;
+}
+
+/** Creates the {@link ValidatorEngine} of a validator node. */
+export type ValidatorEngineFactory = (deps: ValidatorEngineDeps) => ValidatorEngine;
+
+/** Parts {@link startNode} can take instead of building them (STYLE.md: every part replaceable). */
+export interface StartNodeModules {
+  /** The validator engine (default: `@aitbc/consensus-poa`'s validator driver). */
+  readonly validatorEngine?: ValidatorEngineFactory;
+  /** Where the node logs (default: stdout lines). */
+  readonly log?: NodeLog;
+  /** Environment for the passphrase (default `process.env`). */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+}
+
+/** A running node; see {@link startNode}. */
+export interface RunningNode {
+  readonly config: NodeConfig;
+  readonly chainId: string;
+  readonly genesisHash: string;
+  /** This node's key address (the validator address for validators). */
+  readonly address: string;
+  readonly rpcUrl: string;
+  readonly p2pUrl: string;
+  readonly chain: Chain;
+  readonly metrics: NodeMetrics;
+  /** Stops in reverse order of start: engine, API server, peers, database. */
+  stop(): Promise<void>;
+}
+
+const MAX_TX_BATCH = 512;
+const SYNC_TX_BUDGET = 20_000;
+
+/** A consensus gossip body: `{m: <encoded consensus message>, s: <envelope id>}`. */
+function validEnvelope(body: JsonObject): boolean {
+  const m = body.m;
+  return (
+    Object.keys(body).length === 2 &&
+    typeof body.s === 'string' &&
+    body.s.length <= 64 &&
+    typeof m === 'object' &&
+    m !== null &&
+    !Array.isArray(m) &&
+    typeof m.type === 'string'
+  );
+}
+
+function readGenesis(file: string): Genesis {
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new AitbcError('NODE_GENESIS_UNREADABLE', `cannot read the genesis file ${file}: ${(err as Error).message}`, {
+      details: { file },
+    });
+  }
+  return genesisFromJson(json);
+}
+
+/**
+ * Starts one node from a validated config: opens the chain (LevelDB in `<dataDir>/chain`), the mempool,
+ * the peer network (tx gossip, consensus gossip, range sync of blocks with their commits), the node API
+ * and, for a validator, the BFT engine. Construction order is keys → genesis → store → chain → mempool →
+ * peers → API → engine; `stop()` releases them in reverse.
+ *
+ * @throws AitbcError `NODE_NOT_A_VALIDATOR` (role validator with a key that is not in the genesis),
+ * `NODE_GENESIS_UNREADABLE`, `NODE_NO_VALIDATOR_ENGINE`, `NODE_KEY_*`, `WALLET_*`, `CHAIN_BAD_GENESIS`.
+ */
+export async function startNode(config: NodeConfig, modules: StartNodeModules = {}): Promise<RunningNode> {
+  if (config.role !== 'validator' && config.role !== 'follower')
+    throw new AitbcError('NODE_BAD_ROLE', `startNode runs validators and followers, not ${config.role}`);
+  const log = modules.log ?? createNodeLog(config.name, config.log.level);
+  const passphrase = readPassphrase(config.passphraseFile, modules.env ?? process.env);
+  const nodeKey = await readKeystoreFile(config.keystore, passphrase);
+  const genesis = readGenesis(config.genesis);
+  const address = addressFromPublicKey(nodeKey.publicKey);
+  if (config.role === 'validator' && !genesis.validators.some((v) => bytesEqual(v.publicKey, nodeKey.publicKey)))
+    throw new AitbcError(
+      'NODE_NOT_A_VALIDATOR',
+      `the key in ${config.keystore} (${address}) is not a genesis validator`,
+      {
+        details: { address },
+      },
+    );
+  if (config.role === 'validator' && modules.validatorEngine === undefined)
+    throw new AitbcError('NODE_NO_VALIDATOR_ENGINE', 'no validator engine is available');
+
+  const cleanups: Array<() => Promise<void> | void> = [];
+  const stopAll = async () => {
+    for (const fn of cleanups.splice(0).reverse()) {
+      try {
+        await fn();
+      } catch (err) {
+        log.warn(`shutdown step failed: ${(err as Error).message}`);
+      }
+    }
+  };
+  try {
+    const store = await LevelKVStore.open({ path: join(config.dataDir, 'chain') });
+    cleanups.push(() => store.close());
+    const signatureCache = new SignatureCache();
+    const chain = createChain({ store, genesis, consensus: createPoaConsensus(), signatureCache });
+    await chain.open();
+    cleanups.pop();
+    cleanups.push(() => chain.close());
+    const mempool = createMempool({
+      chainId: genesis.chainId,
+      minFee: genesis.params.minFee,
+      account: (a) => chain.account(a),
+      signatureCache,
+      maxTxs: config.mempool.maxTxs,
+      maxPerSender: config.mempool.maxPerSender,
+    });
+    const metrics = createNodeMetrics();
+    const genesisHash = genesisHashHex(genesis).replace(/^0x/, '');
+
+    let net: PeerNetwork | undefined;
+    let syncTarget = 0;
+    let syncing = false;
+    const pendingGossip: JsonObject[] = [];
+    let gossipTimer: NodeJS.Timeout | undefined;
+    const flushGossip = () => {
+      gossipTimer = undefined;
+      while (pendingGossip.length > 0) net?.publish('tx', { txs: pendingGossip.splice(0, MAX_TX_BATCH) });
+    };
+    const backend: ChainBackend = createChainBackend(chain, mempool, undefined, {
+      peers: () => net?.peers() ?? [],
+      syncStatus: () => ({
+        syncing,
+        height: chain.head.height,
+        targetHeight: Math.max(chain.head.height, syncTarget),
+      }),
+      onAdmitted: (tx) => {
+        pendingGossip.push(tx);
+        if (pendingGossip.length >= MAX_TX_BATCH) flushGossip();
+        else gossipTimer ??= setTimeout(flushGossip, 10);
+      },
+    });
+    cleanups.push(() => {
+      if (gossipTimer !== undefined) clearTimeout(gossipTimer);
+    });
+
+    // After every imported block (by the engine or by sync): fan out, record, revalidate, announce.
+    let revalidating: Promise<void> | undefined;
+    let revalidateAgain = false;
+    const revalidate = () => {
+      if (revalidating !== undefined) {
+        revalidateAgain = true;
+        return;
+      }
+      revalidating = mempool
+        .revalidate()
+        .catch((err: unknown) => log.warn(`mempool revalidation failed: ${(err as Error).message}`))
+        .finally(() => {
+          revalidating = undefined;
+          metrics.mempoolSize.set(mempool.size);
+          if (revalidateAgain) {
+            revalidateAgain = false;
+            revalidate();
+          }
+        });
+    };
+    const offBlock = chain.onBlock((block) => {
+      metrics.recordBlock(block.header.height, block.txs.length);
+      backend.emitBlock(block);
+      if (engine === undefined) revalidate(); // a validator's engine revalidates after its own imports
+      net?.announceStatus(block.header.height, bytesToHex(chain.headHash));
+    });
+    cleanups.push(() => {
+      offBlock();
+    });
+
+    let engine: ValidatorEngine | undefined;
+    const session = bytesToHex(randomBytes(8));
+    let seq = 0;
+    const getBlocks = async (from: number, to: number): Promise<JsonObject[]> => {
+      const out: JsonObject[] = [];
+      let txs = 0;
+      for (let h = from; h <= Math.min(to, chain.head.height); h++) {
+        const [block, commit] = await Promise.all([chain.getBlock(h), chain.getCommit(h)]);
+        if (block === undefined || commit === undefined) break;
+        out.push({ height: h, block: blockToJson(block), commit: commitToJson(commit) } as unknown as JsonObject);
+        txs += block.txs.length;
+        if (txs >= SYNC_TX_BUDGET) break; // the rest in the next request
+      }
+      return out;
+    };
+    const importBlocks = async (items: JsonObject[]) => {
+      for (const item of items) {
+        if ((item.height as number) <= chain.head.height) continue; // committed meanwhile by our engine
+        const block = blockFromJson(item.block);
+        const commit = commitFromJson(item.commit);
+        try {
+          await chain.importBlock(block, commit);
+        } catch (err) {
+          if (block.header.height <= chain.head.height) continue; // raced with our engine
+          throw err;
+        }
+      }
+      revalidate();
+    };
+    const sync = async () => {
+      if (syncing || net === undefined) return;
+      const best = Math.max(0, ...net.peers().map((p) => (typeof p.height === 'number' ? p.height : 0)));
+      syncTarget = Math.max(syncTarget, best);
+      if (best <= chain.head.height) return;
+      syncing = true;
+      try {
+        await net.sync({ from: chain.head.height + 1, importBlocks });
+      } catch (err) {
+        log.warn(`block sync failed: ${(err as Error).message}`);
+      } finally {
+        syncing = false;
+      }
+    };
+    const validTxBatch = (body: JsonObject) =>
+      Array.isArray(body.txs) &&
+      body.txs.length > 0 &&
+      body.txs.length <= MAX_TX_BATCH &&
+      body.txs.every((t) => typeof t === 'object' && t !== null && !Array.isArray(t));
+    net = createPeerNetwork({
+      nodeKey,
+      chainId: genesis.chainId,
+      genesisHash,
+      listen: { host: config.p2p.host, port: config.p2p.port },
+      peers: config.p2p.peers,
+      getBlocks,
+      status: () => ({ height: chain.head.height, hash: bytesToHex(chain.headHash) }),
+      validateGossip: (kind, body) => {
+        if (kind === 'tx') return validTxBatch(body);
+        if (kind === 'proposal' || kind === 'vote') return validEnvelope(body);
+        return false;
+      },
+      limits: { maxMessageBytes: 64 * 1024 * 1024, maxBufferedBytes: 64 * 1024 * 1024, maxSyncRange: 64 },
+    });
+    const network = net;
+    network.on('gossip', (event) => {
+      if (event.kind === 'tx') {
+        for (const json of event.body.txs as JsonObject[]) {
+          let tx: ReturnType<typeof txFromJson>;
+          try {
+            tx = txFromJson(json);
+          } catch {
+            continue;
+          }
+          mempool.add(tx).then(
+            (r) => {
+              if (r.status !== 'known') backend.emitTx(tx);
+            },
+            (err: unknown) => {
+              if (!isAitbcError(err)) log.warn(`gossiped tx failed: ${(err as Error).message}`);
+            },
+          );
+        }
+        return;
+      }
+      if ((event.kind === 'proposal' || event.kind === 'vote') && engine !== undefined)
+        engine.receive(event.body.m as JsonObject);
+    });
+    network.on('status', (s) => {
+      if (s.height > chain.head.height) void sync();
+    });
+    network.on('peer:connected', (p) => {
+      metrics.networkPeers.set(network.peers().length);
+      log.info(`peer connected ${p.nodeId.slice(0, 12)} (${p.direction})`);
+      void sync();
+    });
+    network.on('peer:disconnected', (p) => {
+      metrics.networkPeers.set(network.peers().length);
+      log.info(`peer disconnected ${p.nodeId.slice(0, 12)}: ${p.reason}`);
+    });
+    await network.start();
+    cleanups.push(() => network.stop());
+    const syncTimer = setInterval(() => void sync(), Math.max(250, genesis.params.blockTimeMs));
+    cleanups.push(() => clearInterval(syncTimer));
+
+    const server: NodeApiServer = createNodeApiServer({
+      backend,
+      host: config.rpc.host,
+      port: config.rpc.port,
+      metrics,
+      logger: config.log.level === 'debug' ? { level: 'info' } : false,
+      limits: { bodyLimit: config.rpc.bodyLimit, maxBatch: config.rpc.maxBatch, rateLimit: config.rpc.rateLimit },
+      ...(config.rpc.corsOrigins.length > 0 ? { cors: { origins: config.rpc.corsOrigins } } : {}),
+    });
+    const rpcUrl = await server.start();
+    cleanups.push(() => server.stop());
+
+    if (config.role === 'validator' && modules.validatorEngine !== undefined) {
+      const consensusEvent = (event: ConsensusEventWire) => backend.emitConsensus(event);
+      engine = modules.validatorEngine({
+        chain,
+        mempool,
+        genesis,
+        nodeKey,
+        store,
+        config,
+        log,
+        // Each broadcast gets a fresh envelope id so the engine's periodic re-gossip is not deduplicated away.
+        broadcast: (message) =>
+          network.publish(message.type === 'proposal' ? 'proposal' : 'vote', { m: message, s: `${session}:${seq++}` }),
+      });
+      const e = engine;
+      e.onRound(({ height, round, step }) => {
+        metrics.consensusRounds.set(round);
+        consensusEvent({ type: 'step', height, round, step });
+      });
+      e.onCommit(({ height, round, blockHash, latencyMs }) => {
+        metrics.finalityLatency.observe(latencyMs / 1000);
+        consensusEvent({ type: 'commit', height, round, hash: bytesToHex(blockHash), latencyMs });
+      });
+      await e.start();
+      cleanups.push(() => e.stop());
+    }
+    log.info(
+      `${config.role} ${address} on chain ${genesis.chainId} at height ${chain.head.height}: api ${rpcUrl}, p2p ${network.listenUrl}`,
+    );
+    return {
+      config,
+      chainId: genesis.chainId,
+      genesisHash,
+      address,
+      rpcUrl,
+      p2pUrl: network.listenUrl as string,
+      chain,
+      metrics,
+      stop: stopAll,
+    };
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+}
