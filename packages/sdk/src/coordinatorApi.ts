@@ -1,0 +1,323 @@
+import { AitbcError } from '@aitbc/crypto';
+import { parseReceiptJson, type Receipt, validateReceipt } from '@aitbc/receipts';
+import { type CallOptions, type HttpTransport, sleep } from './httpTransport.js';
+import { type CursorPage, type PageOptions, paginate } from './paginate.js';
+
+/** Job states (DESIGN.md §5). */
+export type JobState = 'QUEUED' | 'ASSIGNED' | 'RUNNING' | 'COMPLETED' | 'FAILED' | 'CANCELED' | 'EXPIRED';
+
+/** States a job never leaves. */
+export const TERMINAL_JOB_STATES: ReadonlySet<JobState> = new Set(['COMPLETED', 'FAILED', 'CANCELED', 'EXPIRED']);
+
+/** Hard requirements of a job (wire form). */
+export interface JobRequirements {
+  readonly min_vram_gb?: number;
+  readonly min_gpus?: number;
+  readonly min_ram_gb?: number;
+  readonly min_cpu_cores?: number;
+  readonly models?: readonly string[];
+  readonly regions?: readonly string[];
+  /** Base units, decimal string. */
+  readonly max_price_per_unit?: string;
+}
+
+/** A job as the coordinator serves it (snake_case, amounts as decimal strings). */
+export interface CoordinatorJob {
+  readonly job_id: string;
+  readonly client: string;
+  readonly kind: string;
+  readonly input: unknown;
+  readonly requirements: JobRequirements;
+  readonly max_price: string;
+  readonly state: JobState;
+  readonly attempts: number;
+  readonly max_attempts: number;
+  readonly miner_id: string | null;
+  readonly lease_expires_at: number | null;
+  readonly created_at: number;
+  readonly updated_at: number;
+  readonly expires_at: number;
+  readonly error: string | null;
+  readonly receipt_id: string | null;
+  readonly history: readonly {
+    readonly state: JobState;
+    readonly at: number;
+    readonly miner_id: string | null;
+    readonly reason: string | null;
+  }[];
+}
+
+/** What `jobs.submit` sends. Amounts are bigint here and decimal strings on the wire. */
+export interface JobSubmission {
+  readonly kind: string;
+  readonly input: unknown;
+  /** Most the client pays, in base units. */
+  readonly maxPrice: bigint;
+  readonly requirements?: Omit<JobRequirements, 'max_price_per_unit'> & { readonly maxPricePerUnit?: bigint };
+  readonly ttlMs?: number;
+}
+
+/** The output of a completed job. */
+export interface JobResult {
+  readonly job_id: string;
+  readonly output: unknown;
+  readonly receipt_id: string | null;
+}
+
+/** A miner's registration with the coordinator (wire form of the pool's registration). */
+export interface MinerRegistrationJson {
+  readonly miner_id: string;
+  readonly address: string;
+  /** Ed25519 public key, hex. */
+  readonly public_key: string;
+  readonly capabilities: {
+    readonly gpus?: readonly { readonly model: string; readonly vram_gb: number }[];
+    readonly cpu_cores?: number;
+    readonly ram_gb?: number;
+    readonly models?: readonly string[];
+    readonly job_kinds: readonly string[];
+    readonly region?: string;
+  };
+  readonly price_per_unit: string;
+  readonly max_concurrency: number;
+}
+
+/** A miner's live status for heartbeats. */
+export interface MinerHeartbeat {
+  readonly queue_length?: number;
+  readonly active_jobs?: number;
+  readonly latency_ms?: number;
+  readonly utilization?: number;
+  /** Jobs the miner is running (extends their leases). */
+  readonly running_jobs?: readonly string[];
+}
+
+/** A job handed to a miner by `miners.poll`. */
+export interface MinerAssignment {
+  readonly job_id: string;
+  readonly kind: string;
+  readonly input: unknown;
+  readonly client: string;
+  readonly max_price: string;
+  readonly lease_expires_at: number;
+}
+
+/** A login challenge (`POST /v1/auth/challenge`): sign `message` with kind `login` and `chain_id`. */
+export interface LoginChallenge {
+  readonly address: string;
+  readonly nonce: string;
+  readonly coordinator: string;
+  readonly chain_id: string;
+  readonly expires_at: number;
+  readonly message: { readonly address: string; readonly nonce: string; readonly coordinator: string };
+}
+
+/** A bearer session from a wallet login. */
+export interface LoginSession {
+  readonly token: string;
+  readonly token_type: 'Bearer';
+  readonly expires_at: number;
+}
+
+/** Client routes of the coordinator (role `client`, API key or wallet-login bearer token). */
+export interface CoordinatorJobsApi {
+  /** `POST /v1/jobs` with an `Idempotency-Key` (fresh per call unless given): retried safely. */
+  submit(job: JobSubmission, options?: CallOptions): Promise<CoordinatorJob>;
+  /** `GET /v1/jobs/{id}`. */
+  get(jobId: string, options?: CallOptions): Promise<CoordinatorJob>;
+  /** `GET /v1/jobs/{id}/result` (`COORD_NOT_COMPLETED` until the job completed). */
+  result(jobId: string, options?: CallOptions): Promise<JobResult>;
+  /** `POST /v1/jobs/{id}/cancel`. */
+  cancel(jobId: string, options?: CallOptions): Promise<CoordinatorJob>;
+  /** One page of `GET /v1/jobs/{id}/receipts`; receipts keep their exact number lexemes. */
+  receiptsPage(jobId: string, page?: CallOptions & { cursor?: string; limit?: number }): Promise<CursorPage<Receipt>>;
+  /** Every receipt of a job: `for await (const r of client.jobs.receipts(id))`. */
+  receipts(jobId: string, options?: PageOptions): AsyncGenerator<Receipt, void, undefined>;
+  /** One page of `GET /v1/jobs` (the caller's jobs). */
+  listPage(page?: CallOptions & { cursor?: string; limit?: number }): Promise<CursorPage<CoordinatorJob>>;
+  /** Every job of the caller, following the cursor. */
+  list(options?: PageOptions): AsyncGenerator<CoordinatorJob, void, undefined>;
+  /**
+   * Polls `GET /v1/jobs/{id}` until the job reaches a terminal state (interval backs off from 100 ms
+   * to `maxIntervalMs`, default 1 000); `onState` sees every state change.
+   */
+  wait(
+    jobId: string,
+    options?: CallOptions & { maxIntervalMs?: number; onState?: (job: CoordinatorJob) => void },
+  ): Promise<CoordinatorJob>;
+}
+
+/** Miner routes of the coordinator (role `miner`, the API key bound to one miner id). */
+export interface CoordinatorMinersApi {
+  /** `POST /v1/miners/register`. */
+  register(registration: MinerRegistrationJson, options?: CallOptions): Promise<{ miner_id: string; status: string }>;
+  /** `POST /v1/miners/heartbeat`. */
+  heartbeat(status?: MinerHeartbeat, options?: CallOptions): Promise<unknown>;
+  /** `POST /v1/miners/poll` (long-poll up to `maxWaitSeconds`, default 30); `null` when no job came. */
+  poll(options?: CallOptions & { maxWaitSeconds?: number }): Promise<MinerAssignment | null>;
+  /** `POST /v1/miners/{jobId}/result` with the signed receipt (JSON text or object). */
+  submitResult(
+    jobId: string,
+    result: { output: unknown; receipt: string | Receipt },
+    options?: CallOptions,
+  ): Promise<CoordinatorJob>;
+  /** `POST /v1/miners/{jobId}/fail`. */
+  fail(jobId: string, message: string, options?: CallOptions): Promise<CoordinatorJob>;
+}
+
+/** The coordinator API. */
+export interface CoordinatorApi {
+  readonly jobs: CoordinatorJobsApi;
+  readonly miners: CoordinatorMinersApi;
+  /** `GET /health` (public). */
+  health(options?: CallOptions): Promise<{ status: string; queued: number; miners: number }>;
+  /** `GET /metrics` (public): Prometheus text. */
+  metrics(options?: CallOptions): Promise<string>;
+  /** `GET /v1/admin/stats` (role `admin`). */
+  adminStats(options?: CallOptions): Promise<{ queued: number; miners: number; miners_online: number }>;
+  /** `POST /v1/auth/challenge` (public). */
+  challenge(address: string, options?: CallOptions): Promise<LoginChallenge>;
+  /**
+   * `POST /v1/auth/login` (public) with the signed challenge. The token is returned; `createClient`
+   * also uses it for later coordinator calls.
+   */
+  login(
+    login: { address: string; nonce: string; publicKey: string; signature: string },
+    options?: CallOptions,
+  ): Promise<LoginSession>;
+}
+
+function checkJobId(jobId: string): string {
+  if (typeof jobId !== 'string' || !/^[A-Za-z0-9._:-]{1,128}$/.test(jobId))
+    throw new AitbcError('SDK_BAD_INPUT', 'jobId must be 1-128 of [A-Za-z0-9._:-]', { details: { field: 'jobId' } });
+  return encodeURIComponent(jobId);
+}
+
+function submissionJson(job: JobSubmission): Record<string, unknown> {
+  if (typeof job?.maxPrice !== 'bigint' || job.maxPrice < 0n)
+    throw new AitbcError('SDK_BAD_INPUT', 'maxPrice must be a non-negative bigint of base units', {
+      details: { field: 'maxPrice' },
+    });
+  const out: Record<string, unknown> = { kind: job.kind, input: job.input ?? null, max_price: job.maxPrice.toString() };
+  if (job.requirements !== undefined) {
+    const { maxPricePerUnit, ...rest } = job.requirements;
+    out.requirements = {
+      ...rest,
+      ...(maxPricePerUnit !== undefined ? { max_price_per_unit: maxPricePerUnit.toString() } : {}),
+    };
+  }
+  if (job.ttlMs !== undefined) out.ttl_ms = job.ttlMs;
+  return out;
+}
+
+function receiptPageFromText(text: string): CursorPage<Receipt> {
+  let parsed: unknown;
+  try {
+    parsed = parseReceiptJson(text);
+  } catch (cause) {
+    throw new AitbcError('SDK_BAD_RESPONSE', 'the receipts page is not valid JSON', { cause });
+  }
+  const o = parsed as { items?: unknown; next_cursor?: unknown };
+  if (!Array.isArray(o?.items) || (o.next_cursor !== null && typeof o.next_cursor !== 'string'))
+    throw new AitbcError('SDK_BAD_RESPONSE', 'a receipts page is {items, next_cursor}');
+  return { items: o.items.map((r) => validateReceipt(r)), nextCursor: o.next_cursor };
+}
+
+/** Builds the {@link CoordinatorApi} over a transport. `onLogin` receives each new bearer token. */
+export function createCoordinatorApi(http: HttpTransport, onLogin?: (session: LoginSession) => void): CoordinatorApi {
+  const get = <T>(path: string, o?: CallOptions, query?: Record<string, string | number | undefined>) =>
+    http.request<T>({ method: 'GET', path, ...(query !== undefined ? { query } : {}) }, o);
+  const post = <T>(path: string, body: unknown, o?: CallOptions, extra: { idempotencyKey?: boolean } = {}) =>
+    http.request<T>({ method: 'POST', path, body, ...extra }, o);
+  const listPage = async (o?: CallOptions & { cursor?: string; limit?: number }) => {
+    const r = await get<{ items: CoordinatorJob[]; next_cursor: string | null }>('/v1/jobs', o, {
+      cursor: o?.cursor,
+      limit: o?.limit,
+    });
+    return { items: r.items, nextCursor: r.next_cursor };
+  };
+  const receiptsPage = async (jobId: string, o?: CallOptions & { cursor?: string; limit?: number }) =>
+    receiptPageFromText(
+      await http.request<string>(
+        {
+          method: 'GET',
+          path: `/v1/jobs/${checkJobId(jobId)}/receipts`,
+          query: { cursor: o?.cursor, limit: o?.limit },
+          responseType: 'text',
+        },
+        o,
+      ),
+    );
+  const paged = <T>(fetch: (c: PageOptions & { cursor?: string }) => Promise<CursorPage<T>>, o: PageOptions = {}) => {
+    const { cursor, maxItems, ...call } = o;
+    return paginate((c) => fetch({ ...call, ...(c !== undefined ? { cursor: c } : {}) }), {
+      ...(cursor !== undefined ? { cursor } : {}),
+      ...(maxItems !== undefined ? { maxItems } : {}),
+    });
+  };
+
+  const jobs: CoordinatorJobsApi = {
+    submit: (job, o) => post('/v1/jobs', submissionJson(job), o, { idempotencyKey: true }),
+    get: (jobId, o) => get(`/v1/jobs/${checkJobId(jobId)}`, o),
+    result: (jobId, o) => get(`/v1/jobs/${checkJobId(jobId)}/result`, o),
+    // Cancelling twice is harmless (the second answers COORD_JOB_FINISHED), so it may be retried.
+    cancel: (jobId, o) =>
+      http.request({ method: 'POST', path: `/v1/jobs/${checkJobId(jobId)}/cancel`, body: {}, idempotent: true }, o),
+    receiptsPage,
+    receipts: (jobId, o) => paged((p) => receiptsPage(jobId, p), o),
+    listPage,
+    list: (o) => paged(listPage, o),
+    async wait(jobId, o = {}) {
+      const { maxIntervalMs = 1_000, onState, ...call } = o;
+      let interval = 100;
+      let last: JobState | undefined;
+      for (;;) {
+        const job = await jobs.get(jobId, call);
+        if (job.state !== last) {
+          last = job.state;
+          onState?.(job);
+        }
+        if (TERMINAL_JOB_STATES.has(job.state)) return job;
+        await sleep(interval, call.signal);
+        interval = Math.min(maxIntervalMs, interval * 2);
+      }
+    },
+  };
+
+  const miners: CoordinatorMinersApi = {
+    register: (registration, o) => post('/v1/miners/register', registration, o),
+    heartbeat: (status = {}, o) =>
+      http.request({ method: 'POST', path: '/v1/miners/heartbeat', body: status, idempotent: true }, o),
+    async poll(o = {}) {
+      const wait = o.maxWaitSeconds ?? 30;
+      const r = await http.request<MinerAssignment | undefined>(
+        { method: 'POST', path: '/v1/miners/poll', body: { max_wait_seconds: wait } },
+        { ...o, timeoutMs: o.timeoutMs ?? wait * 1000 + 10_000 },
+      );
+      return r ?? null;
+    },
+    submitResult: (jobId, result, o) =>
+      post(`/v1/miners/${checkJobId(jobId)}/result`, { output: result.output ?? null, receipt: result.receipt }, o),
+    fail: (jobId, message, o) => post(`/v1/miners/${checkJobId(jobId)}/fail`, { message }, o),
+  };
+
+  return {
+    jobs,
+    miners,
+    health: (o) => get('/health', o),
+    metrics: (o) => http.request<string>({ method: 'GET', path: '/metrics', responseType: 'text' }, o),
+    adminStats: (o) => get('/v1/admin/stats', o),
+    challenge: (address, o) => post('/v1/auth/challenge', { address }, o),
+    async login(l, o) {
+      const session = await post<LoginSession>(
+        '/v1/auth/login',
+        { address: l.address, nonce: l.nonce, public_key: l.publicKey, signature: l.signature },
+        o,
+      );
+      if (typeof session?.token !== 'string')
+        throw new AitbcError('SDK_BAD_RESPONSE', 'login answered without a token');
+      onLogin?.(session);
+      return session;
+    },
+  };
+}

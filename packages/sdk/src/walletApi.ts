@@ -1,0 +1,180 @@
+import { AitbcError, bytesToHex } from '@aitbc/crypto';
+import type { ReceiptVerification } from '@aitbc/receipts';
+import type { CallOptions, HttpTransport } from './httpTransport.js';
+import type { PinnedKey } from './receiptTrust.js';
+
+/** A stored wallet as the daemon shows it (no secret). */
+export interface WalletInfo {
+  readonly id: string;
+  readonly address: string;
+  /** Lowercase hex. */
+  readonly publicKey: string;
+  readonly unlocked: boolean;
+  readonly kdf: { readonly name: string; readonly m: number; readonly t: number; readonly p: number };
+  /** With `get`: the account on chain (when the daemon has a node). */
+  readonly balance?: string;
+  readonly nonce?: number;
+}
+
+/** How to create a wallet: a fresh mnemonic (default 24 words), or an import. */
+export type WalletCreate =
+  | { readonly passphrase: string; readonly words?: 12 | 24 }
+  | {
+      readonly passphrase: string;
+      readonly mnemonic: string;
+      readonly bip39Passphrase?: string;
+      readonly account?: number;
+    }
+  | { readonly passphrase: string; readonly keystore: unknown };
+
+/** An unlocked session: pass `session` to sign and send. */
+export interface WalletSession {
+  readonly session: string;
+  /** Epoch ms. */
+  readonly expiresAt: number;
+}
+
+/** A domain-separated message signature. */
+export interface WalletMessageSignature {
+  readonly kind: string;
+  readonly chainId: string;
+  /** 64 bytes, lowercase hex. */
+  readonly signature: string;
+  readonly publicKey: string;
+  readonly address: string;
+}
+
+/** What `send` builds, signs with the next nonce and submits. Amounts are bigint. */
+export type WalletSendBody =
+  | { readonly type: 'transfer'; readonly to: string; readonly amount: bigint }
+  | {
+      readonly type: 'escrow.lock';
+      readonly jobId: string;
+      readonly amount: bigint;
+      readonly coordinator: string;
+      readonly expiresAtHeight: number;
+    }
+  | { readonly type: 'escrow.refund'; readonly jobId: string };
+
+/** The result of a send. */
+export interface WalletSendResult {
+  /** `0x` + 64 hex. */
+  readonly id: string;
+  readonly nonce: number;
+  readonly fee: string;
+  readonly status: 'final' | 'pending' | 'unknown' | 'submitted';
+  readonly height?: number;
+}
+
+/** The wallet daemon API (DESIGN.md §6; bearer token on every route). */
+export interface WalletApi {
+  /** `POST /v1/wallets`: create or import. A fresh wallet's mnemonic is returned once. */
+  create(params: WalletCreate, options?: CallOptions): Promise<{ wallet: WalletInfo; mnemonic?: string }>;
+  /** `GET /v1/wallets`. */
+  list(options?: CallOptions): Promise<WalletInfo[]>;
+  /** `GET /v1/wallets/{id}` (with balance and nonce when the daemon has a node). */
+  get(id: string, options?: CallOptions): Promise<WalletInfo>;
+  /** `POST /v1/wallets/{id}/unlock`: a session that expires after `ttlSeconds`. */
+  unlock(
+    id: string,
+    params: { passphrase: string; ttlSeconds?: number },
+    options?: CallOptions,
+  ): Promise<WalletSession>;
+  /** `POST /v1/wallets/{id}/lock`: closes every session of the wallet. */
+  lock(id: string, options?: CallOptions): Promise<unknown>;
+  /** `POST /v1/wallets/{id}/sign`: signs a message of kind `message` or `login`. */
+  sign(
+    id: string,
+    params: { session: string; message: unknown; kind?: 'message' | 'login'; chainId?: string },
+    options?: CallOptions,
+  ): Promise<WalletMessageSignature>;
+  /** `POST /v1/wallets/{id}/send`: build, sign, submit (and with `wait`, wait for finality). */
+  send(
+    id: string,
+    params: { session: string; tx: WalletSendBody; fee?: bigint; wait?: boolean; timeoutSeconds?: number },
+    options?: CallOptions,
+  ): Promise<WalletSendResult>;
+  /** `POST /v1/receipts/verify` against pinned keys (hex). */
+  verifyReceipt(
+    params: {
+      receipt: unknown;
+      minerKeys: readonly PinnedKey[];
+      coordinatorKeys?: readonly PinnedKey[];
+      requireAttestation?: boolean;
+    },
+    options?: CallOptions,
+  ): Promise<ReceiptVerification>;
+}
+
+function walletPath(id: string): string {
+  if (typeof id !== 'string' || !/^[0-9a-f]{32}$/.test(id))
+    throw new AitbcError('SDK_BAD_INPUT', 'a wallet id is 32 lowercase hex digits', { details: { field: 'id' } });
+  return `/v1/wallets/${id}`;
+}
+
+const hexKey = (k: PinnedKey) => (typeof k === 'string' ? k : bytesToHex(k));
+
+function sendJson(tx: WalletSendBody): Record<string, unknown> {
+  switch (tx.type) {
+    case 'transfer':
+      return { type: tx.type, to: tx.to, amount: tx.amount.toString() };
+    case 'escrow.lock':
+      return {
+        type: tx.type,
+        jobId: tx.jobId,
+        amount: tx.amount.toString(),
+        coordinator: tx.coordinator,
+        expiresAtHeight: tx.expiresAtHeight,
+      };
+    case 'escrow.refund':
+      return { type: tx.type, jobId: tx.jobId };
+    default:
+      throw new AitbcError('SDK_BAD_INPUT', 'tx.type must be transfer, escrow.lock or escrow.refund');
+  }
+}
+
+/** Builds the {@link WalletApi} over a transport. */
+export function createWalletApi(http: HttpTransport): WalletApi {
+  return {
+    create: (params, o) => http.request({ method: 'POST', path: '/v1/wallets', body: params }, o),
+    list: async (o) => (await http.request<{ items: WalletInfo[] }>({ method: 'GET', path: '/v1/wallets' }, o)).items,
+    get: (id, o) => http.request({ method: 'GET', path: walletPath(id) }, o),
+    unlock: (id, params, o) => http.request({ method: 'POST', path: `${walletPath(id)}/unlock`, body: params }, o),
+    lock: (id, o) => http.request({ method: 'POST', path: `${walletPath(id)}/lock`, body: {}, idempotent: true }, o),
+    sign: (id, params, o) =>
+      http.request({ method: 'POST', path: `${walletPath(id)}/sign`, body: params, idempotent: true }, o),
+    send: (id, params, o) =>
+      http.request(
+        {
+          method: 'POST',
+          path: `${walletPath(id)}/send`,
+          body: {
+            session: params.session,
+            ...sendJson(params.tx),
+            ...(params.fee !== undefined ? { fee: params.fee.toString() } : {}),
+            ...(params.wait !== undefined ? { wait: params.wait } : {}),
+            ...(params.timeoutSeconds !== undefined ? { timeoutSeconds: params.timeoutSeconds } : {}),
+          },
+          // The key is sent for daemons that deduplicate; a network failure is not retried (it may have sent).
+          idempotencyKey: true,
+          idempotent: false,
+        },
+        o,
+      ),
+    verifyReceipt: (params, o) =>
+      http.request(
+        {
+          method: 'POST',
+          path: '/v1/receipts/verify',
+          body: {
+            receipt: params.receipt,
+            minerKeys: params.minerKeys.map(hexKey),
+            ...(params.coordinatorKeys !== undefined ? { coordinatorKeys: params.coordinatorKeys.map(hexKey) } : {}),
+            ...(params.requireAttestation !== undefined ? { requireAttestation: params.requireAttestation } : {}),
+          },
+          idempotent: true,
+        },
+        o,
+      ),
+  };
+}
