@@ -1,3 +1,4 @@
 import { packageBuild } from '../../tsup.shared.ts';
 
-export default packageBuild();
+// Two entries: the browser-safe library and the Node-only daemon (`@aitbc/wallet/daemon`).
+export default packageBuild(['src/index.ts', 'src/daemon/index.ts']);

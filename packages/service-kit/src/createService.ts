@@ -42,6 +42,8 @@ export interface ServiceOptions {
   readonly rateLimitPerMinute?: number;
   /** pino level (default `info`); credentials (`x-api-key`, `authorization`) are always redacted. */
   readonly logLevel?: ServiceLogLevel;
+  /** Where log lines go (default stdout): one JSON line per `write` call, for capture or shipping. */
+  readonly logStream?: { write(line: string): void };
 }
 
 /** A fastify app with the AITBC conventions applied. Register routes inside {@link Service.routes}. */
@@ -95,6 +97,7 @@ export function createService(options: ServiceOptions): Service {
         : {
             level: logLevel,
             redact: { paths: ['req.headers["x-api-key"]', 'req.headers.authorization'], censor: '[redacted]' },
+            ...(options.logStream !== undefined ? { stream: options.logStream } : {}),
           },
     logController: new LogController({ disableRequestLogging: logLevel !== 'debug' && logLevel !== 'trace' }),
   });

@@ -46,6 +46,12 @@ export const MIN_KDF: KdfParams = Object.freeze({ m: 8_192, t: 1, p: 1 });
 const MAX_KDF: KdfParams = Object.freeze({ m: 4_194_304, t: 64, p: 16 });
 
 /**
+ * A key-derivation function with {@link deriveKey}'s contract. The wallet daemon passes one that runs
+ * Argon2id on a worker thread, so the event loop stays free during an unlock.
+ */
+export type DeriveKey = (passphrase: string, salt: Uint8Array, params: KdfParams) => Promise<Uint8Array>;
+
+/**
  * Argon2id through hash-wasm (WASM; the library API is async).
  * @throws AitbcError `WALLET_BAD_KDF` for parameters out of range.
  */
@@ -104,12 +110,14 @@ function header(k: Omit<Keystore, 'ciphertext'>): Uint8Array {
   });
 }
 
+const ID_RE = /^[A-Za-z0-9._-]{1,128}$/;
 const checkOf = (key: Uint8Array) => bytesToHex(sha256(key).subarray(0, 8));
 
 /**
  * Encrypts a 32-byte Ed25519 seed under a passphrase: Argon2id (random 16-byte salt) derives the key,
  * XChaCha20-Poly1305 (random 24-byte nonce) encrypts the seed with the whole header as associated
- * data, so no header field can be swapped.
+ * data, so no header field can be swapped. The id is random (16 bytes hex) unless given; an upgrade
+ * on unlock keeps the file's id.
  *
  * @example
  * ```ts
@@ -121,20 +129,23 @@ const checkOf = (key: Uint8Array) => bytesToHex(sha256(key).subarray(0, 8));
 export async function createKeystore(
   seed: Uint8Array,
   passphrase: string,
-  options: { kdf?: KdfParams } = {},
+  options: { kdf?: KdfParams; derive?: DeriveKey; id?: string } = {},
 ): Promise<Keystore> {
+  if (options.id !== undefined && (typeof options.id !== 'string' || !ID_RE.test(options.id)))
+    throw new AitbcError('WALLET_BAD_INPUT', 'a keystore id is 1-128 characters of [A-Za-z0-9._-]');
   if (!(seed instanceof Uint8Array) || seed.length !== 32)
     throw new AitbcError('WALLET_BAD_INPUT', 'the seed must be 32 bytes');
   if (typeof passphrase !== 'string' || passphrase.length === 0)
     throw new AitbcError('WALLET_BAD_INPUT', 'the passphrase must be a non-empty string');
   const params = options.kdf ?? DEFAULT_KDF;
+  checkKdf(params);
   const salt = randomBytes(16);
   const nonce = randomBytes(24);
-  const key = await deriveKey(passphrase, salt, params);
+  const key = await (options.derive ?? deriveKey)(passphrase, salt, params);
   const publicKey = publicKeyFromSeed(seed);
   const head = {
     version: 1 as const,
-    id: bytesToHex(randomBytes(16)),
+    id: options.id ?? bytesToHex(randomBytes(16)),
     address: addressFromPublicKey(publicKey),
     publicKey: bytesToHex(publicKey),
     kdf: { name: 'argon2id' as const, m: params.m, t: params.t, p: params.p, salt: bytesToHex(salt) },
@@ -195,9 +206,19 @@ export interface UnlockedKey {
   readonly upgraded?: Keystore;
 }
 
+/** Options of {@link unlockKeystore}. */
+export interface UnlockOptions {
+  /** Re-encrypt a file below `upgradeTo` (default true). */
+  readonly upgrade?: boolean;
+  /** The parameters to upgrade to (default {@link DEFAULT_KDF}). */
+  readonly upgradeTo?: KdfParams;
+  /** The key-derivation function (default {@link deriveKey}, on the calling thread). */
+  readonly derive?: DeriveKey;
+}
+
 /**
- * Decrypts a keystore (object or JSON text). A file below {@link DEFAULT_KDF} is re-encrypted with the
- * defaults and returned as `upgraded` (opt out with `upgrade: false`).
+ * Decrypts a keystore (object or JSON text). A file below {@link DEFAULT_KDF} (or `upgradeTo`) is
+ * re-encrypted with those parameters and returned as `upgraded` (opt out with `upgrade: false`).
  * @throws AitbcError `WALLET_WRONG_PASSPHRASE`, `WALLET_TAMPERED` (a header field or the ciphertext was
  * changed), `WALLET_UNSUPPORTED_VERSION`, `WALLET_TRUNCATED`, `WALLET_MALFORMED`, `WALLET_BAD_KDF`.
  * None of them says which byte was wrong.
@@ -205,11 +226,13 @@ export interface UnlockedKey {
 export async function unlockKeystore(
   input: Keystore | string,
   passphrase: string,
-  options: { upgrade?: boolean } = {},
+  options: UnlockOptions = {},
 ): Promise<UnlockedKey> {
   const k = parse(input);
   const params = { m: k.kdf.m, t: k.kdf.t, p: k.kdf.p };
-  const key = await deriveKey(passphrase, hexToBytes(k.kdf.salt), params);
+  checkKdf(params);
+  const derive = options.derive ?? deriveKey;
+  const key = await derive(passphrase, hexToBytes(k.kdf.salt), params);
   try {
     if (!constantTimeEqual(hexToBytes(checkOf(key)), hexToBytes(k.check)))
       throw new AitbcError('WALLET_WRONG_PASSPHRASE', 'the passphrase is wrong');
@@ -219,8 +242,12 @@ export async function unlockKeystore(
     if (!bytesEqual(publicKey, hexToBytes(k.publicKey)) || addressFromPublicKey(publicKey) !== k.address) {
       throw new AitbcError('WALLET_TAMPERED', 'the keystore was modified after it was written');
     }
-    const below = params.m < DEFAULT_KDF.m || params.t < DEFAULT_KDF.t;
-    const upgraded = below && options.upgrade !== false ? await createKeystore(seed, passphrase) : undefined;
+    const target = options.upgradeTo ?? DEFAULT_KDF;
+    const below = params.m < target.m || params.t < target.t;
+    const upgraded =
+      below && options.upgrade !== false
+        ? await createKeystore(seed, passphrase, { kdf: target, derive, ...(ID_RE.test(k.id) ? { id: k.id } : {}) })
+        : undefined;
     return upgraded === undefined
       ? { seed, publicKey, address: k.address }
       : { seed, publicKey, address: k.address, upgraded };
@@ -238,9 +265,12 @@ export async function changePassphrase(
   input: Keystore | string,
   oldPassphrase: string,
   newPassphrase: string,
-  options: { kdf?: KdfParams } = {},
+  options: { kdf?: KdfParams; derive?: DeriveKey } = {},
 ): Promise<Keystore> {
-  const { seed } = await unlockKeystore(input, oldPassphrase, { upgrade: false });
+  const { seed } = await unlockKeystore(input, oldPassphrase, {
+    upgrade: false,
+    ...(options.derive !== undefined ? { derive: options.derive } : {}),
+  });
   try {
     return await createKeystore(seed, newPassphrase, options);
   } finally {
