@@ -37,3 +37,4 @@ export {
   type ValidatorEngineFactory,
 } from './startNode.js';
 export { createValidatorEngine } from './validatorEngine.js';
+export { createWalletNodeGateway } from './walletNodeGateway.js';
