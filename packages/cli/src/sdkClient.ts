@@ -1,0 +1,38 @@
+import { type AitbcClient, createClient } from '@aitbc/sdk';
+import { WebSocket } from 'ws';
+import type { CommandContext } from './commandSpec.js';
+
+const clients = new WeakMap<CommandContext, Map<string, AitbcClient>>();
+
+/**
+ * The SDK client for one run, built from the resolved config: node, coordinator, pool hub and wallet
+ * URLs with their credentials. `role: 'admin'` uses the admin key at the coordinator and the pool hub
+ * (falling back to the API key). Construction does no I/O; a service is contacted when first used.
+ */
+export function sdkClient(ctx: CommandContext, role: 'client' | 'admin' = 'client'): AitbcClient {
+  let byRole = clients.get(ctx);
+  if (byRole === undefined) {
+    byRole = new Map();
+    clients.set(ctx, byRole);
+  }
+  const cached = byRole.get(role);
+  if (cached !== undefined) return cached;
+  const v = ctx.config.values;
+  const coordinatorKey = role === 'admin' ? (v.adminKey ?? v.apiKey) : v.apiKey;
+  const poolKey = v.poolKey ?? v.adminKey ?? v.apiKey;
+  const client = createClient({
+    ...(v.node !== undefined ? { node: v.node } : {}),
+    ...(v.coordinator !== undefined
+      ? { coordinator: coordinatorKey === undefined ? v.coordinator : { url: v.coordinator, apiKey: coordinatorKey } }
+      : {}),
+    ...(v.pool !== undefined ? { pool: poolKey === undefined ? v.pool : { url: v.pool, apiKey: poolKey } } : {}),
+    ...(v.wallet !== undefined
+      ? { wallet: v.walletToken === undefined ? v.wallet : { url: v.wallet, token: v.walletToken } }
+      : {}),
+    ...(ctx.io.fetch !== undefined ? { fetch: ctx.io.fetch } : {}),
+    webSocket: WebSocket,
+    retry: { retries: 2, baseDelayMs: 100, maxDelayMs: 1000 },
+  });
+  byRole.set(role, client);
+  return client;
+}
