@@ -35,7 +35,7 @@ describe('Argon2id on a worker thread', () => {
         body: JSON.stringify({ passphrase: 'default parameters' }),
       });
       const { wallet } = (await created.json()) as { wallet: { id: string; kdf: unknown } };
-      expect(wallet.kdf).toEqual(DEFAULT_KDF);
+      expect(wallet.kdf).toEqual({ name: 'argon2id', ...DEFAULT_KDF });
       const order: string[] = [];
       const unlock = fetch(`${url}/v1/wallets/${wallet.id}/unlock`, {
         method: 'POST',

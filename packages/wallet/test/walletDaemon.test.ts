@@ -168,7 +168,7 @@ describe('wallet daemon: wallets', () => {
     secrets.push(mnemonic);
     expect(mnemonic.split(' ')).toHaveLength(24);
     expect(walletId).toMatch(/^[0-9a-f]{32}$/);
-    expect(res.body.wallet).toMatchObject({ unlocked: false, kdf: MIN_KDF });
+    expect(res.body.wallet).toMatchObject({ unlocked: false, kdf: { name: 'argon2id', ...MIN_KDF } });
     const file = join(daemon.keystoreDir, `${walletId}.json`);
     expect(statSync(file).mode & 0o777).toBe(0o600);
     const text = readFileSync(file, 'utf8');
@@ -561,7 +561,7 @@ describe('wallet daemon: restart, upgrade, no node', () => {
     const stored = JSON.parse(readFileSync(join(daemon.keystoreDir, `${walletId}.json`), 'utf8'));
     expect(stored).toMatchObject({ id: walletId, address, kdf: { m: stronger.m } });
     expect(statSync(join(daemon.keystoreDir, `${walletId}.json`)).mode & 0o777).toBe(0o600);
-    expect((await c.call('GET', `/v1/wallets/${walletId}`)).body.kdf).toEqual(stronger);
+    expect((await c.call('GET', `/v1/wallets/${walletId}`)).body.kdf).toEqual({ name: 'argon2id', ...stronger });
   });
 
   it('signs without a node and refuses sends with WALLET_NO_NODE', async () => {

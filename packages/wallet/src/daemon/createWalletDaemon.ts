@@ -69,6 +69,7 @@ const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   WALLET_BAD_PARAMS: 400,
   WALLET_NOT_FOUND: 404,
   WALLET_EXISTS: 409,
+  WALLET_IDEMPOTENCY_CONFLICT: 409,
   WALLET_WRONG_PASSPHRASE: 403,
   WALLET_UNLOCK_THROTTLED: 429,
   WALLET_LOCKED: 423,
@@ -231,12 +232,17 @@ export function createWalletDaemon(options: WalletDaemonOptions): WalletDaemon {
           ['unlock', 'wallet.unlock'],
           ['lock', 'wallet.lock'],
           ['sign', 'wallet.sign'],
-          ['send', 'wallet.send'],
         ] as const) {
           app.post(`/v1/wallets/:id/${path}`, { config: owner }, async (req, reply) =>
             run(method, { ...bodyOf(req.body), ...idOf(req.params) }, reply),
           );
         }
+        app.post('/v1/wallets/:id/send', { config: owner }, async (req, reply) => {
+          const key = req.headers['idempotency-key'];
+          const params: Record<string, unknown> = { ...bodyOf(req.body), ...idOf(req.params) };
+          if (key !== undefined) params.idempotencyKey = key;
+          return run('wallet.send', params, reply);
+        });
         app.post('/v1/receipts/verify', { config: owner }, async (req, reply) =>
           run('receipts.verify', bodyOf(req.body), reply),
         );

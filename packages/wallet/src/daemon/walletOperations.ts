@@ -237,7 +237,14 @@ export const WALLET_OPERATIONS: ReadonlyMap<string, WalletOperation> = new Map(
           const fee = amount(p, 'fee', true);
           const wait = bool(p, 'wait');
           const timeout = int(p, 'timeoutSeconds', 1, 300);
+          const idempotencyKey = get(p, 'idempotencyKey');
+          if (
+            idempotencyKey !== undefined &&
+            (typeof idempotencyKey !== 'string' || !/^[\x21-\x7e]{1,128}$/.test(idempotencyKey))
+          )
+            throw badParam('idempotencyKey', 'idempotencyKey must be 1-128 printable ASCII characters');
           const result = await vault.send(id, get(p, 'session'), body, {
+            ...(idempotencyKey !== undefined ? { idempotencyKey } : {}),
             ...(fee !== undefined ? { fee } : {}),
             ...(wait !== undefined ? { wait } : {}),
             ...(timeout !== undefined ? { timeoutMs: timeout * 1000 } : {}),

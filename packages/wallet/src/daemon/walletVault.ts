@@ -26,7 +26,7 @@ export interface WalletInfo {
   /** Whether a session is open. */
   readonly unlocked: boolean;
   /** Argon2id parameters of the stored file. */
-  readonly kdf: KdfParams;
+  readonly kdf: KdfParams & { readonly name: 'argon2id' };
 }
 
 /** What the vault logs (pino-compatible). Never passed a secret. */
@@ -104,6 +104,8 @@ interface Session {
 
 const tokenHash = (token: string) => bytesToHex(sha256(utf8ToBytes(token)));
 const MAX_EXPIRED_REMEMBERED = 1_024;
+const MAX_IDEMPOTENT = 1_024;
+const IDEMPOTENCY_TTL_MS = 10 * 60_000;
 
 /**
  * The wallet daemon's state: keystores on disk, unlocked sessions in memory (seed zeroed on lock or
@@ -119,6 +121,7 @@ export class WalletVault {
   readonly #expired = new Map<string, string>();
   readonly #queues = new Map<string, Promise<unknown>>();
   readonly #pending = new Map<string, number[]>();
+  readonly #idempotent = new Map<string, { fingerprint: string; at: number; result: Promise<SendResult> }>();
 
   /** Construction does no I/O; call {@link WalletVault.open}. */
   constructor(options: WalletVaultOptions) {
@@ -162,7 +165,13 @@ export class WalletVault {
     const { keystore: k } = this.#stored(id);
     let unlocked = false;
     for (const s of this.#sessions.values()) if (s.walletId === id && s.expiresAt > Date.now()) unlocked = true;
-    return { id, address: k.address, publicKey: k.publicKey, unlocked, kdf: { m: k.kdf.m, t: k.kdf.t, p: k.kdf.p } };
+    return {
+      id,
+      address: k.address,
+      publicKey: k.publicKey,
+      unlocked,
+      kdf: { name: 'argon2id', m: k.kdf.m, t: k.kdf.t, p: k.kdf.p },
+    };
   }
 
   #stored(id: string): Stored {
@@ -385,15 +394,46 @@ export class WalletVault {
    * Builds, signs and submits a transaction with the next nonce: the account's nonce from the node,
    * or one past this daemon's own pending transactions of the address (so quick sends get
    * consecutive nonces). Sends of one address run one at a time. With `wait`, resolves once the
-   * transaction is final (or throws `WALLET_WAIT_TIMEOUT`).
+   * transaction is final (or throws `WALLET_WAIT_TIMEOUT`). A repeated `idempotencyKey` (per wallet,
+   * kept 10 minutes) returns the first send's result instead of sending again; reusing it for another
+   * body is `WALLET_IDEMPOTENCY_CONFLICT`.
    */
   async send(
     id: string,
     token: unknown,
     body: SendBody,
-    options: { fee?: bigint; wait?: boolean; timeoutMs?: number },
+    options: { fee?: bigint; wait?: boolean; timeoutMs?: number; idempotencyKey?: string },
   ): Promise<SendResult> {
     const signer = this.#signer(id, token);
+    const key = options.idempotencyKey;
+    if (key === undefined) return this.#send(id, signer, body, options);
+    const now = Date.now();
+    for (const [k, v] of this.#idempotent) if (now - v.at > IDEMPOTENCY_TTL_MS) this.#idempotent.delete(k);
+    const slot = `${id}\n${key}`;
+    const fingerprint = JSON.stringify({ ...body, fee: options.fee?.toString() ?? null }, (_k, v) =>
+      typeof v === 'bigint' ? v.toString() : v,
+    );
+    const seen = this.#idempotent.get(slot);
+    if (seen !== undefined) {
+      if (seen.fingerprint !== fingerprint)
+        throw new AitbcError('WALLET_IDEMPOTENCY_CONFLICT', 'this idempotency key was used for another transaction');
+      return seen.result;
+    }
+    const result = this.#send(id, signer, body, options);
+    this.#idempotent.set(slot, { fingerprint, at: now, result });
+    if (this.#idempotent.size > MAX_IDEMPOTENT) this.#idempotent.delete(this.#idempotent.keys().next().value as string);
+    result.catch(() => {
+      if (this.#idempotent.get(slot)?.result === result) this.#idempotent.delete(slot);
+    });
+    return result;
+  }
+
+  async #send(
+    id: string,
+    signer: WalletSigner,
+    body: SendBody,
+    options: { fee?: bigint; wait?: boolean; timeoutMs?: number },
+  ): Promise<SendResult> {
     const node = this.#o.node;
     if (node === undefined) throw new AitbcError('WALLET_NO_NODE', 'the daemon has no node configured');
     const address = signer.address;
