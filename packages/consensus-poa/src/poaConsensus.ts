@@ -5,7 +5,8 @@ import {
   precommitSigningBody,
   type ValidatorSet,
 } from '@aitbc/chain-core';
-import { AitbcError, verifyMessage } from '@aitbc/crypto';
+import { AitbcError, signingBytes, verify } from '@aitbc/crypto';
+import type { SignatureVerifier } from './consensusMessage.js';
 import { proposerFor } from './proposerSchedule.js';
 
 /** The chain-core `Consensus` of AITBC's PoA/PoS BFT, plus the proposer schedule. */
@@ -18,13 +19,15 @@ export interface PoaConsensus extends Consensus {
  * Creates the consensus rules the chain checks on import: the proposer of `(height, round)` follows
  * the stake-weighted schedule, and a commit holds valid precommits (kind `vote`, body
  * `precommitSigningBody`) from distinct validators with more than 2/3 of the total power.
+ * `options.verify` replaces the strict Ed25519 check (simulators pass a memoized one).
  *
  * @example
  * ```ts
  * const chain = createChain({ store, genesis, consensus: createPoaConsensus() });
  * ```
  */
-export function createPoaConsensus(): PoaConsensus {
+export function createPoaConsensus(options: { readonly verify?: SignatureVerifier } = {}): PoaConsensus {
+  const check = options.verify ?? verify;
   return {
     proposerFor,
     verifyProposer(header: BlockHeader, set: ValidatorSet) {
@@ -42,7 +45,7 @@ export function createPoaConsensus(): PoaConsensus {
     verifyCommit(chainId: string, commit: Commit, set: ValidatorSet) {
       const seen = new Set<string>();
       let power = 0;
-      const body = precommitSigningBody(commit.height, commit.round, commit.blockHash);
+      const bytes = signingBytes('vote', chainId, precommitSigningBody(commit.height, commit.round, commit.blockHash));
       for (const s of commit.signatures) {
         const v = set.byAddress(s.validator);
         if (v === undefined)
@@ -53,7 +56,7 @@ export function createPoaConsensus(): PoaConsensus {
           throw new AitbcError('CONSENSUS_DUPLICATE_SIGNATURE', 'a validator signed twice in one commit', {
             details: { validator: s.validator },
           });
-        if (!verifyMessage('vote', chainId, body, s.signature, v.publicKey)) {
+        if (!check(s.signature, bytes, v.publicKey)) {
           throw new AitbcError('CONSENSUS_BAD_SIGNATURE', 'a precommit signature does not verify', {
             details: { validator: s.validator },
           });

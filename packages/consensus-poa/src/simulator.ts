@@ -1,0 +1,560 @@
+import {
+  blockHash,
+  type Chain,
+  createChain,
+  DEFAULT_PARAMS,
+  type Genesis,
+  MemoryKVStore,
+  signBlockHeader,
+} from '@aitbc/chain-core';
+import {
+  addressFromPublicKey,
+  bytesToHex,
+  publicKeyFromSeed,
+  sha256,
+  toHex0x,
+  utf8ToBytes,
+  verify,
+} from '@aitbc/crypto';
+import type { BftTimeouts } from './bftEngine.js';
+import {
+  type ConsensusMessage,
+  decodeConsensusMessage,
+  encodeConsensusMessage,
+  type SignatureVerifier,
+  signProposal,
+  signVote,
+} from './consensusMessage.js';
+import { createPoaConsensus } from './poaConsensus.js';
+import { type Clock, createValidatorDriver, type ValidatorDriver } from './validatorDriver.js';
+
+/** Options of {@link runSimulation}. */
+export interface SimulationOptions {
+  /** Everything (validators, powers, faults, network) derives from this seed. */
+  readonly seed: number;
+  /** Heights every live honest validator must finalize after the network heals (default 2). */
+  readonly heightsAfterHeal?: number;
+  /** Called with a line per notable event (crashes, partitions, commits, violations). */
+  readonly trace?: (line: string) => void;
+}
+
+/** What one seeded run did. */
+export interface SimulationResult {
+  readonly seed: number;
+  readonly validators: number;
+  readonly powers: readonly number[];
+  readonly byzantine: number;
+  /** Validators down at the end (crashed for good: counted as faulty with the Byzantine ones). */
+  readonly crashedForGood: number;
+  /** Highest final height among honest validators. */
+  readonly height: number;
+  /** Highest round any honest validator reached. */
+  readonly maxRound: number;
+  readonly messages: number;
+  /** Conflicting message pairs the Byzantine validators sent. */
+  readonly equivocations: number;
+  /** Evidence entries recorded by honest validators (summed). */
+  readonly evidence: number;
+  /** Virtual time simulated (ms). */
+  readonly virtualMs: number;
+  /** Agreement, validity, liveness or evidence violations; empty when the run is correct. */
+  readonly violations: readonly string[];
+}
+
+/** A small deterministic PRNG (mulberry32). */
+function prng(seed: number): () => number {
+  let a = (seed ^ 0x9e3779b9) >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+}
+
+interface Event {
+  time: number;
+  seq: number;
+  node: number; // -1: simulator-wide
+  gen: number;
+  fn: () => void;
+}
+
+/** A binary heap of events by (time, seq). */
+class EventQueue {
+  private readonly heap: Event[] = [];
+  private readonly less = (a: Event, b: Event) => a.time < b.time || (a.time === b.time && a.seq < b.seq);
+  get size() {
+    return this.heap.length;
+  }
+  push(e: Event) {
+    const h = this.heap;
+    h.push(e);
+    let i = h.length - 1;
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (!this.less(h[i]!, h[p]!)) break;
+      [h[i], h[p]] = [h[p]!, h[i]!];
+      i = p;
+    }
+  }
+  pop(): Event | undefined {
+    const h = this.heap;
+    const top = h[0];
+    const last = h.pop();
+    if (h.length > 0 && last !== undefined) {
+      h[0] = last;
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        const r = l + 1;
+        let m = i;
+        if (l < h.length && this.less(h[l]!, h[m]!)) m = l;
+        if (r < h.length && this.less(h[r]!, h[m]!)) m = r;
+        if (m === i) break;
+        [h[i], h[m]] = [h[m]!, h[i]!];
+        i = m;
+      }
+    }
+    return top;
+  }
+}
+
+/** A memoized strict verifier: each distinct (signature, message, key) is checked once per run. */
+function memoVerifier(): SignatureVerifier {
+  const cache = new Map<string, boolean>();
+  return (signature, message, publicKey) => {
+    const key = `${bytesToHex(signature)}${bytesToHex(publicKey)}${bytesToHex(sha256(message))}`;
+    let ok = cache.get(key);
+    if (ok === undefined) {
+      ok = verify(signature, message, publicKey);
+      if (cache.size > 200_000) cache.clear();
+      cache.set(key, ok);
+    }
+    return ok;
+  };
+}
+
+interface SimNode {
+  index: number;
+  seed: Uint8Array;
+  address: string;
+  power: number;
+  byzantine: boolean;
+  up: boolean;
+  gen: number;
+  chainStore: MemoryKVStore;
+  consensusStore: MemoryKVStore;
+  chain: Chain;
+  driver: ValidatorDriver;
+  /** Byzantine message variants seen (processed at their height) in this incarnation. */
+  seen: Map<string, Set<number>>;
+}
+
+/** Timeouts used by the simulator (ms of virtual time). */
+export const SIM_TIMEOUTS: BftTimeouts = { propose: 200, prevote: 100, precommit: 100, delta: 50 };
+
+const GENESIS_TIME = 1_700_000_000_000;
+const T0 = GENESIS_TIME + 1000;
+
+/**
+ * Runs one seeded simulation: N validators (1–10, unequal powers) with real chain-core chains on
+ * `MemoryKVStore`, the real {@link createValidatorDriver} on a virtual clock, over an in-process
+ * network with seeded delay, loss, duplication and reordering, partitions that heal, crashes with
+ * restarts from the stored state, and up to f (by power: 3·F < total) Byzantine validators that
+ * double-propose and double-vote. Agreement and validity are checked at every commit, evidence after
+ * every delivery, liveness after the network heals. The same seed always replays the same run.
+ */
+export async function runSimulation(options: SimulationOptions): Promise<SimulationResult> {
+  const rand = prng(options.seed);
+  const int = (lo: number, hi: number) => lo + Math.floor(rand() * (hi - lo + 1));
+  const chance = (p: number) => rand() < p;
+  const trace = options.trace ?? (() => {});
+  const violations: string[] = [];
+  const violate = (v: string) => {
+    if (violations.length < 20) violations.push(v);
+    trace(`VIOLATION ${v}`);
+  };
+
+  // --- scenario ---
+  const n = int(1, 10);
+  const powers = Array.from({ length: n }, () => int(1, 4));
+  const total = powers.reduce((a, b) => a + b, 0);
+  const faultBudget = Math.floor((total - 1) / 3); // largest F with 3F < total
+  const order = Array.from({ length: n }, (_, i) => i).sort(() => rand() - 0.5);
+  const byz = new Set<number>();
+  let faultyPower = 0;
+  if (n >= 4 && chance(0.6)) {
+    const want = int(1, 2);
+    for (const i of order) {
+      if (byz.size >= want) break;
+      if (faultyPower + powers[i]! <= faultBudget) {
+        byz.add(i);
+        faultyPower += powers[i]!;
+      }
+    }
+  }
+  const chaosMs = int(300, 900);
+  const baseDelay = int(1, 10);
+  const jitter = int(0, 30);
+  const loss = chance(0.7) ? rand() * 0.15 : 0;
+  const dup = chance(0.5) ? rand() * 0.1 : 0;
+  // Crashes: temporary ones during the chaos, and possibly one for good (within the fault budget).
+  const honest = order.filter((i) => !byz.has(i));
+  let crashForGood = -1;
+  if (chance(0.35)) {
+    const c = honest.find((i) => faultyPower + powers[i]! <= faultBudget);
+    if (c !== undefined) {
+      crashForGood = c;
+      faultyPower += powers[c]!;
+    }
+  }
+  const crashes: { node: number; at: number; downMs: number }[] = [];
+  for (let k = int(0, 2); k > 0 && honest.length > 0; k--)
+    crashes.push({ node: honest[int(0, honest.length - 1)]!, at: int(0, chaosMs - 50), downMs: int(50, 400) });
+  const partitions: { at: number; ms: number; side: Set<number> }[] = [];
+  for (let k = n > 1 ? int(0, 2) : 0; k > 0; k--) {
+    const side = new Set<number>();
+    for (let i = 0; i < n; i++) if (chance(0.5)) side.add(i);
+    partitions.push({ at: int(0, chaosMs - 50), ms: int(50, 400), side });
+  }
+  const heal = Math.max(chaosMs, ...crashes.map((c) => c.at + c.downMs), ...partitions.map((p) => p.at + p.ms));
+
+  // --- world ---
+  const seeds = powers.map((_, i) => sha256(utf8ToBytes(`aitbc-sim/${options.seed}/${i}`)));
+  const genesis: Genesis = {
+    chainId: 'aitbc-sim',
+    genesisTime: GENESIS_TIME,
+    validators: seeds.map((s, i) => ({ publicKey: publicKeyFromSeed(s), power: powers[i]!, name: `v${i}` })),
+    allocations: [],
+    params: { ...DEFAULT_PARAMS, blockTimeMs: 50, emptyBlockIntervalMs: 50 },
+  };
+  const verifier = memoVerifier();
+  const consensus = createPoaConsensus({ verify: verifier });
+  const queue = new EventQueue();
+  let now = GENESIS_TIME + 1000;
+  let seq = 0;
+  let messages = 0;
+  let activePartitions: Set<number>[] = [];
+  const healed = () => now >= GENESIS_TIME + 1000 + heal;
+  const at = (time: number, node: number, gen: number, fn: () => void) => {
+    const e: Event = { time, seq: seq++, node, gen, fn };
+    queue.push(e);
+    return e;
+  };
+  const cancelled = new Set<Event>();
+  const nodes: SimNode[] = [];
+  const final = new Map<number, string>(); // height → hash, across honest validators
+  const equivocations = new Map<string, number>(); // pair key → node
+
+  const reachable = (a: number, b: number) =>
+    activePartitions.every((side) => side.has(a) === side.has(b)) && nodes[a]!.up && nodes[b]!.up;
+
+  const deliver = (to: number, wire: string, tag: string | undefined) => {
+    const node = nodes[to]!;
+    if (!node.up) return;
+    const message = decodeConsensusMessage(JSON.parse(wire));
+    if (tag !== undefined && node.driver.status().height === message.height && !node.byzantine) {
+      const [pair, variant] = tag.split('#') as [string, string];
+      const s = node.seen.get(pair) ?? new Set<number>();
+      node.seen.set(pair, s);
+      s.add(Number(variant));
+    }
+    node.driver.receive(message);
+  };
+
+  const send = (from: number, to: number, message: ConsensusMessage, tag?: string) => {
+    if (!reachable(from, to)) return;
+    if (!healed() && chance(loss)) return;
+    messages++;
+    const wire = JSON.stringify(encodeConsensusMessage(message));
+    const target = nodes[to]!;
+    at(now + baseDelay + int(0, jitter), to, target.gen, () => deliver(to, wire, tag));
+    if (chance(dup)) at(now + baseDelay + int(0, jitter * 2), to, target.gen, () => deliver(to, wire, tag));
+  };
+
+  /** A Byzantine validator: sends its honest message and, often, a conflicting one, to different peers. */
+  const equivocate = (node: SimNode, m: ConsensusMessage): ConsensusMessage | undefined => {
+    if (!chance(0.6)) return undefined;
+    if (m.type === 'proposal') {
+      if (m.block.header.proposer !== node.address) return undefined; // a re-proposed block it cannot re-sign
+      const header = { ...m.block.header, timestamp: m.block.header.timestamp + 1 };
+      const block = { ...m.block, header, signature: signBlockHeader(header, node.seed) };
+      return signProposal(genesis.chainId, block, m.round, m.polRound, node.seed);
+    }
+    if (m.validator !== node.address) return undefined; // a relayed vote of someone else
+    const other = m.blockHash === null ? sha256(utf8ToBytes(`bogus/${m.height}/${m.round}`)) : null;
+    return signVote(genesis.chainId, m.type, m.height, m.round, other, node.address, node.seed);
+  };
+
+  const broadcast = (node: SimNode, m: ConsensusMessage) => {
+    if (!node.up) return;
+    const conflicting = node.byzantine ? equivocate(node, m) : undefined;
+    if (conflicting === undefined) {
+      for (let j = 0; j < n; j++) if (j !== node.index) send(node.index, j, m);
+      return;
+    }
+    const key = `${m.type}/${node.address}/${m.height}/${m.round}/${seq}`;
+    equivocations.set(key, node.index);
+    for (let j = 0; j < n; j++) {
+      if (j === node.index) continue;
+      const pick = int(0, 2); // 0: honest one, 1: conflicting one, 2: both (random order)
+      if (pick === 0 || pick === 2) send(node.index, j, m, `${key}#0`);
+      if (pick === 1 || pick === 2) send(node.index, j, conflicting, `${key}#1`);
+    }
+  };
+
+  const clockFor = (node: SimNode): Clock => ({
+    now: () => now,
+    setTimeout: (fn, ms) => at(now + Math.max(0, ms), node.index, node.gen, fn),
+    clearTimeout: (h) => cancelled.add(h as Event),
+  });
+
+  const record = (node: SimNode, height: number, hash: string, how: string) => {
+    if (node.byzantine) return;
+    const known = final.get(height);
+    if (known === undefined) {
+      final.set(height, hash);
+      trace(`${now - T0}ms v${node.index} final ${height} ${hash.slice(0, 10)} (${how})`);
+    } else if (known !== hash) violate(`agreement: height ${height} final as ${known} and ${hash} (v${node.index})`);
+  };
+
+  const boot = async (node: SimNode) => {
+    node.chain = createChain({ store: node.chainStore, genesis, consensus });
+    await node.chain.open();
+    node.chain.onBlock((b) => record(node, b.header.height, toHex0x(blockHash(b.header)), 'import'));
+    node.seen = new Map();
+    node.driver = createValidatorDriver({
+      chain: node.chain,
+      seed: node.seed,
+      store: node.consensusStore,
+      transport: { broadcast: (m) => broadcast(node, m) },
+      blockTimeMs: 50,
+      emptyBlockIntervalMs: 50,
+      timeouts: SIM_TIMEOUTS,
+      clock: clockFor(node),
+      verify: verifier,
+    });
+    node.driver.on('round', (e) => trace(`${now - T0}ms v${node.index} h${e.height} r${e.round} ${e.step}`));
+    node.driver.on('rejected', (e) =>
+      trace(
+        `${now - T0}ms v${node.index} rejected ${e.message.type} h${e.message.height} r${e.message.round}: ${e.code}`,
+      ),
+    );
+    node.driver.on('error', (e) => {
+      if (!node.byzantine)
+        violate(`validity: v${node.index} ${e.during} failed: ${String((e.error as Error)?.message ?? e.error)}`);
+    });
+    await node.driver.start();
+    scheduleSync(node);
+  };
+
+  const scheduleSync = (node: SimNode) => {
+    at(now + 250, node.index, node.gen, () => {
+      pendingAsync.push(syncFrom(node));
+      scheduleSync(node);
+    });
+  };
+
+  /** Block sync: catch up from the most advanced reachable peer, through the real import. */
+  const syncFrom = async (node: SimNode) => {
+    let best: SimNode | undefined;
+    for (const peer of nodes)
+      if (
+        peer !== node &&
+        reachable(node.index, peer.index) &&
+        peer.chain.head.height > (best ?? node).chain.head.height
+      )
+        best = peer;
+    if (best === undefined) return;
+    for (let h = node.chain.head.height + 1; h <= best.chain.head.height; h++) {
+      const block = await best.chain.getBlock(h);
+      const commit = await best.chain.getCommit(h);
+      if (block === undefined || commit === undefined) return;
+      try {
+        await node.chain.importBlock(block, commit);
+      } catch (e) {
+        if (node.chain.head.height >= h) continue; // consensus imported it meanwhile
+        if (!best.byzantine)
+          violate(`validity: v${node.index} could not import block ${h} from v${best.index}: ${(e as Error).message}`);
+        return;
+      }
+    }
+  };
+  let pendingAsync: Promise<void>[] = [];
+
+  for (let i = 0; i < n; i++) {
+    const node = {
+      index: i,
+      seed: seeds[i]!,
+      address: addressFromPublicKey(publicKeyFromSeed(seeds[i]!)),
+      power: powers[i]!,
+      byzantine: byz.has(i),
+      up: true,
+      gen: 0,
+      chainStore: new MemoryKVStore(),
+      consensusStore: new MemoryKVStore(),
+      seen: new Map(),
+    } as unknown as SimNode;
+    nodes.push(node);
+  }
+  for (const node of nodes) await boot(node);
+  trace(
+    `seed ${options.seed}: ${n} validators, powers [${powers}], byzantine [${[...byz]}], crash for good ${crashForGood}, ` +
+      `delay ${baseDelay}+${jitter}, loss ${loss.toFixed(2)}, dup ${dup.toFixed(2)}, heal at ${heal} ms`,
+  );
+
+  const crash = (node: SimNode) => {
+    if (!node.up) return;
+    node.up = false;
+    node.gen++;
+    trace(`${now - T0}ms v${node.index} crashes at height ${node.chain.head.height}`);
+  };
+  const restart = async (node: SimNode) => {
+    if (node.up || node.index === crashForGood) return;
+    node.up = true;
+    node.gen++;
+    trace(`${now - T0}ms v${node.index} restarts`);
+    await boot(node);
+  };
+  const start = now;
+  for (const c of crashes) {
+    at(start + c.at, -1, 0, () => crash(nodes[c.node]!));
+    at(start + c.at + c.downMs, -1, 0, () => pendingAsync.push(restart(nodes[c.node]!)));
+  }
+  if (crashForGood >= 0) at(start + int(0, chaosMs), -1, 0, () => crash(nodes[crashForGood]!));
+  for (const p of partitions) {
+    at(start + p.at, -1, 0, () => {
+      activePartitions = [...activePartitions, p.side];
+      trace(`${now - T0}ms partition {${[...p.side]}}`);
+    });
+    at(start + p.at + p.ms, -1, 0, () => {
+      activePartitions = activePartitions.filter((s) => s !== p.side);
+      trace(`${now - T0}ms partition {${[...p.side]}} heals`);
+    });
+  }
+
+  // --- run ---
+  const k = options.heightsAfterHeal ?? 2;
+  let target = Number.POSITIVE_INFINITY;
+  const deadline = start + heal + 60_000;
+  const honestUp = () => nodes.filter((x) => !x.byzantine && x.up);
+  const checkEvidence = (node: SimNode) => {
+    for (const [pair, variants] of node.seen) {
+      if (variants.size < 2) continue;
+      const [type, validator, height, round] = pair.split('/') as [string, string, string, string];
+      const found = node.driver
+        .evidence()
+        .some(
+          (e) =>
+            e.validator === validator &&
+            e.height === Number(height) &&
+            e.round === Number(round) &&
+            (type === 'proposal'
+              ? e.type === 'duplicate-proposal'
+              : e.type === 'duplicate-vote' && e.first.type === type),
+        );
+      if (!found) {
+        trace(
+          `evidence of v${node.index}: ${node.driver
+            .evidence()
+            .map((e) => `${e.type}/${e.validator}/${e.height}/${e.round}`)
+            .join(' ')}; status ${JSON.stringify(node.driver.status())}`,
+        );
+        violate(`evidence: v${node.index} saw both ${pair} but recorded no evidence`);
+      }
+      node.seen.delete(pair);
+    }
+  };
+  while (queue.size > 0) {
+    const e = queue.pop()!;
+    if (e.time > deadline) break;
+    now = e.time;
+    if (cancelled.has(e)) {
+      cancelled.delete(e);
+      continue;
+    }
+    if (e.node >= 0 && (nodes[e.node]!.gen !== e.gen || !nodes[e.node]!.up)) continue;
+    e.fn();
+    while (pendingAsync.length > 0) {
+      const p = pendingAsync;
+      pendingAsync = [];
+      await Promise.all(p);
+    }
+    if (e.node >= 0) {
+      const node = nodes[e.node]!;
+      if (node.up) {
+        await node.driver.idle();
+        checkEvidence(node);
+      }
+    }
+    if (violations.length > 0) break;
+    if (healed()) {
+      const live = honestUp();
+      if (target === Number.POSITIVE_INFINITY) {
+        target = Math.max(0, ...live.map((x) => x.chain.head.height)) + k;
+        trace(`${now - T0}ms healed; target height ${target}`);
+      }
+      if (live.every((x) => x.chain.head.height >= target)) break;
+    }
+  }
+  const live = honestUp();
+  if (violations.length === 0 && !(live.length > 0 && live.every((x) => x.chain.head.height >= target)))
+    violate(
+      `liveness: after healing, heights [${live.map((x) => x.chain.head.height)}] did not all reach ${target} within 60 s`,
+    );
+  let maxRound = 0;
+  let evidence = 0;
+  for (const x of nodes)
+    if (!x.byzantine) {
+      maxRound = Math.max(maxRound, x.driver.status().round);
+      evidence += x.driver.evidence().length;
+    }
+  for (const x of nodes) if (x.up) await x.driver.stop();
+  return {
+    seed: options.seed,
+    validators: n,
+    powers,
+    byzantine: byz.size,
+    crashedForGood: crashForGood >= 0 ? 1 : 0,
+    height: Math.max(0, ...nodes.filter((x) => !x.byzantine).map((x) => x.chain.head.height)),
+    maxRound,
+    messages,
+    equivocations: equivocations.size,
+    evidence,
+    virtualMs: now - start,
+    violations,
+  };
+}
+
+/** Totals of {@link runSeedRange}. */
+export interface SimulationSummary {
+  readonly seeds: number;
+  readonly heights: number;
+  readonly violations: number;
+  readonly failingSeeds: readonly number[];
+  readonly results: readonly SimulationResult[];
+}
+
+/** Runs seeds `from` … `to - 1` and sums them up. */
+export async function runSeedRange(
+  from: number,
+  to: number,
+  onResult?: (r: SimulationResult) => void,
+): Promise<SimulationSummary> {
+  const results: SimulationResult[] = [];
+  for (let seed = from; seed < to; seed++) {
+    const r = await runSimulation({ seed });
+    results.push(r);
+    onResult?.(r);
+  }
+  const failing = results.filter((r) => r.violations.length > 0);
+  return {
+    seeds: results.length,
+    heights: results.reduce((s, r) => s + r.height, 0),
+    violations: failing.reduce((s, r) => s + r.violations.length, 0),
+    failingSeeds: failing.map((r) => r.seed),
+    results,
+  };
+}

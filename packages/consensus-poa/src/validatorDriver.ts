@@ -1,0 +1,375 @@
+import { type Block, type Chain, DEFAULT_PARAMS, type KVStore, type Mempool } from '@aitbc/chain-core';
+import { bytesToUtf8, utf8ToBytes } from '@aitbc/crypto';
+import {
+  type BftEngine,
+  type BftState,
+  type BftStep,
+  type BftTimeouts,
+  createBftEngine,
+  decodePersistedState,
+  type EngineInput,
+  type EngineOutput,
+  type Evidence,
+  encodePersistedState,
+} from './bftEngine.js';
+import type { ConsensusMessage, SignatureVerifier } from './consensusMessage.js';
+
+/** A clock with timers (the real one by default; simulators pass a virtual one). */
+export interface Clock {
+  now(): number;
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+/** Where the driver sends what it signed. */
+export interface ConsensusTransport {
+  broadcast(message: ConsensusMessage): void;
+}
+
+/** Options of {@link createValidatorDriver}. */
+export interface ValidatorDriverOptions {
+  /** The chain, opened. Final blocks are imported into it with their commit. */
+  readonly chain: Chain;
+  /** Source of transactions for the blocks this validator proposes (revalidated after each import). */
+  readonly mempool?: Mempool;
+  /** The validator's key. A key outside the validator set makes a follower that never signs. */
+  readonly seed: Uint8Array;
+  /** Persists the signed messages of the current height and the locked/valid values (key `consensus/state`). */
+  readonly store: KVStore;
+  readonly transport: ConsensusTransport;
+  /** Pause after a block before the next height starts when there are transactions (default 1,000 ms). */
+  readonly blockTimeMs?: number;
+  /** Longest pause without transactions: an empty block at least this often (default 10,000 ms). */
+  readonly emptyBlockIntervalMs?: number;
+  readonly timeouts?: Partial<BftTimeouts>;
+  readonly clock?: Clock;
+  /** Signature check for votes and proposals (default strict Ed25519). */
+  readonly verify?: SignatureVerifier;
+  /** Limits of the blocks this validator builds (default chain-core's `DEFAULT_PARAMS`; pass the genesis params). */
+  readonly maxBlockTxs?: number;
+  readonly maxBlockBytes?: number;
+  /** A proposed block whose timestamp is further ahead of this clock is invalid (default 30,000 ms). */
+  readonly maxClockDriftMs?: number;
+}
+
+/** The typed events of a {@link ValidatorDriver}. */
+export interface ValidatorDriverEvents {
+  /** A block was finalized and imported. `latencyMs`: from this node first seeing the block to its import. */
+  commit: { height: number; round: number; blockHash: Uint8Array; latencyMs: number };
+  /** The engine entered a step (`commit` once decided). */
+  round: { height: number; round: number; step: BftStep };
+  /** Conflicting signed messages from one validator. */
+  evidence: Evidence;
+  /** A message the engine refused (code such as `CONSENSUS_BAD_SIGNATURE`, `CONSENSUS_PAST_HEIGHT`). */
+  rejected: { code: string; reason: string; message: ConsensusMessage };
+  /** Something failed (block build, import of a decided block, store write). */
+  error: { during: string; error: unknown };
+}
+
+/** A running validator (or follower): the engine wired to chain, store, clock and transport. */
+export interface ValidatorDriver {
+  /** Restores the persisted state (or starts at the head + 1) and begins. */
+  start(): Promise<void>;
+  /** Stops timers and waits for the work in progress; does not close the chain or the store. */
+  stop(): Promise<void>;
+  /** Feeds a message from the network (decoded with `decodeConsensusMessage`). */
+  receive(message: ConsensusMessage): void;
+  /** Evidence of double signing seen since start (bounded). */
+  evidence(): readonly Evidence[];
+  on<K extends keyof ValidatorDriverEvents>(event: K, listener: (e: ValidatorDriverEvents[K]) => void): () => void;
+  /** Where the engine is. */
+  status(): { height: number; round: number; step: BftStep; validator: string | null };
+  /** Resolves when everything received or scheduled so far has been processed (tests, simulators). */
+  idle(): Promise<void>;
+}
+
+const STATE_KEY = utf8ToBytes('consensus/state');
+
+const realClock: Clock = {
+  now: () => Date.now(),
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
+};
+
+/**
+ * Creates the validator driver: runs the {@link createBftEngine} state machine against chain-core
+ * (blocks built with `chain.buildBlock`, proposals checked with `chain.validateBlock`, decisions
+ * imported with `chain.importBlock(block, commit)`), persists every signed message before sending it,
+ * buffers messages for future heights (bounded) and drops past ones, and follows the head when
+ * blocks arrive by other means (block sync).
+ *
+ * @example
+ * ```ts
+ * const driver = createValidatorDriver({ chain, seed, store, transport: { broadcast: (m) => peers.send(m) } });
+ * driver.on('commit', (e) => console.log('final', e.height));
+ * await driver.start();
+ * ```
+ */
+export function createValidatorDriver(options: ValidatorDriverOptions): ValidatorDriver {
+  const { chain, mempool, store, transport, seed } = options;
+  const clock = options.clock ?? realClock;
+  const blockTimeMs = options.blockTimeMs ?? DEFAULT_PARAMS.blockTimeMs;
+  const emptyIntervalMs = Math.max(blockTimeMs, options.emptyBlockIntervalMs ?? DEFAULT_PARAMS.emptyBlockIntervalMs);
+  const maxDrift = options.maxClockDriftMs ?? 30_000;
+  const engine: BftEngine = createBftEngine({
+    chainId: chain.head.chainId,
+    validators: chain.validators,
+    seed,
+    ...(options.timeouts === undefined ? {} : { timeouts: options.timeouts }),
+    ...(options.verify === undefined ? {} : { verify: options.verify }),
+  });
+  const listeners = new Map<keyof ValidatorDriverEvents, Set<(e: never) => void>>();
+  const timers = new Map<unknown, number>(); // handle → height
+  let state: BftState | undefined;
+  let running = false;
+  let queue: Promise<void> = Promise.resolve();
+  let unsubscribe: (() => void) | undefined;
+  let paceTimer: unknown;
+  let lastCommitAt = clock.now();
+  const firstSeen = new Map<string, number>();
+
+  const emit = <K extends keyof ValidatorDriverEvents>(event: K, e: ValidatorDriverEvents[K]) => {
+    for (const l of listeners.get(event) ?? []) {
+      try {
+        (l as (e: ValidatorDriverEvents[K]) => void)(e);
+      } catch {
+        // listeners never break consensus
+      }
+    }
+  };
+
+  const enqueue = (during: string, task: () => Promise<void>) => {
+    queue = queue.then(async () => {
+      if (!running) return;
+      try {
+        await task();
+      } catch (error) {
+        emit('error', { during, error });
+      }
+    });
+  };
+
+  const clearTimers = (belowHeight: number) => {
+    for (const [h, height] of timers)
+      if (height < belowHeight) {
+        clock.clearTimeout(h);
+        timers.delete(h);
+      }
+  };
+
+  const apply = async (input: EngineInput): Promise<void> => {
+    if (state === undefined || !running) return;
+    const t = engine.step(state, input);
+    state = t.state;
+    await execute(t.outputs);
+  };
+
+  const execute = async (outputs: readonly EngineOutput[]): Promise<void> => {
+    for (const o of outputs) {
+      if (!running) return;
+      switch (o.type) {
+        case 'persist':
+          await store.batch(
+            [{ type: 'put', key: STATE_KEY, value: utf8ToBytes(JSON.stringify(encodePersistedState(o.record))) }],
+            {
+              sync: true,
+            },
+          );
+          break;
+        case 'broadcast':
+          transport.broadcast(o.message);
+          break;
+        case 'schedule': {
+          const h = clock.setTimeout(() => {
+            timers.delete(h);
+            enqueue('timeout', () => apply({ type: 'timeout', height: o.height, round: o.round, kind: o.kind }));
+          }, o.delayMs);
+          timers.set(h, o.height);
+          break;
+        }
+        case 'build': {
+          const block = await build(o.height, o.round);
+          if (block !== undefined) {
+            firstSeen.set(`${o.height}`, clock.now());
+            await apply({ type: 'built', height: o.height, round: o.round, block });
+          }
+          break;
+        }
+        case 'validate': {
+          if (!firstSeen.has(`${o.height}`)) firstSeen.set(`${o.height}`, clock.now());
+          const valid = await validate(o.block);
+          await apply({ type: 'validated', height: o.height, hash: o.hash, valid });
+          break;
+        }
+        case 'decide':
+          await importDecided(o.height, o.round, o.block, o.commit);
+          break;
+        case 'step':
+          emit('round', { height: o.height, round: o.round, step: o.step });
+          break;
+        case 'evidence':
+          emit('evidence', o.evidence);
+          break;
+        case 'rejected':
+          emit('rejected', { code: o.code, reason: o.reason, message: o.message });
+          break;
+      }
+    }
+  };
+
+  const build = async (height: number, round: number): Promise<Block | undefined> => {
+    if (chain.head.height !== height - 1) return undefined;
+    const lastCommit = height === 1 ? null : ((await chain.getCommit(height - 1)) ?? null);
+    const txs =
+      mempool === undefined
+        ? []
+        : await mempool.select(
+            options.maxBlockTxs ?? DEFAULT_PARAMS.maxBlockTxs,
+            options.maxBlockBytes ?? DEFAULT_PARAMS.maxBlockBytes,
+          );
+    return chain.buildBlock({ round, timestamp: clock.now(), proposerSeed: seed, lastCommit, txs });
+  };
+
+  const validate = async (block: Block): Promise<boolean> => {
+    if (block.header.timestamp > clock.now() + maxDrift) return false;
+    try {
+      await chain.validateBlock(block);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+
+  const importDecided = async (
+    height: number,
+    round: number,
+    block: Block,
+    commit: Parameters<Chain['importBlock']>[1],
+  ) => {
+    if (chain.head.height < height) {
+      try {
+        await chain.importBlock(block, commit);
+      } catch (error) {
+        if (chain.head.height < height) {
+          emit('error', { during: 'import', error });
+          return;
+        }
+      }
+      if (mempool !== undefined) await mempool.revalidate();
+    }
+    const now = clock.now();
+    emit('commit', {
+      height,
+      round,
+      blockHash: commit.blockHash,
+      latencyMs: now - (firstSeen.get(`${height}`) ?? now),
+    });
+    firstSeen.delete(`${height}`);
+    lastCommitAt = now;
+    pace();
+  };
+
+  /** After a decision: start the next height once there is work and `blockTimeMs` passed, or at the empty-block interval. */
+  const pace = () => {
+    if (paceTimer !== undefined) clock.clearTimeout(paceTimer);
+    const since = clock.now() - lastCommitAt;
+    const hasWork = mempool !== undefined && mempool.size > 0;
+    if ((hasWork && since >= blockTimeMs) || since >= emptyIntervalMs) {
+      paceTimer = undefined;
+      enqueue('newHeight', () => nextHeight());
+      return;
+    }
+    const delay = since < blockTimeMs ? blockTimeMs - since : Math.min(blockTimeMs, emptyIntervalMs - since);
+    paceTimer = clock.setTimeout(() => {
+      paceTimer = undefined;
+      if (running) pace();
+    }, delay);
+  };
+
+  const nextHeight = async () => {
+    if (paceTimer !== undefined) {
+      clock.clearTimeout(paceTimer);
+      paceTimer = undefined;
+    }
+    const height = chain.head.height + 1;
+    if (state === undefined || height <= state.height) return;
+    clearTimers(height);
+    await apply({ type: 'newHeight', height });
+  };
+
+  /** The head moved (our import, or block sync): follow it unless we are pacing after our own decision. */
+  const onHead = async () => {
+    if (state === undefined) return;
+    const head = chain.head.height;
+    if (head < state.height) return;
+    if (state.step === 'commit' && state.height === head) return; // our decision; pace() starts the next height
+    await nextHeight();
+  };
+
+  return {
+    async start() {
+      if (running) return;
+      running = true;
+      const raw = await store.get(STATE_KEY);
+      const height = chain.head.height + 1;
+      let t: ReturnType<BftEngine['start']>;
+      const record = raw === undefined ? undefined : decodePersistedState(JSON.parse(bytesToUtf8(raw)));
+      if (record !== undefined && record.height === height) t = engine.restore(record);
+      else t = engine.start(height);
+      state = t.state;
+      lastCommitAt = clock.now();
+      unsubscribe = chain.onBlock(() => enqueue('head', onHead));
+      const outputs = t.outputs;
+      enqueue('start', () => execute(outputs));
+      await queue;
+    },
+    async stop() {
+      if (!running) return;
+      await queue;
+      running = false;
+      unsubscribe?.();
+      for (const h of timers.keys()) clock.clearTimeout(h);
+      timers.clear();
+      if (paceTimer !== undefined) clock.clearTimeout(paceTimer);
+      paceTimer = undefined;
+    },
+    receive(message) {
+      if (!running) return;
+      enqueue('message', async () => {
+        // A peer already proposes or votes at the next height while we pace: join now.
+        if (
+          state !== undefined &&
+          state.step === 'commit' &&
+          message.height === state.height + 1 &&
+          chain.head.height === state.height
+        )
+          await nextHeight();
+        await apply({ type: 'message', message });
+      });
+    },
+    evidence: () => state?.evidence ?? [],
+    on(event, listener) {
+      let set = listeners.get(event);
+      if (set === undefined) {
+        set = new Set();
+        listeners.set(event, set);
+      }
+      set.add(listener as (e: never) => void);
+      return () => set.delete(listener as (e: never) => void);
+    },
+    status: () => ({
+      height: state?.height ?? chain.head.height + 1,
+      round: state?.round ?? 0,
+      step: state?.step ?? 'propose',
+      validator: engine.self,
+    }),
+    idle: async () => {
+      // Tasks may enqueue more tasks: wait until the queue stops growing.
+      for (let i = 0; i < 1000; i++) {
+        const q = queue;
+        await q;
+        if (q === queue) return;
+      }
+    },
+  };
+}
