@@ -6,18 +6,30 @@
  * @packageDocumentation
  */
 export { type ApiKeyEntry, hashApiKey } from '@aitbc/service-kit';
-export { matchMiners } from './matchMiners.js';
+export {
+  type CandidateSource,
+  explainRanking,
+  matchMiners,
+  type RankedMiner,
+  type RankOptions,
+  type RankResult,
+  rankMiners,
+} from './matchMiners.js';
 export { MinerRegistry, type MinerRegistryOptions } from './minerRegistry.js';
 export { createPoolHub, type PoolHub, type PoolHubOptions } from './poolHub.js';
 export { createPoolHubServer, type PoolHubServer, type PoolHubServerOptions, type PoolRole } from './poolHubServer.js';
 export {
   DEFAULT_WEIGHTS,
   isEligible,
+  isEligibleWith,
+  type MinerFeatures,
+  minerFeatures,
   normalizeWeights,
   REFERENCE_LATENCY_MS,
   type ScoreWeights,
   type ScoringContext,
   scoreMiner,
+  scoreWith,
   TERM_ORDER,
   type TermValues,
   termValues,

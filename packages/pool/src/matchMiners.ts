@@ -1,16 +1,168 @@
-import { isEligible, type ScoreWeights, scoreMiner, termValues, weightedScore } from './scoring.js';
+import {
+  isEligibleWith,
+  type MinerFeatures,
+  minerFeatures,
+  type ScoreWeights,
+  type ScoringContext,
+  scoreMiner,
+  scoreWith,
+} from './scoring.js';
 import type { MatchCandidate, MatchRequest, MatchResult, MinerRecord } from './types.js';
 
-interface Ranked {
+/** A miner ranked for a request, without the explanation (see {@link rankMiners}). */
+export interface RankedMiner {
   readonly miner: MinerRecord;
+  /** Weighted score in [0, 1]; equal to `scoreMiner(…).score`. */
   readonly score: number;
 }
 
+/** The answer of {@link rankMiners}. */
+export interface RankResult {
+  /** The best `topK` eligible miners, best first. */
+  readonly ranked: readonly RankedMiner[];
+  /** Miners that passed every hard filter. */
+  readonly eligible: number;
+  /** Candidates that were online. */
+  readonly online: number;
+  /** The scoring context of the query (cheapest eligible price), for explanations. */
+  readonly context: ScoringContext;
+}
+
+/**
+ * Visits candidates with their cached {@link MinerFeatures} (e.g. `MinerRegistry.scanCandidates`).
+ * A source may skip miners that certainly fail the hard filters; it then returns the number of
+ * candidates online (otherwise they are counted as visited).
+ */
+export type CandidateSource = (visit: (miner: MinerRecord, features: MinerFeatures) => void) => number | undefined;
+
+/** Options of {@link rankMiners}. */
+export interface RankOptions {
+  /** Candidates to keep (default `request.topK`, else 5). */
+  readonly topK?: number;
+  /** An extra hard filter (e.g. "is waiting for work"); rejected miners do not count as eligible. */
+  readonly accept?: (miner: MinerRecord) => boolean;
+}
+
 /** Higher score first; ties by lower price, then by miner id (deterministic). */
-function better(a: Ranked, b: Ranked): boolean {
-  if (a.score !== b.score) return a.score > b.score;
-  if (a.miner.pricePerUnit !== b.miner.pricePerUnit) return a.miner.pricePerUnit < b.miner.pricePerUnit;
-  return a.miner.id < b.miner.id;
+function better(aScore: number, a: MinerRecord, bScore: number, b: MinerRecord): boolean {
+  if (aScore !== bScore) return aScore > bScore;
+  if (a.pricePerUnit !== b.pricePerUnit) return a.pricePerUnit < b.pricePerUnit;
+  return a.id < b.id;
+}
+
+// Scratch space reused by every query (matching is synchronous, so one set suffices): the eligible
+// miners of the current query with their features, and the top-k heap as parallel arrays.
+// A re-entrant call (from a source or an `accept` callback) gets fresh arrays instead.
+const scratch = {
+  miners: [] as MinerRecord[],
+  features: [] as MinerFeatures[],
+  heap: [] as MinerRecord[],
+  scores: [] as number[],
+};
+let scratchBusy = false;
+
+/**
+ * Ranks candidates for a request: applies every hard requirement ({@link isEligibleWith}), scores the
+ * eligible ones with {@link scoreWith} (numbers only, no allocation per candidate), and keeps the top
+ * k in a bounded min-heap. Cost O(n + e log k) for n candidates, e eligible; no explanations are built
+ * (see {@link matchMiners} for those).
+ */
+export function rankMiners(
+  source: CandidateSource,
+  request: MatchRequest,
+  weights: ScoreWeights,
+  options: RankOptions = {},
+): RankResult {
+  const reentrant = scratchBusy;
+  const space = reentrant ? { miners: [], features: [], heap: [], scores: [] } : scratch;
+  scratchBusy = true;
+  try {
+    return rank(space, source, request, weights, options);
+  } finally {
+    scratchBusy = reentrant;
+    space.miners.length = 0;
+    space.features.length = 0;
+    space.heap.length = 0;
+    space.scores.length = 0;
+  }
+}
+
+function rank(
+  space: typeof scratch,
+  source: CandidateSource,
+  request: MatchRequest,
+  weights: ScoreWeights,
+  options: RankOptions,
+): RankResult {
+  const { miners: scratchMiners, features: scratchFeatures, heap: heapMiners, scores: heapScores } = space;
+  const accept = options.accept;
+  let online = 0;
+  let minEligiblePrice: bigint | undefined;
+  const counted = source((miner, features) => {
+    if (miner.status.online) online++;
+    if (!isEligibleWith(miner, features, request)) return;
+    if (accept !== undefined && !accept(miner)) return;
+    scratchMiners.push(miner);
+    scratchFeatures.push(features);
+    if (minEligiblePrice === undefined || miner.pricePerUnit < minEligiblePrice) minEligiblePrice = miner.pricePerUnit;
+  });
+  if (counted !== undefined) online = counted;
+  const context: ScoringContext = { minEligiblePrice: minEligiblePrice ?? 0n };
+  const k = Math.max(1, options.topK ?? request.topK ?? 5);
+  const eligible = scratchMiners.length;
+
+  // Min-heap (worst at the root) of the best k seen so far, as parallel arrays.
+  const worse = (i: number, j: number) => better(heapScores[j]!, heapMiners[j]!, heapScores[i]!, heapMiners[i]!);
+  const swap = (i: number, j: number) => {
+    const m = heapMiners[i]!;
+    heapMiners[i] = heapMiners[j]!;
+    heapMiners[j] = m;
+    const s = heapScores[i]!;
+    heapScores[i] = heapScores[j]!;
+    heapScores[j] = s;
+  };
+  const siftDown = (i: number) => {
+    const n = heapMiners.length;
+    for (;;) {
+      const l = 2 * i + 1;
+      const r = l + 1;
+      let w = i;
+      if (l < n && worse(l, w)) w = l;
+      if (r < n && worse(r, w)) w = r;
+      if (w === i) return;
+      swap(w, i);
+      i = w;
+    }
+  };
+  for (let i = 0; i < eligible; i++) {
+    const miner = scratchMiners[i]!;
+    const score = scoreWith(miner, scratchFeatures[i]!, request, context, weights);
+    if (heapMiners.length < k) {
+      heapMiners.push(miner);
+      heapScores.push(score);
+      for (let c = heapMiners.length - 1; c > 0; ) {
+        const parent = (c - 1) >> 1;
+        if (!worse(c, parent)) break;
+        swap(c, parent);
+        c = parent;
+      }
+    } else if (better(score, miner, heapScores[0]!, heapMiners[0]!)) {
+      heapMiners[0] = miner;
+      heapScores[0] = score;
+      siftDown(0);
+    }
+  }
+  const ranked: RankedMiner[] = heapMiners.map((miner, i) => ({ miner, score: heapScores[i]! }));
+  ranked.sort((a, b) => (better(a.score, a.miner, b.score, b.miner) ? -1 : 1));
+  return { ranked, eligible, online, context };
+}
+
+/** Builds the explained candidates of a ranking (reasons for the top k alone). */
+export function explainRanking(result: RankResult, request: MatchRequest, weights: ScoreWeights): MatchCandidate[] {
+  return result.ranked.map(({ miner }) => {
+    const { score, terms } = scoreMiner(miner, request, result.context, weights);
+    return { minerId: miner.id, address: miner.address, score, pricePerUnit: miner.pricePerUnit, terms };
+  });
 }
 
 /**
@@ -27,52 +179,13 @@ export function matchMiners(
   weights: ScoreWeights,
   online: number,
 ): MatchResult {
-  const eligible: MinerRecord[] = [];
-  let minEligiblePrice: bigint | undefined;
-  for (const m of candidates) {
-    if (!isEligible(m, request)) continue;
-    eligible.push(m);
-    if (minEligiblePrice === undefined || m.pricePerUnit < minEligiblePrice) minEligiblePrice = m.pricePerUnit;
-  }
-  const context = { minEligiblePrice: minEligiblePrice ?? 0n };
-  const k = Math.max(1, request.topK ?? 5);
-
-  // Min-heap (worst at the root) of the best k seen so far.
-  const heap: Ranked[] = [];
-  const siftUp = (i: number) => {
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      if (!better(heap[parent]!, heap[i]!)) break;
-      [heap[parent], heap[i]] = [heap[i]!, heap[parent]!];
-      i = parent;
-    }
-  };
-  const siftDown = (i: number) => {
-    for (;;) {
-      const l = 2 * i + 1;
-      const r = l + 1;
-      let worst = i;
-      if (l < heap.length && better(heap[worst]!, heap[l]!)) worst = l;
-      if (r < heap.length && better(heap[worst]!, heap[r]!)) worst = r;
-      if (worst === i) return;
-      [heap[worst], heap[i]] = [heap[i]!, heap[worst]!];
-      i = worst;
-    }
-  };
-  for (const miner of eligible) {
-    const ranked = { miner, score: weightedScore(termValues(miner, request, context), weights) };
-    if (heap.length < k) {
-      heap.push(ranked);
-      siftUp(heap.length - 1);
-    } else if (better(ranked, heap[0]!)) {
-      heap[0] = ranked;
-      siftDown(0);
-    }
-  }
-  heap.sort((a, b) => (better(a, b) ? -1 : 1));
-  const top: MatchCandidate[] = heap.map(({ miner }) => {
-    const { score, terms } = scoreMiner(miner, request, context, weights);
-    return { minerId: miner.id, address: miner.address, score, pricePerUnit: miner.pricePerUnit, terms };
-  });
-  return { candidates: top, eligible: eligible.length, online };
+  const result = rankMiners(
+    (visit) => {
+      for (const m of candidates) visit(m, minerFeatures(m));
+      return undefined;
+    },
+    request,
+    weights,
+  );
+  return { candidates: explainRanking(result, request, weights), eligible: result.eligible, online };
 }

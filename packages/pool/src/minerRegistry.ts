@@ -1,6 +1,8 @@
 import type { KVStore } from '@aitbc/chain-core';
 import { AitbcError, bytesEqual, bytesToHex, bytesToUtf8, hexToBytes, utf8ToBytes } from '@aitbc/crypto';
-import type { Heartbeat, MinerRecord, MinerRegistration, MinerStats, MinerStatus } from './types.js';
+import { CandidateIndex } from './candidateIndex.js';
+import { type MinerFeatures, minerFeatures } from './scoring.js';
+import type { Heartbeat, MatchRequest, MinerRecord, MinerRegistration, MinerStats, MinerStatus } from './types.js';
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
@@ -12,6 +14,10 @@ interface Entry {
   registeredAt: number;
   /** The record handed to scoring; rebuilt when the registration changes. */
   view: MinerRecord;
+  /** Derived once per registration for the hot path of matching. */
+  features: MinerFeatures;
+  /** Slot in the candidate index. */
+  slot: number;
 }
 
 /** Options of {@link MinerRegistry}. */
@@ -71,7 +77,7 @@ function clampUnit(n: number): number {
  */
 export class MinerRegistry {
   readonly #entries = new Map<string, Entry>();
-  readonly #byKind = new Map<string, Set<string>>();
+  readonly #index = new CandidateIndex<Entry>();
   readonly #timeoutMs: number;
   readonly #now: () => number;
   readonly #store: KVStore | undefined;
@@ -149,6 +155,11 @@ export class MinerRegistry {
    */
   heartbeat(minerId: string, heartbeat: Heartbeat = {}): MinerRecord {
     const entry = this.#require(minerId);
+    this.#applyHeartbeat(entry, heartbeat);
+    return this.#snapshot(entry);
+  }
+
+  #applyHeartbeat(entry: Entry, heartbeat: Heartbeat): void {
     const s = entry.status;
     s.lastHeartbeatAt = this.#now();
     s.online = true;
@@ -156,7 +167,7 @@ export class MinerRegistry {
     if (heartbeat.activeJobs !== undefined) s.activeJobs = heartbeat.activeJobs;
     if (heartbeat.utilization !== undefined) s.utilization = clampUnit(heartbeat.utilization);
     if (heartbeat.latencyMs !== undefined) this.#observeLatency(s, heartbeat.latencyMs);
-    return this.#snapshot(entry);
+    this.#index.setStatus(entry.slot, s.lastHeartbeatAt, s.activeJobs);
   }
 
   /**
@@ -164,12 +175,8 @@ export class MinerRegistry {
    * @throws AitbcError `POOL_UNKNOWN_MINER`.
    */
   async recordOutcome(minerId: string, outcome: { success: boolean; latencyMs?: number }): Promise<MinerRecord> {
-    const entry = this.#require(minerId);
-    if (outcome.success) entry.stats.completed++;
-    else entry.stats.failed++;
-    if (outcome.latencyMs !== undefined) this.#observeLatency(entry.status, outcome.latencyMs);
-    await this.#persist(entry);
-    return this.#snapshot(entry);
+    await this.countOutcome(minerId, outcome);
+    return this.#snapshot(this.#require(minerId));
   }
 
   /**
@@ -251,14 +258,46 @@ export class MinerRegistry {
       }
       return out;
     }
-    const ids = this.#byKind.get(jobKind);
-    if (ids === undefined) return out;
-    for (const id of ids) {
-      const entry = this.#entries.get(id)!;
+    for (const entry of this.#index.items(jobKind)) {
       this.#refresh(entry, now);
       out.push(entry.view);
     }
     return out;
+  }
+
+  /**
+   * Internal fast path for ranking: visits, with their cached features and `online` refreshed, the
+   * live records of the miners accepting the request's job kind that pass the index's quick filters
+   * (a superset of the eligible ones: callers still apply `isEligibleWith`). Returns how many miners
+   * of that kind (all, without a kind) are online. Visitors must not mutate the records.
+   * @internal
+   */
+  scanCandidates(request: MatchRequest, visit: (miner: MinerRecord, features: MinerFeatures) => void): number {
+    return this.#index.scan(request, this.#now(), this.#timeoutMs, (entry) => {
+      entry.status.online = true;
+      visit(entry.view, entry.features);
+    });
+  }
+
+  /**
+   * A heartbeat that returns nothing: the same update as {@link heartbeat} without the copy of the
+   * record, for hot paths (a coordinator touching miners on every poll).
+   * @throws AitbcError `POOL_UNKNOWN_MINER`.
+   */
+  touch(minerId: string, heartbeat: Heartbeat = {}): void {
+    this.#applyHeartbeat(this.#require(minerId), heartbeat);
+  }
+
+  /**
+   * Records an outcome like {@link recordOutcome} without returning a copy of the record.
+   * @throws AitbcError `POOL_UNKNOWN_MINER`.
+   */
+  async countOutcome(minerId: string, outcome: { success: boolean; latencyMs?: number }): Promise<void> {
+    const entry = this.#require(minerId);
+    if (outcome.success) entry.stats.completed++;
+    else entry.stats.failed++;
+    if (outcome.latencyMs !== undefined) this.#observeLatency(entry.status, outcome.latencyMs);
+    await this.#persist(entry);
   }
 
   #insert(
@@ -283,21 +322,15 @@ export class MinerRegistry {
     }
     const entry = { registration, status, stats, trust, registeredAt } as Entry;
     entry.view = this.#view(entry);
+    entry.features = minerFeatures(entry.view);
     this.#entries.set(registration.id, entry);
-    for (const kind of registration.capabilities.jobKinds) {
-      const set = this.#byKind.get(kind) ?? new Set<string>();
-      set.add(registration.id);
-      this.#byKind.set(kind, set);
-    }
+    entry.slot = this.#index.add(entry, registration, entry.features);
+    this.#index.setStatus(entry.slot, status.lastHeartbeatAt, status.activeJobs);
     return entry;
   }
 
   #unindex(entry: Entry): void {
-    for (const kind of entry.registration.capabilities.jobKinds) {
-      const set = this.#byKind.get(kind);
-      set?.delete(entry.registration.id);
-      if (set?.size === 0) this.#byKind.delete(kind);
-    }
+    this.#index.remove(entry.slot, entry.registration);
   }
 
   #view(entry: Entry): MinerRecord {

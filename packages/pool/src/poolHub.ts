@@ -1,5 +1,5 @@
 import type { KVStore } from '@aitbc/chain-core';
-import { matchMiners } from './matchMiners.js';
+import { explainRanking, type RankOptions, type RankResult, rankMiners } from './matchMiners.js';
 import { MinerRegistry } from './minerRegistry.js';
 import { normalizeWeights, type ScoreWeights } from './scoring.js';
 import type { MatchRequest, MatchResult } from './types.js';
@@ -27,6 +27,11 @@ export interface PoolHub {
   open(): Promise<void>;
   /** Ranks online miners that satisfy every requirement; each candidate carries a per-term explanation. */
   match(request: MatchRequest): MatchResult;
+  /**
+   * The same ranking as {@link PoolHub.match} without explanations, optionally with an extra hard
+   * filter (`accept`): the fast path for dispatchers. The records are live (not copies): read only.
+   */
+  rank(request: MatchRequest, options?: RankOptions): RankResult;
 }
 
 /**
@@ -49,20 +54,17 @@ export function createPoolHub(options: PoolHubOptions = {}): PoolHub {
     ...(options.maxMiners !== undefined ? { maxMiners: options.maxMiners } : {}),
     ...(options.now !== undefined ? { now: options.now } : {}),
   });
+  const rank = (request: MatchRequest, rankOptions?: RankOptions): RankResult => {
+    return rankMiners((visit) => registry.scanCandidates(request, visit), request, weights, rankOptions);
+  };
   return {
     registry,
     weights,
     open: () => registry.open(),
     match(request) {
-      const candidates = registry.liveCandidates(request.requirements.jobKind);
-      let online = 0;
-      for (const m of candidates) if (m.status.online) online++;
-      return matchMiners(
-        candidates,
-        request,
-        weights,
-        request.requirements.jobKind === undefined ? online : registry.onlineCount(),
-      );
+      const result = rank(request);
+      return { candidates: explainRanking(result, request, weights), eligible: result.eligible, online: result.online };
     },
+    rank: (request, rankOptions) => rank(request, rankOptions),
   };
 }

@@ -61,6 +61,27 @@ function largestVram(miner: MinerRecord): number {
   return max;
 }
 
+/**
+ * Per-miner values derived from a registration once (not per query): the hot path of matching reads
+ * these instead of walking GPU lists or converting bigint prices for every candidate.
+ */
+export interface MinerFeatures {
+  /** VRAM of the largest GPU, GiB. */
+  readonly maxVramGb: number;
+  /** `Number(pricePerUnit)`. */
+  readonly priceNumber: number;
+  /** Whether `pricePerUnit` ≤ 2^53 (then `priceNumber` is exact). */
+  readonly priceExact: boolean;
+}
+
+/** Computes the {@link MinerFeatures} of a miner (what the registry caches per registration). */
+export function minerFeatures(miner: MinerRecord): MinerFeatures {
+  const p = miner.pricePerUnit;
+  return { maxVramGb: largestVram(miner), priceNumber: Number(p), priceExact: p <= MAX_EXACT };
+}
+
+const MAX_EXACT = BigInt(Number.MAX_SAFE_INTEGER);
+
 /** The raw term values of one miner, each in [0, 1], in {@link TERM_ORDER}. */
 export type TermValues = readonly [
   fit: number,
@@ -79,13 +100,13 @@ function clamp(v: number): number {
 }
 
 /** Mean of required/offered over the requested minimums (1 when none); numbers only (hot path). */
-function fitValue(miner: MinerRecord, request: MatchRequest): number {
+function fitValue(miner: MinerRecord, features: MinerFeatures, request: MatchRequest): number {
   const req = request.requirements;
   const caps = miner.capabilities;
   let sum = 0;
   let n = 0;
   if (req.minVramGb !== undefined && req.minVramGb > 0) {
-    const offered = largestVram(miner);
+    const offered = features.maxVramGb;
     sum += offered > 0 ? Math.min(1, req.minVramGb / offered) : 0;
     n++;
   }
@@ -136,32 +157,83 @@ function fitReason(miner: MinerRecord, request: MatchRequest): string {
  * The score is the weighted sum `Σ weight × value` (weights normalized to sum 1), so it is in [0, 1].
  */
 export function termValues(miner: MinerRecord, request: MatchRequest, context: ScoringContext): TermValues {
-  const req = request.requirements;
+  return termValuesWith(miner, minerFeatures(miner), request, context);
+}
+
+/** The price term (see {@link termValues}); exact-integer arithmetic in numbers when it is exact, else bigint. */
+function priceValue(
+  miner: MinerRecord,
+  features: MinerFeatures,
+  request: MatchRequest,
+  context: ScoringContext,
+): number {
+  const max = request.requirements.maxPricePerUnit;
   const p = miner.pricePerUnit;
-  let price: number;
-  if (req.maxPricePerUnit !== undefined) {
-    const max = req.maxPricePerUnit;
-    price = max === 0n ? 1 : ratio(max - p, max);
-  } else {
-    price = p === 0n ? 1 : ratio(context.minEligiblePrice, p);
+  if (max !== undefined) {
+    if (max === 0n) return 1;
+    // Both ≤ 2^53 and p ≤ max (eligibility): the number subtraction is exact, the same as in bigint.
+    if (features.priceExact && max <= MAX_EXACT) {
+      const m = Number(max);
+      return (m - features.priceNumber) / m;
+    }
+    return ratio(max - p, max);
   }
+  return p === 0n ? 1 : Number(context.minEligiblePrice) / features.priceNumber;
+}
+
+function latencyValue(miner: MinerRecord, request: MatchRequest): number {
   const s = miner.status;
-  const latency =
-    s.latencyMs > 0
-      ? REFERENCE_LATENCY_MS / (REFERENCE_LATENCY_MS + s.latencyMs)
-      : request.hints?.region !== undefined && request.hints.region === miner.capabilities.region
-        ? 1
-        : 0.5;
-  const { completed, failed } = miner.stats;
+  return s.latencyMs > 0
+    ? REFERENCE_LATENCY_MS / (REFERENCE_LATENCY_MS + s.latencyMs)
+    : request.hints?.region !== undefined && request.hints.region === miner.capabilities.region
+      ? 1
+      : 0.5;
+}
+
+function loadValue(miner: MinerRecord): number {
+  const s = miner.status;
   const free = Math.max(0, miner.maxConcurrency - s.activeJobs) / miner.maxConcurrency;
+  return clamp((free * (1 - s.utilization / 2)) / (1 + s.queueLength));
+}
+
+function termValuesWith(
+  miner: MinerRecord,
+  features: MinerFeatures,
+  request: MatchRequest,
+  context: ScoringContext,
+): TermValues {
+  const { completed, failed } = miner.stats;
   return [
-    clamp(fitValue(miner, request)),
-    clamp(price),
-    clamp(latency),
+    clamp(fitValue(miner, features, request)),
+    clamp(priceValue(miner, features, request, context)),
+    clamp(latencyValue(miner, request)),
     (completed + 1) / (completed + failed + 2),
-    clamp((free * (1 - s.utilization / 2)) / (1 + s.queueLength)),
+    loadValue(miner),
     clamp(miner.trust),
   ];
+}
+
+/**
+ * The weighted score of an eligible miner, computed without allocating: the same terms, weights and
+ * summation order as `weightedScore(termValues(…))`, so the two agree to the last bit. The hot path
+ * of ranking.
+ */
+export function scoreWith(
+  miner: MinerRecord,
+  features: MinerFeatures,
+  request: MatchRequest,
+  context: ScoringContext,
+  weights: ScoreWeights,
+): number {
+  const { completed, failed } = miner.stats;
+  let score = 0;
+  score += clamp(fitValue(miner, features, request)) * weights.fit;
+  score += clamp(priceValue(miner, features, request, context)) * weights.price;
+  score += clamp(latencyValue(miner, request)) * weights.latency;
+  score += ((completed + 1) / (completed + failed + 2)) * weights.successRate;
+  score += loadValue(miner) * weights.load;
+  score += clamp(miner.trust) * weights.trust;
+  return score;
 }
 
 /** Weighted sum of term values. */
@@ -213,12 +285,17 @@ export function scoreMiner(
  * Candidates failing this are never returned, whatever their score.
  */
 export function isEligible(miner: MinerRecord, request: MatchRequest): boolean {
+  return isEligibleWith(miner, minerFeatures(miner), request);
+}
+
+/** {@link isEligible} with the miner's cached {@link MinerFeatures} (the hot path of ranking). */
+export function isEligibleWith(miner: MinerRecord, features: MinerFeatures, request: MatchRequest): boolean {
   const req = request.requirements;
   const caps = miner.capabilities;
   if (!miner.status.online) return false;
   if (miner.status.activeJobs >= miner.maxConcurrency) return false;
   if (req.jobKind !== undefined && !caps.jobKinds.includes(req.jobKind)) return false;
-  if (req.minVramGb !== undefined && largestVram(miner) < req.minVramGb) return false;
+  if (req.minVramGb !== undefined && features.maxVramGb < req.minVramGb) return false;
   if (req.minGpus !== undefined && caps.gpus.length < req.minGpus) return false;
   if (req.minRamGb !== undefined && caps.ramGb < req.minRamGb) return false;
   if (req.minCpuCores !== undefined && caps.cpuCores < req.minCpuCores) return false;
@@ -228,6 +305,6 @@ export function isEligible(miner: MinerRecord, request: MatchRequest): boolean {
     for (const m of req.models) if (!caps.models.includes(m)) return false;
   }
   const excluded = request.hints?.excludeMinerIds;
-  if (excluded?.includes(miner.id)) return false;
+  if (excluded !== undefined && excluded.length > 0 && excluded.includes(miner.id)) return false;
   return true;
 }

@@ -135,6 +135,6 @@ export interface MatchResult {
   readonly candidates: readonly MatchCandidate[];
   /** Miners considered after the hard filters (before top-k). */
   readonly eligible: number;
-  /** Candidates online at query time (those accepting the job kind, when one is required). */
+  /** Candidates online at query time: those accepting the job kind when one is required, else all miners. */
   readonly online: number;
 }
