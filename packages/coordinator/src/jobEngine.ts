@@ -65,6 +65,27 @@ const KIND_RE = /^[a-z][a-z0-9._-]{0,63}$/;
 const JOB_ID_RE = /^job_[0-9a-f]{32}$/;
 const IDEMPOTENCY_RE = /^[\x21-\x7e]{1,128}$/;
 
+/** Freezes a JSON value (and everything in it) so that copies of a job can share it safely. */
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}
+
+/** Job ids from a pooled buffer of randomness (one `randomBytes` call per 256 ids). */
+const idPool: { bytes: Uint8Array; offset: number } = { bytes: new Uint8Array(0), offset: 0 };
+function newJobId(): string {
+  if (idPool.offset + 16 > idPool.bytes.length) {
+    idPool.bytes = randomBytes(4096);
+    idPool.offset = 0;
+  }
+  const id = bytesToHex(idPool.bytes.subarray(idPool.offset, idPool.offset + 16));
+  idPool.offset += 16;
+  return `job_${id}`;
+}
+
 function requestHash(client: string, s: JobSubmission): string {
   return bytesToHex(
     sha256(
@@ -100,6 +121,8 @@ export class JobEngine {
   readonly #jobs = new Map<string, Mutable<Job>>();
   readonly #queue: string[] = [];
   readonly #waiters = new Map<string, Waiter>();
+  /** Jobs ASSIGNED or RUNNING per miner (kept with every transition; the load reported to the pool). */
+  readonly #activeByMiner = new Map<string, number>();
   readonly #listeners = new Set<JobListener>();
   readonly #store: JobStore;
   readonly #hub: PoolHub;
@@ -145,8 +168,12 @@ export class JobEngine {
     const active = await this.#store.loadActive();
     active.sort((a, b) => a.createdAt - b.createdAt);
     for (const job of active) {
-      this.#jobs.set(job.id, { ...job });
+      const live = { ...job, requirements: deepFreeze(job.requirements), input: deepFreeze(job.input) };
+      live.history = job.history.map((e) => Object.freeze(e));
+      this.#jobs.set(job.id, live);
       if (job.state === 'QUEUED') this.#queue.push(job.id);
+      if ((job.state === 'ASSIGNED' || job.state === 'RUNNING') && job.minerId !== undefined)
+        this.#countActive(job.minerId, 1);
     }
     this.#started = true;
     this.#sweepTimer = setInterval(() => void this.sweep().catch(() => undefined), this.#sweepIntervalMs);
@@ -243,11 +270,12 @@ export class JobEngine {
     }
     const now = this.#now();
     const job: Mutable<Job> = {
-      id: `job_${bytesToHex(randomBytes(16))}`,
+      id: newJobId(),
       client,
       kind: submission.kind,
-      input: submission.input,
-      requirements: submission.requirements ?? {},
+      // A private frozen copy: copies handed out share it, and later changes by the caller do not leak in.
+      input: deepFreeze(structuredClone(submission.input)),
+      requirements: deepFreeze(structuredClone(submission.requirements ?? {})),
       maxPrice: submission.maxPrice,
       state: 'QUEUED',
       attempts: 0,
@@ -256,7 +284,7 @@ export class JobEngine {
       createdAt: now,
       updatedAt: now,
       expiresAt: now + ttl,
-      history: [{ state: 'QUEUED', at: now }],
+      history: [Object.freeze({ state: 'QUEUED' as const, at: now })],
     };
     const ops = this.#store.jobOps(job, false, true);
     if (idempotencyKey !== undefined && hash !== undefined) {
@@ -334,7 +362,7 @@ export class JobEngine {
         new AitbcError('COORD_UNKNOWN_MINER', 'register the miner first', { details: { minerId } }),
       );
     }
-    this.#hub.registry.heartbeat(minerId, { activeJobs: this.#activeCount(minerId) });
+    this.#hub.registry.touch(minerId, { activeJobs: this.#activeCount(minerId) });
     const previous = this.#waiters.get(minerId);
     if (previous !== undefined) {
       this.#waiters.delete(minerId);
@@ -374,7 +402,7 @@ export class JobEngine {
    * @returns the ids of jobs the miner should stop (canceled, expired or reassigned).
    */
   async heartbeat(minerId: string, runningJobIds: readonly string[] = []): Promise<{ cancel: string[] }> {
-    this.#hub.registry.heartbeat(minerId, { activeJobs: this.#activeCount(minerId) });
+    this.#hub.registry.touch(minerId, { activeJobs: this.#activeCount(minerId) });
     const now = this.#now();
     const cancel: string[] = [];
     for (const id of runningJobIds) {
@@ -406,7 +434,7 @@ export class JobEngine {
     if (size > this.#maxOutputBytes) {
       throw new AitbcError('COORD_OUTPUT_TOO_LARGE', `output is ${size} bytes; the limit is ${this.#maxOutputBytes}`);
     }
-    const miner = this.#hub.registry.get(minerId);
+    const miner = this.#hub.registry.peek(minerId); // the live record: the handler only reads it
     if (miner === undefined)
       throw new AitbcError('COORD_UNKNOWN_MINER', 'the miner is no longer registered', { details: { minerId } });
     const { receiptId, attestedJson } = await this.#receipts.verifyAndAttest(this.#copy(job), miner, receipt);
@@ -421,7 +449,7 @@ export class JobEngine {
       this.#store.resultOp(job.id, output),
       this.#store.receiptOp(job.id, attestedJson),
     ]);
-    await this.#hub.registry.recordOutcome(minerId, { success: true, latencyMs: latency }).catch(() => undefined);
+    await this.#hub.registry.countOutcome(minerId, { success: true, latencyMs: latency }).catch(() => undefined);
     return this.#copy(job);
   }
 
@@ -433,7 +461,7 @@ export class JobEngine {
     const job = this.#requireAssigned(minerId, jobId);
     const reason = String(message).slice(0, 1024);
     await this.#transition(job, 'FAILED', { reason: `miner reported: ${reason}` });
-    await this.#hub.registry.recordOutcome(minerId, { success: false }).catch(() => undefined);
+    await this.#hub.registry.countOutcome(minerId, { success: false }).catch(() => undefined);
     return this.#copy(job);
   }
 
@@ -453,7 +481,7 @@ export class JobEngine {
         now >= job.leaseExpiresAt
       ) {
         const lost = job.minerId!;
-        await this.#hub.registry.recordOutcome(lost, { success: false }).catch(() => undefined);
+        await this.#hub.registry.countOutcome(lost, { success: false }).catch(() => undefined);
         if (job.attempts >= job.maxAttempts) {
           await this.#transition(job, 'FAILED', { reason: `lease lost ${job.attempts} times; last miner ${lost}` });
         } else {
@@ -482,10 +510,13 @@ export class JobEngine {
   }
 
   #activeCount(minerId: string): number {
-    let n = 0;
-    for (const job of this.#jobs.values())
-      if (job.minerId === minerId && (job.state === 'ASSIGNED' || job.state === 'RUNNING')) n++;
-    return n;
+    return this.#activeByMiner.get(minerId) ?? 0;
+  }
+
+  #countActive(minerId: string, delta: number): void {
+    const n = (this.#activeByMiner.get(minerId) ?? 0) + delta;
+    if (n <= 0) this.#activeByMiner.delete(minerId);
+    else this.#activeByMiner.set(minerId, n);
   }
 
   /** Pairs queued jobs with waiting miners, best-scored miner first, oldest job first. */
@@ -498,22 +529,25 @@ export class JobEngine {
         this.#queue.splice(i, 1);
         continue;
       }
-      const { candidates } = this.#hub.match({
-        requirements: {
-          ...job.requirements,
-          jobKind: job.kind,
-          maxPricePerUnit: job.requirements.maxPricePerUnit ?? job.maxPrice,
+      // The best-scored miner among those waiting in a poll (no explanations: the fast ranking path).
+      const { ranked } = this.#hub.rank(
+        {
+          requirements: {
+            ...job.requirements,
+            jobKind: job.kind,
+            maxPricePerUnit: job.requirements.maxPricePerUnit ?? job.maxPrice,
+          },
+          hints: { excludeMinerIds: job.excludedMiners },
         },
-        hints: { excludeMinerIds: job.excludedMiners },
-        topK: 100,
-      });
-      const chosen = candidates.find((c) => this.#waiters.has(c.minerId));
+        { topK: 1, accept: (m) => this.#waiters.has(m.id) },
+      );
+      const chosen = ranked[0]?.miner;
       if (chosen === undefined) {
         i++;
         continue;
       }
       this.#queue.splice(i, 1);
-      this.#assign(job, chosen.minerId);
+      this.#assign(job, chosen.id);
     }
   }
 
@@ -527,7 +561,7 @@ export class JobEngine {
     // Persist the assignment before handing it out; if the write fails the job goes back to the queue.
     this.#transition(job, 'ASSIGNED', { minerId })
       .then(() => {
-        this.#hub.registry.heartbeat(minerId, { activeJobs: this.#activeCount(minerId) });
+        this.#hub.registry.touch(minerId, { activeJobs: this.#activeCount(minerId) });
         waiter.resolve({
           jobId: job.id,
           kind: job.kind,
@@ -538,6 +572,7 @@ export class JobEngine {
         });
       })
       .catch(() => {
+        if (job.state === 'ASSIGNED') this.#countActive(minerId, -1);
         job.state = 'QUEUED';
         delete job.minerId;
         delete job.leaseExpiresAt;
@@ -555,6 +590,10 @@ export class JobEngine {
     const from = job.state;
     if (TERMINAL_STATES.has(from))
       throw new AitbcError('COORD_JOB_FINISHED', `job is already ${from}`, { details: { state: from } });
+    const wasActive = from === 'ASSIGNED' || from === 'RUNNING';
+    const isActive = to === 'ASSIGNED' || to === 'RUNNING';
+    if (wasActive && !isActive && job.minerId !== undefined) this.#countActive(job.minerId, -1);
+    else if (!wasActive && isActive && job.minerId !== undefined) this.#countActive(job.minerId, 1);
     const now = this.#now();
     job.state = to;
     job.updatedAt = now;
@@ -562,7 +601,7 @@ export class JobEngine {
     if (info.minerId !== undefined) event.minerId = info.minerId;
     else if (job.minerId !== undefined && to !== 'QUEUED') event.minerId = job.minerId;
     if (info.reason !== undefined) event.reason = info.reason;
-    job.history = [...job.history, event];
+    job.history = [...job.history, Object.freeze(event)];
     if (info.receiptId !== undefined) job.receiptId = info.receiptId;
     if (to === 'QUEUED') {
       delete job.minerId;
@@ -573,7 +612,9 @@ export class JobEngine {
       if (to !== 'COMPLETED' && info.reason !== undefined) job.error = info.reason;
     }
     const terminal = TERMINAL_STATES.has(to);
-    await this.#store.write([...this.#store.jobOps(job, terminal, false), ...extraOps]);
+    const ops = this.#store.jobOps(job, terminal, false);
+    for (const op of extraOps) ops.push(op);
+    await this.#store.write(ops);
     if (terminal) this.#jobs.delete(job.id);
     this.#emit(job, from);
   }
@@ -590,7 +631,12 @@ export class JobEngine {
     }
   }
 
+  /**
+   * A caller's copy of a job. The nested parts are frozen and never mutated in place (input,
+   * requirements, history entries; arrays are replaced, not changed), so a shallow copy with fresh
+   * arrays is as safe as a deep clone and much cheaper.
+   */
   #copy(job: Job): Job {
-    return structuredClone(job);
+    return { ...job, excludedMiners: [...job.excludedMiners], history: [...job.history] };
   }
 }

@@ -70,9 +70,10 @@ export class JobStore {
   /** The ops that write a job (and keep its active and client index entries right). */
   jobOps(job: Job, terminal: boolean, isNew: boolean): BatchOp[] {
     const ops: BatchOp[] = [{ type: 'put', key: enc(JOB + job.id), value: encodeJob(job) }];
-    ops.push(
-      terminal ? { type: 'del', key: enc(ACTIVE + job.id) } : { type: 'put', key: enc(ACTIVE + job.id), value: EMPTY },
-    );
+    // The active marker is written when the job is created and removed when it ends: a transition
+    // between two active states (QUEUED → ASSIGNED → RUNNING, a re-queue) leaves it as it is.
+    if (terminal) ops.push({ type: 'del', key: enc(ACTIVE + job.id) });
+    else if (isNew) ops.push({ type: 'put', key: enc(ACTIVE + job.id), value: EMPTY });
     if (isNew) ops.push({ type: 'put', key: clientIndexKey(job), value: EMPTY });
     return ops;
   }
@@ -147,7 +148,11 @@ export class JobStore {
 
   async #flush(): Promise<void> {
     this.#flushing = true;
-    while (this.#pending.length > 0) {
+    // Let the current turn's transitions join the batch: the continuations of the callers that the
+    // previous batch released (a miner's next poll → its assignment) run before the next batch is cut,
+    // so they share its fsync instead of waiting for one more.
+    do {
+      await new Promise<void>((resolve) => setImmediate(resolve));
       const group = this.#pending.splice(0, this.#pending.length);
       try {
         await this.#store.batch(
@@ -158,7 +163,7 @@ export class JobStore {
       } catch (err) {
         for (const g of group) g.reject(err);
       }
-    }
+    } while (this.#pending.length > 0);
     this.#flushing = false;
   }
 }
