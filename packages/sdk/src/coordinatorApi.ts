@@ -257,11 +257,11 @@ export function createCoordinatorApi(http: HttpTransport, onLogin?: (session: Lo
   };
 
   const jobs: CoordinatorJobsApi = {
-    submit: (job, o) => post('/v1/jobs', submissionJson(job), o, { idempotencyKey: true }),
-    get: (jobId, o) => get(`/v1/jobs/${checkJobId(jobId)}`, o),
-    result: (jobId, o) => get(`/v1/jobs/${checkJobId(jobId)}/result`, o),
+    submit: async (job, o) => post('/v1/jobs', submissionJson(job), o, { idempotencyKey: true }),
+    get: async (jobId, o) => get(`/v1/jobs/${checkJobId(jobId)}`, o),
+    result: async (jobId, o) => get(`/v1/jobs/${checkJobId(jobId)}/result`, o),
     // Cancelling twice is harmless (the second answers COORD_JOB_FINISHED), so it may be retried.
-    cancel: (jobId, o) =>
+    cancel: async (jobId, o) =>
       http.request({ method: 'POST', path: `/v1/jobs/${checkJobId(jobId)}/cancel`, body: {}, idempotent: true }, o),
     receiptsPage,
     receipts: (jobId, o) => paged((p) => receiptsPage(jobId, p), o),
@@ -285,8 +285,8 @@ export function createCoordinatorApi(http: HttpTransport, onLogin?: (session: Lo
   };
 
   const miners: CoordinatorMinersApi = {
-    register: (registration, o) => post('/v1/miners/register', registration, o),
-    heartbeat: (status = {}, o) =>
+    register: async (registration, o) => post('/v1/miners/register', registration, o),
+    heartbeat: async (status = {}, o) =>
       http.request({ method: 'POST', path: '/v1/miners/heartbeat', body: status, idempotent: true }, o),
     async poll(o = {}) {
       const wait = o.maxWaitSeconds ?? 30;
@@ -296,18 +296,18 @@ export function createCoordinatorApi(http: HttpTransport, onLogin?: (session: Lo
       );
       return r ?? null;
     },
-    submitResult: (jobId, result, o) =>
+    submitResult: async (jobId, result, o) =>
       post(`/v1/miners/${checkJobId(jobId)}/result`, { output: result.output ?? null, receipt: result.receipt }, o),
-    fail: (jobId, message, o) => post(`/v1/miners/${checkJobId(jobId)}/fail`, { message }, o),
+    fail: async (jobId, message, o) => post(`/v1/miners/${checkJobId(jobId)}/fail`, { message }, o),
   };
 
   return {
     jobs,
     miners,
-    health: (o) => get('/health', o),
-    metrics: (o) => http.request<string>({ method: 'GET', path: '/metrics', responseType: 'text' }, o),
-    adminStats: (o) => get('/v1/admin/stats', o),
-    challenge: (address, o) => post('/v1/auth/challenge', { address }, o),
+    health: async (o) => get('/health', o),
+    metrics: async (o) => http.request<string>({ method: 'GET', path: '/metrics', responseType: 'text' }, o),
+    adminStats: async (o) => get('/v1/admin/stats', o),
+    challenge: async (address, o) => post('/v1/auth/challenge', { address }, o),
     async login(l, o) {
       const session = await post<LoginSession>(
         '/v1/auth/login',

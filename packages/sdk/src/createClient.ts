@@ -1,4 +1,4 @@
-import { AitbcError } from '@aitbc/crypto';
+import { AitbcError, encodeAddress } from '@aitbc/crypto';
 import type { ServiceName } from './apiError.js';
 import {
   type CoordinatorApi,
@@ -175,8 +175,12 @@ export function createClient(options: ClientOptions): AitbcClient {
   const resolveChainId = async (call: CallOptions): Promise<string> => {
     if (chainId !== undefined) return chainId;
     const head = await node.head(call);
-    if (head.height < 1) throw new AitbcError('SDK_BAD_CONFIG', 'the chain has no block yet: set chainId');
-    chainId = (await node.block(head.height, call)).header.chainId;
+    if (head.height >= 1) chainId = (await node.block(head.height, call)).header.chainId;
+    // A chain without blocks yet: the coordinator's login challenge names the chain it works for.
+    // (any valid address will do: only `chain_id` of the answer is read).
+    else if (coordE !== undefined)
+      chainId = (await coordinator.challenge(encodeAddress(new Uint8Array(20)), call)).chain_id;
+    else throw new AitbcError('SDK_BAD_CONFIG', 'the chain has no block yet: set chainId');
     return chainId;
   };
 

@@ -6,6 +6,8 @@
  * @packageDocumentation
  */
 
+/** Receipt types of `@aitbc/receipts`, as the SDK returns them. */
+export type { Receipt, ReceiptVerification, SignatureCheck } from '@aitbc/receipts';
 export { ApiError, isApiError, type ServiceName } from './apiError.js';
 export {
   type CoordinatorApi,

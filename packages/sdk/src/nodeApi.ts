@@ -200,11 +200,11 @@ export function createNodeApi(http: HttpTransport, webSocket: WebSocketConstruct
     });
 
   return {
-    health: (o) => get('/health', o),
-    syncStatus: (o) => get('/sync_status', o),
-    head: (o) => get('/rpc/head', o),
-    block: (id, o) => get(`/rpc/block/${enc(String(id))}`, o),
-    tx: (id, o) => get(`/rpc/tx/${enc(id)}`, o),
+    health: async (o) => get('/health', o),
+    syncStatus: async (o) => get('/sync_status', o),
+    head: async (o) => get('/rpc/head', o),
+    block: async (id, o) => get(`/rpc/block/${enc(String(id))}`, o),
+    tx: async (id, o) => get(`/rpc/tx/${enc(id)}`, o),
     async sendTx(tx, o) {
       // A signed tx is naturally idempotent (same id), so network failures may be retried.
       const r = await http.request<{ id: string }>(
@@ -215,17 +215,17 @@ export function createNodeApi(http: HttpTransport, webSocket: WebSocketConstruct
         throw new AitbcError('SDK_BAD_RESPONSE', 'send_tx answered without a tx id');
       return r.id.startsWith('0x') ? r.id : `0x${r.id}`;
     },
-    account: (address, o) => get(`/rpc/account/${enc(address)}`, callOf(o), proofQuery(o)),
+    account: async (address, o) => get(`/rpc/account/${enc(address)}`, callOf(o), proofQuery(o)),
     async balance(address, o) {
       const r = await get<{ balance?: unknown }>(`/rpc/get_balance/${enc(address)}`, o);
       if (typeof r?.balance !== 'string' || !/^(0|[1-9][0-9]{0,77})$/.test(r.balance))
         throw new AitbcError('SDK_BAD_RESPONSE', 'balance is not a decimal string');
       return BigInt(r.balance);
     },
-    escrow: (jobId, o) => get(`/rpc/escrow/${enc(jobId)}`, callOf(o), proofQuery(o)),
+    escrow: async (jobId, o) => get(`/rpc/escrow/${enc(jobId)}`, callOf(o), proofQuery(o)),
     validators: async (o) => (await get<{ validators: NodeValidator[] }>('/rpc/validators', o)).validators,
     peers: async (o) => (await get<{ peers: NodePeer[] }>('/rpc/peers', o)).peers,
-    mempool: (o) => get('/rpc/mempool', callOf(o), { limit: o?.limit }),
+    mempool: async (o) => get('/rpc/mempool', callOf(o), { limit: o?.limit }),
     txsByAddressPage: page,
     txsByAddress(address, o = {}) {
       const { cursor, maxItems, ...call } = o;
@@ -234,7 +234,7 @@ export function createNodeApi(http: HttpTransport, webSocket: WebSocketConstruct
         ...(maxItems !== undefined ? { maxItems } : {}),
       });
     },
-    metrics: (o) => http.request<string>({ method: 'GET', path: '/metrics', responseType: 'text' }, o),
+    metrics: async (o) => http.request<string>({ method: 'GET', path: '/metrics', responseType: 'text' }, o),
     async rpc<T>(method: string, params?: Readonly<Record<string, unknown>>, o?: CallOptions): Promise<T> {
       const body = await http.request<{ result?: T; error?: Parameters<typeof rpcError>[0] }>(
         {

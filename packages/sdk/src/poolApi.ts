@@ -99,15 +99,16 @@ export function createPoolApi(http: HttpTransport): PoolApi {
   const post = <T>(path: string, body: unknown, o?: CallOptions, idempotent?: boolean) =>
     http.request<T>({ method: 'POST', path, body, ...(idempotent !== undefined ? { idempotent } : {}) }, o);
   return {
-    health: (o) => http.request({ method: 'GET', path: '/health' }, o),
-    metrics: (o) => http.request<string>({ method: 'GET', path: '/metrics', responseType: 'text' }, o),
+    health: async (o) => http.request({ method: 'GET', path: '/health' }, o),
+    metrics: async (o) => http.request<string>({ method: 'GET', path: '/metrics', responseType: 'text' }, o),
     // Matching reads only: safe to repeat.
-    match: (request, o) => post('/v1/match', request, o, true),
+    match: async (request, o) => post('/v1/match', request, o, true),
     // Registration is an upsert of the same record: safe to repeat.
-    registerMiner: (registration, o) => post('/v1/miners', registration, o, true),
-    heartbeat: (id, status = {}, o) => post(`${minerPath(id)}/heartbeat`, status, o, true),
-    recordOutcome: (id, outcome, o) => post(`${minerPath(id)}/outcome`, outcome, o),
-    setTrust: (id, trust, o) => http.request({ method: 'PUT', path: `${minerPath(id)}/trust`, body: { trust } }, o),
+    registerMiner: async (registration, o) => post('/v1/miners', registration, o, true),
+    heartbeat: async (id, status = {}, o) => post(`${minerPath(id)}/heartbeat`, status, o, true),
+    recordOutcome: async (id, outcome, o) => post(`${minerPath(id)}/outcome`, outcome, o),
+    setTrust: async (id, trust, o) =>
+      http.request({ method: 'PUT', path: `${minerPath(id)}/trust`, body: { trust } }, o),
     miners: async (o) =>
       (
         await http.request<{ items: PoolMiner[] }>(
@@ -115,7 +116,7 @@ export function createPoolApi(http: HttpTransport): PoolApi {
           o,
         )
       ).items,
-    miner: (id, o) => http.request({ method: 'GET', path: minerPath(id) }, o),
+    miner: async (id, o) => http.request({ method: 'GET', path: minerPath(id) }, o),
     removeMiner: async (id, o) => {
       await http.request({ method: 'DELETE', path: minerPath(id) }, o);
     },

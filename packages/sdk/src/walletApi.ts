@@ -136,14 +136,16 @@ function sendJson(tx: WalletSendBody): Record<string, unknown> {
 /** Builds the {@link WalletApi} over a transport. */
 export function createWalletApi(http: HttpTransport): WalletApi {
   return {
-    create: (params, o) => http.request({ method: 'POST', path: '/v1/wallets', body: params }, o),
+    create: async (params, o) => http.request({ method: 'POST', path: '/v1/wallets', body: params }, o),
     list: async (o) => (await http.request<{ items: WalletInfo[] }>({ method: 'GET', path: '/v1/wallets' }, o)).items,
-    get: (id, o) => http.request({ method: 'GET', path: walletPath(id) }, o),
-    unlock: (id, params, o) => http.request({ method: 'POST', path: `${walletPath(id)}/unlock`, body: params }, o),
-    lock: (id, o) => http.request({ method: 'POST', path: `${walletPath(id)}/lock`, body: {}, idempotent: true }, o),
-    sign: (id, params, o) =>
+    get: async (id, o) => http.request({ method: 'GET', path: walletPath(id) }, o),
+    unlock: async (id, params, o) =>
+      http.request({ method: 'POST', path: `${walletPath(id)}/unlock`, body: params }, o),
+    lock: async (id, o) =>
+      http.request({ method: 'POST', path: `${walletPath(id)}/lock`, body: {}, idempotent: true }, o),
+    sign: async (id, params, o) =>
       http.request({ method: 'POST', path: `${walletPath(id)}/sign`, body: params, idempotent: true }, o),
-    send: (id, params, o) =>
+    send: async (id, params, o) =>
       http.request(
         {
           method: 'POST',
@@ -161,7 +163,7 @@ export function createWalletApi(http: HttpTransport): WalletApi {
         },
         o,
       ),
-    verifyReceipt: (params, o) =>
+    verifyReceipt: async (params, o) =>
       http.request(
         {
           method: 'POST',
