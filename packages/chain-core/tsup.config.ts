@@ -1,3 +1,7 @@
 import { packageBuild } from '../../tsup.shared.ts';
 
-export default packageBuild(['src/index.ts', 'src/testing/index.ts'], { external: ['vitest'] });
+// The state tree's SHA-256 is chosen at install/bundle time through package.json "imports" conditions.
+export default packageBuild(
+  ['src/index.ts', 'src/testing/index.ts', 'src/stateTree/hasher/node.ts', 'src/stateTree/hasher/web.ts'],
+  { external: ['vitest', '#hasher'] },
+);

@@ -1,9 +1,11 @@
 import { AitbcError, bytesEqual, hexToBytes, sha256, toHex0x } from '@aitbc/crypto';
+import { sha256Binary } from '#hasher';
+import { binaryLeafHash, EMPTY_BINARY, MAX_VALUE_BYTES, toBinary } from './binaryHash.js';
+
+export { MAX_VALUE_BYTES } from './binaryHash.js';
 
 /** Root (and node hash) of the empty tree: 32 zero bytes. */
 export const EMPTY_HASH: Uint8Array = new Uint8Array(32);
-/** Largest value a tree leaf holds, in bytes. */
-export const MAX_VALUE_BYTES = 1024;
 
 /** Reused input buffers: hashing is synchronous, so one buffer per shape avoids an allocation per node. */
 const nodeInput = new Uint8Array(65);
@@ -32,6 +34,9 @@ export function nodeHash(left: Uint8Array, right: Uint8Array): Uint8Array {
   nodeInput.set(right, 33);
   return sha256(nodeInput);
 }
+
+const verifyInput = new Uint8Array(65);
+verifyInput[0] = 0x01;
 
 /** Bit `i` (0 = most significant bit of byte 0) of a 32-byte key: 0 goes left, 1 goes right. */
 export function keyBit(key: Uint8Array, i: number): number {
@@ -72,11 +77,11 @@ export function verifyStateProof(
     const siblings = proof?.siblings;
     if (!Array.isArray(siblings) || siblings.length > 256) return false;
     for (const s of siblings) if (!(s instanceof Uint8Array) || s.length !== 32) return false;
-    let h: Uint8Array;
+    let h: string;
     const leaf = proof.leaf;
     if (leaf === undefined) {
       if (value !== undefined) return false;
-      h = EMPTY_HASH;
+      h = EMPTY_BINARY;
     } else {
       if (!(leaf.key instanceof Uint8Array) || leaf.key.length !== 32 || !(leaf.value instanceof Uint8Array))
         return false;
@@ -88,12 +93,21 @@ export function verifyStateProof(
       } else if (!same || !bytesEqual(leaf.value, value)) {
         return false;
       }
-      h = leafHash(leaf.key, leaf.value);
+      h = binaryLeafHash(toBinary(leaf.key), leaf.value);
     }
+    // Fold the path bottom-up: the running hash stays a binary string, siblings are copied in as bytes.
+    const buf = verifyInput;
     for (let i = siblings.length - 1; i >= 0; i--) {
-      h = keyBit(key, i) === 0 ? nodeHash(h, siblings[i]!) : nodeHash(siblings[i]!, h);
+      const s = siblings[i]!;
+      const hashAt = keyBit(key, i) === 0 ? 1 : 33;
+      const siblingAt = 34 - hashAt;
+      for (let j = 0; j < 32; j++) buf[hashAt + j] = h.charCodeAt(j);
+      buf.set(s, siblingAt);
+      h = sha256Binary(buf);
     }
-    return bytesEqual(h, root);
+    if (h.length !== 32) return false;
+    for (let j = 0; j < 32; j++) if (h.charCodeAt(j) !== root[j]) return false;
+    return true;
   } catch {
     return false;
   }
