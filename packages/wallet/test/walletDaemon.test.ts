@@ -221,9 +221,21 @@ describe('wallet daemon: wallets', () => {
       keystore: JSON.stringify(ks).slice(0, 80),
     });
     expect(truncated.body.error.code).toBe('WALLET_TRUNCATED');
-    const ok = await c.call('POST', '/v1/wallets', { passphrase: PASS2, keystore: ks });
+    // as JSON text, with an unknown field that is not stored
+    const ok = await c.call('POST', '/v1/wallets', {
+      passphrase: PASS2,
+      keystore: JSON.stringify({ ...ks, note: 'x' }),
+    });
     expect(ok.status).toBe(201);
     expect(ok.body.wallet).toMatchObject({ id: ks.id, address: ks.address });
+    expect(JSON.parse(readFileSync(join(daemon.keystoreDir, `${ks.id}.json`), 'utf8'))).toEqual(ks);
+    // concurrent imports of one mnemonic store it once
+    const twice = generateMnemonic(12);
+    secrets.push(twice);
+    const racing = await Promise.all(
+      [0, 1].map(() => c.call('POST', '/v1/wallets', { passphrase: PASS2, mnemonic: twice })),
+    );
+    expect(racing.map((r) => r.status).sort()).toEqual([201, 409]);
     const both = await c.call('POST', '/v1/wallets', { passphrase: PASS2, keystore: ks, mnemonic: other });
     expect(both.body.error).toMatchObject({ code: 'WALLET_BAD_PARAMS', details: { param: 'keystore' } });
     const noPass = await c.call('POST', '/v1/wallets', {});

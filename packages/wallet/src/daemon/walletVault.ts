@@ -199,17 +199,20 @@ export class WalletVault {
     return this.#add(keystore);
   }
 
+  /** Stores a keystore unless its address is already stored (one store at a time, so no duplicates). */
   async #add(keystore: Keystore): Promise<WalletInfo> {
-    const existing = this.#byAddress.get(keystore.address);
-    if (existing !== undefined)
-      throw new AitbcError('WALLET_EXISTS', 'a wallet with this address is already stored', {
-        details: { id: existing },
-      });
-    const text = JSON.stringify(keystore);
-    await this.#dir.write(keystore.id, text);
-    this.#remember({ keystore, text });
-    this.#o.log.info({ wallet: keystore.id, address: keystore.address }, 'wallet stored');
-    return this.#info(keystore.id);
+    return this.#serial('store', async () => {
+      const existing = this.#byAddress.get(keystore.address);
+      if (existing !== undefined)
+        throw new AitbcError('WALLET_EXISTS', 'a wallet with this address is already stored', {
+          details: { id: existing },
+        });
+      const text = JSON.stringify(keystore);
+      await this.#dir.write(keystore.id, text);
+      this.#remember({ keystore, text });
+      this.#o.log.info({ wallet: keystore.id, address: keystore.address }, 'wallet stored');
+      return this.#info(keystore.id);
+    });
   }
 
   /** Creates a wallet from a fresh mnemonic; the mnemonic is returned once and never stored. */
@@ -247,9 +250,20 @@ export class WalletVault {
       derive: this.#o.derive,
     });
     try {
-      const k = keystore as Keystore;
-      if (upgraded === undefined && !/^[0-9a-f]{32}$/.test(k.id)) return await this.#save(seed, passphrase);
-      return await this.#add(upgraded ?? k);
+      // It decrypted, so it parses; keep only the format's fields.
+      const k = (typeof keystore === 'string' ? JSON.parse(keystore) : keystore) as Keystore;
+      const clean: Keystore = {
+        version: k.version,
+        id: k.id,
+        address: k.address,
+        publicKey: k.publicKey,
+        kdf: { name: k.kdf.name, m: k.kdf.m, t: k.kdf.t, p: k.kdf.p, salt: k.kdf.salt },
+        cipher: { name: k.cipher.name, nonce: k.cipher.nonce },
+        check: k.check,
+        ciphertext: k.ciphertext,
+      };
+      if (!/^[0-9a-f]{32}$/.test(clean.id)) return await this.#save(seed, passphrase);
+      return await this.#add(upgraded ?? clean);
     } finally {
       seed.fill(0);
     }
@@ -300,14 +314,18 @@ export class WalletVault {
         throw err;
       }
       this.#o.throttle.success(id);
-      if (unlocked.upgraded !== undefined && unlocked.upgraded.id === id) {
-        const text = JSON.stringify(unlocked.upgraded);
-        await this.#dir.write(id, text);
-        this.#remember({ keystore: unlocked.upgraded, text });
-        this.#o.log.info({ wallet: id, kdf: this.#o.kdf }, 'keystore upgraded to the current parameters');
+      let signer: WalletSigner;
+      try {
+        if (unlocked.upgraded !== undefined && unlocked.upgraded.id === id) {
+          const text = JSON.stringify(unlocked.upgraded);
+          await this.#dir.write(id, text);
+          this.#remember({ keystore: unlocked.upgraded, text });
+          this.#o.log.info({ wallet: id, kdf: this.#o.kdf }, 'keystore upgraded to the current parameters');
+        }
+        signer = createWalletSigner(unlocked.seed);
+      } finally {
+        unlocked.seed.fill(0);
       }
-      const signer = createWalletSigner(unlocked.seed);
-      unlocked.seed.fill(0);
       const token = bytesToBase64url(randomBytes(32));
       const expiresAt = Date.now() + ttl;
       const hash = tokenHash(token);
