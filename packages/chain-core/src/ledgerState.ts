@@ -32,9 +32,27 @@ const ACCOUNT_TAG = utf8ToBytes('AITBC/account\n');
 const ESCROW_TAG = utf8ToBytes('AITBC/escrow\n');
 const EMPTY_ACCOUNT: Account = Object.freeze({ balance: 0n, nonce: 0 });
 
+/**
+ * Account keys by address (bounded, oldest out): deriving one decodes the bech32m address and hashes
+ * it, which a block does twice per touched account. Only valid addresses get here.
+ */
+const accountKeys = new Map<string, Uint8Array>();
+const ACCOUNT_KEYS_MAX = 1 << 17;
+
+/** The cached key of an account; callers inside this package never mutate it. */
+function sharedAccountKey(address: string): Uint8Array {
+  let key = accountKeys.get(address);
+  if (key === undefined) {
+    key = sha256(concatBytes(ACCOUNT_TAG, parseAddress(address)));
+    if (accountKeys.size >= ACCOUNT_KEYS_MAX) accountKeys.delete(accountKeys.keys().next().value as string);
+    accountKeys.set(address, key);
+  }
+  return key;
+}
+
 /** The state-tree key of an account: `sha256("AITBC/account\n" || address payload)`. */
 export function accountKey(address: string): Uint8Array {
-  return sha256(concatBytes(ACCOUNT_TAG, parseAddress(address)));
+  return sharedAccountKey(address).slice();
 }
 
 /** The state-tree key of an escrow: `sha256("AITBC/escrow\n" || utf8(jobId))`. */
@@ -42,13 +60,46 @@ export function escrowKey(jobId: string): Uint8Array {
   return sha256(concatBytes(ESCROW_TAG, utf8ToBytes(jobId)));
 }
 
+/** `{"balance":"` and `","nonce":` as bytes: the fixed parts of an account record. */
+const BALANCE_OPEN = utf8ToBytes('{"balance":"');
+const NONCE_OPEN = utf8ToBytes('","nonce":');
+
 /** Canonical bytes of an account (JCS of `{balance, nonce}`): what the state tree and proofs hold. */
 export function encodeAccount(a: Account): Uint8Array {
-  return canonicalize({ balance: a.balance, nonce: a.nonce });
+  if (typeof a.balance !== 'bigint' || !Number.isSafeInteger(a.nonce))
+    return canonicalize({ balance: a.balance, nonce: a.nonce });
+  // The JCS of this two-field object, written directly: keys in order, bigint as a decimal string,
+  // a safe integer as ECMAScript prints it — byte for byte what canonicalize returns (tested).
+  const text = `{"balance":"${a.balance}","nonce":${a.nonce}}`;
+  const out = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++) out[i] = text.charCodeAt(i);
+  return out;
+}
+
+/** Reads `{"balance":"<digits>","nonce":<digits>}` without JSON.parse; `undefined` for any other shape. */
+function decodeCanonicalAccount(b: Uint8Array): Account | undefined {
+  const n = b.length;
+  let i = BALANCE_OPEN.length;
+  if (n < i + NONCE_OPEN.length + 3) return undefined;
+  for (let j = 0; j < i; j++) if (b[j] !== BALANCE_OPEN[j]) return undefined;
+  let balance = '';
+  const start = i;
+  while (i < n && b[i]! >= 0x30 && b[i]! <= 0x39) i++;
+  if (i === start || i - start > 78 || (b[start] === 0x30 && i - start > 1)) return undefined;
+  balance = String.fromCharCode.apply(null, b.subarray(start, i) as unknown as number[]);
+  for (let j = 0; j < NONCE_OPEN.length; j++, i++) if (b[i] !== NONCE_OPEN[j]) return undefined;
+  let nonce = 0;
+  const nonceStart = i;
+  while (i < n && b[i]! >= 0x30 && b[i]! <= 0x39) nonce = nonce * 10 + (b[i++]! - 0x30);
+  if (i === nonceStart || i - nonceStart > 15 || (b[nonceStart] === 0x30 && i - nonceStart > 1)) return undefined;
+  if (i !== n - 1 || b[i] !== 0x7d) return undefined;
+  return { balance: BigInt(balance), nonce };
 }
 
 /** Decodes {@link encodeAccount}. @throws AitbcError `CHAIN_STATE_CORRUPT`. */
 export function decodeAccount(bytes: Uint8Array): Account {
+  const fast = decodeCanonicalAccount(bytes);
+  if (fast !== undefined) return fast;
   const o = JSON.parse(bytesToUtf8(bytes)) as { balance?: unknown; nonce?: unknown };
   if (typeof o.balance !== 'string' || typeof o.nonce !== 'number')
     throw new AitbcError('CHAIN_STATE_CORRUPT', 'an account record does not decode');
@@ -93,7 +144,7 @@ export class LedgerState {
   async account(address: string): Promise<Account> {
     const pending = this.#accounts.get(address);
     if (pending !== undefined) return pending;
-    const bytes = await this.#tree.get(accountKey(address));
+    const bytes = await this.#tree.get(sharedAccountKey(address));
     return bytes === undefined ? EMPTY_ACCOUNT : decodeAccount(bytes);
   }
 
@@ -115,7 +166,7 @@ export class LedgerState {
   /** Applies pending writes to the tree (staged there until the caller commits); returns the new root. */
   async flush(): Promise<Uint8Array> {
     const changes: [Uint8Array, Uint8Array][] = [];
-    for (const [address, a] of this.#accounts) changes.push([accountKey(address), encodeAccount(a)]);
+    for (const [address, a] of this.#accounts) changes.push([sharedAccountKey(address), encodeAccount(a)]);
     for (const e of this.#escrows.values()) changes.push([escrowKey(e.jobId), encodeEscrow(e)]);
     this.#accounts.clear();
     this.#escrows.clear();
