@@ -260,6 +260,52 @@ describe('wallet daemon: wallets', () => {
   });
 });
 
+describe('wallet daemon: every route refuses the basics', () => {
+  it('answers no token, a wrong token, unknown ids, malformed JSON and oversized bodies on every route', async () => {
+    const unknown = '0'.repeat(32);
+    const routes: Array<[string, string]> = [
+      ['GET', '/metrics'],
+      ['POST', '/v1/wallets'],
+      ['GET', '/v1/wallets'],
+      ['GET', `/v1/wallets/${unknown}`],
+      ['POST', `/v1/wallets/${unknown}/unlock`],
+      ['POST', `/v1/wallets/${unknown}/lock`],
+      ['POST', `/v1/wallets/${unknown}/sign`],
+      ['POST', `/v1/wallets/${unknown}/send`],
+      ['POST', '/v1/receipts/verify'],
+      ['POST', '/v1/rpc'],
+    ];
+    for (const [method, path] of routes) {
+      const body = method === 'POST' ? '{}' : undefined;
+      const ct = method === 'POST' ? { 'content-type': 'application/json' } : {};
+      const none = await fetch(`${c.url}${path}`, { method, body, headers: ct });
+      expect([path, none.status]).toEqual([path, 401]);
+      const wrong = await fetch(`${c.url}${path}`, {
+        method,
+        body,
+        headers: { ...ct, authorization: 'Bearer x'.repeat(3) },
+      });
+      expect([path, wrong.status]).toEqual([path, 401]);
+      if (method !== 'POST') continue;
+      const big = await c.call(method, path, JSON.stringify({ pad: 'x'.repeat(17_000) }));
+      expect([path, big.status, big.body.error?.code]).toEqual([path, 413, 'WALLET_BODY_TOO_LARGE']);
+      if (path === '/v1/rpc') continue; // JSON-RPC answers bad JSON with -32700 (tested below)
+      const bad = await c.call(method, path, '{"passphrase":');
+      expect([path, bad.status, bad.body.error.code]).toEqual([path, 400, 'WALLET_BAD_JSON']);
+    }
+    for (const [method, path, body] of [
+      ['GET', `/v1/wallets/${unknown}`, undefined],
+      ['POST', `/v1/wallets/${unknown}/unlock`, { passphrase: PASS }],
+      ['POST', `/v1/wallets/${unknown}/lock`, {}],
+      ['POST', `/v1/wallets/${unknown}/sign`, { session: 'x', message: 1 }],
+      ['POST', `/v1/wallets/${unknown}/send`, { session: 'x', to: address, amount: '1' }],
+    ] as const) {
+      const r = await c.call(method, path, body);
+      expect([path, r.status, r.body.error.code]).toEqual([path, 404, 'WALLET_NOT_FOUND']);
+    }
+  });
+});
+
 describe('wallet daemon: sessions, signing and sends', () => {
   let session: string;
 
