@@ -85,6 +85,11 @@ export interface CommandSpec {
    */
   readonly status: 'wired' | 'waiting';
   readonly waitingFor?: string;
+  /**
+   * The handler stops cleanly by itself when `signal` aborts (e.g. the miner drains its jobs), so the
+   * runner waits for it instead of returning at once.
+   */
+  readonly ownsInterrupt?: boolean;
   readonly handler: (ctx: CommandContext) => Promise<void>;
 }
 

@@ -129,7 +129,11 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       else signal.addEventListener('abort', fire, { once: true });
     });
     run.catch(() => {});
-    await Promise.race([run, stopped]);
+    stopped.catch(() => {});
+    if (spec.ownsInterrupt === true) {
+      await run;
+      if (interrupted.aborted) throw new AitbcError('CLI_INTERRUPTED', 'interrupted');
+    } else await Promise.race([run, stopped]);
     return EXIT.ok;
   } catch (error) {
     let e = error;

@@ -2,11 +2,12 @@
  * The CLI against real servers on 127.0.0.1 (port 0), in-process: a devnet of one (level database,
  * node API), the pool hub service, the coordinator service with its engine and settler.
  */
+import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { DEFAULT_PARAMS, MemoryKVStore, signTx, txToJson } from '@aitbc/chain-core';
 import { createCoordinatorServer, createReceiptHandler, JobEngine, Settler } from '@aitbc/coordinator';
-import { addressFromPublicKey, generateKeyPair } from '@aitbc/crypto';
+import { addressFromPublicKey, bytesToHex, generateKeyPair, sha256, utf8ToBytes } from '@aitbc/crypto';
 import { createPoolHub, createPoolHubServer, hashApiKey } from '@aitbc/pool';
 import { createReceipt, serializeReceipt, signReceipt } from '@aitbc/receipts';
 import { createNodeClient } from '@aitbc/rpc/client';
@@ -20,6 +21,7 @@ import { cli, tempDir } from './cliHarness.js';
 const tmp = tempDir('aitbc-cli-e2e-');
 const clientKey = 'client-key-0123456789abcdef';
 const adminKey = 'admin-key-0123456789abcdef';
+const minerKey = 'miner-key-0123456789abcdef';
 const miner = generateKeyPair();
 const minerAddress = addressFromPublicKey(miner.publicKey);
 const bob = addressFromPublicKey(generateKeyPair().publicKey);
@@ -72,6 +74,7 @@ beforeAll(async () => {
     apiKeys: [
       { role: 'client', subject: node.faucet.address, hash: hashApiKey(clientKey) },
       { role: 'admin', hash: hashApiKey(adminKey) },
+      { role: 'miner', subject: 'cli-miner', hash: hashApiKey(minerKey) },
     ],
   });
   const pool = createPoolHubServer({
@@ -316,22 +319,73 @@ describe('jobs through the coordinator', () => {
   });
 });
 
+describe('miner start (the SDK miner agent)', () => {
+  it('registers, runs a client job with the hash runner, prints NDJSON events; --max-jobs ends it', async () => {
+    const seedFile = join(tmp.dir, 'miner.key');
+    writeFileSync(seedFile, `${bytesToHex(generateKeyPair().seed)}\n`, { mode: 0o600 });
+    const minerArgs = [
+      'miner',
+      'start',
+      '--miner-id',
+      'cli-miner',
+      '--key-file',
+      seedFile,
+      '--price',
+      '1000base',
+      '--kinds',
+      'hash',
+    ];
+    const mining = cli([...minerArgs, '--max-jobs', '1', '--json'], { ...env, AITBC_API_KEY: minerKey });
+    const run = await cli(
+      ['client', 'run', '--kind', 'hash', '--input', '{"text":"hi"}', '--max-price', '1', '--json', '--timeout', '30'],
+      env,
+    );
+    expect(run.code).toBe(0);
+    expect(json<{ output: unknown }>(run.stdout).output).toEqual({
+      digest: bytesToHex(sha256(utf8ToBytes('hi'))),
+      iterations: 1,
+    });
+    const m = await mining;
+    expect(m.code).toBe(0);
+    expect(m.stderr).toBe('');
+    const events = m.stdout
+      .trim()
+      .split('\n')
+      .map((l) => json<{ event: string; price?: string }>(l));
+    expect(events.map((e) => e.event)).toEqual(['started', 'completed']);
+    expect(events[1]!.price).toBe('1000');
+    // Ctrl-C: the agent drains and the command exits 130
+    const ac = new AbortController();
+    const again = cli(minerArgs, { ...env, AITBC_API_KEY: minerKey }, { signal: ac.signal });
+    setTimeout(() => ac.abort(), 500);
+    const stopped = await again;
+    expect(stopped.code).toBe(EXIT.interrupted);
+    const bad = await cli(
+      ['miner', 'start', '--miner-id', 'x', '--price', '1', '--key-file', join(tmp.dir, 'nope')],
+      env,
+    );
+    expect(bad.code).toBe(EXIT.usage);
+  }, 40_000);
+});
+
 describe('marketplace, admin, monitor', () => {
   it('admin stats, admin miners, miner status, marketplace offers and match', async () => {
-    expect(json((await cli(['admin', 'stats', '--json'], env)).stdout)).toMatchObject({ miners: 1 });
+    // miner-1 (registered in-process) and cli-miner (registered by `aitbc miner start`)
+    expect(json((await cli(['admin', 'stats', '--json'], env)).stdout)).toMatchObject({ miners: 2 });
     const miners = json<Array<{ miner_id: string }>>((await cli(['admin', 'miners', '--json'], env)).stdout);
-    expect(miners.map((m) => m.miner_id)).toEqual(['miner-1']);
+    expect(miners.map((m) => m.miner_id).sort()).toEqual(['cli-miner', 'miner-1']);
     expect((await cli(['miner', 'status', 'miner-1'], env)).stdout).toMatch(/miner +miner-1\n/);
     expect((await cli(['miner', 'status', 'nobody'], env)).code).toBe(EXIT.notFound);
     const offers = json<Array<{ miner_id: string; price_per_unit: string }>>(
       (await cli(['marketplace', 'offers', '--all', '--json'], env)).stdout,
     );
-    expect(offers).toEqual([expect.objectContaining({ miner_id: 'miner-1', price_per_unit: String(AIT / 100n) })]);
+    expect(offers).toContainEqual(expect.objectContaining({ miner_id: 'miner-1', price_per_unit: String(AIT / 100n) }));
+    expect(offers).toContainEqual(expect.objectContaining({ miner_id: 'cli-miner', price_per_unit: '1000' }));
     hub.registry.heartbeat('miner-1', { activeJobs: 0, utilization: 0 });
     const match = json<{ candidates: { miner_id: string }[] }>(
       (await cli(['marketplace', 'match', '--kind', 'hash', '--json'], env)).stdout,
     );
-    expect(match.candidates.map((c) => c.miner_id)).toEqual(['miner-1']);
+    expect(match.candidates.map((c) => c.miner_id)).toContain('miner-1');
     const none = await cli(['marketplace', 'match', '--kind', 'wasm'], env);
     expect(none.code).toBe(0);
     expect(none.stdout).toMatch(/^no miner matches/);
