@@ -276,9 +276,9 @@ describe('wallet daemon: every route refuses the basics', () => {
       ['POST', '/v1/rpc'],
     ];
     for (const [method, path] of routes) {
-      const body = method === 'POST' ? '{}' : undefined;
-      const ct = method === 'POST' ? { 'content-type': 'application/json' } : {};
-      const none = await fetch(`${c.url}${path}`, { method, body, headers: ct });
+      const ct: Record<string, string> = method === 'POST' ? { 'content-type': 'application/json' } : {};
+      const body = method === 'POST' ? { body: '{}' } : {};
+      const none = await fetch(`${c.url}${path}`, { method, ...body, headers: ct });
       expect([path, none.status]).toEqual([path, 401]);
       const wrong = await fetch(`${c.url}${path}`, {
         method,
