@@ -282,7 +282,7 @@ describe('wallet daemon: every route refuses the basics', () => {
       expect([path, none.status]).toEqual([path, 401]);
       const wrong = await fetch(`${c.url}${path}`, {
         method,
-        body,
+        ...body,
         headers: { ...ct, authorization: 'Bearer x'.repeat(3) },
       });
       expect([path, wrong.status]).toEqual([path, 401]);
