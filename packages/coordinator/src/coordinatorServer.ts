@@ -19,6 +19,17 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { JsonValue } from './job.js';
 import type { JobEngine } from './jobEngine.js';
+import type { Marketplace } from './marketplace.js';
+import {
+  bidInputFromJson,
+  bidToJson,
+  bidToPublicJson,
+  marketStatsToJson,
+  matchToJson,
+  offerFilterFromQuery,
+  offerInputFromJson,
+  offerToJson,
+} from './marketWire.js';
 import { jobSubmissionFromJson, jobToJson } from './wire.js';
 
 /** Options of {@link createCoordinatorServer}. */
@@ -46,6 +57,11 @@ export interface CoordinatorServerOptions {
   readonly sessionTtlMs?: number;
   /** Longest miner long-poll (s, default 60). */
   readonly maxPollSeconds?: number;
+  /**
+   * The marketplace (give the engine the same one): serves the `/v1/marketplace/*` routes. Without it
+   * those routes are 404.
+   */
+  readonly marketplace?: Marketplace;
 }
 
 /** The coordinator HTTP service. */
@@ -73,7 +89,19 @@ const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   COORD_LOGIN_FAILED: 401,
   COORD_QUEUE_FULL: 503,
   POOL_REGISTRY_FULL: 503,
+  COORD_FORBIDDEN: 403,
+  COORD_MARKET_NOT_OWNER: 403,
+  COORD_MARKET_UNKNOWN_OFFER: 404,
+  COORD_MARKET_UNKNOWN_BID: 404,
+  COORD_MARKET_CLOSED: 409,
+  COORD_MARKET_NO_UNITS: 409,
+  COORD_MARKET_BID_MISMATCH: 409,
+  COORD_MARKET_LIMIT: 429,
+  COORD_NOT_STARTED: 503,
 };
+
+/** Body limit of marketplace writes (bytes): offers and bids are small. */
+const MARKET_BODY_LIMIT = 16 * 1024;
 
 function subjectOf(request: FastifyRequest): string {
   const s = request.principal?.subject;
@@ -90,7 +118,10 @@ function subjectOf(request: FastifyRequest): string {
  * - miner (role `miner`, bound to its miner id): `POST /v1/miners/register`, `/heartbeat`, `/poll`
  *   (long-poll up to `max_wait_seconds`), `POST /v1/miners/{jobId}/result`, `/fail`;
  * - admin: `GET /v1/admin/stats`; public: `/health`, `/metrics`, `POST /v1/auth/challenge`,
- *   `POST /v1/auth/login`.
+ *   `POST /v1/auth/login`;
+ * - marketplace (with `marketplace`): public `GET /v1/marketplace/offers[/{id}]`, `/bids`, `/stats`;
+ *   miner `POST /v1/marketplace/offers`, `DELETE /v1/marketplace/offers/{id}`; client
+ *   `POST /v1/marketplace/bids` (`Idempotency-Key`), `GET` / `DELETE /v1/marketplace/bids/{id}`.
  *
  * @example
  * ```ts
@@ -150,6 +181,39 @@ export function createCoordinatorServer(options: CoordinatorServerOptions): Coor
       this.set(engine.queued);
     },
   });
+  const market = options.marketplace;
+  if (market !== undefined) {
+    const matchesTotal = new Counter({
+      name: 'coordinator_market_matches_total',
+      help: 'Marketplace matches made (bid × offer).',
+      registers: [metrics],
+    });
+    const unitsTotal = new Counter({
+      name: 'coordinator_market_units_matched_total',
+      help: 'Units matched on the marketplace.',
+      registers: [metrics],
+    });
+    market.onMatch((m) => {
+      matchesTotal.inc();
+      unitsTotal.inc(m.quantity);
+    });
+    new Gauge({
+      name: 'coordinator_market_offers_open',
+      help: 'Open marketplace offers.',
+      registers: [metrics],
+      collect() {
+        this.set(market.stats().offersOpen);
+      },
+    });
+    new Gauge({
+      name: 'coordinator_market_bids_open',
+      help: 'Open marketplace bids.',
+      registers: [metrics],
+      collect() {
+        this.set(market.stats().bidsOpen);
+      },
+    });
+  }
   engine.onTransition((job, previous) => {
     if (previous === undefined) submitted.inc();
     if (['COMPLETED', 'FAILED', 'CANCELED', 'EXPIRED'].includes(job.state)) finished.inc({ state: job.state });
@@ -328,6 +392,15 @@ export function createCoordinatorServer(options: CoordinatorServerOptions): Coor
         client: a.client,
         max_price: a.maxPrice.toString(),
         lease_expires_at: a.leaseExpiresAt,
+        market:
+          a.market === undefined
+            ? null
+            : {
+                bid_id: a.market.bidId,
+                match_id: a.market.matchId,
+                offer_id: a.market.offerId,
+                price_per_unit: a.market.pricePerUnit.toString(),
+              },
       };
     });
     app.post('/v1/miners/:jobId/result', { config: { roles: ['miner'] } }, async (request) => {
@@ -355,6 +428,72 @@ export function createCoordinatorServer(options: CoordinatorServerOptions): Coor
         });
       return jobToJson(await engine.fail(minerOf(request), (request.params as { jobId: string }).jobId, message));
     });
+
+    const market = options.marketplace;
+    if (market !== undefined) {
+      const marketPage = (request: FastifyRequest) => {
+        const q = request.query as { cursor?: string; limit?: string };
+        const p = page(request);
+        return q.cursor === undefined ? { limit: p.limit } : { limit: p.limit, cursor: q.cursor };
+      };
+      app.get('/v1/marketplace/offers', { config: { roles: 'public' } }, async (request) => {
+        const filter = offerFilterFromQuery(request.query as Record<string, string | undefined>);
+        const { items, nextCursor } = market.listOffers(filter, marketPage(request));
+        return { items: items.map(offerToJson), next_cursor: nextCursor };
+      });
+      app.get('/v1/marketplace/offers/:id', { config: { roles: 'public' } }, async (request) => {
+        const id = (request.params as { id: string }).id;
+        const offer = await market.getOffer(id);
+        if (offer === undefined)
+          throw new AitbcError('COORD_MARKET_UNKNOWN_OFFER', 'no such offer', { details: { offerId: id } });
+        return offerToJson(offer);
+      });
+      app.post(
+        '/v1/marketplace/offers',
+        { config: { roles: ['miner'] }, bodyLimit: MARKET_BODY_LIMIT },
+        async (request, reply) => {
+          const { offer, matches } = await market.placeOffer(minerOf(request), offerInputFromJson(request.body));
+          return reply.code(201).send({ offer: offerToJson(offer), matches: matches.map(matchToJson) });
+        },
+      );
+      app.delete('/v1/marketplace/offers/:id', { config: { roles: ['miner'] } }, async (request) =>
+        offerToJson(await market.withdrawOffer(minerOf(request), (request.params as { id: string }).id)),
+      );
+      app.get('/v1/marketplace/bids', { config: { roles: 'public' } }, async (request) => {
+        const kind = (request.query as { job_kind?: string }).job_kind;
+        if (kind !== undefined && !/^[a-z][a-z0-9._-]{0,63}$/.test(kind))
+          throw new AitbcError('COORD_BAD_REQUEST', 'job_kind must be a job kind', { details: { field: 'job_kind' } });
+        const { items, nextCursor } = market.listBids(kind === undefined ? {} : { jobKind: kind }, marketPage(request));
+        return { items: items.map(bidToPublicJson), next_cursor: nextCursor };
+      });
+      app.get('/v1/marketplace/bids/:id', { config: { roles: ['client'] } }, async (request) => {
+        const id = (request.params as { id: string }).id;
+        const bid = await market.getBid(id);
+        if (bid === undefined)
+          throw new AitbcError('COORD_MARKET_UNKNOWN_BID', 'no such bid', { details: { bidId: id } });
+        if (bid.client !== subjectOf(request))
+          throw new AitbcError('COORD_MARKET_NOT_OWNER', 'this bid belongs to someone else');
+        return bidToJson(bid, await market.matchesOf(bid));
+      });
+      app.post(
+        '/v1/marketplace/bids',
+        { config: { roles: ['client'] }, bodyLimit: MARKET_BODY_LIMIT },
+        async (request, reply) => {
+          const key = request.headers['idempotency-key'];
+          const { bid, matches } = await market.placeBid(
+            subjectOf(request),
+            bidInputFromJson(request.body),
+            typeof key === 'string' ? key : undefined,
+          );
+          return reply.code(201).send({ bid: bidToJson(bid, matches), matches: matches.map(matchToJson) });
+        },
+      );
+      app.delete('/v1/marketplace/bids/:id', { config: { roles: ['client'] } }, async (request) => {
+        const bid = await market.cancelBid(subjectOf(request), (request.params as { id: string }).id);
+        return bidToJson(bid, await market.matchesOf(bid));
+      });
+      app.get('/v1/marketplace/stats', { config: { roles: 'public' } }, async () => marketStatsToJson(market.stats()));
+    }
 
     app.get('/v1/admin/stats', { config: { roles: ['admin'] } }, async () => ({
       queued: engine.queued,

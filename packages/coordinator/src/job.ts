@@ -21,6 +21,22 @@ export interface JobSubmission {
   readonly maxPrice: bigint;
   /** Time the job may take from submission to completion, ms (default from the engine). */
   readonly ttlMs?: number;
+  /**
+   * A marketplace bid of the client with matched units: the job uses one unit and is dispatched to
+   * the matched miner first (needs the engine's `marketplace`).
+   */
+  readonly bidId?: string;
+}
+
+/** The marketplace terms a job runs under (one unit of a matched bid). */
+export interface JobMarketTerms {
+  readonly bidId: string;
+  readonly matchId: string;
+  readonly offerId: string;
+  /** The miner the bid was matched with: it gets the job first. */
+  readonly minerId: string;
+  /** The matched price per unit (the offer's), base units. */
+  readonly pricePerUnit: bigint;
 }
 
 /** One entry of a job's history. */
@@ -60,6 +76,8 @@ export interface Job {
   /** Id of the receipt (COMPLETED). */
   readonly receiptId?: string;
   readonly history: readonly JobEvent[];
+  /** Set when the job was submitted with a marketplace bid. */
+  readonly market?: JobMarketTerms;
 }
 
 /** What a miner receives from `poll`. */
@@ -70,4 +88,6 @@ export interface Assignment {
   readonly client: string;
   readonly maxPrice: bigint;
   readonly leaseExpiresAt: number;
+  /** The marketplace terms (the agreed price per unit) when the job came through a bid. */
+  readonly market?: JobMarketTerms;
 }

@@ -10,6 +10,7 @@ import {
   TERMINAL_STATES,
 } from './job.js';
 import { JobStore } from './jobStore.js';
+import type { Marketplace } from './marketplace.js';
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
@@ -50,6 +51,13 @@ export interface JobEngineOptions {
   readonly sweepIntervalMs?: number;
   /** Clock (ms since epoch). */
   readonly now?: () => number;
+  /** The marketplace whose bids jobs may be submitted with (`bidId`). */
+  readonly marketplace?: Marketplace;
+  /**
+   * How long a job submitted with a bid waits for its matched miner before any miner may take it
+   * (ms, default 10 000).
+   */
+  readonly marketPreferenceMs?: number;
 }
 
 /** Listener for job transitions. */
@@ -98,6 +106,7 @@ function requestHash(client: string, s: JobSubmission): string {
         ),
         maxPrice: s.maxPrice,
         ttlMs: s.ttlMs ?? null,
+        ...(s.bidId !== undefined ? { bidId: s.bidId } : {}),
       }),
     ),
   );
@@ -136,6 +145,8 @@ export class JobEngine {
   readonly #maxInputBytes: number;
   readonly #maxOutputBytes: number;
   readonly #sweepIntervalMs: number;
+  readonly #market: Marketplace | undefined;
+  readonly #preferMs: number;
   #sweepTimer: ReturnType<typeof setInterval> | undefined;
   #started = false;
 
@@ -152,6 +163,8 @@ export class JobEngine {
     this.#maxInputBytes = options.maxInputBytes ?? 256 * 1024;
     this.#maxOutputBytes = options.maxOutputBytes ?? 1024 * 1024;
     this.#sweepIntervalMs = options.sweepIntervalMs ?? 1_000;
+    this.#market = options.marketplace;
+    this.#preferMs = options.marketPreferenceMs ?? 10_000;
     for (const [name, v] of Object.entries({
       leaseMs: this.#leaseMs,
       maxAttempts: this.#maxAttempts,
@@ -246,6 +259,11 @@ export class JobEngine {
         },
       );
     }
+    if (submission.bidId !== undefined && (this.#market === undefined || typeof submission.bidId !== 'string')) {
+      throw new AitbcError('COORD_BAD_REQUEST', 'bid_id needs a coordinator with a marketplace', {
+        details: { field: 'bid_id' },
+      });
+    }
     let hash: string | undefined;
     if (idempotencyKey !== undefined) {
       if (!IDEMPOTENCY_RE.test(idempotencyKey)) {
@@ -286,11 +304,21 @@ export class JobEngine {
       expiresAt: now + ttl,
       history: [Object.freeze({ state: 'QUEUED' as const, at: now })],
     };
+    // A job with a bid takes one matched unit, recorded in the job's own batch.
+    const reservation =
+      submission.bidId !== undefined ? await this.#market!.reserveUnit(client, submission.bidId, job.kind) : undefined;
+    if (reservation !== undefined) job.market = Object.freeze(reservation.terms);
     const ops = this.#store.jobOps(job, false, true);
     if (idempotencyKey !== undefined && hash !== undefined) {
       ops.push(this.#store.idempotencyOp(client, idempotencyKey, { jobId: job.id, requestHash: hash }));
     }
-    await this.#store.write(ops);
+    if (reservation !== undefined) for (const op of reservation.ops) ops.push(op);
+    try {
+      await this.#store.write(ops);
+    } catch (err) {
+      reservation?.release();
+      throw err;
+    }
     this.#jobs.set(job.id, job);
     this.#queue.push(job.id);
     this.#emit(job, undefined);
@@ -529,6 +557,24 @@ export class JobEngine {
         this.#queue.splice(i, 1);
         continue;
       }
+      // A job bought through the marketplace goes to its matched miner first.
+      const preferred = job.market?.minerId;
+      if (preferred !== undefined && !job.excludedMiners.includes(preferred)) {
+        const record = this.#hub.registry.peek(preferred);
+        if (
+          this.#waiters.has(preferred) &&
+          record !== undefined &&
+          this.#activeCount(preferred) < record.maxConcurrency
+        ) {
+          this.#queue.splice(i, 1);
+          this.#assign(job, preferred);
+          continue;
+        }
+        if (this.#now() - job.updatedAt < this.#preferMs) {
+          i++;
+          continue;
+        }
+      }
       // The best-scored miner among those waiting in a poll (no explanations: the fast ranking path).
       const { ranked } = this.#hub.rank(
         {
@@ -569,6 +615,7 @@ export class JobEngine {
           client: job.client,
           maxPrice: job.maxPrice,
           leaseExpiresAt: job.leaseExpiresAt!,
+          ...(job.market !== undefined ? { market: job.market } : {}),
         });
       })
       .catch(() => {

@@ -1,5 +1,6 @@
 import type { BatchOp, KVStore } from '@aitbc/chain-core';
 import { bytesToHex, bytesToUtf8, sha256, utf8ToBytes } from '@aitbc/crypto';
+import { GroupCommit } from './groupCommit.js';
 import type { Job, JsonValue } from './job.js';
 
 /**
@@ -16,18 +17,28 @@ const JOB = 'coord/job/';
 const ACTIVE = 'coord/active/';
 const EMPTY = new Uint8Array(0);
 
-interface StoredJob extends Omit<Job, 'maxPrice'> {
+interface StoredJob extends Omit<Job, 'maxPrice' | 'market'> {
   readonly maxPrice: string;
+  readonly market?: Omit<NonNullable<Job['market']>, 'pricePerUnit'> & { readonly pricePerUnit: string };
 }
 
 function encodeJob(job: Job): Uint8Array {
-  const stored: StoredJob = { ...job, maxPrice: job.maxPrice.toString() };
+  const { market, ...rest } = job;
+  const stored: StoredJob =
+    market === undefined
+      ? { ...rest, maxPrice: job.maxPrice.toString() }
+      : {
+          ...rest,
+          maxPrice: job.maxPrice.toString(),
+          market: { ...market, pricePerUnit: market.pricePerUnit.toString() },
+        };
   return enc(JSON.stringify(stored));
 }
 
 function decodeJob(bytes: Uint8Array): Job {
-  const stored = JSON.parse(bytesToUtf8(bytes)) as StoredJob;
-  return { ...stored, maxPrice: BigInt(stored.maxPrice) };
+  const { market, ...stored } = JSON.parse(bytesToUtf8(bytes)) as StoredJob;
+  const job: Job = { ...stored, maxPrice: BigInt(stored.maxPrice) };
+  return market === undefined ? job : { ...job, market: { ...market, pricePerUnit: BigInt(market.pricePerUnit) } };
 }
 
 function clientIndexKey(job: Job): Uint8Array {
@@ -47,9 +58,11 @@ export interface IdempotencyRecord {
  */
 export class JobStore {
   readonly #store: KVStore;
+  readonly #writer: GroupCommit;
 
   constructor(store: KVStore) {
     this.#store = store;
+    this.#writer = new GroupCommit(store);
   }
 
   /** Jobs that were not terminal when last written (to rebuild queues and leases on start). */
@@ -131,39 +144,8 @@ export class JobStore {
     return { jobs, nextCursor: keys.length > limit ? page[page.length - 1]! : null };
   }
 
-  /**
-   * Durably writes one transition. Group commit: transitions that arrive while a flush is in flight
-   * are written together in the next single fsync'd batch (each caller still resolves only once its
-   * own ops are durable), so throughput is not capped by the disk's fsync rate.
-   */
+  /** Durably writes one transition (group-committed with the transitions in flight, see {@link GroupCommit}). */
   write(ops: readonly BatchOp[]): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      this.#pending.push({ ops, resolve, reject });
-      if (!this.#flushing) void this.#flush();
-    });
-  }
-
-  readonly #pending: { ops: readonly BatchOp[]; resolve: () => void; reject: (e: unknown) => void }[] = [];
-  #flushing = false;
-
-  async #flush(): Promise<void> {
-    this.#flushing = true;
-    // Let the current turn's transitions join the batch: the continuations of the callers that the
-    // previous batch released (a miner's next poll → its assignment) run before the next batch is cut,
-    // so they share its fsync instead of waiting for one more.
-    do {
-      await new Promise<void>((resolve) => setImmediate(resolve));
-      const group = this.#pending.splice(0, this.#pending.length);
-      try {
-        await this.#store.batch(
-          group.flatMap((g) => g.ops),
-          { sync: true },
-        );
-        for (const g of group) g.resolve();
-      } catch (err) {
-        for (const g of group) g.reject(err);
-      }
-    } while (this.#pending.length > 0);
-    this.#flushing = false;
+    return this.#writer.write(ops);
   }
 }

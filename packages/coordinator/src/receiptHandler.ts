@@ -27,7 +27,8 @@ function invalid(message: string, details?: Record<string, unknown>): AitbcError
 /**
  * The production {@link ReceiptHandler}: accepts the miner's receipt (JSON text or object) only if
  * it is signed by the key the miner registered, names the job, its client, the miner as `provider`,
- * this chain, status `completed`, and a price within the job's `maxPrice`; then attests it with the
+ * this chain, status `completed`, a price within the job's `maxPrice` (and, for a job bought through
+ * the marketplace, a `unit_price` within the matched price per unit); then attests it with the
  * coordinator key.
  *
  * @example
@@ -67,6 +68,12 @@ export function createReceiptHandler(options: ReceiptHandlerOptions): ReceiptHan
         throw invalid('receipt.price must be a decimal string of base units', { field: 'price' });
       }
       if (price > job.maxPrice) throw invalid('receipt.price exceeds the job’s max price', { field: 'price' });
+      if (job.market !== undefined) {
+        // A job bought through the marketplace is charged at most the matched price per unit.
+        const unit = receipt.unit_price;
+        if (typeof unit !== 'string' || !/^(0|[1-9][0-9]{0,77})$/.test(unit) || BigInt(unit) > job.market.pricePerUnit)
+          throw invalid('receipt.unit_price exceeds the matched price per unit', { field: 'unit_price' });
+      }
       const attested = attestReceipt(receipt, options.coordinatorSeed);
       return { receiptId: receipt.receipt_id, attestedJson: serializeReceipt(attested) };
     },

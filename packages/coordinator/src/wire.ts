@@ -30,6 +30,16 @@ export function jobToJson(job: Job): Record<string, unknown> {
     expires_at: job.expiresAt,
     error: job.error ?? null,
     receipt_id: job.receiptId ?? null,
+    market:
+      job.market === undefined
+        ? null
+        : {
+            bid_id: job.market.bidId,
+            match_id: job.market.matchId,
+            offer_id: job.market.offerId,
+            miner_id: job.market.minerId,
+            price_per_unit: job.market.pricePerUnit.toString(),
+          },
     history: job.history.map((e) => ({
       state: e.state,
       at: e.at,
@@ -44,14 +54,14 @@ function bad(field: string, expected: string): AitbcError {
 }
 
 /**
- * Parses `POST /v1/jobs`: `{kind, input, requirements?, max_price, ttl_ms?}`.
+ * Parses `POST /v1/jobs`: `{kind, input, requirements?, max_price, ttl_ms?, bid_id?}`.
  * @throws AitbcError `COORD_BAD_REQUEST` (or `POOL_BAD_REQUEST` for a bad requirement) naming the field.
  */
 export function jobSubmissionFromJson(body: unknown): JobSubmission {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) throw bad('body', 'a JSON object');
   const o = body as Record<string, unknown>;
   for (const k of Object.keys(o)) {
-    if (!['kind', 'input', 'requirements', 'max_price', 'ttl_ms'].includes(k)) {
+    if (!['kind', 'input', 'requirements', 'max_price', 'ttl_ms', 'bid_id'].includes(k)) {
       throw new AitbcError('COORD_BAD_REQUEST', `unknown field body.${k}`, { details: { field: `body.${k}` } });
     }
   }
@@ -69,11 +79,14 @@ export function jobSubmissionFromJson(body: unknown): JobSubmission {
   }
   if (o.ttl_ms !== undefined && (typeof o.ttl_ms !== 'number' || !Number.isSafeInteger(o.ttl_ms)))
     throw bad('body.ttl_ms', 'an integer (ms)');
+  if (o.bid_id !== undefined && (typeof o.bid_id !== 'string' || !/^bid_[0-9a-f]{28}$/.test(o.bid_id)))
+    throw bad('body.bid_id', 'a bid id (bid_…)');
   return {
     kind: o.kind,
     input: o.input as JsonValue,
     maxPrice: BigInt(o.max_price),
     ...(requirements !== undefined ? { requirements } : {}),
     ...(o.ttl_ms !== undefined ? { ttlMs: o.ttl_ms as number } : {}),
+    ...(o.bid_id !== undefined ? { bidId: o.bid_id as string } : {}),
   };
 }
