@@ -1,9 +1,10 @@
 import {
   type Block,
   blockHash,
-  blockToJson,
   type Chain,
+  commitToJson,
   encodeAccount,
+  headerToJson,
   type Mempool,
   type SignedTx,
   stateProofToJson,
@@ -23,14 +24,27 @@ import type {
 
 type Listeners = { [E in keyof NodeBackendEvents]: Set<NodeBackendEvents[E]> };
 
+/**
+ * A block in the API's wire shape. The transaction list is computed on first read (and kept): the
+ * subscription hub receives every committed block but renders it only when someone subscribed.
+ */
 function blockWire(block: Block): BlockWire {
-  const json = blockToJson(block) as JsonObject;
-  return {
-    ...json,
+  let txs: JsonObject[] | undefined;
+  const wire = {
+    header: headerToJson(block.header),
+    lastCommit: block.lastCommit === null ? null : (commitToJson(block.lastCommit) as JsonObject),
+    signature: bytesToHex(block.signature),
     height: block.header.height,
     hash: bytesToHex(blockHash(block.header)),
-    txs: block.txs.map((t) => ({ ...txToJson(t), id: txIdHex(t) })),
-  };
+  } as JsonObject;
+  Object.defineProperty(wire, 'txs', {
+    enumerable: true,
+    get: () => {
+      txs ??= block.txs.map((t) => ({ ...txToJson(t), id: txIdHex(t) }));
+      return txs;
+    },
+  });
+  return wire as BlockWire;
 }
 
 function txWire(tx: SignedTx, extra: JsonObject = {}): JsonObject {

@@ -14,6 +14,8 @@ export interface SpawnNodeOptions {
   readonly name: string;
   /** Extra environment for the child (merged over `process.env`). */
   readonly env?: Readonly<Record<string, string | undefined>>;
+  /** Extra Node.js flags for the child (e.g. `--cpu-prof`, `--inspect`). */
+  readonly execArgv?: readonly string[];
   /** Receives each output line of the child (default: written to this process's stdout, prefixed). */
   readonly onLine?: (line: string, stream: 'stdout' | 'stderr') => void;
 }
@@ -39,7 +41,7 @@ export interface NodeProcess {
 export function spawnNode(args: readonly string[], options: SpawnNodeOptions): NodeProcess {
   const child: ChildProcess = spawn(
     process.execPath,
-    ['--import', 'tsx', '--conditions=@aitbc/source', NODE_MAIN, ...args],
+    [...(options.execArgv ?? []), '--import', 'tsx', '--conditions=@aitbc/source', NODE_MAIN, ...args],
     { cwd: REPO_ROOT, env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   if (child.pid === undefined) throw new AitbcError('NODE_SPAWN_FAILED', `could not start ${options.name}`);

@@ -100,18 +100,40 @@ export interface RunningNode {
 const MAX_TX_BATCH = 512;
 const SYNC_TX_BUDGET = 20_000;
 
-/** A consensus gossip body: `{m: <encoded consensus message>, s: <envelope id>}`. */
-function validEnvelope(body: JsonObject): boolean {
-  const m = body.m;
-  return (
-    Object.keys(body).length === 2 &&
-    typeof body.s === 'string' &&
-    body.s.length <= 64 &&
-    typeof m === 'object' &&
-    m !== null &&
-    !Array.isArray(m) &&
-    typeof m.type === 'string'
-  );
+/**
+ * Gossip bodies carry their payload as JSON text (`{txs: "[...]"}`, `{m: "{...}", s}`): the peer
+ * network derives each message id from the canonical form of the body, and one string canonicalizes
+ * in native code where a tree of 512 transactions (or a proposed block) would be walked key by key.
+ */
+function parseGossip(kind: string, body: JsonObject): unknown {
+  try {
+    if (kind === 'tx') {
+      if (Object.keys(body).length !== 1 || typeof body.txs !== 'string') return undefined;
+      const txs: unknown = JSON.parse(body.txs);
+      return Array.isArray(txs) &&
+        txs.length > 0 &&
+        txs.length <= MAX_TX_BATCH &&
+        txs.every((t) => typeof t === 'object' && t !== null && !Array.isArray(t))
+        ? txs
+        : undefined;
+    }
+    if (kind === 'proposal' || kind === 'vote') {
+      if (
+        Object.keys(body).length !== 2 ||
+        typeof body.m !== 'string' ||
+        typeof body.s !== 'string' ||
+        body.s.length > 64
+      )
+        return undefined;
+      const m: unknown = JSON.parse(body.m);
+      return typeof m === 'object' && m !== null && !Array.isArray(m) && typeof (m as JsonObject).type === 'string'
+        ? m
+        : undefined;
+    }
+  } catch {
+    return undefined;
+  }
+  return undefined;
 }
 
 function readGenesis(file: string): Genesis {
@@ -190,7 +212,8 @@ export async function startNode(config: NodeConfig, modules: StartNodeModules = 
     let gossipTimer: NodeJS.Timeout | undefined;
     const flushGossip = () => {
       gossipTimer = undefined;
-      while (pendingGossip.length > 0) net?.publish('tx', { txs: pendingGossip.splice(0, MAX_TX_BATCH) });
+      while (pendingGossip.length > 0)
+        net?.publish('tx', { txs: JSON.stringify(pendingGossip.splice(0, MAX_TX_BATCH)) });
     };
     const backend: ChainBackend = createChainBackend(chain, mempool, undefined, {
       peers: () => net?.peers() ?? [],
@@ -282,11 +305,7 @@ export async function startNode(config: NodeConfig, modules: StartNodeModules = 
         syncing = false;
       }
     };
-    const validTxBatch = (body: JsonObject) =>
-      Array.isArray(body.txs) &&
-      body.txs.length > 0 &&
-      body.txs.length <= MAX_TX_BATCH &&
-      body.txs.every((t) => typeof t === 'object' && t !== null && !Array.isArray(t));
+    const parsed = new WeakMap<JsonObject, unknown>();
     net = createPeerNetwork({
       nodeKey,
       chainId: genesis.chainId,
@@ -296,16 +315,17 @@ export async function startNode(config: NodeConfig, modules: StartNodeModules = 
       getBlocks,
       status: () => ({ height: chain.head.height, hash: bytesToHex(chain.headHash) }),
       validateGossip: (kind, body) => {
-        if (kind === 'tx') return validTxBatch(body);
-        if (kind === 'proposal' || kind === 'vote') return validEnvelope(body);
-        return false;
+        const value = parseGossip(kind, body);
+        if (value === undefined) return false;
+        parsed.set(body, value);
+        return true;
       },
       limits: { maxMessageBytes: 64 * 1024 * 1024, maxBufferedBytes: 64 * 1024 * 1024, maxSyncRange: 64 },
     });
     const network = net;
     network.on('gossip', (event) => {
       if (event.kind === 'tx') {
-        for (const json of event.body.txs as JsonObject[]) {
+        for (const json of (parsed.get(event.body) ?? []) as JsonObject[]) {
           let tx: ReturnType<typeof txFromJson>;
           try {
             tx = txFromJson(json);
@@ -324,7 +344,7 @@ export async function startNode(config: NodeConfig, modules: StartNodeModules = 
         return;
       }
       if ((event.kind === 'proposal' || event.kind === 'vote') && engine !== undefined)
-        engine.receive(event.body.m as JsonObject);
+        engine.receive(parsed.get(event.body) as JsonObject);
     });
     network.on('status', (s) => {
       if (s.height > chain.head.height) void sync();
@@ -367,7 +387,10 @@ export async function startNode(config: NodeConfig, modules: StartNodeModules = 
         log,
         // Each broadcast gets a fresh envelope id so the engine's periodic re-gossip is not deduplicated away.
         broadcast: (message) =>
-          network.publish(message.type === 'proposal' ? 'proposal' : 'vote', { m: message, s: `${session}:${seq++}` }),
+          network.publish(message.type === 'proposal' ? 'proposal' : 'vote', {
+            m: JSON.stringify(message),
+            s: `${session}:${seq++}`,
+          }),
       });
       const e = engine;
       e.onRound(({ height, round, step }) => {

@@ -28,6 +28,12 @@ export function createValidatorEngine(deps: ValidatorEngineDeps): ValidatorEngin
     },
   });
   driver.on('error', ({ during, error }) => log.warn(`consensus ${during} failed: ${(error as Error).message}`));
+  driver.on('round', (e) => {
+    if (e.round > 0 && e.step === 'propose')
+      log.info(`height ${e.height}: round ${e.round} (the earlier rounds did not decide)`);
+  });
+  driver.on('commit', (e) => log.debug(`height ${e.height} final in round ${e.round} after ${e.latencyMs} ms`));
+  driver.on('rejected', (e) => log.debug(`consensus message refused: ${e.code} ${e.reason}`));
   driver.on('evidence', (e) => log.warn(`double signing by ${e.validator} at ${e.height}/${e.round} (${e.type})`));
   return {
     start: () => driver.start(),

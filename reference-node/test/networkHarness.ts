@@ -59,6 +59,8 @@ export interface TestNetworkOptions {
   /** Extra environment of every node (e.g. `AITBC_RPC_MAX_BATCH`). */
   readonly env?: Record<string, string>;
   readonly logLevel?: string;
+  /** Extra Node.js flags of every node process (e.g. `--cpu-prof`). */
+  readonly execArgv?: readonly string[];
 }
 
 /** Initializes and starts a network; see the module comment. */
@@ -91,6 +93,7 @@ export async function startTestNetwork(options: TestNetworkOptions): Promise<Tes
         node.process = spawnNode(['start', '--config', n.configPath], {
           name: n.name,
           env: { AITBC_KEY_PASSPHRASE: '', ...options.env },
+          ...(options.execArgv !== undefined ? { execArgv: options.execArgv } : {}),
           onLine: (line) => {
             output.push(line);
             if (output.length > 200) output.shift();

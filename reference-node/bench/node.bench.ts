@@ -1,0 +1,164 @@
+/**
+ * `npm run bench:node` (also part of `npm run bench`): sustained finalized throughput of signed
+ * transfers on a 4-validator network of `aitbc-node` processes (blockTimeMs 1000), beside the same
+ * load on a single validator. The load is pre-signed (many funded senders, so per-sender mempool
+ * limits do not bind), submitted in JSON-RPC batches round-robin to the nodes at a fixed offered rate,
+ * and finality is measured from each batch's submission to the poll that first sees the tx's block
+ * committed on node 0. Speed is reported, never asserted.
+ *
+ * Knobs (environment): AITBC_BENCH_RATE (offered tx/s, default 2500), AITBC_BENCH_SECONDS (default 8),
+ * AITBC_BENCH_ONLY (`4` or `1` to run one case).
+ */
+import { DEFAULT_PARAMS, signTx, txIdHex, txToJson } from '@aitbc/chain-core';
+import { addressFromPublicKey, generateKeyPair, type KeyPair } from '@aitbc/crypto';
+import { type BenchResult, emit } from '../../bench/harness.ts';
+import { startTestNetwork, type TestNode } from '../test/networkHarness.ts';
+
+const RATE = Number(process.env.AITBC_BENCH_RATE ?? 2500);
+const SECONDS = Number(process.env.AITBC_BENCH_SECONDS ?? 8);
+const ONLY = process.env.AITBC_BENCH_ONLY;
+const BATCH = 500;
+const SENDERS = 500;
+const TICK_MS = 200;
+
+interface Outcome {
+  readonly committed: number;
+  readonly offered: number;
+  readonly tps: number;
+  readonly p50: number;
+  readonly p99: number;
+  readonly blocks: number;
+  readonly maxBlockTxs: number;
+  readonly rejected: number;
+}
+
+function quantile(sorted: readonly number[], q: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] as number;
+}
+
+async function run(validators: number): Promise<Outcome> {
+  const senders: Array<KeyPair & { address: string }> = Array.from({ length: SENDERS }, () => {
+    const k = generateKeyPair();
+    return { ...k, address: addressFromPublicKey(k.publicKey) };
+  });
+  const net = await startTestNetwork({
+    validators,
+    params: { blockTimeMs: 1000, emptyBlockIntervalMs: 2000 },
+    consensus: { timeoutProposeMs: 3000, timeoutVoteMs: 1000, timeoutDeltaMs: 500 },
+    allocations: senders.map((s) => ({ address: s.address, amount: 10n ** 24n })),
+    env: { AITBC_MEMPOOL_MAX_TXS: '100000', AITBC_MEMPOOL_MAX_PER_SENDER: '1000' },
+  });
+  try {
+    const total = RATE * SECONDS;
+    const perSender = Math.ceil(total / SENDERS);
+    // Pre-sign: nonce order per sender, interleaved across senders.
+    const load: Array<{ id: string; json: Record<string, unknown> }> = [];
+    for (let n = 0; n < perSender && load.length < total; n++)
+      for (const s of senders) {
+        if (load.length >= total) break;
+        const to = senders[(load.length * 7 + 1) % SENDERS]?.address as string;
+        const tx = signTx(
+          {
+            type: 'transfer',
+            chainId: net.chainId,
+            from: s.address,
+            nonce: n,
+            fee: DEFAULT_PARAMS.minFee,
+            to,
+            amount: 1n,
+          },
+          s.seed,
+        );
+        load.push({ id: txIdHex(tx).replace(/^0x/, ''), json: txToJson(tx) as unknown as Record<string, unknown> });
+      }
+    const nodes = net.validators as TestNode[];
+    const observer = nodes[0] as TestNode;
+    const submittedAt = new Map<string, number>();
+    const finality: number[] = [];
+    let rejected = 0;
+    let blocks = 0;
+    let maxBlockTxs = 0;
+    let lastCommitAt = 0;
+    let seenHeight = (await observer.client.head()).height;
+    let polling = true;
+    const poller = (async () => {
+      while (polling) {
+        const head = (await observer.client.head()).height;
+        for (let h = seenHeight + 1; h <= head; h++) {
+          const block = await observer.client.block(h);
+          const now = performance.now();
+          const txs = block.txs as Array<{ id: string }>;
+          blocks++;
+          maxBlockTxs = Math.max(maxBlockTxs, txs.length);
+          for (const t of txs) {
+            const at = submittedAt.get(t.id.replace(/^0x/, ''));
+            if (at === undefined) continue;
+            finality.push(now - at);
+            lastCommitAt = now;
+          }
+        }
+        seenHeight = head;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    })();
+    const start = performance.now();
+    const perTick = Math.max(1, Math.round((RATE * TICK_MS) / 1000));
+    const sends: Promise<void>[] = [];
+    for (let i = 0, tick = 0; i < load.length; tick++) {
+      const due = start + tick * TICK_MS;
+      const wait = due - performance.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      const slice = load.slice(i, i + perTick);
+      i += slice.length;
+      for (let b = 0; b < slice.length; b += BATCH) {
+        const part = slice.slice(b, b + BATCH);
+        const target = nodes[(tick + b / BATCH) % nodes.length] as TestNode;
+        const at = performance.now();
+        for (const t of part) submittedAt.set(t.id, at);
+        sends.push(
+          target.client.rpcBatch(part.map((t) => ({ method: 'send_tx', params: { tx: t.json } }))).then((results) => {
+            for (const r of results) if (r instanceof Error) rejected++;
+          }),
+        );
+      }
+    }
+    await Promise.all(sends);
+    const deadline = performance.now() + 90_000;
+    while (finality.length < load.length - rejected && performance.now() < deadline)
+      await new Promise((r) => setTimeout(r, 200));
+    polling = false;
+    await poller;
+    finality.sort((a, b) => a - b);
+    return {
+      committed: finality.length,
+      offered: load.length,
+      tps: finality.length / ((lastCommitAt - start) / 1000),
+      p50: quantile(finality, 0.5) / 1000,
+      p99: quantile(finality, 0.99) / 1000,
+      blocks,
+      maxBlockTxs,
+      rejected,
+    };
+  } finally {
+    await net.close();
+  }
+}
+
+const rows: BenchResult[] = [];
+for (const validators of [4, 1]) {
+  if (ONLY !== undefined && ONLY !== String(validators)) continue;
+  const o = await run(validators);
+  const met = o.tps >= 2000 && o.p50 <= 1.5 && o.p99 <= 3;
+  rows.push({
+    group: 'aitbc-node',
+    name: `${validators === 4 ? '4 validators (4 processes)' : 'single validator'}: finalized transfers, blockTimeMs 1000`,
+    opsPerSec: o.tps,
+    note:
+      `p50 ${o.p50.toFixed(2)} s, p99 ${o.p99.toFixed(2)} s; ${o.committed}/${o.offered} final (${o.rejected} refused), ` +
+      `offered ${RATE} tx/s for ${SECONDS} s, ${o.blocks} blocks (max ${o.maxBlockTxs} txs)` +
+      (validators === 4 ? `; target ≥ 2,000 tx/s, p50 ≤ 1.5 s, p99 ≤ 3 s: ${met ? 'met' : 'NOT met'}` : '') +
+      ' (measured under load)',
+  });
+}
+emit(rows);
