@@ -1,4 +1,4 @@
-import { AitbcError, encodeAddress } from '@aitbc/crypto';
+import { AitbcError, bytesToBase64url, encodeAddress, hexToBytes } from '@aitbc/crypto';
 import type { ServiceName } from './apiError.js';
 import {
   type CoordinatorApi,
@@ -67,8 +67,14 @@ export interface AitbcClient {
   };
   /** Light-client read of an account (proof against a header finalized by the pinned validators). */
   verifyAccount(address: string, options: VerifyAccountOptions): Promise<VerifiedAccount>;
-  /** Wallet login at the coordinator: challenge → sign (kind `login`) → bearer token used from then on. */
-  login(signer: TxSigner, options?: CallOptions): Promise<LoginSession>;
+  /**
+   * Wallet login at the coordinator: challenge → sign (kind `login`, by a local signer or by the
+   * wallet daemon with an unlocked session) → a bearer token this client uses from then on.
+   */
+  login(
+    signer: TxSigner | { readonly walletId: string; readonly session: string },
+    options?: CallOptions,
+  ): Promise<LoginSession>;
 }
 
 function endpoint(e: ServiceEndpoint | undefined): { url: string; apiKey?: string; token?: string } | undefined {
@@ -221,6 +227,17 @@ export function createClient(options: ClientOptions): AitbcClient {
     },
     verifyAccount: (address, o) => verifyAccountState(node, address, o),
     async login(signer, o) {
+      if ('walletId' in signer) {
+        const info = await wallet.get(signer.walletId, o);
+        const c = await coordinator.challenge(info.address, o);
+        const signed = await wallet.sign(
+          signer.walletId,
+          { session: signer.session, kind: 'login', chainId: c.chain_id, message: { ...c.message } },
+          o,
+        );
+        const signature = bytesToBase64url(hexToBytes(signed.signature, 64));
+        return coordinator.login({ address: info.address, nonce: c.nonce, publicKey: signed.publicKey, signature }, o);
+      }
       const c = await coordinator.challenge(signer.address, o);
       const signature = await signer.signLogin(c.chain_id, { ...c.message });
       return coordinator.login({ address: signer.address, nonce: c.nonce, publicKey: signer.publicKey, signature }, o);

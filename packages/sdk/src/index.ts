@@ -7,7 +7,7 @@
  */
 
 /** Receipt types of `@aitbc/receipts`, as the SDK returns them. */
-export type { Receipt, ReceiptVerification, SignatureCheck } from '@aitbc/receipts';
+export type { Receipt } from '@aitbc/receipts';
 export { ApiError, isApiError, type ServiceName } from './apiError.js';
 export {
   type CoordinatorApi,

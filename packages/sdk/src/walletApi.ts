@@ -88,7 +88,10 @@ export interface WalletApi {
     params: { session: string; message: unknown; kind?: 'message' | 'login'; chainId?: string },
     options?: CallOptions,
   ): Promise<WalletMessageSignature>;
-  /** `POST /v1/wallets/{id}/send`: build, sign, submit (and with `wait`, wait for finality). */
+  /**
+   * `POST /v1/wallets/{id}/send`: build, sign, submit (and with `wait`, wait for finality). Sent with an
+   * `Idempotency-Key` (the daemon answers a repeat with the first result), so it is retried safely.
+   */
   send(
     id: string,
     params: { session: string; tx: WalletSendBody; fee?: bigint; wait?: boolean; timeoutSeconds?: number },
@@ -157,9 +160,8 @@ export function createWalletApi(http: HttpTransport): WalletApi {
             ...(params.wait !== undefined ? { wait: params.wait } : {}),
             ...(params.timeoutSeconds !== undefined ? { timeoutSeconds: params.timeoutSeconds } : {}),
           },
-          // The key is sent for daemons that deduplicate; a network failure is not retried (it may have sent).
+          // The daemon answers a repeated Idempotency-Key with the first result, so retries are safe.
           idempotencyKey: true,
-          idempotent: false,
         },
         o,
       ),
