@@ -132,6 +132,8 @@ export class JobEngine {
   readonly #waiters = new Map<string, Waiter>();
   /** Jobs ASSIGNED or RUNNING per miner (kept with every transition; the load reported to the pool). */
   readonly #activeByMiner = new Map<string, number>();
+  /** Client addresses that passed the address check (bounded). */
+  readonly #knownClients = new Set<string>();
   readonly #listeners = new Set<JobListener>();
   readonly #store: JobStore;
   readonly #hub: PoolHub;
@@ -223,8 +225,13 @@ export class JobEngine {
    */
   async submit(client: string, submission: JobSubmission, idempotencyKey?: string): Promise<Job> {
     this.#requireStarted();
-    if (!isAddress(client))
-      throw new AitbcError('COORD_BAD_REQUEST', 'client must be an ait1… address', { details: { field: 'client' } });
+    if (!this.#knownClients.has(client)) {
+      // bech32m decoding costs tens of µs; clients repeat, so remember the ones that checked (bounded).
+      if (!isAddress(client))
+        throw new AitbcError('COORD_BAD_REQUEST', 'client must be an ait1… address', { details: { field: 'client' } });
+      if (this.#knownClients.size >= 4096) this.#knownClients.clear();
+      this.#knownClients.add(client);
+    }
     if (typeof submission.kind !== 'string' || !KIND_RE.test(submission.kind)) {
       throw new AitbcError('COORD_BAD_REQUEST', 'kind must match [a-z][a-z0-9._-]{0,63}', {
         details: { field: 'kind' },
