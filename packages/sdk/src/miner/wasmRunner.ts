@@ -17,8 +17,13 @@ export interface WasmRunnerOptions {
   readonly maxModuleBytes?: number;
   /** Largest input in bytes (default 1 MiB). */
   readonly maxInputBytes?: number;
-  /** JS heap limit of the worker thread (MiB, default 64); wasm memory is bounded by `maxMemoryPages`. */
+  /** JS heap limit of a worker thread (MiB, default 64); wasm memory is bounded by `maxMemoryPages`. */
   readonly workerHeapMb?: number;
+  /**
+   * Worker threads kept warm between jobs (default 1; 0 = a fresh thread per job). A worker that
+   * timed out, was canceled or failed is terminated, never reused.
+   */
+  readonly idleWorkers?: number;
 }
 
 /** A parsed `wasm` job input. */
@@ -55,6 +60,7 @@ export function createWasmRunner(options: WasmRunnerOptions = {}): JobRunner {
   const maxModule = options.maxModuleBytes ?? 1024 * 1024;
   const maxInput = options.maxInputBytes ?? 1024 * 1024;
   const heapMb = options.workerHeapMb ?? 64;
+  const maxIdle = options.idleWorkers ?? 1;
   for (const [name, v, hi] of [
     ['maxMemoryPages', maxPages, 65_536],
     ['timeoutMs', timeoutMs, 86_400_000],
@@ -62,13 +68,13 @@ export function createWasmRunner(options: WasmRunnerOptions = {}): JobRunner {
     ['maxModuleBytes', maxModule, 2 ** 31],
     ['maxInputBytes', maxInput, 2 ** 31],
     ['workerHeapMb', heapMb, 65_536],
+    ['idleWorkers', maxIdle + 1, 65],
   ] as const) {
     if (!Number.isSafeInteger(v) || v < 1 || v > hi) {
-      throw new AitbcError('MINER_BAD_CONFIG', `wasm ${name} must be an integer in [1, ${hi}]`, {
-        details: { field: name },
-      });
+      throw new AitbcError('MINER_BAD_CONFIG', `wasm ${name} is out of range`, { details: { field: name } });
     }
   }
+  const pool = new WorkerPool(heapMb, maxIdle);
 
   const parse = (input: JsonValue): WasmJob => {
     if (typeof input !== 'object' || input === null || Array.isArray(input)) {
@@ -100,7 +106,7 @@ export function createWasmRunner(options: WasmRunnerOptions = {}): JobRunner {
       const parsed = parse(job.input);
       const checked = checkWasmModule(parsed.module, maxPages);
       const started = performance.now();
-      const output = await runInWorker(checked.bytes, parsed, maxOutput, heapMb, context.signal);
+      const output = await runInWorker(pool, checked.bytes, parsed, maxOutput, context.signal);
       const seconds = Math.max(1, Math.ceil((performance.now() - started) / 1000));
       return {
         output: { output: bytesToBase64url(output), size: output.length },
@@ -116,34 +122,79 @@ export function createWasmRunner(options: WasmRunnerOptions = {}): JobRunner {
   };
 }
 
+type WorkerReply = { ok: true; output: Uint8Array } | { ok: false; code: string; message: string };
+
+/** Warm worker threads: taken for a job, given back after a clean answer, terminated otherwise. */
+class WorkerPool {
+  /** Idle workers with the listener that drops them if they die while idle. */
+  readonly #idle = new Map<Worker, () => void>();
+  constructor(
+    readonly heapMb: number,
+    readonly maxIdle: number,
+  ) {}
+
+  take(): Worker {
+    for (const [w, drop] of this.#idle) {
+      this.#idle.delete(w);
+      w.off('error', drop);
+      w.off('exit', drop);
+      w.ref();
+      return w;
+    }
+    return new Worker(WASM_WORKER_SOURCE, {
+      eval: true,
+      resourceLimits: { maxOldGenerationSizeMb: this.heapMb, maxYoungGenerationSizeMb: 16, stackSizeMb: 4 },
+    });
+  }
+
+  /** Keeps a worker that answered cleanly (idle workers do not keep the process alive). */
+  give(w: Worker): void {
+    if (this.#idle.size >= this.maxIdle) {
+      void w.terminate();
+      return;
+    }
+    const drop = () => {
+      this.#idle.delete(w);
+    };
+    w.on('error', drop);
+    w.on('exit', drop);
+    w.unref();
+    this.#idle.set(w, drop);
+  }
+}
+
 function runInWorker(
+  pool: WorkerPool,
   bytes: Uint8Array,
   job: WasmJob,
   maxOutputBytes: number,
-  heapMb: number,
   signal: AbortSignal,
 ): Promise<Uint8Array> {
   return new Promise((resolve, reject) => {
     if (signal.aborted) return reject(new AitbcError('MINER_CANCELED', 'the job was canceled'));
-    const worker = new Worker(WASM_WORKER_SOURCE, {
-      eval: true,
-      workerData: { bytes, entry: job.entry, input: job.input, maxOutputBytes },
-      resourceLimits: { maxOldGenerationSizeMb: heapMb, maxYoungGenerationSizeMb: 16, stackSizeMb: 4 },
-    });
+    const worker = pool.take();
     let settled = false;
-    const finish = (error: AitbcError | undefined, output?: Uint8Array) => {
+    const finish = (reuse: boolean, error: AitbcError | undefined, output?: Uint8Array) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
       signal.removeEventListener('abort', onAbort);
-      void worker.terminate();
+      worker.off('message', onMessage);
+      worker.off('exit', onExit);
+      if (reuse) {
+        worker.off('error', onError);
+        pool.give(worker);
+      } else {
+        void worker.terminate(); // onError stays attached: an error while terminating is not thrown
+      }
       if (error !== undefined) reject(error);
       else resolve(output!);
     };
-    const onAbort = () => finish(new AitbcError('MINER_CANCELED', 'the job was canceled'));
+    const onAbort = () => finish(false, new AitbcError('MINER_CANCELED', 'the job was canceled'));
     const timer = setTimeout(
       () =>
         finish(
+          false,
           new AitbcError('MINER_TIMEOUT', `timeout: the wasm job ran past its ${job.timeoutMs} ms limit`, {
             details: { timeoutMs: job.timeoutMs },
           }),
@@ -151,19 +202,25 @@ function runInWorker(
       job.timeoutMs,
     );
     signal.addEventListener('abort', onAbort, { once: true });
-    worker.on('message', (m: { ok: true; output: Uint8Array } | { ok: false; code: string; message: string }) => {
-      if (m.ok) finish(undefined, new Uint8Array(m.output));
-      else finish(new AitbcError(m.code, m.message));
-    });
-    worker.on('error', (e: Error & { code?: string }) => {
+    const onMessage = (m: WorkerReply) => {
+      if (m.ok) finish(true, undefined, new Uint8Array(m.output));
+      else finish(true, new AitbcError(m.code, m.message));
+    };
+    const onError = (e: Error & { code?: string }) => {
       const oom = e.code === 'ERR_WORKER_OUT_OF_MEMORY';
       finish(
+        false,
         new AitbcError(
           oom ? 'MINER_WASM_MEMORY_LIMIT' : 'MINER_WASM_TRAP',
           oom ? 'the wasm worker ran out of heap' : `the wasm worker failed: ${e.message}`,
         ),
       );
-    });
-    worker.on('exit', (code) => finish(new AitbcError('MINER_WASM_TRAP', `the wasm worker exited (code ${code})`)));
+    };
+    const onExit = (code: number) =>
+      finish(false, new AitbcError('MINER_WASM_TRAP', `the wasm worker exited (code ${code})`));
+    worker.on('message', onMessage);
+    worker.on('error', onError);
+    worker.on('exit', onExit);
+    worker.postMessage({ bytes, entry: job.entry, input: job.input, maxOutputBytes });
   });
 }

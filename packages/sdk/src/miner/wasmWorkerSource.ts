@@ -1,18 +1,18 @@
 /**
- * The code of the worker thread that runs one `wasm` job (evaluated as CommonJS with `eval: true`, so
- * it works the same from source, from the build and under test runners). It compiles the checked
- * module with no imports, places the input in the module's memory (through `alloc(len)` when the module
- * exports it, else in fresh pages grown at the end of memory), calls `entry(ptr, len) -> i64`,
- * unpacks `(outPtr << 32) | outLen`, copies the output out and posts it back.
+ * The code of the worker thread that runs `wasm` jobs, one message at a time (evaluated as CommonJS
+ * with `eval: true`, so it works the same from source, from the build and under test runners). For
+ * each job it compiles the checked module and instantiates it with no imports (so one job can leave
+ * nothing behind for the next), places the input in the module's memory (through `alloc(len)` when
+ * the module exports it, else in fresh pages grown at the end of memory), calls
+ * `entry(ptr, len) -> i64`, unpacks `(outPtr << 32) | outLen`, copies the output out and posts it back.
  */
 export const WASM_WORKER_SOURCE = `
 'use strict';
-const { parentPort, workerData } = require('node:worker_threads');
-const { bytes, entry, input, maxOutputBytes } = workerData;
+const { parentPort } = require('node:worker_threads');
 function fail(code, message) {
   parentPort.postMessage({ ok: false, code, message });
 }
-(async () => {
+parentPort.on('message', async ({ bytes, entry, input, maxOutputBytes }) => {
   let instance;
   try {
     const module = await WebAssembly.compile(bytes);
@@ -65,5 +65,5 @@ function fail(code, message) {
   }
   const out = new Uint8Array(memory.buffer, outPtr, outLen).slice();
   parentPort.postMessage({ ok: true, output: out }, [out.buffer]);
-})();
+});
 `;

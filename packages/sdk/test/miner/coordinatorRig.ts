@@ -46,7 +46,7 @@ export interface CoordinatorRig {
 
 /** Starts a coordinator with `minerCount` miner keys (`miner-0`, `miner-1`...). */
 export async function startCoordinatorRig(
-  options: { minerCount?: number; leaseMs?: number } = {},
+  options: { minerCount?: number; leaseMs?: number; rateLimitPerMinute?: number } = {},
 ): Promise<CoordinatorRig> {
   const coordinator = generateKeyPair();
   const client = generateKeyPair();
@@ -72,6 +72,7 @@ export async function startCoordinatorRig(
     coordinatorId: 'coord-test',
     port: 0,
     logLevel: false,
+    ...(options.rateLimitPerMinute !== undefined ? { rateLimitPerMinute: options.rateLimitPerMinute } : {}),
     apiKeys: [
       { role: 'client', subject: clientAddress, hash: hashApiKey('client-key') },
       ...miners.map((m) => ({ role: 'miner', subject: m.id, hash: hashApiKey(m.apiKey) })),

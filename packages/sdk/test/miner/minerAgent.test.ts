@@ -298,6 +298,18 @@ describe('miner agent against a real coordinator (HTTP on 127.0.0.1)', () => {
     expect(receipt.prompt_hash).toMatch(/^0x[0-9a-f]{64}$/);
   });
 
+  it('registers again when the coordinator forgot the miner, and keeps working', async () => {
+    const r = await rig({ minerCount: 1 });
+    const a = agent(r, r.miners[0]!);
+    const events = record(a);
+    await a.start();
+    await r.hub.registry.remove('miner-0');
+    await until(async () => (r.hub.registry.peek('miner-0') !== undefined ? true : undefined));
+    expect(events.error.map((e) => e.error.code)).toContain('COORD_UNKNOWN_MINER');
+    const id = await r.submit('hash', { text: 'after re-registration' });
+    expect((await finished(r, id)).state).toBe('COMPLETED');
+  });
+
   it('refuses a bad configuration and a start with a wrong key', async () => {
     const r = await rig({ minerCount: 1 });
     const m = r.miners[0]!;

@@ -127,8 +127,25 @@ describe('wasm runner (worker thread, limits)', () => {
     expect(f.message).toMatch(message);
   });
 
+  it('reuses a warm worker only after a clean answer: after a timeout or a trap the next job runs normally', async () => {
+    for (const idleWorkers of [0, 1, 2]) {
+      const r = createWasmRunner({ idleWorkers, timeoutMs: 2_000 });
+      const input = { module: b64(INCREMENT_MODULE), input: b64(new TextEncoder().encode('abc')) };
+      const expected = { output: b64(new TextEncoder().encode('bcd')), size: 3 };
+      expect((await r.run(job(input), ctx())).output).toEqual(expected);
+      expect((await failure(r.run(job({ module: b64(LOOP_MODULE), timeout_ms: 100 }), ctx()))).code).toBe(
+        'MINER_TIMEOUT',
+      );
+      expect((await r.run(job(input), ctx())).output).toEqual(expected);
+      expect((await failure(r.run(job({ module: b64(TRAP_MODULE) }), ctx()))).code).toBe('MINER_WASM_TRAP');
+      const [a, b] = await Promise.all([r.run(job(input), ctx()), r.run(job(input), ctx())]);
+      expect([a.output, b.output]).toEqual([expected, expected]);
+    }
+  });
+
   it('refuses bad limits', () => {
     expect(() => createWasmRunner({ maxMemoryPages: 0 })).toThrow(/maxMemoryPages/);
     expect(() => createWasmRunner({ timeoutMs: 1.5 })).toThrow(/timeoutMs/);
+    expect(() => createWasmRunner({ idleWorkers: -1 })).toThrow(/idleWorkers/);
   });
 });
