@@ -155,6 +155,8 @@ interface SimNode {
 /** Timeouts used by the simulator (ms of virtual time). */
 export const SIM_TIMEOUTS: BftTimeouts = { propose: 200, prevote: 100, precommit: 100, delta: 50 };
 
+/** Pause between blocks in the simulator (virtual ms). */
+const SIM_BLOCK_MS = 150;
 const GENESIS_TIME = 1_700_000_000_000;
 const T0 = GENESIS_TIME + 1000;
 
@@ -195,7 +197,7 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
       }
     }
   }
-  const chaosMs = int(300, 900);
+  const chaosMs = int(200, 700);
   const baseDelay = int(1, 10);
   const jitter = int(0, 30);
   const loss = chance(0.7) ? rand() * 0.15 : 0;
@@ -228,7 +230,7 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
     genesisTime: GENESIS_TIME,
     validators: seeds.map((s, i) => ({ publicKey: publicKeyFromSeed(s), power: powers[i]!, name: `v${i}` })),
     allocations: [],
-    params: { ...DEFAULT_PARAMS, blockTimeMs: 50, emptyBlockIntervalMs: 50 },
+    params: { ...DEFAULT_PARAMS, blockTimeMs: SIM_BLOCK_MS, emptyBlockIntervalMs: SIM_BLOCK_MS },
   };
   const verifier = memoVerifier();
   const consensus = createPoaConsensus({ verify: verifier });
@@ -330,8 +332,8 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
       seed: node.seed,
       store: node.consensusStore,
       transport: { broadcast: (m) => broadcast(node, m) },
-      blockTimeMs: 50,
-      emptyBlockIntervalMs: 50,
+      blockTimeMs: SIM_BLOCK_MS,
+      emptyBlockIntervalMs: SIM_BLOCK_MS,
       timeouts: SIM_TIMEOUTS,
       clock: clockFor(node),
       verify: verifier,
@@ -556,5 +558,120 @@ export async function runSeedRange(
     violations: failing.reduce((s, r) => s + r.violations.length, 0),
     failingSeeds: failing.map((r) => r.seed),
     results,
+  };
+}
+
+/** Options of {@link runSteadyNetwork}. */
+export interface SteadyNetworkOptions {
+  readonly validators: number;
+  /** Heights to finalize (default 20). */
+  readonly heights?: number;
+  /** One-way message delay in virtual ms (default 10). */
+  readonly delayMs?: number;
+}
+
+/** What {@link runSteadyNetwork} measured. */
+export interface SteadyNetworkResult {
+  readonly heights: number;
+  /** Per height: virtual time from the proposal's broadcast to the first validator's commit, in message delays. */
+  readonly firstCommitDelays: readonly number[];
+  /** Per height: the same until every validator committed. */
+  readonly allCommitDelays: readonly number[];
+  /** Wall-clock ms spent (signing, verifying, building, importing for every validator). */
+  readonly wallMs: number;
+  /** CPU ms of this process during the run (user + system). */
+  readonly cpuMs: number;
+}
+
+/**
+ * A fault-free network of equal validators with one fixed message delay, for benchmarks: how many
+ * message delays after the proposal a block is final (3 in the best case: proposal, prevotes,
+ * precommits), and what a height costs in CPU for the whole network.
+ */
+export async function runSteadyNetwork(options: SteadyNetworkOptions): Promise<SteadyNetworkResult> {
+  const n = options.validators;
+  const heights = options.heights ?? 20;
+  const delay = options.delayMs ?? 10;
+  const seeds = Array.from({ length: n }, (_, i) => sha256(utf8ToBytes(`aitbc-steady/${i}`)));
+  const genesis: Genesis = {
+    chainId: 'aitbc-steady',
+    genesisTime: GENESIS_TIME,
+    validators: seeds.map((s, i) => ({ publicKey: publicKeyFromSeed(s), power: 1, name: `v${i}` })),
+    allocations: [],
+    params: { ...DEFAULT_PARAMS, blockTimeMs: 10, emptyBlockIntervalMs: 10 },
+  };
+  const consensus = createPoaConsensus();
+  const queue = new EventQueue();
+  let now = T0;
+  let seq = 0;
+  const at = (time: number, fn: () => void) => {
+    const e: Event = { time, seq: seq++, node: -1, gen: 0, fn };
+    queue.push(e);
+    return e;
+  };
+  const cancelled = new Set<Event>();
+  const clock: Clock = {
+    now: () => now,
+    setTimeout: (fn, ms) => at(now + Math.max(0, ms), fn),
+    clearTimeout: (h) => cancelled.add(h as Event),
+  };
+  const proposedAt = new Map<number, number>();
+  const commits = new Map<number, number[]>();
+  const drivers: ValidatorDriver[] = [];
+  const started = performance.now();
+  const cpu = process.cpuUsage();
+  for (let i = 0; i < n; i++) {
+    const chain = createChain({ store: new MemoryKVStore(), genesis, consensus });
+    await chain.open();
+    const driver = createValidatorDriver({
+      chain,
+      seed: seeds[i]!,
+      store: new MemoryKVStore(),
+      transport: {
+        broadcast: (m) => {
+          if (m.type === 'proposal' && !proposedAt.has(m.height)) proposedAt.set(m.height, now);
+          const wire = JSON.stringify(encodeConsensusMessage(m));
+          for (let j = 0; j < n; j++)
+            if (j !== i) at(now + delay, () => drivers[j]!.receive(decodeConsensusMessage(JSON.parse(wire))));
+        },
+      },
+      blockTimeMs: 10,
+      emptyBlockIntervalMs: 10,
+      timeouts: { propose: 100 * delay, prevote: 100 * delay, precommit: 100 * delay, delta: delay },
+      clock,
+    });
+    driver.on('commit', (e) => {
+      const list = commits.get(e.height) ?? [];
+      list.push(now);
+      commits.set(e.height, list);
+    });
+    drivers.push(driver);
+  }
+  for (const d of drivers) await d.start();
+  while (queue.size > 0) {
+    const e = queue.pop()!;
+    now = e.time;
+    if (cancelled.delete(e)) continue;
+    e.fn();
+    await Promise.all(drivers.map((d) => d.idle()));
+    if ((commits.get(heights)?.length ?? 0) === n) break;
+  }
+  for (const d of drivers) await d.stop();
+  const first: number[] = [];
+  const all: number[] = [];
+  for (let h = 1; h <= heights; h++) {
+    const c = commits.get(h) ?? [];
+    const p = proposedAt.get(h);
+    if (p === undefined || c.length === 0) continue;
+    first.push((Math.min(...c) - p) / delay);
+    all.push((Math.max(...c) - p) / delay);
+  }
+  const used = process.cpuUsage(cpu);
+  return {
+    heights: first.length,
+    firstCommitDelays: first,
+    allCommitDelays: all,
+    wallMs: performance.now() - started,
+    cpuMs: (used.user + used.system) / 1000,
   };
 }

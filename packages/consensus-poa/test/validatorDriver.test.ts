@@ -1,0 +1,238 @@
+import {
+  blockHash,
+  type Chain,
+  createChain,
+  createMempool,
+  DEFAULT_PARAMS,
+  type Genesis,
+  MemoryKVStore,
+  type Mempool,
+  signTx,
+} from '@aitbc/chain-core';
+import { addressFromPublicKey, publicKeyFromSeed, sha256, toHex0x, utf8ToBytes } from '@aitbc/crypto';
+import { afterEach, describe, expect, it } from 'vitest';
+import { until } from '../../../test-support/until.ts';
+import {
+  type ConsensusMessage,
+  createPoaConsensus,
+  createValidatorDriver,
+  decodeConsensusMessage,
+  encodeConsensusMessage,
+  type ValidatorDriver,
+} from '../src/index.js';
+
+const seeds = [0, 1, 2, 3].map((i) => sha256(utf8ToBytes(`driver-test/${i}`)));
+const faucetSeed = sha256(utf8ToBytes('driver-test/faucet'));
+const faucet = addressFromPublicKey(publicKeyFromSeed(faucetSeed));
+const genesis: Genesis = {
+  chainId: 'aitbc-driver',
+  genesisTime: Date.now() - 60_000,
+  validators: seeds.map((s, i) => ({ publicKey: publicKeyFromSeed(s), power: 1, name: `v${i}` })),
+  allocations: [{ address: faucet, amount: 10n ** 24n }],
+  params: { ...DEFAULT_PARAMS, blockTimeMs: 30, emptyBlockIntervalMs: 30 },
+};
+const TIMEOUTS = { propose: 400, prevote: 200, precommit: 200, delta: 100 };
+
+interface Node {
+  chainStore: MemoryKVStore;
+  consensusStore: MemoryKVStore;
+  chain: Chain;
+  mempool: Mempool;
+  driver: ValidatorDriver;
+  up: boolean;
+  commits: { height: number; latencyMs: number }[];
+}
+
+const running: Node[] = [];
+afterEach(async () => {
+  for (const n of running.splice(0)) if (n.up) await n.driver.stop();
+});
+
+/** An in-memory network: every message goes through its gossip JSON to every other running node. */
+function network() {
+  const nodes: Node[] = [];
+  const send = (from: Node, m: ConsensusMessage) => {
+    const wire = JSON.stringify(encodeConsensusMessage(m));
+    for (const n of nodes)
+      if (n !== from && n.up) setImmediate(() => n.up && n.driver.receive(decodeConsensusMessage(JSON.parse(wire))));
+  };
+  const boot = async (i: number, stores?: { chainStore: MemoryKVStore; consensusStore: MemoryKVStore }) => {
+    const chainStore = stores?.chainStore ?? new MemoryKVStore();
+    const consensusStore = stores?.consensusStore ?? new MemoryKVStore();
+    const chain = createChain({ store: chainStore, genesis, consensus: createPoaConsensus() });
+    await chain.open();
+    const mempool = createMempool({
+      chainId: genesis.chainId,
+      minFee: genesis.params.minFee,
+      account: (a) => chain.account(a),
+    });
+    const node = { chainStore, consensusStore, chain, mempool, up: true, commits: [] } as unknown as Node;
+    node.driver = createValidatorDriver({
+      chain,
+      mempool,
+      seed: seeds[i]!,
+      store: consensusStore,
+      transport: { broadcast: (m) => send(node, m) },
+      blockTimeMs: genesis.params.blockTimeMs,
+      emptyBlockIntervalMs: genesis.params.emptyBlockIntervalMs,
+      timeouts: TIMEOUTS,
+    });
+    node.driver.on('commit', (e) => node.commits.push(e));
+    nodes[i] = node;
+    running.push(node);
+    await node.driver.start();
+    return node;
+  };
+  // Block sync, as the node's peer network does it: every 100 ms each running node imports what the
+  // most advanced running node has (a validator that started late or was stopped catches up this way).
+  const timer = setInterval(() => {
+    const best = nodes.filter((n) => n?.up).sort((x, y) => y.chain.head.height - x.chain.head.height)[0];
+    for (const n of nodes)
+      if (n?.up && best !== undefined && n !== best) void syncFrom(best.chain, n.chain).catch(() => {});
+  }, 100);
+  syncers.push(timer);
+  return { nodes, boot };
+}
+const syncers: ReturnType<typeof setInterval>[] = [];
+afterEach(() => {
+  for (const t of syncers.splice(0)) clearInterval(t);
+});
+
+/** Imports the blocks (with their commits) a peer has and we do not, through the real import. */
+async function syncFrom(peer: Chain, chain: Chain): Promise<void> {
+  while (chain.head.height < peer.head.height) {
+    const h = chain.head.height + 1;
+    const block = await peer.getBlock(h);
+    const commit = await peer.getCommit(h);
+    if (block === undefined || commit === undefined) return;
+    try {
+      await chain.importBlock(block, commit);
+    } catch (e) {
+      if (chain.head.height < h) throw e; // consensus imported it meanwhile otherwise
+    }
+  }
+}
+
+describe('validator driver: 4 validators in one process over chain-core', () => {
+  it('finalizes blocks with transactions, survives one validator stopped and restarted from its stores', async () => {
+    const net = network();
+    for (let i = 0; i < 4; i++) await net.boot(i);
+    const [a, b, c, d] = net.nodes as [Node, Node, Node, Node];
+    await until(async () => (net.nodes.every((n) => n.chain.head.height >= 3) ? true : undefined));
+
+    // A transfer reaches every mempool and is final everywhere.
+    const tx = signTx(
+      {
+        type: 'transfer',
+        chainId: genesis.chainId,
+        from: faucet,
+        nonce: 0,
+        fee: genesis.params.minFee,
+        to: d.driver.status().validator!,
+        amount: 5n,
+      },
+      faucetSeed,
+    );
+    for (const n of net.nodes) await n.mempool.add(tx);
+    await until(async () =>
+      (await Promise.all(net.nodes.map((n) => n.chain.getTx(tx.id)))).every(Boolean) ? true : undefined,
+    );
+
+    // Stop d: the other three (3 of 4 > 2/3) keep finalizing.
+    await d.driver.stop();
+    d.up = false;
+    const stoppedAt = d.chain.head.height;
+    await until(async () => ([a, b, c].every((n) => n.chain.head.height >= stoppedAt + 3) ? true : undefined));
+    expect(d.chain.head.height).toBe(stoppedAt);
+
+    // Restart d from the same stores (a new chain and driver, as after a process restart), then sync.
+    const d2 = await net.boot(3, { chainStore: d.chainStore, consensusStore: d.consensusStore });
+    const rejoinedAt = a.chain.head.height;
+    await until(async () => (net.nodes.every((n) => n.chain.head.height >= rejoinedAt + 3) ? true : undefined), 20_000);
+
+    // One chain everywhere.
+    const heights = Math.min(...net.nodes.map((n) => n.chain.head.height));
+    for (let h = 1; h <= heights; h++) {
+      const hashes = await Promise.all(
+        net.nodes.map(async (n) => toHex0x(blockHash((await n.chain.getBlock(h))!.header))),
+      );
+      expect(new Set(hashes).size).toBe(1);
+    }
+    // d signs again: its precommit is in commits of blocks after it rejoined.
+    const dAddress = d2.driver.status().validator!;
+    let signedAgain = false;
+    for (let h = rejoinedAt + 1; h <= heights; h++)
+      if ((await a.chain.getCommit(h))!.signatures.some((s) => s.validator === dAddress)) signedAgain = true;
+    expect(signedAgain).toBe(true);
+    // Commit events carry the height and a latency; no honest validator saw equivocation.
+    expect(a.commits.length).toBeGreaterThan(3);
+    expect(a.commits.every((e) => e.latencyMs >= 0)).toBe(true);
+    for (const n of net.nodes) expect(n.driver.evidence()).toHaveLength(0);
+  }, 60_000);
+
+  it('a devnet of one finalizes each block by itself; round events show the steps; a restart resumes', async () => {
+    const solo: Genesis = { ...genesis, validators: [genesis.validators[0]!] };
+    const chainStore = new MemoryKVStore();
+    const consensusStore = new MemoryKVStore();
+    const start = async () => {
+      const chain = createChain({ store: chainStore, genesis: solo, consensus: createPoaConsensus() });
+      await chain.open();
+      const sent: ConsensusMessage[] = [];
+      const steps: string[] = [];
+      const driver = createValidatorDriver({
+        chain,
+        seed: seeds[0]!,
+        store: consensusStore,
+        transport: { broadcast: (m) => sent.push(m) },
+        blockTimeMs: 20,
+        emptyBlockIntervalMs: 20,
+      });
+      driver.on('round', (e) => steps.push(`${e.height}:${e.step}`));
+      await driver.start();
+      return { chain, driver, sent, steps };
+    };
+    const first = await start();
+    await until(async () => (first.chain.head.height >= 3 ? true : undefined));
+    await first.driver.stop();
+    expect(first.steps.slice(0, 4)).toEqual(['1:propose', '1:prevote', '1:precommit', '1:commit']);
+    expect(first.sent.map((m) => m.type).slice(0, 3)).toEqual(['proposal', 'prevote', 'precommit']);
+    const stoppedAt = first.chain.head.height;
+    const second = await start();
+    await until(async () => (second.chain.head.height >= stoppedAt + 2 ? true : undefined));
+    await second.driver.stop();
+  });
+
+  it('ignores messages before start and after stop, and reports refused messages', async () => {
+    const chain = createChain({ store: new MemoryKVStore(), genesis, consensus: createPoaConsensus() });
+    await chain.open();
+    const driver = createValidatorDriver({
+      chain,
+      seed: seeds[1]!,
+      store: new MemoryKVStore(),
+      transport: { broadcast() {} },
+      timeouts: TIMEOUTS,
+    });
+    const refused: string[] = [];
+    driver.on('rejected', (e) => refused.push(e.code));
+    const outsider = sha256(utf8ToBytes('outsider'));
+    const { signVote } = await import('../src/index.js');
+    const vote = signVote(
+      genesis.chainId,
+      'prevote',
+      1,
+      0,
+      null,
+      addressFromPublicKey(publicKeyFromSeed(outsider)),
+      outsider,
+    );
+    driver.receive(vote);
+    await driver.start();
+    driver.receive(vote);
+    await driver.idle();
+    expect(refused).toEqual(['CONSENSUS_NOT_VALIDATOR']);
+    await driver.stop();
+    driver.receive(vote);
+    await driver.idle();
+    expect(refused).toHaveLength(1);
+  });
+});
