@@ -28,6 +28,7 @@ describe('wallet daemon against a devnet of one (real chain, real node API, real
       logLevel: false,
     });
     const url = await daemon.start();
+    let nodeUp = true;
     try {
       const headers = {
         authorization: `Bearer ${readFileSync(daemon.tokenFile, 'utf8').trim()}`,
@@ -88,9 +89,25 @@ describe('wallet daemon against a devnet of one (real chain, real node API, real
       });
       expect(broke.status).toBeGreaterThanOrEqual(400);
       expect(broke.body.error.code).toMatch(/^CHAIN_/);
+
+      // the node goes away: balances and sends report it, signing still works
+      await devnet.stop();
+      nodeUp = false;
+      const gone = await fetch(`${url}/v1/wallets/${bob.id}`, { headers });
+      expect(gone.status).toBe(502);
+      expect(((await gone.json()) as Json).error.code).toBe('WALLET_NODE_UNAVAILABLE');
+      const unsent = await post(`/v1/wallets/${bob.id}/send`, {
+        session: bobSession,
+        to: devnet.faucet.address,
+        amount: '1',
+      });
+      expect(unsent.body.error.code).toBe('WALLET_NODE_UNAVAILABLE');
+      expect((await post(`/v1/wallets/${bob.id}/sign`, { session: bobSession, message: 'still here' })).status).toBe(
+        200,
+      );
     } finally {
       await daemon.stop();
-      await devnet.stop();
+      if (nodeUp) await devnet.stop();
     }
   });
 });

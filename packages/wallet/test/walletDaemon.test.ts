@@ -640,9 +640,11 @@ describe('wallet daemon: restart, upgrade, no node', () => {
 });
 
 describe('wallet daemon: secrets stay out of the logs', () => {
-  it('captured every debug log line of the sessions above and none holds a passphrase, mnemonic, seed, token or session', () => {
+  it('captured every debug log line of the sessions above and none holds a passphrase, mnemonic, seed, token or session', async () => {
     expect(logLines.length).toBeGreaterThan(50);
-    const all = logLines.join('\n');
+    const metrics = (await c.call('GET', '/metrics')).body as string;
+    expect(metrics).toContain('wallet_operations_total{method="wallet.unlock",outcome="ok"}');
+    const all = `${logLines.join('\n')}\n${metrics}`;
     expect(all).toContain('wallet unlocked');
     expect(all).toContain('incoming request');
     for (const secret of secrets) {
