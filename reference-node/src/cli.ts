@@ -3,8 +3,9 @@ import { AitbcError, isAitbcError } from '@aitbc/crypto';
 import { startDevnet } from './devnet.js';
 import { initNetwork } from './initNetwork.js';
 import { loadNodeConfig, NODE_CONFIG_KEYS } from './nodeConfig.js';
-import { type RunningNode, startNode } from './startNode.js';
+import { startNode } from './startNode.js';
 import { createValidatorEngine } from './validatorEngine.js';
+import { startWalletRole } from './walletRole.js';
 
 /** Where the CLI reads its environment and writes its output (replaceable in tests). */
 export interface CliIo {
@@ -25,7 +26,7 @@ Usage:
                      [--rpc-port P] [--p2p-port P] [--fast-kdf]
   aitbc-node start   [--config FILE] [--role validator|follower|wallet]
   aitbc-node devnet  [--dir DIR] [--validators N] [--block-time-ms MS] [--rpc-port P] [--p2p-port P]
-                     [--pool-port P] [--coordinator-port P] [--nodes-only]
+                     [--pool-port P] [--coordinator-port P] [--wallet-port P] [--nodes-only]
   aitbc-node config-keys      print every config key with its AITBC_* variable
   aitbc-node help
 
@@ -46,12 +47,18 @@ function usage(message: string): AitbcError {
   return new AitbcError('NODE_USAGE', message);
 }
 
-function intFlag(values: Record<string, unknown>, name: string, min: number, max: number): number | undefined {
+function intFlag(
+  values: Record<string, unknown>,
+  name: string,
+  min: number,
+  max: number,
+  label = `--${name}`,
+): number | undefined {
   const raw = values[name];
   if (raw === undefined) return undefined;
   const n = typeof raw === 'string' && /^[0-9]+$/.test(raw) ? Number(raw) : Number.NaN;
   if (!Number.isSafeInteger(n) || n < min || n > max)
-    throw usage(`--${name}: expected an integer in ${min}..${max}, got ${JSON.stringify(raw)}`);
+    throw usage(`${label}: expected an integer in ${min}..${max}, got ${JSON.stringify(raw)}`);
   return n;
 }
 
@@ -155,13 +162,11 @@ async function start(argv: readonly string[], io: CliIo): Promise<number> {
     env: io.env,
     ...(typeof v.role === 'string' ? { overrides: { role: v.role } } : {}),
   });
-  if (config.role === 'wallet')
-    throw new AitbcError(
-      'NODE_ROLE_UNAVAILABLE',
-      'role wallet needs the wallet daemon (@aitbc/wallet createWalletDaemon), not available yet',
-    );
   const stopped = io.stopSignal();
-  const node: RunningNode = await startNode(config, { env: io.env, validatorEngine: createValidatorEngine });
+  const node: { stop(): Promise<void> } =
+    config.role === 'wallet'
+      ? await startWalletRole(config)
+      : await startNode(config, { env: io.env, validatorEngine: createValidatorEngine });
   const signal = await stopped;
   io.out(`${signal}: stopping ${config.name}`);
   await node.stop();
@@ -177,15 +182,21 @@ async function devnet(argv: readonly string[], io: CliIo): Promise<number> {
     'p2p-port': { type: 'string' },
     'pool-port': { type: 'string' },
     'coordinator-port': { type: 'string' },
+    'wallet-port': { type: 'string' },
     'nodes-only': { type: 'boolean' },
   });
   const validators = intFlag(v, 'validators', 1, 100);
   const blockTimeMs = intFlag(v, 'block-time-ms', 10, 600_000);
   const rpcPort = intFlag(v, 'rpc-port', 1, 65_535);
   const p2pPort = intFlag(v, 'p2p-port', 1, 65_535);
-  const poolPort = intFlag(v, 'pool-port', 0, 65_535) ?? intFlag({ p: io.env.AITBC_POOL_PORT }, 'p', 0, 65_535);
+  const poolPort =
+    intFlag(v, 'pool-port', 0, 65_535) ?? intFlag({ p: io.env.AITBC_POOL_PORT }, 'p', 0, 65_535, 'AITBC_POOL_PORT');
   const coordinatorPort =
-    intFlag(v, 'coordinator-port', 0, 65_535) ?? intFlag({ p: io.env.AITBC_COORDINATOR_PORT }, 'p', 0, 65_535);
+    intFlag(v, 'coordinator-port', 0, 65_535) ??
+    intFlag({ p: io.env.AITBC_COORDINATOR_PORT }, 'p', 0, 65_535, 'AITBC_COORDINATOR_PORT');
+  const walletPort =
+    intFlag(v, 'wallet-port', 0, 65_535) ??
+    intFlag({ p: io.env.AITBC_WALLET_PORT }, 'p', 0, 65_535, 'AITBC_WALLET_PORT');
   const stopped = io.stopSignal();
   const net = await startDevnet({
     env: io.env,
@@ -196,6 +207,7 @@ async function devnet(argv: readonly string[], io: CliIo): Promise<number> {
     ...(p2pPort !== undefined ? { p2pPort } : {}),
     ...(poolPort !== undefined ? { poolPort } : {}),
     ...(coordinatorPort !== undefined ? { coordinatorPort } : {}),
+    ...(walletPort !== undefined ? { walletPort } : {}),
     services: v['nodes-only'] !== true,
   });
   const node0 = net.nodes[0]?.rpcUrl ?? '';
@@ -210,6 +222,7 @@ AITBC devnet: ${net.nodes.length} validators on chain ${net.chainId} (data in ${
   if (s !== undefined) {
     io.out(`  coordinator  ${s.coordinatorUrl}   client key (bound to the demo account): ${s.keys.coordinatorClient}`);
     io.out(`  pool hub     ${s.poolUrl}   health: ${s.poolUrl}/health   metrics: ${s.poolUrl}/metrics`);
+    io.out(`  wallet       ${s.walletUrl}   bearer token in ${s.walletTokenFile}`);
     io.out(`  admin key    ${s.keys.admin}`);
     io.out(`  pool client  ${s.keys.poolClient}`);
   }

@@ -23,6 +23,7 @@ export interface DevnetOptions {
   readonly services?: boolean;
   readonly poolPort?: number;
   readonly coordinatorPort?: number;
+  readonly walletPort?: number;
   /** Environment for the passphrase and the children (default `process.env`). */
   readonly env?: Readonly<Record<string, string | undefined>>;
   /** Receives prefixed child output lines (default: this process's stdout/stderr). */
@@ -143,6 +144,7 @@ export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> 
         faucetAddress: addressFromPublicKey(faucet.publicKey),
         ...(options.poolPort !== undefined ? { poolPort: options.poolPort } : {}),
         ...(options.coordinatorPort !== undefined ? { coordinatorPort: options.coordinatorPort } : {}),
+        ...(options.walletPort !== undefined ? { walletPort: options.walletPort } : {}),
       });
     }
   } catch (err) {

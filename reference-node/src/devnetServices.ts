@@ -5,7 +5,9 @@ import { addressFromPublicKey, bytesToBase64url, generateKeyPair, randomBytes } 
 import { createPoolHub, createPoolHubServer, hashApiKey } from '@aitbc/pool';
 import { createNodeClient } from '@aitbc/rpc/client';
 import { LevelKVStore } from '@aitbc/storage-level';
+import { createWalletDaemon } from '@aitbc/wallet/daemon';
 import { createNodeSettlementGateway, settleTxSigner } from './settlementGateway.js';
+import { createWalletNodeGateway } from './walletNodeGateway.js';
 
 /** Options of {@link startDevnetServices}. */
 export interface DevnetServicesOptions {
@@ -22,12 +24,17 @@ export interface DevnetServicesOptions {
   readonly poolPort?: number;
   /** Coordinator API port (default 8000; 0 = any). */
   readonly coordinatorPort?: number;
+  /** Wallet daemon port (default 8002; 0 = any). */
+  readonly walletPort?: number;
 }
 
 /** The marketplace services of a devnet; see {@link startDevnetServices}. */
 export interface DevnetServices {
   readonly poolUrl: string;
   readonly coordinatorUrl: string;
+  readonly walletUrl: string;
+  /** The wallet daemon's bearer-token file (0600). */
+  readonly walletTokenFile: string;
   /** Fresh API keys for this run (only their hashes are held by the servers). */
   readonly keys: { readonly admin: string; readonly poolClient: string; readonly coordinatorClient: string };
   /** Stops settler, coordinator, engine, pool hub and their databases (reverse order of start). */
@@ -35,9 +42,9 @@ export interface DevnetServices {
 }
 
 /**
- * The marketplace half of the devnet, wired from the packages: the pool hub (with a registered demo
- * miner that heartbeats), the coordinator job engine and API, and the settler paying completed jobs on
- * chain through the node API at `nodeRpcUrl`.
+ * The services half of the devnet, wired from the packages: the pool hub (with a registered demo
+ * miner that heartbeats), the coordinator job engine and API, the settler paying completed jobs on
+ * chain through the node API at `nodeRpcUrl`, and the wallet daemon over the same node API.
  */
 export async function startDevnetServices(options: DevnetServicesOptions): Promise<DevnetServices> {
   const stack: Array<() => Promise<void> | void> = [];
@@ -109,7 +116,23 @@ export async function startDevnetServices(options: DevnetServicesOptions): Promi
     stack.push(() => coordinator.stop());
     settler.start();
     stack.push(() => settler.stop());
-    return { poolUrl, coordinatorUrl, keys: { admin, poolClient, coordinatorClient }, stop };
+    const wallet = createWalletDaemon({
+      dataDir: join(options.dataDir, 'wallet'),
+      port: options.walletPort ?? 8002,
+      chainId: options.chainId,
+      node: createWalletNodeGateway(createNodeClient({ baseUrl: options.nodeRpcUrl })),
+      logLevel: 'warn',
+    });
+    const walletUrl = await wallet.start();
+    stack.push(() => wallet.stop());
+    return {
+      poolUrl,
+      coordinatorUrl,
+      walletUrl,
+      walletTokenFile: wallet.tokenFile,
+      keys: { admin, poolClient, coordinatorClient },
+      stop,
+    };
   } catch (err) {
     await stop();
     throw err;

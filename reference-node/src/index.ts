@@ -38,3 +38,4 @@ export {
 } from './startNode.js';
 export { createValidatorEngine } from './validatorEngine.js';
 export { createWalletNodeGateway } from './walletNodeGateway.js';
+export { type RunningWallet, startWalletRole } from './walletRole.js';

@@ -60,6 +60,10 @@ export interface NodeConfig {
   readonly wallet: {
     readonly host: string;
     readonly port: number;
+    /** Node API the wallet daemon reads balances from and sends through. */
+    readonly nodeUrl: string;
+    /** Chain id of the transactions it signs. */
+    readonly chainId: string;
   };
   readonly log: { readonly level: NodeLogLevel };
 }
@@ -71,6 +75,7 @@ type Kind =
   | { readonly t: 'host' }
   | { readonly t: 'path' }
   | { readonly t: 'name' }
+  | { readonly t: 'url' }
   | { readonly t: 'urls'; readonly scheme: 'ws' | 'http' };
 
 /** One configuration key: its place in the file, its environment variable, what it expects. */
@@ -213,6 +218,20 @@ const SPECS: readonly KeySpec[] = [
   ),
   spec('wallet.port', { t: 'port' }, PORT, 8002, 'Wallet daemon port (role wallet).'),
   spec(
+    'wallet.nodeUrl',
+    { t: 'url' },
+    'an http(s)://host:port URL',
+    'http://127.0.0.1:8006',
+    'Node API the wallet daemon uses (role wallet).',
+  ),
+  spec(
+    'wallet.chainId',
+    { t: 'name' },
+    'a chain id of 1–64 letters, digits, ".", "_" or "-"',
+    'aitbc-devnet',
+    'Chain of the transactions it signs (role wallet).',
+  ),
+  spec(
     'log.level',
     { t: 'enum', values: ['silent', 'error', 'warn', 'info', 'debug'] },
     'one of silent|error|warn|info|debug',
@@ -323,6 +342,8 @@ function convert(kind: Kind, raw: unknown, fromEnv: boolean, base: string): unkn
       return typeof raw === 'string' && NAME.test(raw) ? raw : undefined;
     case 'path':
       return typeof raw === 'string' && raw.length > 0 && !raw.includes('\0') ? resolve(base, raw) : undefined;
+    case 'url':
+      return typeof raw === 'string' && /^https?:\/\/[^/\s]+\/?$/.test(raw) ? raw.replace(/\/$/, '') : undefined;
     case 'urls': {
       const list =
         typeof raw === 'string'
@@ -432,7 +453,12 @@ export function loadNodeConfig(options: LoadNodeConfigOptions = {}): NodeConfig 
       timeoutVoteMs: g<number>('consensus.timeoutVoteMs'),
       timeoutDeltaMs: g<number>('consensus.timeoutDeltaMs'),
     }),
-    wallet: Object.freeze({ host: g<string>('wallet.host'), port: g<number>('wallet.port') }),
+    wallet: Object.freeze({
+      host: g<string>('wallet.host'),
+      port: g<number>('wallet.port'),
+      nodeUrl: g<string>('wallet.nodeUrl'),
+      chainId: g<string>('wallet.chainId'),
+    }),
     log: Object.freeze({ level: g<NodeLogLevel>('log.level') }),
   }) as NodeConfig;
 }

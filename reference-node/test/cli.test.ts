@@ -4,7 +4,15 @@ import { join } from 'node:path';
 import { genesisFromJson } from '@aitbc/chain-core';
 import { addressFromPublicKey } from '@aitbc/crypto';
 import { afterAll, describe, expect, it } from 'vitest';
-import { type CliIo, EXIT_USAGE, readKeystoreFile, readPassphrase, runCli, spawnNode } from '../src/index.js';
+import {
+  type CliIo,
+  EXIT_USAGE,
+  readKeystoreFile,
+  readPassphrase,
+  runCli,
+  spawnNode,
+  waitForHealth,
+} from '../src/index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'aitbc-cli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -105,6 +113,26 @@ describe('aitbc-node start: validation before anything runs (exit code 2)', () =
     r = io({ AITBC_KEY_PASSPHRASE: 'not the passphrase' });
     expect(await runCli(['start', '--config', join(target, 'node-0', 'config.json')], r.cli)).toBe(EXIT_USAGE);
     expect(r.err.join('')).toContain('WALLET_WRONG_PASSPHRASE');
+  });
+
+  it('role wallet runs the wallet daemon (token file 0600) and stops cleanly on SIGTERM', async () => {
+    const port = 20_000 + Math.floor(Math.random() * 40_000);
+    const walletDir = join(dir, 'wallet');
+    const lines: string[] = [];
+    const child = spawnNode(['start', '--role', 'wallet'], {
+      name: 'wallet',
+      env: { AITBC_DATA_DIR: walletDir, AITBC_WALLET_PORT: String(port), AITBC_LOG_LEVEL: 'warn' },
+      onLine: (l) => lines.push(l),
+    });
+    try {
+      await waitForHealth(`http://127.0.0.1:${port}`, child, 60_000);
+      expect(statSync(join(walletDir, 'api-token')).mode & 0o777).toBe(0o600);
+      const res = await fetch(`http://127.0.0.1:${port}/v1/wallets`);
+      expect(res.status).toBe(401);
+      expect(await child.stop()).toBe(0);
+    } finally {
+      child.kill('SIGKILL');
+    }
   });
 
   it('a real aitbc-node process exits with 2 and the message on stderr', async () => {

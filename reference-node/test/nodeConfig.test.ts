@@ -109,6 +109,8 @@ describe('loadNodeConfig', () => {
     const problems = problemsOf(() => loadNodeConfig({ env: {} }));
     expect(problems.map((p) => p.key).sort()).toEqual(['dataDir', 'genesis', 'keystore']);
     expect(loadNodeConfig({ env: { AITBC_ROLE: 'wallet', AITBC_DATA_DIR: 'w' } }).wallet).toEqual({
+      nodeUrl: 'http://127.0.0.1:8006',
+      chainId: 'aitbc-devnet',
       host: '127.0.0.1',
       port: 8002,
     });
