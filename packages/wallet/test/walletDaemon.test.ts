@@ -216,6 +216,11 @@ describe('wallet daemon: wallets', () => {
       keystore: { ...ks, address: addressFromPublicKey(generateKeyPair().publicKey) },
     });
     expect(tampered.body.error.code).toBe('WALLET_TAMPERED');
+    const costly = await c.call('POST', '/v1/wallets', {
+      passphrase: PASS2,
+      keystore: { ...ks, kdf: { ...ks.kdf, m: 4_194_304 } },
+    });
+    expect(costly.body.error).toMatchObject({ code: 'WALLET_BAD_KDF', details: { max: { m: 1_048_576, t: 16 } } });
     const truncated = await c.call('POST', '/v1/wallets', {
       passphrase: PASS2,
       keystore: JSON.stringify(ks).slice(0, 80),

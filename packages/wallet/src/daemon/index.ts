@@ -28,6 +28,7 @@ export {
   type WalletParams,
 } from './walletOperations.js';
 export {
+  MAX_IMPORT_KDF,
   type SendBody,
   type SendResult,
   type SessionGrant,

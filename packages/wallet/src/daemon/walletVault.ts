@@ -104,6 +104,8 @@ interface Session {
 
 const tokenHash = (token: string) => bytesToHex(sha256(utf8ToBytes(token)));
 const MAX_EXPIRED_REMEMBERED = 1_024;
+/** The costliest Argon2id a daemon accepts in an imported file (1 GiB, 16 passes): one unlock must not hold the KDF worker for minutes. */
+export const MAX_IMPORT_KDF: KdfParams = Object.freeze({ m: 1_048_576, t: 16, p: 16 });
 const MAX_IDEMPOTENT = 1_024;
 const IDEMPOTENCY_TTL_MS = 10 * 60_000;
 
@@ -245,6 +247,27 @@ export class WalletVault {
    * parameters, or with an id that is not 32 hex digits, are re-encrypted.
    */
   async importKeystore(passphrase: string, keystore: unknown): Promise<WalletInfo> {
+    let head: unknown = keystore;
+    if (typeof keystore === 'string') {
+      try {
+        head = JSON.parse(keystore);
+      } catch {
+        head = undefined; // unlockKeystore reports it as WALLET_TRUNCATED
+      }
+    }
+    const kdf = (head as { kdf?: { m?: unknown; t?: unknown; p?: unknown } } | undefined)?.kdf;
+    if (
+      (typeof kdf?.m === 'number' && kdf.m > MAX_IMPORT_KDF.m) ||
+      (typeof kdf?.t === 'number' && kdf.t > MAX_IMPORT_KDF.t) ||
+      (typeof kdf?.p === 'number' && kdf.p > MAX_IMPORT_KDF.p)
+    )
+      throw new AitbcError(
+        'WALLET_BAD_KDF',
+        `this daemon imports Argon2id up to m = ${MAX_IMPORT_KDF.m} KiB, t = ${MAX_IMPORT_KDF.t}`,
+        {
+          details: { max: { ...MAX_IMPORT_KDF } },
+        },
+      );
     const { seed, upgraded } = await unlockKeystore(keystore as Keystore, passphrase, {
       upgradeTo: this.#o.kdf,
       derive: this.#o.derive,
