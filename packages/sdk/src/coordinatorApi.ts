@@ -39,6 +39,14 @@ export interface CoordinatorJob {
   readonly expires_at: number;
   readonly error: string | null;
   readonly receipt_id: string | null;
+  /** Set for a job submitted with a marketplace bid. */
+  readonly market?: {
+    readonly bid_id: string;
+    readonly match_id: string;
+    readonly offer_id: string;
+    readonly miner_id: string;
+    readonly price_per_unit: string;
+  } | null;
   readonly history: readonly {
     readonly state: JobState;
     readonly at: number;
@@ -55,6 +63,8 @@ export interface JobSubmission {
   readonly maxPrice: bigint;
   readonly requirements?: Omit<JobRequirements, 'max_price_per_unit'> & { readonly maxPricePerUnit?: bigint };
   readonly ttlMs?: number;
+  /** Run under a marketplace bid (`bid_…`): dispatched to the matched miner first, at the matched price. */
+  readonly bidId?: string;
 }
 
 /** The output of a completed job. */
@@ -165,10 +175,149 @@ export interface CoordinatorMinersApi {
   fail(jobId: string, message: string, options?: CallOptions): Promise<CoordinatorJob>;
 }
 
+/** A marketplace offer (a miner's capacity at a price). */
+export interface MarketOffer {
+  readonly offer_id: string;
+  readonly miner_id: string;
+  readonly job_kinds: readonly string[];
+  readonly models: readonly string[];
+  readonly gpus: readonly { readonly model: string; readonly vram_gb: number }[];
+  readonly cpu_cores: number;
+  readonly ram_gb: number;
+  readonly region: string;
+  readonly price_per_unit: string;
+  readonly slots: number;
+  readonly available: number;
+  readonly state: 'open' | 'exhausted' | 'withdrawn' | 'expired';
+  readonly created_at: number;
+  readonly updated_at: number;
+  readonly expires_at: number;
+}
+
+/** A match between a bid and an offer. */
+export interface MarketMatch {
+  readonly match_id: string;
+  readonly bid_id: string;
+  readonly offer_id: string;
+  readonly miner_id: string;
+  readonly job_kind: string;
+  readonly price_per_unit: string;
+  readonly quantity: number;
+  readonly used: number;
+  readonly score: number;
+  readonly created_at: number;
+}
+
+/** A marketplace bid as everyone sees it (no client, no matches). */
+export interface MarketBidPublic {
+  readonly bid_id: string;
+  readonly job_kind: string;
+  readonly requirements: Omit<JobRequirements, 'max_price_per_unit'>;
+  readonly max_price_per_unit: string;
+  readonly quantity: number;
+  readonly filled: number;
+  readonly state: 'open' | 'filled' | 'canceled' | 'expired';
+  readonly created_at: number;
+  readonly expires_at: number;
+}
+
+/** A bid as its owner sees it. */
+export interface MarketBid extends MarketBidPublic {
+  readonly client: string;
+  readonly used: number;
+  readonly updated_at: number;
+  readonly matches: readonly MarketMatch[];
+}
+
+/** Filters of `market.offers`. */
+export interface OfferFilter {
+  readonly jobKind?: string;
+  readonly minerId?: string;
+  readonly region?: string;
+  readonly model?: string;
+  readonly minVramGb?: number;
+  readonly maxPricePerUnit?: bigint;
+}
+
+/** Market statistics (amounts as decimal strings). */
+export interface MarketStats {
+  readonly offers_open: number;
+  readonly bids_open: number;
+  readonly matches: number;
+  readonly units_matched: number;
+  readonly volume: string;
+  readonly by_kind: Readonly<
+    Record<
+      string,
+      {
+        readonly offers_open: number;
+        readonly bids_open: number;
+        readonly matches: number;
+        readonly units_matched: number;
+        readonly volume: string;
+        readonly median_match_price_per_unit: string | null;
+        readonly median_offer_price_per_unit: string | null;
+      }
+    >
+  >;
+}
+
+/** The coordinator's marketplace (offers, bids, matches; served when the coordinator has one). */
+export interface CoordinatorMarketApi {
+  /** One page of `GET /v1/marketplace/offers` (public). */
+  offersPage(
+    filter?: OfferFilter,
+    page?: CallOptions & { cursor?: string; limit?: number },
+  ): Promise<CursorPage<MarketOffer>>;
+  /** Every offer matching `filter`, following the cursor. */
+  offers(filter?: OfferFilter, options?: PageOptions): AsyncGenerator<MarketOffer, void, undefined>;
+  /** `GET /v1/marketplace/offers/{id}` (public). */
+  offer(offerId: string, options?: CallOptions): Promise<MarketOffer>;
+  /** `POST /v1/marketplace/offers` (role `miner`): the offer and the bids it matched at once. */
+  placeOffer(
+    offer: {
+      jobKinds: readonly string[];
+      models?: readonly string[];
+      pricePerUnit: bigint;
+      slots: number;
+      ttlMs?: number;
+    },
+    options?: CallOptions,
+  ): Promise<{ offer: MarketOffer; matches: MarketMatch[] }>;
+  /** `DELETE /v1/marketplace/offers/{id}` (role `miner`, its own offer). */
+  withdrawOffer(offerId: string, options?: CallOptions): Promise<MarketOffer>;
+  /** One page of `GET /v1/marketplace/bids` (public view). */
+  bidsPage(
+    filter?: { jobKind?: string },
+    page?: CallOptions & { cursor?: string; limit?: number },
+  ): Promise<CursorPage<MarketBidPublic>>;
+  /** Every open bid (public view), following the cursor. */
+  bids(filter?: { jobKind?: string }, options?: PageOptions): AsyncGenerator<MarketBidPublic, void, undefined>;
+  /** `GET /v1/marketplace/bids/{id}` (role `client`, its own bid, with matches). */
+  bid(bidId: string, options?: CallOptions): Promise<MarketBid>;
+  /** `POST /v1/marketplace/bids` (role `client`) with an `Idempotency-Key`: retried safely. */
+  placeBid(
+    bid: {
+      jobKind: string;
+      maxPricePerUnit: bigint;
+      quantity: number;
+      requirements?: Omit<JobRequirements, 'max_price_per_unit'>;
+      ttlMs?: number;
+    },
+    options?: CallOptions,
+  ): Promise<{ bid: MarketBid; matches: MarketMatch[] }>;
+  /** `DELETE /v1/marketplace/bids/{id}` (role `client`). */
+  cancelBid(bidId: string, options?: CallOptions): Promise<MarketBid>;
+  /** `GET /v1/marketplace/stats` (public). */
+  stats(options?: CallOptions): Promise<MarketStats>;
+}
+
 /** The coordinator API. */
 export interface CoordinatorApi {
   readonly jobs: CoordinatorJobsApi;
   readonly miners: CoordinatorMinersApi;
+  /** Offers and bids (`COORD_NOT_FOUND` from a coordinator without a marketplace). */
+  readonly market: CoordinatorMarketApi;
   /** `GET /health` (public). */
   health(options?: CallOptions): Promise<{ status: string; queued: number; miners: number }>;
   /** `GET /metrics` (public): Prometheus text. */
@@ -207,6 +356,7 @@ function submissionJson(job: JobSubmission): Record<string, unknown> {
     };
   }
   if (job.ttlMs !== undefined) out.ttl_ms = job.ttlMs;
+  if (job.bidId !== undefined) out.bid_id = job.bidId;
   return out;
 }
 
@@ -301,9 +451,87 @@ export function createCoordinatorApi(http: HttpTransport, onLogin?: (session: Lo
     fail: async (jobId, message, o) => post(`/v1/miners/${checkJobId(jobId)}/fail`, { message }, o),
   };
 
+  const marketId = (id: string, what: string) => {
+    if (typeof id !== 'string' || !/^[a-z]+_[0-9a-f]{1,64}$/.test(id))
+      throw new AitbcError('SDK_BAD_INPUT', `${what} must be a marketplace id (prefix_hex)`, {
+        details: { field: what },
+      });
+    return encodeURIComponent(id);
+  };
+  const offerQuery = (f: OfferFilter = {}) => ({
+    job_kind: f.jobKind,
+    miner_id: f.minerId,
+    region: f.region,
+    model: f.model,
+    min_vram_gb: f.minVramGb,
+    max_price_per_unit: f.maxPricePerUnit?.toString(),
+  });
+  const offersPage = async (f?: OfferFilter, o?: CallOptions & { cursor?: string; limit?: number }) => {
+    const r = await get<{ items: MarketOffer[]; next_cursor: string | null }>('/v1/marketplace/offers', o, {
+      ...offerQuery(f),
+      cursor: o?.cursor,
+      limit: o?.limit,
+    });
+    return { items: r.items, nextCursor: r.next_cursor };
+  };
+  const bidsPage = async (f?: { jobKind?: string }, o?: CallOptions & { cursor?: string; limit?: number }) => {
+    const r = await get<{ items: MarketBidPublic[]; next_cursor: string | null }>('/v1/marketplace/bids', o, {
+      job_kind: f?.jobKind,
+      cursor: o?.cursor,
+      limit: o?.limit,
+    });
+    return { items: r.items, nextCursor: r.next_cursor };
+  };
+  const amountOf = (v: bigint, field: string) => {
+    if (typeof v !== 'bigint' || v < 0n)
+      throw new AitbcError('SDK_BAD_INPUT', `${field} must be a non-negative bigint of base units`, {
+        details: { field },
+      });
+    return v.toString();
+  };
+  const market: CoordinatorMarketApi = {
+    offersPage,
+    offers: (f, o) => paged((p) => offersPage(f, p), o),
+    offer: async (id, o) => get(`/v1/marketplace/offers/${marketId(id, 'offer')}`, o),
+    placeOffer: async (offer, o) =>
+      post(
+        '/v1/marketplace/offers',
+        {
+          job_kinds: offer.jobKinds,
+          ...(offer.models !== undefined ? { models: offer.models } : {}),
+          price_per_unit: amountOf(offer.pricePerUnit, 'pricePerUnit'),
+          slots: offer.slots,
+          ...(offer.ttlMs !== undefined ? { ttl_ms: offer.ttlMs } : {}),
+        },
+        o,
+      ),
+    withdrawOffer: async (id, o) =>
+      http.request({ method: 'DELETE', path: `/v1/marketplace/offers/${marketId(id, 'offer')}` }, o),
+    bidsPage,
+    bids: (f, o) => paged((p) => bidsPage(f, p), o),
+    bid: async (id, o) => get(`/v1/marketplace/bids/${marketId(id, 'bid')}`, o),
+    placeBid: async (bid, o) =>
+      post(
+        '/v1/marketplace/bids',
+        {
+          job_kind: bid.jobKind,
+          max_price_per_unit: amountOf(bid.maxPricePerUnit, 'maxPricePerUnit'),
+          quantity: bid.quantity,
+          ...(bid.requirements !== undefined ? { requirements: bid.requirements } : {}),
+          ...(bid.ttlMs !== undefined ? { ttl_ms: bid.ttlMs } : {}),
+        },
+        o,
+        { idempotencyKey: true },
+      ),
+    cancelBid: async (id, o) =>
+      http.request({ method: 'DELETE', path: `/v1/marketplace/bids/${marketId(id, 'bid')}` }, o),
+    stats: async (o) => get('/v1/marketplace/stats', o),
+  };
+
   return {
     jobs,
     miners,
+    market,
     health: async (o) => get('/health', o),
     metrics: async (o) => http.request<string>({ method: 'GET', path: '/metrics', responseType: 'text' }, o),
     adminStats: async (o) => get('/v1/admin/stats', o),

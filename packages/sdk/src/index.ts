@@ -13,6 +13,7 @@ export {
   type CoordinatorApi,
   type CoordinatorJob,
   type CoordinatorJobsApi,
+  type CoordinatorMarketApi,
   type CoordinatorMinersApi,
   createCoordinatorApi,
   type JobRequirements,
@@ -21,9 +22,15 @@ export {
   type JobSubmission,
   type LoginChallenge,
   type LoginSession,
+  type MarketBid,
+  type MarketBidPublic,
+  type MarketMatch,
+  type MarketOffer,
+  type MarketStats,
   type MinerAssignment,
   type MinerHeartbeat,
   type MinerRegistrationJson,
+  type OfferFilter,
   TERMINAL_JOB_STATES,
 } from './coordinatorApi.js';
 export {

@@ -141,6 +141,7 @@ export async function runJob(ctx: RunJobContext, params: RunJobParams): Promise<
     maxPrice: params.maxPrice,
     ...(params.requirements !== undefined ? { requirements: params.requirements } : {}),
     ...(params.ttlMs !== undefined ? { ttlMs: params.ttlMs } : {}),
+    ...(params.bidId !== undefined ? { bidId: params.bidId } : {}),
   };
   const job = await ctx.coordinator.jobs.submit(submission, {
     ...call,

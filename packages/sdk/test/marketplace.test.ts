@@ -7,6 +7,7 @@ import {
   createCoordinatorServer,
   createReceiptHandler,
   JobEngine,
+  Marketplace,
   Settler,
 } from '@aitbc/coordinator';
 import { addressFromPublicKey, bytesToHex, generateKeyPair, publicKeyFromSeed } from '@aitbc/crypto';
@@ -36,6 +37,7 @@ let node: DevnetOfOne;
 let coordinatorServer: CoordinatorServer;
 let poolServer: PoolHubServer;
 let engine: JobEngine;
+let market: Marketplace;
 let settler: Settler;
 let client: AitbcClient;
 let minerClient: AitbcClient;
@@ -46,9 +48,12 @@ beforeAll(async () => {
   node = await startDevnetOfOne({ dataDir: dir, rpcPort: 0, blockTimeMs: 50 });
   const hub = createPoolHub();
   const store = new MemoryKVStore();
+  market = new Marketplace({ store, hub });
+  await market.start();
   engine = new JobEngine({
     store,
     hub,
+    marketplace: market,
     receipts: createReceiptHandler({ chainId: node.chainId, coordinatorSeed: node.coordinator.seed }),
   });
   await engine.start();
@@ -68,6 +73,7 @@ beforeAll(async () => {
     hub,
     chainId: node.chainId,
     coordinatorId: 'coord-sdk',
+    marketplace: market,
     port: 0,
     logLevel: false,
     apiKeys: [
@@ -151,6 +157,7 @@ afterAll(async () => {
   await poolServer?.stop();
   await settler?.stop();
   await engine?.stop();
+  await market?.stop();
   await node?.stop();
   rmSync(dir, { recursive: true, force: true });
 });
@@ -227,6 +234,64 @@ describe('jobs.run: escrow → submit → wait → verified receipt (real node, 
         wallet: signer,
       }),
     ).rejects.toMatchObject({ code: 'SDK_BAD_CONFIG' });
+  });
+});
+
+describe('marketplace: offers, bids, matches, and a job run under a bid', () => {
+  it('matches a bid with an offer and runs a paid job at the matched price', async () => {
+    const placed = await minerClient.coordinator.market.placeOffer({
+      jobKinds: ['hash'],
+      pricePerUnit: PRICE,
+      slots: 2,
+    });
+    expect(placed.offer).toMatchObject({
+      miner_id: 'miner-1',
+      state: 'open',
+      slots: 2,
+      price_per_unit: PRICE.toString(),
+    });
+    const offers = [];
+    for await (const o of client.coordinator.market.offers({ jobKind: 'hash' }, { limit: 1 })) offers.push(o);
+    expect(offers.map((o) => o.offer_id)).toContain(placed.offer.offer_id);
+    expect((await client.coordinator.market.offer(placed.offer.offer_id)).miner_id).toBe('miner-1');
+
+    const { bid, matches } = await client.coordinator.market.placeBid({
+      jobKind: 'hash',
+      maxPricePerUnit: PRICE,
+      quantity: 1,
+    });
+    expect(matches).toHaveLength(1);
+    expect(matches[0]).toMatchObject({ offer_id: placed.offer.offer_id, miner_id: 'miner-1', quantity: 1 });
+    expect((await client.coordinator.market.bid(bid.bid_id)).matches).toHaveLength(1);
+    const publicBids = [];
+    for await (const b of client.coordinator.market.bids({ jobKind: 'hash' })) publicBids.push(b);
+    expect(publicBids.every((b) => !('client' in b))).toBe(true);
+
+    const run = await client.jobs.run({
+      kind: 'hash',
+      input: { data: 'YmlkZGVk' },
+      maxPrice: PRICE,
+      bidId: bid.bid_id,
+      wallet: createLocalSigner(node.faucet.seed),
+    });
+    expect(run.job.market).toMatchObject({ bid_id: bid.bid_id, miner_id: 'miner-1', price_per_unit: PRICE.toString() });
+    expect(run.verification.ok).toBe(true);
+    expect((await client.coordinator.market.stats()).matches).toBeGreaterThanOrEqual(1);
+
+    expect((await minerClient.coordinator.market.withdrawOffer(placed.offer.offer_id)).state).toBe('withdrawn');
+    const second = await client.coordinator.market.placeBid({ jobKind: 'hash', maxPricePerUnit: 1n, quantity: 1 });
+    expect((await client.coordinator.market.cancelBid(second.bid.bid_id)).state).toBe('canceled');
+    await expect(client.coordinator.market.offer('off_00000000000000000000000000')).rejects.toMatchObject({
+      code: 'COORD_MARKET_UNKNOWN_OFFER',
+      status: 404,
+    });
+    await expect(client.coordinator.market.bid('nope')).rejects.toMatchObject({ code: 'SDK_BAD_INPUT' });
+    await expect(
+      client.coordinator.market.placeOffer({ jobKinds: ['hash'], pricePerUnit: 1n, slots: 1 }),
+    ).rejects.toMatchObject({
+      code: 'COORD_FORBIDDEN',
+      status: 403,
+    });
   });
 });
 
