@@ -7,7 +7,7 @@
  * once), and the CPU time of the process (all threads, miners included) per job.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { addressFromPublicKey, generateKeyPair } from '@aitbc/crypto';
 import { createPoolHub } from '@aitbc/pool';
@@ -115,7 +115,7 @@ const rows: BenchResult[] = [
     group: 'coordinator',
     name: `jobs submitted → assigned → completed, ${MINERS} in-process miners, LevelKVStore`,
     opsPerSec: JOBS / seconds,
-    note: `target ≥ 1,000 jobs/s; CPU ${cpuPerJobUs.toFixed(0)} µs/job (all threads, miners included)`,
+    note: `target ≥ 1,000 jobs/s; CPU ${cpuPerJobUs.toFixed(0)} µs/job (all threads, miners included); load ${loadavg()[0]!.toFixed(1)}`,
   },
   {
     group: 'coordinator',

@@ -9,6 +9,8 @@ import {
 } from './scoring.js';
 import type { MatchCandidate, MatchRequest, MatchResult, MinerRecord } from './types.js';
 
+const MAX_EXACT = BigInt(Number.MAX_SAFE_INTEGER);
+
 /** A miner ranked for a request, without the explanation (see {@link rankMiners}). */
 export interface RankedMiner {
   readonly miner: MinerRecord;
@@ -107,7 +109,13 @@ function rank(
     if (minEligiblePrice === undefined || miner.pricePerUnit < minEligiblePrice) minEligiblePrice = miner.pricePerUnit;
   });
   if (counted !== undefined) online = counted;
-  const context: ScoringContext = { minEligiblePrice: minEligiblePrice ?? 0n };
+  const minPrice = minEligiblePrice ?? 0n;
+  const max = request.requirements.maxPricePerUnit;
+  const context: ScoringContext = {
+    minEligiblePrice: minPrice,
+    minEligiblePriceNumber: Number(minPrice),
+    maxPriceNumber: max !== undefined && max <= MAX_EXACT ? Number(max) : Number.NaN,
+  };
   const k = Math.max(1, options.topK ?? request.topK ?? 5);
   const eligible = scratchMiners.length;
 

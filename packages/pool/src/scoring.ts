@@ -47,6 +47,10 @@ export function normalizeWeights(weights: Partial<ScoreWeights> = {}): ScoreWeig
 export interface ScoringContext {
   /** Cheapest price among the eligible candidates (base units). */
   readonly minEligiblePrice: bigint;
+  /** `Number(minEligiblePrice)`, precomputed once per query by the ranking hot path. */
+  readonly minEligiblePriceNumber?: number;
+  /** `Number(maxPricePerUnit)` of the request when it is ≤ 2^53, else NaN (precomputed per query). */
+  readonly maxPriceNumber?: number;
 }
 
 /** `num / den` as a float. Prices are bigint base units (1 AIT = 10^18), far beyond 2^53, but a
@@ -168,17 +172,15 @@ function priceValue(
   context: ScoringContext,
 ): number {
   const max = request.requirements.maxPricePerUnit;
-  const p = miner.pricePerUnit;
   if (max !== undefined) {
     if (max === 0n) return 1;
-    // Both ≤ 2^53 and p ≤ max (eligibility): the number subtraction is exact, the same as in bigint.
-    if (features.priceExact && max <= MAX_EXACT) {
-      const m = Number(max);
-      return (m - features.priceNumber) / m;
-    }
-    return ratio(max - p, max);
+    // Both ≤ 2^53 and price ≤ max (eligibility): the number subtraction is exact, as in bigint.
+    const m = context.maxPriceNumber ?? (max <= MAX_EXACT ? Number(max) : Number.NaN);
+    if (features.priceExact && !Number.isNaN(m)) return (m - features.priceNumber) / m;
+    return ratio(max - miner.pricePerUnit, max);
   }
-  return p === 0n ? 1 : Number(context.minEligiblePrice) / features.priceNumber;
+  if (features.priceNumber === 0) return 1; // Number(p) is 0 exactly when p is 0n
+  return (context.minEligiblePriceNumber ?? Number(context.minEligiblePrice)) / features.priceNumber;
 }
 
 function latencyValue(miner: MinerRecord, request: MatchRequest): number {
