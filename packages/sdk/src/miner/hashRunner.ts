@@ -8,8 +8,11 @@ export interface HashRunnerOptions {
   readonly maxIterations?: number;
   /** Largest input in bytes (default 1 MiB). */
   readonly maxInputBytes?: number;
-  /** Iterations between two yields to the event loop (default 20 000): keeps heartbeats flowing. */
-  readonly chunk?: number;
+  /**
+   * Longest stretch of hashing between two yields to the event loop (ms, default 10): keeps heartbeats
+   * and other jobs flowing while a long job runs on the main thread.
+   */
+  readonly sliceMs?: number;
 }
 
 function bad(message: string, field: string): AitbcError {
@@ -20,7 +23,8 @@ function bad(message: string, field: string): AitbcError {
  * The `hash` runner, for tests and demos. Input `{ data: base64 } | { text: string }` plus an
  * optional `iterations` (integer ≥ 1, default 1); output `{ digest, iterations }` where `digest` is
  * the hex of SHA-256 applied `iterations` times (`h₁ = sha256(data)`, `hₙ = sha256(hₙ₋₁)`). One unit
- * of type `job` per job. Long runs yield to the event loop and stop when the job is canceled.
+ * of type `job` per job. Long runs yield to the event loop every `sliceMs` and stop when the job is
+ * canceled.
  *
  * @example
  * ```ts
@@ -34,7 +38,7 @@ function bad(message: string, field: string): AitbcError {
 export function createHashRunner(options: HashRunnerOptions = {}): JobRunner {
   const maxIterations = options.maxIterations ?? 100_000_000;
   const maxInput = options.maxInputBytes ?? 1024 * 1024;
-  const chunk = options.chunk ?? 20_000;
+  const sliceMs = options.sliceMs ?? 10;
   return {
     kind: 'hash',
     async run(job: RunnerJob, context: RunnerContext): Promise<RunnerResult> {
@@ -66,12 +70,13 @@ export function createHashRunner(options: HashRunnerOptions = {}): JobRunner {
         throw bad(`input.iterations must be an integer in [1, ${maxIterations}]`, 'iterations');
       }
       let h = sha256(bytes);
-      for (let done = 1; done < iterations; ) {
-        const end = Math.min(iterations, done + chunk);
-        for (; done < end; done++) h = sha256(h);
-        if (done < iterations) {
+      let sliceStart = performance.now();
+      for (let done = 1; done < iterations; done++) {
+        h = sha256(h);
+        if ((done & 255) === 0 && performance.now() - sliceStart >= sliceMs) {
           await new Promise<void>((resolve) => setImmediate(resolve));
           if (context.signal.aborted) throw new AitbcError('MINER_CANCELED', 'the job was canceled');
+          sliceStart = performance.now();
         }
       }
       return { output: { digest: bytesToHex(h), iterations }, units: 1n, unitType: 'job' };

@@ -3,7 +3,9 @@ export type JsonValue = null | boolean | number | string | readonly JsonValue[] 
 
 /** The job a runner is asked to run (what the coordinator's long-poll handed out). */
 export interface RunnerJob {
+  /** The coordinator's job id (`job_…`). */
   readonly jobId: string;
+  /** The job kind (the runner's own kind). */
   readonly kind: string;
   /** The client's input, in the kind's documented format (see MINER.md). */
   readonly input: JsonValue;
@@ -31,6 +33,7 @@ export interface RunnerResult {
 
 /** Per-run context: the signal aborts when the coordinator cancels the job or the agent stops. */
 export interface RunnerContext {
+  /** Aborts when the job must stop; the runner then rejects promptly. */
   readonly signal: AbortSignal;
 }
 

@@ -10,9 +10,13 @@ import { createWasmRunner, type WasmRunnerOptions } from './wasmRunner.js';
 
 /** Where the agent writes what it does (job ids, kinds, error messages; never keys). Default: silent. */
 export interface MinerLogger {
+  /** Detail (optional). */
   debug?(message: string, fields?: Readonly<Record<string, unknown>>): void;
+  /** Lifecycle: registered, job started/completed/failed, stopped. */
   info(message: string, fields?: Readonly<Record<string, unknown>>): void;
+  /** A coordinator call failed (retried), a probe step failed, jobs abandoned at the drain timeout. */
   warn(message: string, fields?: Readonly<Record<string, unknown>>): void;
+  /** Not used by the agent today; part of the usual logger shape. */
   error(message: string, fields?: Readonly<Record<string, unknown>>): void;
 }
 
@@ -68,9 +72,11 @@ export interface MinerAgentOptions {
   readonly onDrainTimeout?: DrainTimeoutAction;
   /** Backoff of retried coordinator calls: first step and cap (ms, defaults 200 / 10 000). */
   readonly retryBaseDelayMs?: number;
+  /** Cap of one backoff step (ms, default 10 000). */
   readonly retryMaxDelayMs?: number;
   /** Attempts to deliver a result or failure report (default 5). */
   readonly reportAttempts?: number;
+  /** Where the agent logs (default: silent). */
   readonly logger?: MinerLogger;
   /** A fetch implementation for the default HTTP client (default: the global `fetch`). */
   readonly fetch?: typeof globalThis.fetch;
@@ -78,29 +84,41 @@ export interface MinerAgentOptions {
 
 /** A job was handed to this miner and started. */
 export interface JobStartedEvent {
+  /** The job id. */
   readonly jobId: string;
+  /** The job kind. */
   readonly kind: string;
+  /** The client's `ait1…` address. */
   readonly client: string;
+  /** The most the client pays, base units. */
   readonly maxPrice: bigint;
+  /** When the lease ends unless heartbeats extend it (ms since epoch). */
   readonly leaseExpiresAt: number;
 }
 
 /** A job finished and the coordinator accepted its output and signed receipt. */
 export interface JobCompletedEvent {
+  /** The job id. */
   readonly jobId: string;
+  /** The job kind. */
   readonly kind: string;
+  /** The output sent to the coordinator. */
   readonly output: JsonValue;
   /** The miner-signed receipt as sent. */
   readonly receipt: Receipt;
+  /** Time from the start of the run to the signed receipt (ms). */
   readonly durationMs: number;
 }
 
 /** A job did not complete here. */
 export interface JobFailedEvent {
+  /** The job id. */
   readonly jobId: string;
+  /** The job kind. */
   readonly kind: string;
   /** The `AitbcError` code (`MINER_TIMEOUT`, `MINER_WASM_TRAP`, `MINER_CANCELED`, `MINER_ABANDONED`...). */
   readonly code: string;
+  /** What went wrong (as reported: `<message> [<code>]`). */
   readonly message: string;
   /**
    * Whether the coordinator was told (the job is then FAILED). `false` for jobs the coordinator
@@ -111,30 +129,41 @@ export interface JobFailedEvent {
 
 /** A coordinator call failed (the agent retries on its own). */
 export interface AgentErrorEvent {
+  /** Which call failed. */
   readonly operation: 'register' | 'poll' | 'heartbeat' | 'report';
+  /** The failure (the server's code, or `MINER_UNREACHABLE`...). */
   readonly error: AitbcError;
 }
 
 /** The events of a {@link MinerAgent}. */
 export interface MinerAgentEvents {
+  /** A job was handed to this miner and started. */
   jobStarted: JobStartedEvent;
+  /** A job's output and receipt were accepted. */
   jobCompleted: JobCompletedEvent;
+  /** A job did not complete here. */
   jobFailed: JobFailedEvent;
+  /** A coordinator call failed. */
   error: AgentErrorEvent;
 }
 
 /** A running miner: register, heartbeat, long-poll, run, sign, report. */
 export interface MinerAgent {
+  /** The miner id it registers as. */
   readonly minerId: string;
   /** The payout address (receipt `provider`). */
   readonly address: string;
+  /** The Ed25519 public key of the seed (receipts verify under it). */
   readonly publicKey: Uint8Array;
   /** What was registered (after `start()`). */
   readonly capabilities: MinerCapabilities | undefined;
   /** Ids of the jobs running now. */
   readonly runningJobs: readonly string[];
   /** Probes, registers, then heartbeats and polls until `stop()`. Rejects if registration fails. */
-  start(): Promise<{ capabilities: MinerCapabilities }>;
+  start(): Promise<{
+    /** The capabilities registered. */
+    capabilities: MinerCapabilities;
+  }>;
   /**
    * Stops polling, lets running jobs finish for up to `drainTimeoutMs`, then handles the rest as
    * `onDrainTimeout` says; heartbeats continue until then. Resolves when the agent is idle.

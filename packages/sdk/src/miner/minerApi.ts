@@ -11,6 +11,7 @@ export interface MinerRegistrationRequest {
   readonly address: string;
   /** The Ed25519 public key the miner signs receipts with. */
   readonly publicKey: Uint8Array;
+  /** What the miner offers (job kinds, models, hardware). */
   readonly capabilities: MinerCapabilities;
   /** Price per unit of work, base units. */
   readonly pricePerUnit: bigint;
@@ -22,7 +23,9 @@ export interface MinerRegistrationRequest {
 export interface MinerHeartbeatRequest {
   /** Ids of the jobs the miner is running (their leases are extended; ASSIGNED ones become RUNNING). */
   readonly runningJobs: readonly string[];
+  /** Jobs running now. */
   readonly activeJobs?: number;
+  /** Jobs waiting at the miner. */
   readonly queueLength?: number;
   /** Load in [0, 1]. */
   readonly utilization?: number;
@@ -30,8 +33,11 @@ export interface MinerHeartbeatRequest {
 
 /** A job handed to the miner by `POST /v1/miners/poll`. */
 export interface MinerAssignment {
+  /** The job id. */
   readonly jobId: string;
+  /** The job kind (picks the runner). */
   readonly kind: string;
+  /** The client's input. */
   readonly input: JsonValue;
   /** The client's `ait1…` address (the receipt's `client`). */
   readonly client: string;
@@ -47,9 +53,13 @@ export interface MinerAssignment {
  * `details.status`, or `MINER_UNREACHABLE` / `MINER_HTTP_ERROR` / `MINER_ABORTED`.
  */
 export interface MinerApi {
+  /** Registers (or re-registers) the miner. */
   register(registration: MinerRegistrationRequest): Promise<void>;
   /** Resolves with the ids of jobs the miner must stop (canceled, expired or reassigned). */
-  heartbeat(heartbeat: MinerHeartbeatRequest): Promise<{ readonly cancel: readonly string[] }>;
+  heartbeat(heartbeat: MinerHeartbeatRequest): Promise<{
+    /** Jobs to stop. */
+    readonly cancel: readonly string[];
+  }>;
   /** Long-poll: an assignment, or `null` when none came within `maxWaitSeconds`. */
   poll(maxWaitSeconds: number, signal?: AbortSignal): Promise<MinerAssignment | null>;
   /** Reports success with the output and the miner-signed receipt (its JSON text). */

@@ -13,7 +13,9 @@ export interface MinerGpu {
 
 /** What a miner advertises at registration (the pool hub's capability fields). */
 export interface MinerCapabilities {
+  /** NVIDIA GPUs found by `nvidia-smi` (empty without it). */
   readonly gpus: readonly MinerGpu[];
+  /** Logical CPU cores. */
   readonly cpuCores: number;
   /** Total RAM in GiB (one decimal). */
   readonly ramGb: number;
@@ -21,6 +23,7 @@ export interface MinerCapabilities {
   readonly models: readonly string[];
   /** Job kinds the runners handle. */
   readonly jobKinds: readonly string[];
+  /** Region label (e.g. `eu-west`). */
   readonly region: string;
 }
 

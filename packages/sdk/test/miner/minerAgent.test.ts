@@ -298,6 +298,17 @@ describe('miner agent against a real coordinator (HTTP on 127.0.0.1)', () => {
     expect(receipt.prompt_hash).toMatch(/^0x[0-9a-f]{64}$/);
   });
 
+  it('keeps the lease of a long job through heartbeats (the hash runner yields to them)', async () => {
+    const r = await rig({ minerCount: 1, leaseMs: 800 });
+    const a = agent(r, r.miners[0]!, { heartbeatMs: 100 });
+    await a.start();
+    // several leases long on this machine
+    const id = await r.submit('hash', { text: 'long', iterations: 400_000 });
+    const job = await finished(r, id);
+    expect(job.state).toBe('COMPLETED');
+    expect(job.history.map((h) => h.state)).toEqual(['QUEUED', 'ASSIGNED', 'RUNNING', 'COMPLETED']);
+  });
+
   it('registers again when the coordinator forgot the miner, and keeps working', async () => {
     const r = await rig({ minerCount: 1 });
     const a = agent(r, r.miners[0]!);

@@ -72,10 +72,10 @@ describe('miner agent process killed with SIGKILL mid-job (real processes, 127.0
     });
 
     const { child, events } = await startMinerProcess(r.url, m0);
-    // ~1 s of hashing on this machine: long enough to be killed in the middle of it
-    const id = await r.submit('hash', { text: 'crash me', iterations: 300_000 });
+    // 2M iterations: seconds of hashing even on a fast machine, so miner-0 is killed in the middle of it
+    const id = await r.submit('hash', { text: 'crash me', iterations: 2_000_000 });
     await until(async () => (events.some((e) => e.event === 'jobStarted' && e.jobId === id) ? true : undefined));
-    await until(async () => ((await r.job(id)).state === 'RUNNING' ? true : undefined));
+    await until(async () => ((await r.job(id)).state === 'RUNNING' ? true : undefined), 60_000);
     await new Promise<void>((resolve) => {
       child.once('exit', () => resolve());
       child.kill('SIGKILL');
@@ -99,7 +99,7 @@ describe('miner agent process killed with SIGKILL mid-job (real processes, 127.0
     const job = await until(async () => {
       const j = await r.job(id);
       return j.state === 'COMPLETED' || j.state === 'FAILED' ? j : undefined;
-    }, 30_000);
+    }, 90_000);
     expect(job.state).toBe('COMPLETED');
     expect(job.miner_id).toBe('miner-1');
     expect(job.history.map((h) => [h.state, h.miner_id])).toEqual([
