@@ -34,7 +34,7 @@ import { type Account, accountKey, type Escrow, escrowKey, LedgerState } from '.
 import type { SignatureCache } from './signatureCache.js';
 import { SparseMerkleTree } from './stateTree/sparseMerkleTree.js';
 import type { StateProof } from './stateTree/stateProof.js';
-import { type SignedTx, txSigningBytes } from './tx.js';
+import { type SignedTx, sharedSigningBytes } from './tx.js';
 
 /** Options of {@link createChain}. */
 export interface ChainOptions {
@@ -254,12 +254,19 @@ export function createChain(options: ChainOptions): Chain {
     }
     if (!bytesEqual(h.txRoot, txRoot(block.txs.map((t) => t.id))))
       reject('CHAIN_BAD_TX_ROOT', 'txRoot does not match the transactions');
+    // Each signature is verified once per node: those the mempool (or an earlier import attempt)
+    // verified are in the shared cache; the rest are checked together on the thread pool.
+    const cache = options.signatureCache;
+    const pending = cache === undefined ? block.txs : block.txs.filter((t) => !cache.has(t.id, t.signature));
     const ok = await verifyMany(
-      block.txs.map((t) => ({ signature: t.signature, message: txSigningBytes(t), publicKey: t.publicKey })),
+      pending.map((t) => ({ signature: t.signature, message: sharedSigningBytes(t), publicKey: t.publicKey })),
     );
-    const badIndex = ok.indexOf(false);
-    if (badIndex >= 0)
+    const bad = ok.indexOf(false);
+    if (bad >= 0) {
+      const badIndex = block.txs.indexOf(pending[bad]!);
       reject('CHAIN_BAD_SIGNATURE', `transaction ${badIndex} has an invalid signature`, { index: badIndex });
+    }
+    if (cache !== undefined) for (const t of pending) cache.add(t.id, t.signature);
   };
 
   /** Validates on the staged tree; leaves the block's state staged (the caller commits or rolls back). */

@@ -53,7 +53,14 @@ export {
   LedgerState,
 } from './ledgerState.js';
 export { MemoryKVStore } from './memoryKVStore.js';
-export { type AddResult, createMempool, Mempool, type MempoolOptions } from './mempool.js';
+export {
+  type AddManyResult,
+  type AddResult,
+  createMempool,
+  MAX_ADD_BATCH,
+  Mempool,
+  type MempoolOptions,
+} from './mempool.js';
 export { SignatureCache } from './signatureCache.js';
 export {
   EMPTY_HASH,

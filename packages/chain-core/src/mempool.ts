@@ -1,7 +1,7 @@
-import { AitbcError, toHex0x, verify } from '@aitbc/crypto';
+import { AitbcError, isAitbcError, toHex0x, verify, verifyMany } from '@aitbc/crypto';
 import type { Account } from './ledgerState.js';
 import { SignatureCache } from './signatureCache.js';
-import { type SignedTx, txFromJson, txSigningBytes } from './tx.js';
+import { type SignedTx, sharedSigningBytes, txFromJson } from './tx.js';
 
 /** Limits and policy of a {@link Mempool}. */
 export interface MempoolOptions {
@@ -23,6 +23,21 @@ export interface MempoolOptions {
 
 /** What {@link Mempool.add} did. */
 export type AddResult = { readonly status: 'added' | 'replaced' | 'known'; readonly id: string };
+
+/** What {@link Mempool.addMany} reports for one transaction: what was done, or the error that refused it. */
+export type AddManyResult = AddResult | AitbcError;
+
+/** Most transactions one {@link Mempool.addMany} call takes. */
+export const MAX_ADD_BATCH = 10_000;
+
+/** Binary string of a transaction id: the pool's Map key (cheaper than hex). */
+function idKey(id: Uint8Array): string {
+  return String.fromCharCode.apply(null, id as unknown as number[]);
+}
+
+function badSignature(): AitbcError {
+  return new AitbcError('CHAIN_BAD_SIGNATURE', 'the transaction signature does not verify');
+}
 
 function amountOf(tx: SignedTx): bigint {
   const b = tx.body;
@@ -78,7 +93,7 @@ export class Mempool {
 
   /** A held transaction by id. */
   get(id: Uint8Array): SignedTx | undefined {
-    return this.#byId.get(toHex0x(id));
+    return this.#byId.get(idKey(id));
   }
 
   /** Decodes a wire transaction and {@link add}s it. */
@@ -93,18 +108,101 @@ export class Mempool {
    * `MEMPOOL_REPLACEMENT_UNDERPRICED`, `MEMPOOL_FULL` (the pool is full of higher fees).
    */
   async add(tx: SignedTx): Promise<AddResult> {
-    const id = toHex0x(tx.id);
-    if (this.#byId.has(id)) return { status: 'known', id };
+    const id = idKey(tx.id);
+    if (this.#byId.has(id)) return { status: 'known', id: toHex0x(tx.id) };
+    this.#precheck(tx);
+    if (!this.#cache.has(tx.id, tx.signature)) {
+      if (!verify(tx.signature, sharedSigningBytes(tx), tx.publicKey)) throw badSignature();
+      this.#cache.add(tx.id, tx.signature);
+    }
+    return this.#admit(tx, id);
+  }
+
+  /**
+   * Admits a batch: the same checks as {@link add} for each transaction, in order, but the signatures
+   * not yet verified on this node are checked together on the thread pool (`verifyMany`, every core)
+   * first. One result per transaction, in input order: an {@link AddResult}, or the `AitbcError` that
+   * refused it (never thrown for a single transaction).
+   * @throws AitbcError `MEMPOOL_BATCH_TOO_LARGE` for more than {@link MAX_ADD_BATCH} transactions.
+   */
+  async addMany(txs: readonly SignedTx[]): Promise<AddManyResult[]> {
+    if (!Array.isArray(txs)) throw new AitbcError('MEMPOOL_BAD_INPUT', 'addMany takes an array of transactions');
+    if (txs.length > MAX_ADD_BATCH)
+      throw new AitbcError('MEMPOOL_BATCH_TOO_LARGE', `at most ${MAX_ADD_BATCH} transactions per batch`);
+    const results: (AddManyResult | undefined)[] = new Array(txs.length);
+    const toVerify: number[] = [];
+    for (let i = 0; i < txs.length; i++) {
+      const tx = txs[i]!;
+      try {
+        if (this.#byId.has(idKey(tx.id))) continue; // reported as known below, in order
+        this.#precheck(tx);
+        if (!this.#cache.has(tx.id, tx.signature)) toVerify.push(i);
+      } catch (e) {
+        if (!isAitbcError(e)) throw e;
+        results[i] = e;
+      }
+    }
+    const verified = await verifyMany(
+      toVerify.map((i) => ({
+        signature: txs[i]!.signature,
+        message: sharedSigningBytes(txs[i]!),
+        publicKey: txs[i]!.publicKey,
+      })),
+    );
+    for (let j = 0; j < toVerify.length; j++) {
+      const tx = txs[toVerify[j]!]!;
+      if (verified[j]) this.#cache.add(tx.id, tx.signature);
+      else results[toVerify[j]!] = badSignature();
+    }
+    for (let i = 0; i < txs.length; i++) {
+      if (results[i] !== undefined) continue;
+      const tx = txs[i]!;
+      const id = idKey(tx.id);
+      try {
+        results[i] = this.#byId.has(id) ? { status: 'known', id: toHex0x(tx.id) } : await this.#admit(tx, id);
+      } catch (e) {
+        if (!isAitbcError(e)) throw e;
+        results[i] = e;
+      }
+    }
+    return results as AddManyResult[];
+  }
+
+  /**
+   * Decodes wire transactions and {@link addMany}s them; a transaction that does not decode gets its
+   * decoding error as its result.
+   * @throws AitbcError `MEMPOOL_BATCH_TOO_LARGE`.
+   */
+  async addManyJson(jsons: readonly unknown[]): Promise<AddManyResult[]> {
+    if (!Array.isArray(jsons)) throw new AitbcError('MEMPOOL_BAD_INPUT', 'addManyJson takes an array');
+    if (jsons.length > MAX_ADD_BATCH)
+      throw new AitbcError('MEMPOOL_BATCH_TOO_LARGE', `at most ${MAX_ADD_BATCH} transactions per batch`);
+    const decoded: (SignedTx | AitbcError)[] = jsons.map((j) => {
+      try {
+        return txFromJson(j);
+      } catch (e) {
+        if (!isAitbcError(e)) throw e;
+        return e;
+      }
+    });
+    const txs = decoded.filter((d): d is SignedTx => !isAitbcError(d));
+    const added = await this.addMany(txs);
+    let k = 0;
+    return decoded.map((d) => (isAitbcError(d) ? d : added[k++]!));
+  }
+
+  /** The checks that need neither the signature nor the account. */
+  #precheck(tx: SignedTx): void {
     const b = tx.body;
     if (b.chainId !== this.#opts.chainId)
       throw new AitbcError('CHAIN_WRONG_CHAIN', `transaction is for chain "${b.chainId}"`);
     if (b.fee < this.#opts.minFee)
       throw new AitbcError('CHAIN_FEE_TOO_LOW', `fee is below the minimum of ${this.#opts.minFee}`);
-    if (!this.#cache.has(tx.id, tx.signature)) {
-      if (!verify(tx.signature, txSigningBytes(tx), tx.publicKey))
-        throw new AitbcError('CHAIN_BAD_SIGNATURE', 'the transaction signature does not verify');
-      this.#cache.add(tx.id, tx.signature);
-    }
+  }
+
+  /** Everything after the signature: nonce, funds, replacement, room; then inserts. */
+  async #admit(tx: SignedTx, id: string): Promise<AddResult> {
+    const b = tx.body;
     const account = await this.#opts.account(b.from);
     if (b.nonce < account.nonce)
       throw new AitbcError('CHAIN_BAD_NONCE', `nonce ${b.nonce} was already used`, {
@@ -140,7 +238,7 @@ export class Mempool {
     this.#bySender.set(b.from, queue);
     this.#byId.set(id, tx);
     this.#bytes += tx.size;
-    return { status: existing === undefined ? 'added' : 'replaced', id };
+    return { status: existing === undefined ? 'added' : 'replaced', id: toHex0x(tx.id) };
   }
 
   /**
@@ -193,7 +291,7 @@ export class Mempool {
   }
 
   #remove(tx: SignedTx): void {
-    const id = toHex0x(tx.id);
+    const id = idKey(tx.id);
     if (!this.#byId.delete(id)) return;
     this.#bytes -= tx.size;
     const queue = this.#bySender.get(tx.body.from);

@@ -93,6 +93,10 @@ const FIELDS: Readonly<Record<TxType, readonly string[]>> = {
   'escrow.refund': ['jobId'],
 };
 const COMMON = ['chainId', 'type', 'from', 'nonce', 'fee'];
+/** The fields each type may carry, built once. */
+const ALLOWED: Readonly<Record<string, ReadonlySet<string>>> = Object.fromEntries(
+  Object.entries(FIELDS).map(([t, f]) => [t, new Set([...COMMON, ...f])]),
+);
 
 function malformed(field: string, expected: string): AitbcError {
   return new AitbcError('CHAIN_TX_MALFORMED', `tx.${field} must be ${expected}`, { details: { field } });
@@ -129,10 +133,38 @@ export function txBodyJson(body: TxBody): TxJson {
   return out;
 }
 
+/**
+ * Addresses already found valid (bounded, oldest out): checking one decodes its bech32m checksum,
+ * and the same senders and recipients recur in every block.
+ */
+const validAddresses = new Set<string>();
+/** Sender addresses by public key (hex, as on the wire), bounded: deriving one hashes and encodes. */
+const keyAddresses = new Map<string, string>();
+const ADDRESS_CACHE_MAX = 1 << 16;
+
+/** Makes room for one more entry in a bounded cache (drops the oldest). */
+function makeRoom<K>(cache: Set<K> | Map<K, unknown>): void {
+  if (cache.size >= ADDRESS_CACHE_MAX) cache.delete(cache.keys().next().value as K);
+}
+
 function readAddress(json: Record<string, unknown>, field: string): string {
   const v = json[field];
-  if (typeof v !== 'string' || !isAddress(v)) throw malformed(field, 'a valid lowercase ait1… address');
+  if (typeof v !== 'string') throw malformed(field, 'a valid lowercase ait1… address');
+  if (validAddresses.has(v)) return v;
+  if (!isAddress(v)) throw malformed(field, 'a valid lowercase ait1… address');
+  makeRoom(validAddresses);
+  validAddresses.add(v);
   return v;
+}
+
+function addressOfKey(hex: string, key: Uint8Array): string {
+  let address = keyAddresses.get(hex);
+  if (address === undefined) {
+    address = addressFromPublicKey(key);
+    makeRoom(keyAddresses);
+    keyAddresses.set(hex, address);
+  }
+  return address;
 }
 
 function readAmount(json: Record<string, unknown>, field: string): bigint {
@@ -165,7 +197,7 @@ export function txBodyFromJson(json: unknown): TxBody {
   const type = o.type;
   if (typeof type !== 'string' || !Object.hasOwn(FIELDS, type))
     throw malformed('type', `one of ${Object.keys(FIELDS).join(', ')}`);
-  const allowed = new Set([...COMMON, ...FIELDS[type as TxType]]);
+  const allowed = ALLOWED[type]!;
   for (const k of Object.keys(o))
     if (!allowed.has(k)) throw new AitbcError('CHAIN_TX_MALFORMED', `unknown field tx.${k}`, { details: { field: k } });
   if (typeof o.chainId !== 'string' || !CHAIN_ID_RE.test(o.chainId)) throw malformed('chainId', 'a chain id');
@@ -199,9 +231,16 @@ export function txBodyFromJson(json: unknown): TxBody {
   }
 }
 
+/**
+ * The signing bytes of every transaction this module built, so verification (mempool, block import)
+ * never re-encodes. Sound because those transactions and their bodies are frozen.
+ */
+const signingBytesCache = new WeakMap<SignedTx, Uint8Array>();
+
 function finish(body: TxBody, bodyJson: TxJson, publicKey: Uint8Array, signature: Uint8Array): SignedTx {
   const canonical = canonicalize(bodyJson);
-  const id = sha256(signingBytesOfCanonical('tx', body.chainId, canonical));
+  const signing = signingBytesOfCanonical('tx', body.chainId, canonical);
+  const id = sha256(signing);
   // Canonical wire size: the body plus `"publicKey":"<64 hex>"` (78), `"signature":"<128 hex>"` (142)
   // and the two commas that join them in.
   const size = canonical.length + 222;
@@ -210,7 +249,14 @@ function finish(body: TxBody, bodyJson: TxJson, publicKey: Uint8Array, signature
       details: { size },
     });
   }
-  return { body, publicKey, signature, id, size };
+  const tx: SignedTx = Object.freeze({ body: Object.freeze(body), publicKey, signature, id, size });
+  signingBytesCache.set(tx, signing);
+  return tx;
+}
+
+/** The signing bytes of `tx`, shared (callers in this package never mutate them). */
+export function sharedSigningBytes(tx: SignedTx): Uint8Array {
+  return signingBytesCache.get(tx) ?? signingBytesOfCanonical('tx', tx.body.chainId, canonicalize(txBodyJson(tx.body)));
 }
 
 /**
@@ -249,7 +295,7 @@ export function txFromJson(json: unknown): SignedTx {
     throw malformed('signature', '128 lowercase hex digits');
   const body = txBodyFromJson(rest);
   const key = hexToBytes(publicKey);
-  if (addressFromPublicKey(key) !== body.from)
+  if (addressOfKey(publicKey, key) !== body.from)
     throw new AitbcError('CHAIN_FROM_MISMATCH', 'tx.from is not the address of tx.publicKey');
   return finish(body, txBodyJson(body), key, hexToBytes(signature));
 }
@@ -259,14 +305,14 @@ export function txToJson(tx: SignedTx): TxJson {
   return { ...txBodyJson(tx.body), publicKey: bytesToHex(tx.publicKey), signature: bytesToHex(tx.signature) };
 }
 
-/** The exact bytes the sender signed. */
+/** The exact bytes the sender signed (a fresh copy). */
 export function txSigningBytes(tx: SignedTx): Uint8Array {
-  return signingBytesOfCanonical('tx', tx.body.chainId, canonicalize(txBodyJson(tx.body)));
+  return sharedSigningBytes(tx).slice();
 }
 
 /** Strict Ed25519 check of a transaction's signature. */
 export function verifyTxSignature(tx: SignedTx): boolean {
-  return verify(tx.signature, txSigningBytes(tx), tx.publicKey);
+  return verify(tx.signature, sharedSigningBytes(tx), tx.publicKey);
 }
 
 /** The id in wire form (`0x` + 64 hex). */

@@ -28,6 +28,7 @@ import {
   type KVStore,
   MemoryKVStore,
   precommitSigningBody,
+  SignatureCache,
   signBlockHeader,
   signTx,
   txRoot,
@@ -76,7 +77,7 @@ const testConsensus: Consensus = {
   },
 };
 
-async function network(store: KVStore = new MemoryKVStore()) {
+async function network(store: KVStore = new MemoryKVStore(), signatureCache?: SignatureCache) {
   const vals = [generateKeyPair(), generateKeyPair(), generateKeyPair(), generateKeyPair()];
   const alice = generateKeyPair();
   const bob = generateKeyPair();
@@ -87,7 +88,12 @@ async function network(store: KVStore = new MemoryKVStore()) {
     allocations: [{ address: addressFromPublicKey(alice.publicKey), amount: 100n * AIT }],
     params: DEFAULT_PARAMS,
   };
-  const chain = createChain({ store, genesis, consensus: testConsensus });
+  const chain = createChain({
+    store,
+    genesis,
+    consensus: testConsensus,
+    ...(signatureCache === undefined ? {} : { signatureCache }),
+  });
   await chain.open();
   const seedOf = (address: string) => vals.find((v) => addressFromPublicKey(v.publicKey) === address)!.seed;
   const proposerFor = (height: number, round: number) => chain.validators.validators[(height + round) % 4]!.address;
@@ -310,5 +316,34 @@ describe('chain', () => {
     });
     await expect(other.open()).rejects.toMatchObject({ code: 'CHAIN_GENESIS_MISMATCH' });
     await other.close();
+  });
+
+  it('verifies each signature once per node: import skips cached ones, records the rest, still checks a new signature', async () => {
+    const cache = new SignatureCache();
+    const { chain, produce, transfer, commitFor, seedOf, proposerFor, getLastCommit } = await network(
+      new MemoryKVStore(),
+      cache,
+    );
+    const t0 = transfer(0, AIT);
+    await produce([t0]);
+    expect(cache.has(t0.id, t0.signature)).toBe(true); // verified by import, recorded
+    // The id of t1 is cached with its real signature; the same id with another signature is checked.
+    const t1 = transfer(1, AIT);
+    cache.add(t1.id, t1.signature);
+    const forged = { ...t1, signature: transfer(2, AIT).signature };
+    const draft = await chain.buildBlock({
+      round: 0,
+      timestamp: chain.head.timestamp + 1000,
+      proposerSeed: seedOf(proposerFor(2, 0)),
+      lastCommit: getLastCommit(),
+      txs: [forged],
+    });
+    await expect(chain.importBlock(draft, commitFor(draft))).rejects.toMatchObject({
+      code: 'CHAIN_BAD_SIGNATURE',
+      details: { index: 0 },
+    });
+    expect(chain.head.height).toBe(1);
+    await produce([t1]); // the cached (id, signature) imports
+    expect(chain.head.height).toBe(2);
   });
 });

@@ -1,6 +1,6 @@
 import { addressFromPublicKey, generateKeyPair, type KeyPair } from '@aitbc/crypto';
 import { describe, expect, it } from 'vitest';
-import { type Account, createMempool, type SignedTx, signTx, txToJson } from '../src/index.js';
+import { type Account, createMempool, MAX_ADD_BATCH, type SignedTx, signTx, txToJson } from '../src/index.js';
 
 const CHAIN = 'aitbc-test';
 const MIN = 100n;
@@ -114,5 +114,56 @@ describe('mempool', () => {
     accounts.set(a.address, { balance: 500n, nonce: 1 });
     await pool.revalidate();
     expect(pool.get(a1.id)).toBeUndefined();
+  });
+
+  it('addMany admits a batch in order with one result per transaction, verifying signatures together', async () => {
+    const [a, b] = [kp(), kp()];
+    const { pool } = setup({ [a.address]: 10_000n, [b.address]: 10_000n });
+    const known = tx(b, 0, MIN);
+    await pool.add(known);
+    const a0 = tx(a, 0, MIN);
+    const a1 = tx(a, 1, MIN);
+    const forged = { ...tx(a, 2, MIN), signature: new Uint8Array(64) };
+    const results = await pool.addMany([
+      a1, // nonce 1 before 0: admission checks nonces against the account, so it waits in the pool
+      a0,
+      a0, // a duplicate inside the batch
+      known,
+      forged,
+      tx(a, 3, MIN, 1n, 'aitbc-other'),
+      tx(a, 4, MIN - 1n),
+      tx(a, 64, MIN),
+    ]);
+    expect(results.map((r) => ('code' in r ? r.code : r.status))).toEqual([
+      'added',
+      'added',
+      'known',
+      'known',
+      'CHAIN_BAD_SIGNATURE',
+      'CHAIN_WRONG_CHAIN',
+      'CHAIN_FEE_TOO_LOW',
+      'CHAIN_BAD_NONCE',
+    ]);
+    expect(pool.size).toBe(3);
+    expect(pool.signatureCache.has(a0.id, a0.signature)).toBe(true);
+    expect(pool.signatureCache.has(forged.id, forged.signature)).toBe(false);
+    expect(await pool.addMany([])).toEqual([]);
+  });
+
+  it('addManyJson reports transactions that do not decode, and both batch calls refuse oversized batches', async () => {
+    const a = kp();
+    const { pool } = setup({ [a.address]: 10_000n });
+    const good = txToJson(tx(a, 0, MIN));
+    const results = await pool.addManyJson([{ ...good, amount: '-1' }, JSON.parse(JSON.stringify(good)), 'nope']);
+    expect(results.map((r) => ('code' in r ? r.code : r.status))).toEqual([
+      'CHAIN_TX_MALFORMED',
+      'added',
+      'CHAIN_TX_MALFORMED',
+    ]);
+    const tooMany = Array.from({ length: MAX_ADD_BATCH + 1 }, () => good);
+    await expect(pool.addManyJson(tooMany)).rejects.toMatchObject({ code: 'MEMPOOL_BATCH_TOO_LARGE' });
+    await expect(pool.addMany(tooMany as never)).rejects.toMatchObject({ code: 'MEMPOOL_BATCH_TOO_LARGE' });
+    await expect(pool.addMany('x' as never)).rejects.toMatchObject({ code: 'MEMPOOL_BAD_INPUT' });
+    expect(pool.size).toBe(1);
   });
 });
