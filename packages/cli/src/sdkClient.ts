@@ -1,5 +1,4 @@
-import { type AitbcClient, createClient } from '@aitbc/sdk';
-import { WebSocket } from 'ws';
+import type { AitbcClient } from '@aitbc/sdk';
 import type { CommandContext } from './commandSpec.js';
 
 const clients = new WeakMap<CommandContext, Map<string, AitbcClient>>();
@@ -8,8 +7,9 @@ const clients = new WeakMap<CommandContext, Map<string, AitbcClient>>();
  * The SDK client for one run, built from the resolved config: node, coordinator, pool hub and wallet
  * URLs with their credentials. `role: 'admin'` uses the admin key at the coordinator and the pool hub
  * (falling back to the API key). Construction does no I/O; a service is contacted when first used.
+ * The SDK is loaded on first use, so `help`, `config` and `completion` start fast.
  */
-export function sdkClient(ctx: CommandContext, role: 'client' | 'admin' = 'client'): AitbcClient {
+export async function sdkClient(ctx: CommandContext, role: 'client' | 'admin' = 'client'): Promise<AitbcClient> {
   let byRole = clients.get(ctx);
   if (byRole === undefined) {
     byRole = new Map();
@@ -17,6 +17,7 @@ export function sdkClient(ctx: CommandContext, role: 'client' | 'admin' = 'clien
   }
   const cached = byRole.get(role);
   if (cached !== undefined) return cached;
+  const [{ createClient }, { WebSocket }] = await Promise.all([import('@aitbc/sdk'), import('ws')]);
   const v = ctx.config.values;
   const coordinatorKey = role === 'admin' ? (v.adminKey ?? v.apiKey) : v.apiKey;
   const poolKey = v.poolKey ?? v.adminKey ?? v.apiKey;

@@ -22,6 +22,7 @@ const tmp = tempDir('aitbc-cli-e2e-');
 const clientKey = 'client-key-0123456789abcdef';
 const adminKey = 'admin-key-0123456789abcdef';
 const minerKey = 'miner-key-0123456789abcdef';
+const minerKey2 = 'miner-key-2-0123456789abcdef';
 const miner = generateKeyPair();
 const minerAddress = addressFromPublicKey(miner.publicKey);
 const bob = addressFromPublicKey(generateKeyPair().publicKey);
@@ -75,6 +76,7 @@ beforeAll(async () => {
       { role: 'client', subject: node.faucet.address, hash: hashApiKey(clientKey) },
       { role: 'admin', hash: hashApiKey(adminKey) },
       { role: 'miner', subject: 'cli-miner', hash: hashApiKey(minerKey) },
+      { role: 'miner', subject: 'cli-miner-2', hash: hashApiKey(minerKey2) },
     ],
   });
   const pool = createPoolHubServer({
@@ -118,7 +120,7 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const stop of stops) await stop();
   tmp.cleanup();
-});
+}, 30_000);
 
 /** The in-process miner: takes the next job and completes it with a signed receipt. */
 async function mineOne(output: unknown = { digest: 'd1g3st' }, price = AIT / 10n): Promise<string> {
@@ -356,8 +358,25 @@ describe('miner start (the SDK miner agent)', () => {
     expect(events[1]!.price).toBe('1000');
     // Ctrl-C: the agent drains and the command exits 130
     const ac = new AbortController();
-    const again = cli(minerArgs, { ...env, AITBC_API_KEY: minerKey }, { signal: ac.signal });
-    setTimeout(() => ac.abort(), 500);
+    const again = cli(
+      [
+        'miner',
+        'start',
+        '--miner-id',
+        'cli-miner-2',
+        '--key-file',
+        seedFile,
+        '--price',
+        '1000base',
+        '--kinds',
+        'hash',
+        '--poll-wait',
+        '1',
+      ],
+      { ...env, AITBC_API_KEY: minerKey2 },
+      { signal: ac.signal },
+    );
+    setTimeout(() => ac.abort(), 1500);
     const stopped = await again;
     expect(stopped.code).toBe(EXIT.interrupted);
     const bad = await cli(
@@ -370,10 +389,10 @@ describe('miner start (the SDK miner agent)', () => {
 
 describe('marketplace, admin, monitor', () => {
   it('admin stats, admin miners, miner status, marketplace offers and match', async () => {
-    // miner-1 (registered in-process) and cli-miner (registered by `aitbc miner start`)
-    expect(json((await cli(['admin', 'stats', '--json'], env)).stdout)).toMatchObject({ miners: 2 });
+    // miner-1 (registered in-process), cli-miner and cli-miner-2 (registered by `aitbc miner start`)
+    expect(json((await cli(['admin', 'stats', '--json'], env)).stdout)).toMatchObject({ miners: 3 });
     const miners = json<Array<{ miner_id: string }>>((await cli(['admin', 'miners', '--json'], env)).stdout);
-    expect(miners.map((m) => m.miner_id).sort()).toEqual(['cli-miner', 'miner-1']);
+    expect(miners.map((m) => m.miner_id).sort()).toEqual(['cli-miner', 'cli-miner-2', 'miner-1']);
     expect((await cli(['miner', 'status', 'miner-1'], env)).stdout).toMatch(/miner +miner-1\n/);
     expect((await cli(['miner', 'status', 'nobody'], env)).code).toBe(EXIT.notFound);
     const offers = json<Array<{ miner_id: string; price_per_unit: string }>>(

@@ -17,7 +17,7 @@ export const ADMIN_COMMANDS: readonly CommandSpec[] = [
     ],
     status: 'wired',
     async handler(ctx) {
-      const s = await sdkClient(ctx, 'admin').coordinator.adminStats({ signal: ctx.signal });
+      const s = await (await sdkClient(ctx, 'admin')).coordinator.adminStats({ signal: ctx.signal });
       ctx.out.result(s, (x) => renderKeyValues({ queued: x.queued, miners: x.miners, online: x.miners_online }));
     },
   },
@@ -30,7 +30,7 @@ export const ADMIN_COMMANDS: readonly CommandSpec[] = [
     examples: [{ command: 'aitbc admin miners --online', description: 'the miners that can take jobs now' }],
     status: 'wired',
     async handler(ctx) {
-      const miners = await sdkClient(ctx, 'admin').pool.miners({
+      const miners = await (await sdkClient(ctx, 'admin')).pool.miners({
         signal: ctx.signal,
         ...(flag(ctx, 'online') ? { online: true } : {}),
       });

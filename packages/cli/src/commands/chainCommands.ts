@@ -23,7 +23,7 @@ export const CHAIN_COMMANDS: readonly CommandSpec[] = [
     ],
     status: 'wired',
     async handler(ctx) {
-      const head = await sdkClient(ctx).node.head({ signal: ctx.signal });
+      const head = await (await sdkClient(ctx)).node.head({ signal: ctx.signal });
       ctx.out.result(head, (h) =>
         renderKeyValues({
           height: h.height,
@@ -47,7 +47,9 @@ export const CHAIN_COMMANDS: readonly CommandSpec[] = [
     status: 'wired',
     async handler(ctx) {
       const id = arg(ctx, 'id');
-      const block = await sdkClient(ctx).node.block(/^[0-9]{1,15}$/.test(id) ? Number(id) : id, { signal: ctx.signal });
+      const block = await (await sdkClient(ctx)).node.block(/^[0-9]{1,15}$/.test(id) ? Number(id) : id, {
+        signal: ctx.signal,
+      });
       ctx.out.result(block, (b) => {
         const head = renderKeyValues({
           height: b.height,
@@ -78,7 +80,7 @@ export const CHAIN_COMMANDS: readonly CommandSpec[] = [
     examples: [{ command: 'aitbc chain tx 3f9a…', description: 'where a transaction is and what it did' }],
     status: 'wired',
     async handler(ctx) {
-      const tx = await sdkClient(ctx).node.tx(arg(ctx, 'id'), { signal: ctx.signal });
+      const tx = await (await sdkClient(ctx)).node.tx(arg(ctx, 'id'), { signal: ctx.signal });
       ctx.out.result(tx, (t) => {
         const o = t as unknown as Record<string, unknown>;
         const shown: Record<string, unknown> = {};
@@ -101,7 +103,7 @@ export const CHAIN_COMMANDS: readonly CommandSpec[] = [
     ],
     status: 'wired',
     async handler(ctx) {
-      const account = await sdkClient(ctx).node.account(arg(ctx, 'address'), {
+      const account = await (await sdkClient(ctx)).node.account(arg(ctx, 'address'), {
         signal: ctx.signal,
         proof: flag(ctx, 'proof'),
       });
@@ -126,7 +128,7 @@ export const CHAIN_COMMANDS: readonly CommandSpec[] = [
     examples: [{ command: 'aitbc chain validators', description: 'who finalizes blocks' }],
     status: 'wired',
     async handler(ctx) {
-      const vs = await sdkClient(ctx).node.validators({ signal: ctx.signal });
+      const vs = await (await sdkClient(ctx)).node.validators({ signal: ctx.signal });
       ctx.out.table(vs, [
         { header: 'NAME', value: (v) => v.name },
         { header: 'ADDRESS', value: (v) => v.address },
@@ -143,7 +145,7 @@ export const CHAIN_COMMANDS: readonly CommandSpec[] = [
     examples: [{ command: 'aitbc chain peers', description: 'peers and their scores' }],
     status: 'wired',
     async handler(ctx) {
-      const ps = await sdkClient(ctx).node.peers({ signal: ctx.signal });
+      const ps = await (await sdkClient(ctx)).node.peers({ signal: ctx.signal });
       ctx.out.table(ps, [
         { header: 'NODE', value: (p) => shortId(p.nodeId) },
         { header: 'ADDRESS', value: (p) => p.address },
@@ -164,7 +166,7 @@ export const CHAIN_COMMANDS: readonly CommandSpec[] = [
     ],
     status: 'wired',
     async handler(ctx) {
-      const node = sdkClient(ctx).node;
+      const node = (await sdkClient(ctx)).node;
       let status = await node.syncStatus({ signal: ctx.signal });
       if (flag(ctx, 'wait') && status.syncing) {
         const spin = ctx.out.spinner(`syncing ${status.height}/${status.targetHeight}`);

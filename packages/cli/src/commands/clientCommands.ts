@@ -87,7 +87,7 @@ async function submission(ctx: CommandContext): Promise<JobSubmission> {
 async function waitForJob(ctx: CommandContext, jobId: string): Promise<CoordinatorJob> {
   const spin = ctx.out.spinner(`job ${jobId}: waiting`);
   try {
-    return await sdkClient(ctx).coordinator.jobs.wait(jobId, {
+    return await (await sdkClient(ctx)).coordinator.jobs.wait(jobId, {
       signal: ctx.signal,
       onState: (j) => spin.update(`job ${jobId}: ${j.state}`),
     });
@@ -138,7 +138,7 @@ export const CLIENT_COMMANDS: readonly CommandSpec[] = [
     async handler(ctx) {
       const sub = await submission(ctx);
       const key = stringOption(ctx, 'idempotency-key');
-      let job = await sdkClient(ctx).coordinator.jobs.submit(sub, {
+      let job = await (await sdkClient(ctx)).coordinator.jobs.submit(sub, {
         signal: ctx.signal,
         ...(key !== undefined ? { idempotencyKey: key } : {}),
       });
@@ -169,7 +169,7 @@ export const CLIENT_COMMANDS: readonly CommandSpec[] = [
       const id = arg(ctx, 'job-id');
       const job = flag(ctx, 'wait')
         ? await waitForJob(ctx, id)
-        : await sdkClient(ctx).coordinator.jobs.get(id, { signal: ctx.signal });
+        : await (await sdkClient(ctx)).coordinator.jobs.get(id, { signal: ctx.signal });
       ctx.out.result(job, (j) =>
         flag(ctx, 'history')
           ? `${renderJob(j)}\n\n${j.history.map((h) => `${formatTime(h.at)}  ${h.state}${h.miner_id ? ` ${h.miner_id}` : ''}${h.reason ? ` (${h.reason})` : ''}`).join('\n')}`
@@ -194,7 +194,7 @@ export const CLIENT_COMMANDS: readonly CommandSpec[] = [
     async handler(ctx) {
       const id = arg(ctx, 'job-id');
       if (flag(ctx, 'wait')) assertCompleted(await waitForJob(ctx, id));
-      const result = await sdkClient(ctx).coordinator.jobs.result(id, { signal: ctx.signal });
+      const result = await (await sdkClient(ctx)).coordinator.jobs.result(id, { signal: ctx.signal });
       ctx.out.result(result, (r) => renderOutput(r.output));
     },
   },
@@ -207,7 +207,7 @@ export const CLIENT_COMMANDS: readonly CommandSpec[] = [
     examples: [{ command: 'aitbc client cancel job_2x9…', description: 'stop a queued or running job' }],
     status: 'wired',
     async handler(ctx) {
-      const job = await sdkClient(ctx).coordinator.jobs.cancel(arg(ctx, 'job-id'), { signal: ctx.signal });
+      const job = await (await sdkClient(ctx)).coordinator.jobs.cancel(arg(ctx, 'job-id'), { signal: ctx.signal });
       ctx.out.result(job, renderJob);
     },
   },
@@ -223,7 +223,7 @@ export const CLIENT_COMMANDS: readonly CommandSpec[] = [
     status: 'wired',
     async handler(ctx) {
       const items: unknown[] = [];
-      for await (const r of sdkClient(ctx).coordinator.jobs.receipts(arg(ctx, 'job-id'), {
+      for await (const r of (await sdkClient(ctx)).coordinator.jobs.receipts(arg(ctx, 'job-id'), {
         signal: ctx.signal,
         maxItems: 10_000,
       }))
@@ -271,7 +271,7 @@ export const CLIENT_COMMANDS: readonly CommandSpec[] = [
     async handler(ctx) {
       const sub = await submission(ctx);
       const key = stringOption(ctx, 'idempotency-key');
-      const coordinator = sdkClient(ctx).coordinator;
+      const coordinator = (await sdkClient(ctx)).coordinator;
       const submitted = await coordinator.jobs.submit(sub, {
         signal: ctx.signal,
         ...(key !== undefined ? { idempotencyKey: key } : {}),

@@ -27,7 +27,7 @@ export const MARKETPLACE_COMMANDS: readonly CommandSpec[] = [
     async handler(ctx) {
       const kind = stringOption(ctx, 'kind');
       const miners = (
-        await sdkClient(ctx).pool.miners({ signal: ctx.signal, ...(flag(ctx, 'all') ? {} : { online: true }) })
+        await (await sdkClient(ctx)).pool.miners({ signal: ctx.signal, ...(flag(ctx, 'all') ? {} : { online: true }) })
       ).filter((m) => kind === undefined || m.capabilities.job_kinds.includes(kind));
       const offers = miners.map((m) => ({
         miner_id: m.miner_id,
@@ -90,7 +90,7 @@ export const MARKETPLACE_COMMANDS: readonly CommandSpec[] = [
       const vram = intOption(ctx, 'min-vram', 1, 10_000);
       const models = list(stringOption(ctx, 'models'));
       const region = stringOption(ctx, 'region');
-      const result = await sdkClient(ctx).pool.match(
+      const result = await (await sdkClient(ctx)).pool.match(
         {
           requirements: {
             job_kind: stringOption(ctx, 'kind')!,

@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs';
 import { AitbcError, hexToBytes } from '@aitbc/crypto';
-import { createHashRunner, createMinerAgent, createWasmRunner } from '@aitbc/sdk/miner';
 import { formatAmount, parseAmount } from '../amount.js';
 import type { CommandSpec } from '../commandSpec.js';
 import { renderKeyValues, renderTable } from '../output.js';
@@ -59,6 +58,12 @@ export const MINER_COMMANDS: readonly CommandSpec[] = [
         valueName: '<n>',
         description: 'stop after n jobs finished (completed or failed)',
       },
+      {
+        name: 'poll-wait',
+        type: 'string',
+        valueName: '<seconds>',
+        description: 'long-poll wait per request (default 30)',
+      },
     ],
     examples: [
       {
@@ -103,6 +108,7 @@ export const MINER_COMMANDS: readonly CommandSpec[] = [
           'pass --api-key or set AITBC_API_KEY (or `aitbc config set apiKey …`)',
           'CLI_USAGE_NO_API_KEY',
         );
+      const { createHashRunner, createMinerAgent, createWasmRunner } = await import('@aitbc/sdk/miner');
       const kinds = (stringOption(ctx, 'kinds') ?? 'hash,wasm')
         .split(',')
         .map((k) => k.trim())
@@ -115,9 +121,10 @@ export const MINER_COMMANDS: readonly CommandSpec[] = [
       const maxJobs = intOption(ctx, 'max-jobs', 1, Number.MAX_SAFE_INTEGER);
       const concurrency = intOption(ctx, 'concurrency', 1, 1024);
       const region = stringOption(ctx, 'region');
+      const pollWait = intOption(ctx, 'poll-wait', 0, 60);
       let chainId = stringOption(ctx, 'chain-id');
       if (chainId === undefined) {
-        const node = sdkClient(ctx).node;
+        const node = (await sdkClient(ctx)).node;
         const head = await node.head({ signal: ctx.signal });
         if (head.height < 1)
           throw usageError(
@@ -136,6 +143,7 @@ export const MINER_COMMANDS: readonly CommandSpec[] = [
         runners,
         pricePerUnit: parseAmount(stringOption(ctx, 'price')!),
         ...(concurrency !== undefined ? { concurrency } : {}),
+        ...(pollWait !== undefined ? { pollWaitSeconds: pollWait } : {}),
         ...(region !== undefined ? { capabilities: { region } } : {}),
         ...(ctx.io.fetch !== undefined ? { fetch: ctx.io.fetch } : {}),
       });
@@ -204,7 +212,7 @@ export const MINER_COMMANDS: readonly CommandSpec[] = [
     ],
     status: 'wired',
     async handler(ctx) {
-      const m = await sdkClient(ctx).pool.miner(arg(ctx, 'miner-id'), { signal: ctx.signal });
+      const m = await (await sdkClient(ctx)).pool.miner(arg(ctx, 'miner-id'), { signal: ctx.signal });
       ctx.out.result(m, (x) =>
         renderKeyValues({
           miner: x.miner_id,
@@ -239,7 +247,7 @@ export const MINER_COMMANDS: readonly CommandSpec[] = [
     status: 'wired',
     async handler(ctx) {
       const address = arg(ctx, 'address');
-      const node = sdkClient(ctx).node;
+      const node = (await sdkClient(ctx)).node;
       const limit = intOption(ctx, 'limit', 1, 100_000) ?? 1000;
       const jobs: { job_id: string; paid: string; height: number | undefined; tx: string }[] = [];
       for await (const tx of node.txsByAddress(address, { signal: ctx.signal, maxItems: limit })) {

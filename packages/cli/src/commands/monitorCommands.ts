@@ -35,7 +35,7 @@ function parseMetric(line: string): { name: string; value: string } {
 }
 
 async function metricsOf(ctx: CommandContext, service: string): Promise<string> {
-  const c = sdkClient(ctx);
+  const c = await sdkClient(ctx);
   if (service === 'coordinator') return c.coordinator.metrics({ signal: ctx.signal });
   if (service === 'pool') return c.pool.metrics({ signal: ctx.signal });
   return c.node.metrics({ signal: ctx.signal });
@@ -60,7 +60,7 @@ export const MONITOR_COMMANDS: readonly CommandSpec[] = [
     async handler(ctx) {
       const count = intOption(ctx, 'count', 1, Number.MAX_SAFE_INTEGER);
       const from = intOption(ctx, 'from', 0, Number.MAX_SAFE_INTEGER);
-      const sub = sdkClient(ctx).node.subscribeBlocks({
+      const sub = (await sdkClient(ctx)).node.subscribeBlocks({
         signal: ctx.signal,
         ...(from !== undefined ? { fromHeight: from } : {}),
       });
@@ -93,7 +93,7 @@ export const MONITOR_COMMANDS: readonly CommandSpec[] = [
     async handler(ctx) {
       const count = intOption(ctx, 'count', 1, Number.MAX_SAFE_INTEGER);
       const interval = secondsOption(ctx, 'interval', 3600) ?? 2000;
-      const jobs = sdkClient(ctx).coordinator.jobs;
+      const jobs = (await sdkClient(ctx)).coordinator.jobs;
       const last = new Map<string, string>();
       let seen = 0;
       while (!ctx.signal.aborted) {

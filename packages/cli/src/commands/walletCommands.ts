@@ -56,7 +56,9 @@ function renderWallet(w: WalletInfo): string {
 
 async function session(ctx: CommandContext, id: string): Promise<string> {
   return (
-    await sdkClient(ctx).wallet.unlock(id, { passphrase: passphrase(ctx), ttlSeconds: 120 }, { signal: ctx.signal })
+    await (
+      await sdkClient(ctx)
+    ).wallet.unlock(id, { passphrase: passphrase(ctx), ttlSeconds: 120 }, { signal: ctx.signal })
   ).session;
 }
 
@@ -94,7 +96,7 @@ export const WALLET_COMMANDS: readonly CommandSpec[] = [
     status: 'wired',
     async handler(ctx) {
       const words = stringOption(ctx, 'words');
-      const r = await sdkClient(ctx).wallet.create(
+      const r = await (await sdkClient(ctx)).wallet.create(
         { passphrase: passphrase(ctx), ...(words !== undefined ? { words: Number(words) as 12 | 24 } : {}) },
         { signal: ctx.signal },
       );
@@ -139,7 +141,7 @@ export const WALLET_COMMANDS: readonly CommandSpec[] = [
       if ((mnemonicFile === undefined) === (keystore === undefined))
         throw usageError('wallet import: give --mnemonic-file or --keystore', 'see `aitbc help wallet import`');
       const p = passphrase(ctx);
-      const r = await sdkClient(ctx).wallet.create(
+      const r = await (await sdkClient(ctx)).wallet.create(
         mnemonicFile !== undefined
           ? { passphrase: p, mnemonic: readSecretFile(mnemonicFile, 'mnemonic').trim() }
           : { passphrase: p, keystore: await jsonArgument(ctx, 'keystore', `@${keystore}`) },
@@ -157,7 +159,7 @@ export const WALLET_COMMANDS: readonly CommandSpec[] = [
     examples: [{ command: 'aitbc wallet list', description: 'every wallet' }],
     status: 'wired',
     async handler(ctx) {
-      const ws = await sdkClient(ctx).wallet.list({ signal: ctx.signal });
+      const ws = await (await sdkClient(ctx)).wallet.list({ signal: ctx.signal });
       ctx.out.table(ws, [
         { header: 'ID', value: (w) => w.id },
         { header: 'ADDRESS', value: (w) => w.address },
@@ -181,7 +183,7 @@ export const WALLET_COMMANDS: readonly CommandSpec[] = [
     status: 'wired',
     async handler(ctx) {
       const address = arg(ctx, 'address');
-      const balance = await sdkClient(ctx).node.balance(address, { signal: ctx.signal });
+      const balance = await (await sdkClient(ctx)).node.balance(address, { signal: ctx.signal });
       ctx.out.result(
         { address, balance: balance.toString(), balance_ait: formatAmount(balance, { unit: false }) },
         (b) => renderKeyValues({ address: b.address, balance: formatAmount(balance) }),
@@ -224,7 +226,7 @@ export const WALLET_COMMANDS: readonly CommandSpec[] = [
       const wait = !flag(ctx, 'no-wait');
       const spin = wait ? ctx.out.spinner(`sending ${formatAmount(amount)}: waiting for finality`) : undefined;
       try {
-        const r = await sdkClient(ctx).wallet.send(
+        const r = await (await sdkClient(ctx)).wallet.send(
           id,
           {
             session: s,
@@ -284,7 +286,7 @@ export const WALLET_COMMANDS: readonly CommandSpec[] = [
       const kind = stringOption(ctx, 'kind') as 'message' | 'login' | undefined;
       const chainId = stringOption(ctx, 'chain-id');
       const s = await session(ctx, id);
-      const sig = await sdkClient(ctx).wallet.sign(
+      const sig = await (await sdkClient(ctx)).wallet.sign(
         id,
         { session: s, message, ...(kind !== undefined ? { kind } : {}), ...(chainId !== undefined ? { chainId } : {}) },
         { signal: ctx.signal },
