@@ -280,6 +280,8 @@ export class Marketplace {
   readonly #matches = new Map<string, Mutable<MarketMatch>>();
   readonly #stats: StoredStats = { matches: 0, unitsMatched: 0, volume: '0', byKind: {} };
   readonly #listeners = new Set<MatchListener>();
+  /** Bid placements in flight by client and idempotency key. */
+  readonly #placing = new Map<string, Promise<{ bid: Bid; matches: MarketMatch[] }>>();
   #timer: ReturnType<typeof setInterval> | undefined;
   #started = false;
 
@@ -433,6 +435,28 @@ export class Marketplace {
     client: string,
     input: BidInput,
     idempotencyKey?: string,
+  ): Promise<{ bid: Bid; matches: MarketMatch[] }> {
+    if (idempotencyKey === undefined) return this.#placeBid(client, input, undefined);
+    // Concurrent requests with one key wait for the first instead of racing it to a second bid.
+    const slot = `${client}\n${idempotencyKey}`;
+    const inFlight = this.#placing.get(slot);
+    if (inFlight !== undefined) {
+      await inFlight.catch(() => undefined);
+      return this.#placeBid(client, input, idempotencyKey);
+    }
+    const placing = this.#placeBid(client, input, idempotencyKey);
+    this.#placing.set(slot, placing);
+    try {
+      return await placing;
+    } finally {
+      this.#placing.delete(slot);
+    }
+  }
+
+  async #placeBid(
+    client: string,
+    input: BidInput,
+    idempotencyKey: string | undefined,
   ): Promise<{ bid: Bid; matches: MarketMatch[] }> {
     this.#requireStarted();
     if (!isAddress(client)) throw bad('client', 'must be an ait1… address');

@@ -1,4 +1,4 @@
-import { AitbcError, isAitbcError } from '@aitbc/crypto';
+import { AitbcError, isAitbcError, publicKeyFromSeed } from '@aitbc/crypto';
 import type { MinerRecord } from '@aitbc/pool';
 import {
   attestReceipt,
@@ -38,6 +38,7 @@ function invalid(message: string, details?: Record<string, unknown>): AitbcError
  * ```
  */
 export function createReceiptHandler(options: ReceiptHandlerOptions): ReceiptHandler {
+  const coordinatorPublicKey = publicKeyFromSeed(options.coordinatorSeed);
   return {
     async verifyAndAttest(job: Job, miner: MinerRecord, input: unknown) {
       let receipt: Receipt;
@@ -74,7 +75,7 @@ export function createReceiptHandler(options: ReceiptHandlerOptions): ReceiptHan
         if (typeof unit !== 'string' || !/^(0|[1-9][0-9]{0,77})$/.test(unit) || BigInt(unit) > job.market.pricePerUnit)
           throw invalid('receipt.unit_price exceeds the matched price per unit', { field: 'unit_price' });
       }
-      const attested = attestReceipt(receipt, options.coordinatorSeed);
+      const attested = attestReceipt(receipt, options.coordinatorSeed, coordinatorPublicKey);
       return { receiptId: receipt.receipt_id, attestedJson: serializeReceipt(attested) };
     },
   };

@@ -583,6 +583,18 @@ describe('marketplace over HTTP (real server on 127.0.0.1, LevelKVStore)', () =>
     expect(cheap.items.map((o: { price_per_unit: string }) => o.price_per_unit)).toEqual(['10', '20']);
     expect((await call('GET', '/v1/marketplace/offers?job_kind=hash')).json.items).toEqual([]);
     expect((await call('GET', '/v1/marketplace/offers?miner_id=miner-1')).json.items).toEqual([]);
+    // Concurrent bids with one Idempotency-Key make one bid.
+    const same = await Promise.all(
+      [1, 2, 3].map(() =>
+        call('POST', '/v1/marketplace/bids', {
+          key: KEYS.client,
+          body: bid({ max_price_per_unit: '1' }),
+          headers: { 'idempotency-key': 'once' },
+        }),
+      ),
+    );
+    expect(new Set(same.map((r) => r.json.bid.bid_id)).size).toBe(1);
+    expect((await call('GET', '/v1/marketplace/bids')).json.items).toHaveLength(1);
   });
 
   it('keeps offers, bids, matches and figures across a restart on the same level database', async () => {
