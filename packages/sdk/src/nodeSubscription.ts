@@ -130,7 +130,10 @@ export function subscribeNode<T>(options: SubscribeNodeOptions): NodeSubscriptio
     const s = socket;
     socket = undefined;
     if (s !== undefined) {
-      s.onclose = s.onmessage = s.onerror = s.onopen = null;
+      s.onclose = s.onmessage = s.onopen = null;
+      // keep an error handler: closing a socket that is still connecting reports an error (in `ws`,
+      // an 'error' event without a listener would be thrown)
+      s.onerror = () => undefined;
       try {
         s.close(1000, 'closed');
       } catch {

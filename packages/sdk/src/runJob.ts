@@ -183,8 +183,8 @@ export async function runJob(ctx: RunJobContext, params: RunJobParams): Promise<
         details: { jobId: done.job_id },
       });
     const verification = assertReceiptTrusted(receipt, trust);
-    if (receipt.job_id !== done.job_id)
-      throw new AitbcError('SDK_RECEIPT_UNTRUSTED', 'the receipt is for another job', {
+    if (receipt.job_id !== done.job_id || receipt.client !== done.client)
+      throw new AitbcError('SDK_RECEIPT_UNTRUSTED', 'the receipt is for another job or client', {
         details: { jobId: done.job_id },
       });
     progress({ type: 'receipt_verified', receipt, verification });

@@ -1,4 +1,5 @@
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_PARAMS } from '@aitbc/chain-core';
@@ -7,7 +8,13 @@ import { type DevnetOfOne, startDevnetOfOne } from 'aitbc-node';
 import { afterAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { until } from '../../../test-support/until.ts';
-import { createClient, createLocalSigner, type NodeBlock, type SubscriptionStatus } from '../src/index.js';
+import {
+  createClient,
+  createLocalSigner,
+  type NodeBlock,
+  type SubscriptionStatus,
+  subscribeNode,
+} from '../src/index.js';
 
 const dirs: string[] = [];
 afterAll(() => {
@@ -140,5 +147,22 @@ describe('node subscriptions over /ws (real node API server, real restarts)', ()
     const client = createClient({ node: url, webSocket: WebSocket });
     const sub = client.node.subscribeBlocks({ reconnect: { baseDelayMs: 5, maxDelayMs: 10, maxAttempts: 3 } });
     await expect(sub.ready).rejects.toMatchObject({ code: 'SDK_SUBSCRIPTION_LOST' });
+  });
+
+  it('closes cleanly while the WebSocket handshake is still pending (a server that never answers)', async () => {
+    const silent = createServer(() => undefined);
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    try {
+      const port = (silent.address() as { port: number }).port;
+      const sub = subscribeNode({ baseUrl: `http://127.0.0.1:${port}`, topic: 'new_blocks', webSocket: WebSocket });
+      await new Promise((r) => setTimeout(r, 50));
+      sub.close();
+      expect(await sub.next()).toEqual({ done: true, value: undefined });
+      await expect(sub.ready).rejects.toMatchObject({ code: 'SDK_SUBSCRIPTION_CLOSED' });
+      // give the socket time to report its aborted handshake: it must not surface as an uncaught error
+      await new Promise((r) => setTimeout(r, 100));
+    } finally {
+      silent.close();
+    }
   });
 });
