@@ -214,6 +214,8 @@ interface MutableState {
 }
 
 const NIL = 'nil';
+/** Rounds back from the current one whose own messages the gossip timer re-sends in full. */
+const GOSSIP_ROUNDS = 8;
 const hashKey = (h: Uint8Array | null): string => (h === null ? NIL : toHex0x(h));
 
 function clone(s: BftState): MutableState {
@@ -681,7 +683,12 @@ export function createBftEngine(config: BftEngineConfig): BftEngine {
           run.receive(input.message);
           break;
         case 'built':
-          if (input.height === s.height && input.round === s.round && s.step === 'propose') {
+          if (
+            input.height === s.height &&
+            input.block.header.height === s.height &&
+            input.round === s.round &&
+            s.step === 'propose'
+          ) {
             const signed = s.signed.get(`proposal/${s.round}`) as Proposal | undefined;
             if (signed !== undefined) run.propose(signed.block, signed.polRound);
             else run.propose(input.block, -1);
@@ -707,11 +714,12 @@ export function createBftEngine(config: BftEngineConfig): BftEngine {
     const s = run.s;
     if (height !== s.height || round !== s.round) return;
     if (kind === 'gossip') {
-      // Re-send, as gossip would, what a peer may have lost: everything this validator signed in this
-      // round, its votes for blocks in earlier rounds, and the polka (anyone's prevotes) that makes
-      // its valid value re-proposable, so that a validator locked on it can be joined or unlocked.
+      // Re-send, as gossip would, what a peer may have lost: everything this validator signed in the
+      // last rounds (a peer still in an earlier round needs those votes to reach its own timeouts),
+      // its votes for blocks in any round, and the polka (anyone's prevotes) that makes its valid
+      // value re-proposable, so that a validator locked on it can be joined or unlocked.
       for (const m of s.signed.values())
-        if (m.round === round || (m.type !== 'proposal' && m.blockHash !== null))
+        if (m.round >= round - GOSSIP_ROUNDS || (m.type !== 'proposal' && m.blockHash !== null))
           run.emit({ type: 'broadcast', message: m });
       if (s.validHash !== null)
         for (const [validator, list] of s.votes.get(s.validRound)?.prevote ?? [])

@@ -36,6 +36,12 @@ export interface SimulationOptions {
   readonly heightsAfterHeal?: number;
   /** Called with a line per notable event (crashes, partitions, commits, violations). */
   readonly trace?: (line: string) => void;
+  /**
+   * Breaks the fault assumption on purpose, to show that the checker catches it: `validators` of
+   * equal power of which `byzantine` (≥ 1/3 of the power) always equivocate, each peer getting one
+   * variant only. Used by the simulator's own tests; not a valid scenario.
+   */
+  readonly unsafe?: { readonly validators: number; readonly byzantine: number };
 }
 
 /** What one seeded run did. */
@@ -156,7 +162,7 @@ interface SimNode {
 export const SIM_TIMEOUTS: BftTimeouts = { propose: 200, prevote: 100, precommit: 100, delta: 50 };
 
 /** Pause between blocks in the simulator (virtual ms). */
-const SIM_BLOCK_MS = 150;
+const SIM_BLOCK_MS = 200;
 const GENESIS_TIME = 1_700_000_000_000;
 const T0 = GENESIS_TIME + 1000;
 
@@ -180,14 +186,16 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
   };
 
   // --- scenario ---
-  const n = int(1, 10);
-  const powers = Array.from({ length: n }, () => int(1, 4));
+  const unsafe = options.unsafe;
+  const n = unsafe?.validators ?? int(1, 10);
+  const powers = Array.from({ length: n }, () => (unsafe === undefined ? int(1, 4) : 1));
   const total = powers.reduce((a, b) => a + b, 0);
   const faultBudget = Math.floor((total - 1) / 3); // largest F with 3F < total
   const order = Array.from({ length: n }, (_, i) => i).sort(() => rand() - 0.5);
   const byz = new Set<number>();
   let faultyPower = 0;
-  if (n >= 4 && chance(0.6)) {
+  if (unsafe !== undefined) for (let i = 0; i < unsafe.byzantine; i++) byz.add(order[i]!);
+  else if (n >= 4 && chance(0.6)) {
     const want = int(1, 2);
     for (const i of order) {
       if (byz.size >= want) break;
@@ -197,15 +205,15 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
       }
     }
   }
-  const chaosMs = int(200, 700);
+  const chaosMs = int(200, 600);
   const baseDelay = int(1, 10);
   const jitter = int(0, 30);
-  const loss = chance(0.7) ? rand() * 0.15 : 0;
-  const dup = chance(0.5) ? rand() * 0.1 : 0;
+  const loss = chance(0.7) && unsafe === undefined ? rand() * 0.15 : 0;
+  const dup = chance(0.5) && unsafe === undefined ? rand() * 0.1 : 0;
   // Crashes: temporary ones during the chaos, and possibly one for good (within the fault budget).
   const honest = order.filter((i) => !byz.has(i));
   let crashForGood = -1;
-  if (chance(0.35)) {
+  if (chance(0.35) && unsafe === undefined) {
     const c = honest.find((i) => faultyPower + powers[i]! <= faultBudget);
     if (c !== undefined) {
       crashForGood = c;
@@ -213,10 +221,10 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
     }
   }
   const crashes: { node: number; at: number; downMs: number }[] = [];
-  for (let k = int(0, 2); k > 0 && honest.length > 0; k--)
+  for (let k = unsafe === undefined ? int(0, 2) : 0; k > 0 && honest.length > 0; k--)
     crashes.push({ node: honest[int(0, honest.length - 1)]!, at: int(0, chaosMs - 50), downMs: int(50, 400) });
   const partitions: { at: number; ms: number; side: Set<number> }[] = [];
-  for (let k = n > 1 ? int(0, 2) : 0; k > 0; k--) {
+  for (let k = n > 1 && unsafe === undefined ? int(0, 2) : 0; k > 0; k--) {
     const side = new Set<number>();
     for (let i = 0; i < n; i++) if (chance(0.5)) side.add(i);
     partitions.push({ at: int(0, chaosMs - 50), ms: int(50, 400), side });
@@ -246,6 +254,7 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
     return e;
   };
   const cancelled = new Set<Event>();
+  const twins = new Map<string, Uint8Array>(); // a Byzantine proposer's two blocks of one round, each to the other
   const nodes: SimNode[] = [];
   const final = new Map<number, string>(); // height → hash, across honest validators
   const equivocations = new Map<string, number>(); // pair key → node
@@ -266,11 +275,16 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
     node.driver.receive(message);
   };
 
+  const wires = new WeakMap<ConsensusMessage, string>();
   const send = (from: number, to: number, message: ConsensusMessage, tag?: string) => {
     if (!reachable(from, to)) return;
     if (!healed() && chance(loss)) return;
     messages++;
-    const wire = JSON.stringify(encodeConsensusMessage(message));
+    let wire = wires.get(message);
+    if (wire === undefined) {
+      wire = JSON.stringify(encodeConsensusMessage(message));
+      wires.set(message, wire);
+    }
     const target = nodes[to]!;
     at(now + baseDelay + int(0, jitter), to, target.gen, () => deliver(to, wire, tag));
     if (chance(dup)) at(now + baseDelay + int(0, jitter * 2), to, target.gen, () => deliver(to, wire, tag));
@@ -278,15 +292,21 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
 
   /** A Byzantine validator: sends its honest message and, often, a conflicting one, to different peers. */
   const equivocate = (node: SimNode, m: ConsensusMessage): ConsensusMessage | undefined => {
-    if (!chance(0.6)) return undefined;
+    if (unsafe === undefined && !chance(0.6)) return undefined;
     if (m.type === 'proposal') {
       if (m.block.header.proposer !== node.address) return undefined; // a re-proposed block it cannot re-sign
       const header = { ...m.block.header, timestamp: m.block.header.timestamp + 1 };
       const block = { ...m.block, header, signature: signBlockHeader(header, node.seed) };
-      return signProposal(genesis.chainId, block, m.round, m.polRound, node.seed);
+      const twin = signProposal(genesis.chainId, block, m.round, m.polRound, node.seed);
+      twins.set(toHex0x(m.blockHash), twin.blockHash);
+      twins.set(toHex0x(twin.blockHash), m.blockHash);
+      return twin;
     }
     if (m.validator !== node.address) return undefined; // a relayed vote of someone else
-    const other = m.blockHash === null ? sha256(utf8ToBytes(`bogus/${m.height}/${m.round}`)) : null;
+    // A vote for one of its twin proposals gets a conflicting vote for the other; else nil ↔ a bogus hash.
+    const twin = m.blockHash === null ? undefined : twins.get(toHex0x(m.blockHash));
+    const other =
+      twin !== undefined ? twin : m.blockHash === null ? sha256(utf8ToBytes(`bogus/${m.height}/${m.round}`)) : null;
     return signVote(genesis.chainId, m.type, m.height, m.round, other, node.address, node.seed);
   };
 
@@ -301,7 +321,8 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
     equivocations.set(key, node.index);
     for (let j = 0; j < n; j++) {
       if (j === node.index) continue;
-      const pick = int(0, 2); // 0: honest one, 1: conflicting one, 2: both (random order)
+      // 0: honest one, 1: conflicting one, 2: both; unsafe runs split the honest validators in two.
+      const pick = unsafe === undefined ? int(0, 2) : byz.has(j) ? 0 : honest.indexOf(j) % 2;
       if (pick === 0 || pick === 2) send(node.index, j, m, `${key}#0`);
       if (pick === 1 || pick === 2) send(node.index, j, conflicting, `${key}#1`);
     }

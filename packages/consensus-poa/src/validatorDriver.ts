@@ -227,7 +227,9 @@ export function createValidatorDriver(options: ValidatorDriverOptions): Validato
             options.maxBlockTxs ?? DEFAULT_PARAMS.maxBlockTxs,
             options.maxBlockBytes ?? DEFAULT_PARAMS.maxBlockBytes,
           );
-    return chain.buildBlock({ round, timestamp: clock.now(), proposerSeed: seed, lastCommit, txs });
+    const block = await chain.buildBlock({ round, timestamp: clock.now(), proposerSeed: seed, lastCommit, txs });
+    // The head may have moved (block sync) while the block was built: it is then for another height.
+    return block.header.height === height ? block : undefined;
   };
 
   const validate = async (block: Block): Promise<boolean> => {

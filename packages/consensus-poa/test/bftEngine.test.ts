@@ -433,6 +433,17 @@ describe('BFT engine: refused messages', () => {
     expect(h.state.votes.get(0)?.prevote.size).toBe(2);
   });
 
+  it('does not propose a built block of another height (the head moved while it was built)', async () => {
+    const h = validator(proposerIndex(0));
+    expect(h.log).toContainEqual({ type: 'build', height: 1, round: 0 });
+    const block = await blockFor(0);
+    const wrong = { ...block, header: { ...block.header, height: 2 } };
+    h.feed({ type: 'built', height: 1, round: 0, block: wrong });
+    expect(h.sent('proposal')).toHaveLength(0);
+    h.feed({ type: 'built', height: 1, round: 0, block });
+    expect(h.sent('proposal')).toHaveLength(1);
+  });
+
   it('refuses rounds far beyond its own', () => {
     const h = validator();
     expect(rejected(h.msg(vote(others(h)[0]!, 'prevote', 500, null)))).toMatchObject({
