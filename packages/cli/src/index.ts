@@ -43,6 +43,7 @@ export { renderCommandReference } from './renderCommandReference.js';
 export { renderBashCompletion, renderZshCompletion } from './renderCompletion.js';
 export { describeError, type ErrorReport, renderError, renderErrorJson } from './renderError.js';
 export { cliVersion, helpText, runCli } from './runCli.js';
+export type { Spinner } from './spinner.js';
 
 /** The command's name. */
 export const COMMAND_NAME = 'aitbc';
