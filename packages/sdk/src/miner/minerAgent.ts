@@ -337,6 +337,7 @@ export function createMinerAgent(options: MinerAgentOptions): MinerAgent {
   };
 
   let state: 'idle' | 'starting' | 'running' | 'stopping' = 'idle';
+  let starting: Promise<unknown> | undefined;
   let capabilities: MinerCapabilities | undefined;
   const jobs = new Map<string, RunningJob>();
   let pollAbort = new AbortController();
@@ -605,7 +606,55 @@ export function createMinerAgent(options: MinerAgentOptions): MinerAgent {
     }
   };
 
-  return {
+  async function startUp(): Promise<{ capabilities: MinerCapabilities }> {
+    try {
+      const probed = await probeCapabilities({
+        ...options.probe,
+        runners: [...runners.values()],
+        onWarning: (m) => log.warn(m, { minerId }),
+      });
+      capabilities = { ...probed, ...options.capabilities, jobKinds: probed.jobKinds };
+      await register();
+    } catch (e) {
+      state = 'idle';
+      throw toAitbcError(e, 'MINER_INTERNAL');
+    }
+    log.info('registered', { minerId, address, jobKinds: capabilities.jobKinds, concurrency });
+    state = 'running';
+    pollAbort = new AbortController();
+    heartbeatTimer = setInterval(() => void heartbeat(), heartbeatMs);
+    pollLoopDone = pollLoop(pollAbort.signal);
+    return { capabilities };
+  }
+
+  async function drain(drainMs: number): Promise<void> {
+    pollAbort.abort();
+    const wake = slotFreed;
+    slotFreed = undefined;
+    wake?.();
+    await pollLoopDone;
+    const pending = () => Promise.allSettled([...jobs.values()].map((j) => j.done));
+    const timers = new AbortController(); // so no drain timer outlives stop()
+    const drained = await Promise.race([pending().then(() => true), sleep(drainMs, timers.signal).then(() => false)]);
+    if (!drained && jobs.size > 0) {
+      log.warn(`drain timeout: ${onDrainTimeout === 'fail' ? 'failing' : 'abandoning'} ${jobs.size} job(s)`, {
+        minerId,
+      });
+      for (const j of jobs.values())
+        if (!j.controller.signal.aborted) j.controller.abort(onDrainTimeout satisfies AbortKind);
+      // Built-in runners stop at once on abort; a plugin that ignores the signal is not waited for long.
+      await Promise.race([pending(), sleep(5_000, timers.signal)]);
+    }
+    timers.abort();
+    clearInterval(heartbeatTimer);
+    heartbeatTimer = undefined;
+    state = 'idle';
+    await heartbeatInFlight;
+    stopping = undefined;
+    log.info('stopped', { minerId });
+  }
+
+  const agent: MinerAgent = {
     minerId,
     address,
     publicKey,
@@ -619,58 +668,23 @@ export function createMinerAgent(options: MinerAgentOptions): MinerAgent {
       listeners[event].add(listener);
       return () => listeners[event].delete(listener);
     },
-    async start() {
-      if (state !== 'idle') throw new AitbcError('MINER_BAD_STATE', `the agent is ${state}`);
+    start() {
+      if (state !== 'idle') return Promise.reject(new AitbcError('MINER_BAD_STATE', `the agent is ${state}`));
       state = 'starting';
-      try {
-        const probed = await probeCapabilities({
-          ...options.probe,
-          runners: [...runners.values()],
-          onWarning: (m) => log.warn(m, { minerId }),
-        });
-        capabilities = { ...probed, ...options.capabilities, jobKinds: probed.jobKinds };
-        await register();
-      } catch (e) {
-        state = 'idle';
-        throw toAitbcError(e, 'MINER_INTERNAL');
-      }
-      log.info('registered', { minerId, address, jobKinds: capabilities.jobKinds, concurrency });
-      state = 'running';
-      pollAbort = new AbortController();
-      heartbeatTimer = setInterval(() => void heartbeat(), heartbeatMs);
-      pollLoopDone = pollLoop(pollAbort.signal);
-      return { capabilities };
+      const p = startUp();
+      starting = p.catch(() => undefined);
+      return p;
     },
     stop(stopOptions = {}) {
+      // Stopping while starting: let the start finish (or fail), then stop.
+      if (state === 'starting') return (starting ?? Promise.resolve()).then(() => agent.stop(stopOptions));
       if (state === 'stopping' && stopping !== undefined) return stopping;
       if (state !== 'running') return Promise.resolve();
       state = 'stopping';
       const drainMs = stopOptions.drainTimeoutMs ?? defaultDrainMs;
-      stopping = (async () => {
-        pollAbort.abort();
-        const wake = slotFreed;
-        slotFreed = undefined;
-        wake?.();
-        await pollLoopDone;
-        const pending = () => Promise.allSettled([...jobs.values()].map((j) => j.done));
-        const drained = await Promise.race([pending().then(() => true), sleep(drainMs).then(() => false)]);
-        if (!drained && jobs.size > 0) {
-          log.warn(`drain timeout: ${onDrainTimeout === 'fail' ? 'failing' : 'abandoning'} ${jobs.size} job(s)`, {
-            minerId,
-          });
-          for (const j of jobs.values())
-            if (!j.controller.signal.aborted) j.controller.abort(onDrainTimeout satisfies AbortKind);
-          // Built-in runners stop at once on abort; a plugin that ignores the signal is not waited for long.
-          await Promise.race([pending(), sleep(5_000)]);
-        }
-        clearInterval(heartbeatTimer);
-        heartbeatTimer = undefined;
-        state = 'idle';
-        await heartbeatInFlight;
-        stopping = undefined;
-        log.info('stopped', { minerId });
-      })();
+      stopping = drain(drainMs);
       return stopping;
     },
   };
+  return agent;
 }

@@ -232,14 +232,13 @@ describe('miner agent against a real coordinator (HTTP on 127.0.0.1)', () => {
     const job = await finished(r, id);
     expect(job.state).toBe('COMPLETED');
     expect(job.miner_id).toBe('miner-1');
-    expect(job.history.map((h) => h.state)).toEqual([
-      'QUEUED',
-      'ASSIGNED',
-      'RUNNING',
-      'QUEUED',
-      'ASSIGNED',
-      'RUNNING',
-      'COMPLETED',
+    // (RUNNING entries depend on heartbeat timing: compare the assignments and re-queues only)
+    expect(job.history.filter((h) => h.state !== 'RUNNING').map((h) => [h.state, h.miner_id])).toEqual([
+      ['QUEUED', null],
+      ['ASSIGNED', 'miner-0'],
+      ['QUEUED', null],
+      ['ASSIGNED', 'miner-1'],
+      ['COMPLETED', 'miner-1'],
     ]);
 
     const failing = gateRunner();
@@ -306,7 +305,7 @@ describe('miner agent against a real coordinator (HTTP on 127.0.0.1)', () => {
     const id = await r.submit('hash', { text: 'long', iterations: 400_000 });
     const job = await finished(r, id);
     expect(job.state).toBe('COMPLETED');
-    expect(job.history.map((h) => h.state)).toEqual(['QUEUED', 'ASSIGNED', 'RUNNING', 'COMPLETED']);
+    expect(job.history.filter((h) => h.state === 'ASSIGNED' || h.state === 'QUEUED')).toHaveLength(2); // never re-queued
   });
 
   it('registers again when the coordinator forgot the miner, and keeps working', async () => {
@@ -319,6 +318,22 @@ describe('miner agent against a real coordinator (HTTP on 127.0.0.1)', () => {
     expect(events.error.map((e) => e.error.code)).toContain('COORD_UNKNOWN_MINER');
     const id = await r.submit('hash', { text: 'after re-registration' });
     expect((await finished(r, id)).state).toBe('COMPLETED');
+  });
+
+  it('start/stop lifecycle: stop while starting, start while running refused, restart after stop', async () => {
+    const r = await rig({ minerCount: 1 });
+    const a = agent(r, r.miners[0]!);
+    const started = a.start();
+    await a.stop();
+    await started;
+    const queued = await r.submit('hash', { text: 'nobody polls' });
+    await r.engine.sweep();
+    expect((await r.job(queued)).state).toBe('QUEUED');
+    await a.start();
+    await expect(a.start()).rejects.toMatchObject({ code: 'MINER_BAD_STATE' });
+    expect((await finished(r, queued)).state).toBe('COMPLETED');
+    await a.stop();
+    await a.stop(); // idempotent
   });
 
   it('refuses a bad configuration and a start with a wrong key', async () => {

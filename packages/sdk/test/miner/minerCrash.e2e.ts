@@ -102,16 +102,16 @@ describe('miner agent process killed with SIGKILL mid-job (real processes, 127.0
     }, 90_000);
     expect(job.state).toBe('COMPLETED');
     expect(job.miner_id).toBe('miner-1');
-    expect(job.history.map((h) => [h.state, h.miner_id])).toEqual([
+    // RUNNING entries depend on heartbeat timing: compare assignments, re-queues and the completion
+    const steps = job.history.filter((h) => h.state !== 'RUNNING');
+    expect(steps.map((h) => [h.state, h.miner_id])).toEqual([
       ['QUEUED', null],
       ['ASSIGNED', 'miner-0'],
-      ['RUNNING', 'miner-0'],
       ['QUEUED', null],
       ['ASSIGNED', 'miner-1'],
-      ['RUNNING', 'miner-1'],
       ['COMPLETED', 'miner-1'],
     ]);
-    expect(job.history[3]?.reason).toMatch(/lease expired on miner-0/);
+    expect(steps[2]?.reason).toMatch(/lease expired on miner-0/);
     expect(completions).toEqual([id]);
     const res = await r.call('GET', `/v1/jobs/${id}/receipts`);
     expect(res.json.items).toHaveLength(1);
