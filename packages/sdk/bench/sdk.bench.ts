@@ -1,7 +1,7 @@
 /**
  * SDK overhead per call: `client.node.head()` against a bare `fetch` + `res.json()` of the same
  * route (`GET /rpc/head`) on a real node API server (devnet of one, LevelDB, 127.0.0.1). Calls are
- * sequential; both sides are interleaved in rounds so machine load affects them alike. Target: the
+ * sequential and alternate one by one, so machine load affects both sides alike. Target: the
  * SDK's p50 within 10% of bare fetch.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -19,23 +19,19 @@ try {
   const bare = async () => (await fetch(url, { headers: { accept: 'application/json' } })).json();
   const sdk = () => client.node.head();
 
-  const rounds = 20;
-  const perRound = 100;
+  const calls = 2_000;
   const times: Record<'bare' | 'sdk', number[]> = { bare: [], sdk: [] };
   for (let i = 0; i < 200; i++) {
     await bare();
     await sdk();
   }
-  for (let r = 0; r < rounds; r++) {
-    for (const [name, fn] of [
-      ['bare', bare],
-      ['sdk', sdk],
-    ] as const) {
-      for (let i = 0; i < perRound; i++) {
-        const t0 = performance.now();
-        await fn();
-        times[name].push(performance.now() - t0);
-      }
+  // Alternate call by call (the order flips every call), so load spikes hit both sides alike.
+  for (let i = 0; i < calls; i++) {
+    const order = i % 2 === 0 ? (['bare', 'sdk'] as const) : (['sdk', 'bare'] as const);
+    for (const name of order) {
+      const t0 = performance.now();
+      await (name === 'bare' ? bare() : sdk());
+      times[name].push(performance.now() - t0);
     }
   }
   const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length * p)]!;
