@@ -137,7 +137,7 @@ export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> 
       const coordinator = await readKeystoreFile(join(dir, 'coordinator.keystore.json'), passphrase);
       const faucet = await readKeystoreFile(join(dir, 'faucet.keystore.json'), passphrase);
       services = await startDevnetServices({
-        dataDir: dir,
+        dataDir: join(dir, 'services'),
         nodeRpcUrl: (nodes[0] as (typeof nodes)[number]).rpcUrl,
         chainId: genesis.chainId,
         coordinatorSeed: coordinator.seed,
