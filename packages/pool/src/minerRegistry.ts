@@ -280,7 +280,7 @@ export class MinerRegistry {
   }
 
   /**
-   * A heartbeat that returns nothing: the same update as {@link heartbeat} without the copy of the
+   * A heartbeat that returns nothing: the same update as {@link MinerRegistry.heartbeat | heartbeat} without the copy of the
    * record, for hot paths (a coordinator touching miners on every poll).
    * @throws AitbcError `POOL_UNKNOWN_MINER`.
    */
