@@ -2,8 +2,12 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { DEFAULT_PARAMS, signTx, txToJson } from '@aitbc/chain-core';
+import { addressFromPublicKey, generateKeyPair } from '@aitbc/crypto';
+import { createClient } from '@aitbc/sdk';
 import { type DevnetOfOne, startDevnetOfOne } from 'aitbc-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { until } from '../../../test-support/until.ts';
 import { tempDir } from './cliHarness.js';
 
 const root = fileURLToPath(new URL('../../..', import.meta.url));
@@ -13,6 +17,26 @@ let node: DevnetOfOne;
 
 beforeAll(async () => {
   node = await startDevnetOfOne({ dataDir: join(tmp.dir, 'node'), rpcPort: 0, blockTimeMs: 100 });
+  // one transfer, so that block 1 exists for `monitor blocks --from 1`
+  const sdk = createClient({ node: node.rpcUrl });
+  const to = addressFromPublicKey(generateKeyPair().publicKey);
+  await sdk.node.sendTx(
+    txToJson(
+      signTx(
+        {
+          type: 'transfer',
+          chainId: node.chainId,
+          from: node.faucet.address,
+          nonce: 0,
+          fee: DEFAULT_PARAMS.minFee,
+          to,
+          amount: 1n,
+        },
+        node.faucet.seed,
+      ),
+    ),
+  );
+  await until(async () => ((await sdk.node.head()).height >= 1 ? true : undefined));
 });
 afterAll(async () => {
   await node.stop();
@@ -77,14 +101,11 @@ describe('the aitbc executable', () => {
   });
 
   it('Ctrl-C (SIGINT) during a live command exits 130', async () => {
-    const r = await aitbc(['monitor', 'blocks'], (child) => {
-      // wait until the process is up (its first output or a fixed bound), then interrupt it
-      const t = setTimeout(() => child.kill('SIGINT'), 4_000);
-      child.stdout?.once('data', () => {
-        clearTimeout(t);
-        child.kill('SIGINT');
-      });
+    const r = await aitbc(['monitor', 'blocks', '--from', '1'], (child) => {
+      // once it printed block 1 it is subscribed and live: interrupt it
+      child.stdout?.once('data', () => child.kill('SIGINT'));
     });
+    expect(r.stdout).toMatch(/^#1 /);
     expect(r.code).toBe(130);
     expect(r.stderr).toContain('CLI_INTERRUPTED');
   });
