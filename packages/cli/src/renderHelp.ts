@@ -81,7 +81,9 @@ export function renderCommandHelp(spec: CommandSpec): string {
   }
   lines.push(
     '',
-    'Global options: --json, --profile, --config, --node, --coordinator, --pool, --wallet, --api-key, --admin-key, --timeout (see `aitbc help`).',
+    `Global options: ${GLOBAL_OPTIONS.filter((o) => o.name !== 'help' && o.name !== 'version')
+      .map((o) => `--${o.name}`)
+      .join(', ')} (see \`aitbc help\`).`,
   );
   if (spec.examples.length > 0) {
     lines.push('', 'Examples');
