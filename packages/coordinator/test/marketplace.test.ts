@@ -657,3 +657,70 @@ describe('marketplace over HTTP (real server on 127.0.0.1, LevelKVStore)', () =>
     expect((await call('POST', '/v1/jobs', { key: KEYS.client, body })).json.error.code).toBe('COORD_MARKET_NO_UNITS');
   });
 });
+
+describe('jobs bought through a bid (engine)', () => {
+  it('wait for the matched miner, then go to any eligible miner after marketPreferenceMs', async () => {
+    const clock = manualClock();
+    const dir = tmpDir();
+    const store = await LevelKVStore.open({ path: dir });
+    cleanups.push(async () => store.close());
+    const hub = createPoolHub({ now: clock.now, heartbeatTimeoutMs: 3_600_000 });
+    const market = new Marketplace({ store, hub, now: clock.now, sweepIntervalMs: 3_600_000 });
+    await market.start();
+    cleanups.push(async () => market.stop());
+    const engine = new JobEngine({
+      store,
+      hub,
+      marketplace: market,
+      now: clock.now,
+      sweepIntervalMs: 3_600_000,
+      marketPreferenceMs: 5_000,
+      receipts: { verifyAndAttest: (job) => ({ receiptId: `r-${job.id}`, attestedJson: '{}' }) },
+    });
+    await engine.start();
+    cleanups.push(async () => engine.stop());
+    for (const [i, keys] of [generateKeyPair(), generateKeyPair()].entries()) {
+      await hub.registry.register({
+        id: `m${i}`,
+        address: addressFromPublicKey(keys.publicKey),
+        publicKey: keys.publicKey,
+        pricePerUnit: 50n,
+        maxConcurrency: 1,
+        capabilities: { gpus: [], cpuCores: 4, ramGb: 8, models: [], jobKinds: ['hash'], region: 'local' },
+      });
+    }
+    await market.placeOffer('m0', { jobKinds: ['hash'], pricePerUnit: 40n, slots: 2 });
+    const clientAddress = addressFromPublicKey(generateKeyPair().publicKey);
+    const { bid } = await market.placeBid(clientAddress, { jobKind: 'hash', maxPricePerUnit: 45n, quantity: 2 });
+    expect(bid.state).toBe('filled');
+
+    // Only m1 polls: the job waits for m0 while the preference lasts…
+    const poll1 = engine.poll('m1', { maxWaitMs: 60_000 });
+    const job = await engine.submit(clientAddress, { kind: 'hash', input: 1, maxPrice: 100n, bidId: bid.id });
+    expect(job.market).toMatchObject({ bidId: bid.id, minerId: 'm0', pricePerUnit: 40n });
+    await engine.sweep(); // dispatch decides synchronously: an assignment would show at once
+    expect((await engine.get(job.id))!.state).toBe('QUEUED');
+    // …then any eligible miner may take it (still under the matched terms).
+    clock.advance(5_000);
+    await engine.sweep();
+    const assignment = await poll1;
+    expect(assignment).toMatchObject({ jobId: job.id, market: { minerId: 'm0', pricePerUnit: 40n } });
+    // The matched miner gets the next one at once when it is waiting.
+    const poll0 = engine.poll('m0', { maxWaitMs: 60_000 });
+    const second = await engine.submit(clientAddress, { kind: 'hash', input: 2, maxPrice: 100n, bidId: bid.id });
+    expect((await poll0)?.jobId).toBe(second.id);
+    // A coordinator without a marketplace refuses bid ids.
+    const plain = new JobEngine({
+      store,
+      hub,
+      now: clock.now,
+      sweepIntervalMs: 3_600_000,
+      receipts: { verifyAndAttest: () => ({ receiptId: 'r', attestedJson: '{}' }) },
+    });
+    await plain.start();
+    await expect(
+      plain.submit(clientAddress, { kind: 'hash', input: 3, maxPrice: 1n, bidId: bid.id }),
+    ).rejects.toMatchObject({ code: 'COORD_BAD_REQUEST', details: { field: 'bid_id' } });
+    await plain.stop();
+  });
+});
