@@ -120,9 +120,13 @@ describe('4 validators in 4 processes', () => {
   it('stop two of four: finality halts (safety over liveness); restart one: it resumes', async () => {
     const [n0, n1, n2, n3] = net.validators as [TestNode, TestNode, TestNode, TestNode];
     await Promise.all([n2.stop(), n3.stop()]);
-    // let whatever was in flight settle, then the head must not move while a transaction waits
-    await new Promise((r) => setTimeout(r, 1_500));
-    const halted = await headHeight(n0);
+    // let whatever was decided before the stop reach both survivors, then the head must not move
+    // while a transaction waits
+    await new Promise((r) => setTimeout(r, 1_000));
+    const halted = await until(async () => {
+      const [a, b] = await Promise.all([headHeight(n0), headHeight(n1)]);
+      return a === b && a >= 0 ? a : undefined;
+    }, 30_000);
     const { to, json } = transfer(21n);
     await n0.client.sendTx(json);
     await new Promise((r) => setTimeout(r, 4_000)); // 16 block times
