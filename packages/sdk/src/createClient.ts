@@ -210,6 +210,9 @@ export function createClient(options: ClientOptions): AitbcClient {
                   nonces.set(address, next + 1);
                   return next;
                 },
+                resetNonce: (address) => {
+                  nonces.delete(address);
+                },
               },
               params,
             ),

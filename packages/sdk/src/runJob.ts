@@ -58,6 +58,8 @@ export interface RunJobContext {
   chainId(options: CallOptions): Promise<string>;
   /** Next nonce to use for an address (tracks this client's pending transactions). */
   nextNonce(address: string, options: CallOptions): Promise<number>;
+  /** Forgets the tracked nonce of an address (after a failed submission), so the next one re-reads the chain. */
+  resetNonce(address: string): void;
 }
 
 async function lockEscrow(
@@ -86,7 +88,12 @@ async function lockEscrow(
     fee: fee ?? DEFAULT_PARAMS.minFee,
     ...lock,
   };
-  return ctx.node.sendTx(await payer.signTx(body), call);
+  try {
+    return await ctx.node.sendTx(await payer.signTx(body), call);
+  } catch (err) {
+    ctx.resetNonce(payer.address);
+    throw err;
+  }
 }
 
 async function waitForEscrow(node: NodeApi, jobId: string, waitMs: number, call: CallOptions): Promise<NodeEscrow> {
@@ -117,7 +124,8 @@ async function waitForEscrow(node: NodeApi, jobId: string, waitMs: number, call:
  *
  * The job id is assigned by the coordinator, so the lock follows the submission; a job that fails,
  * is canceled or expires rejects with `SDK_JOB_FAILED` and its escrow can be refunded after
- * `expiresAtHeight`. Aborting cancels the job (best effort) and rejects with `SDK_ABORTED`.
+ * `expiresAtHeight`. Aborting cancels the job (best effort) and rejects with `SDK_ABORTED`; so
+ * does a lock that fails or is not final in time (the job would never be paid).
  *
  * @throws AitbcError `SDK_BAD_CONFIG`, `SDK_JOB_FAILED`, `SDK_RECEIPT_UNTRUSTED`, `SDK_TIMEOUT`,
  *   `SDK_ABORTED`, or a server's `ApiError`.
@@ -148,6 +156,7 @@ export async function runJob(ctx: RunJobContext, params: RunJobParams): Promise<
     idempotencyKey: params.idempotencyKey ?? newIdempotencyKey(),
   });
   progress({ type: 'submitted', job });
+  let locked = false;
   try {
     const head = await ctx.node.head(call);
     const txId = await lockEscrow(
@@ -167,6 +176,7 @@ export async function runJob(ctx: RunJobContext, params: RunJobParams): Promise<
       type: 'escrow_locked',
       escrow: await waitForEscrow(ctx.node, job.job_id, params.escrowWaitMs ?? 60_000, call),
     });
+    locked = true;
     const done = await ctx.coordinator.jobs.wait(job.job_id, {
       ...call,
       onState: (j) => progress({ type: 'state', job: j }),
@@ -190,7 +200,8 @@ export async function runJob(ctx: RunJobContext, params: RunJobParams): Promise<
     progress({ type: 'receipt_verified', receipt, verification });
     return { job: done, output: result.output, receipt, verification, escrowTxId: txId };
   } catch (err) {
-    if (params.signal?.aborted) {
+    // A job that will not be paid (no final lock) or that the caller gave up on is canceled.
+    if (!locked || params.signal?.aborted) {
       await ctx.coordinator.jobs.cancel(job.job_id, { retries: 0, timeoutMs: 5_000 }).catch(() => undefined);
     }
     throw err;

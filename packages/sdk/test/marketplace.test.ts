@@ -195,7 +195,7 @@ describe('jobs.run: escrow → submit → wait → verified receipt (real node, 
     expect(client.receipts.verify(receipts[0]).ok).toBe(true);
   });
 
-  it('a receipt under unpinned keys is refused (SDK_RECEIPT_UNTRUSTED); a failed job rejects with SDK_JOB_FAILED; abort cancels', async () => {
+  it('a receipt under unpinned keys is refused (SDK_RECEIPT_UNTRUSTED); a failed job rejects with SDK_JOB_FAILED; a refused lock; abort cancels', async () => {
     const signer = createLocalSigner(node.faucet.seed);
     await expect(
       client.jobs.run({
@@ -209,6 +209,22 @@ describe('jobs.run: escrow → submit → wait → verified receipt (real node, 
     await expect(
       client.jobs.run({ kind: 'hash', input: { fail: true }, maxPrice: PRICE, wallet: signer }),
     ).rejects.toMatchObject({ code: 'SDK_JOB_FAILED', details: { state: 'FAILED' } });
+    // A lock the chain refuses (fee under the minimum) surfaces the chain's code; the client's nonce
+    // tracking rolls back, so the next lock (below) is not stuck behind a nonce gap.
+    let refused: string | undefined;
+    await expect(
+      client.jobs.run({
+        kind: 'unserved',
+        input: null,
+        maxPrice: 1n,
+        wallet: signer,
+        fee: 0n,
+        onProgress: (e) => {
+          if (e.type === 'submitted') refused = e.job.job_id;
+        },
+      }),
+    ).rejects.toMatchObject({ code: expect.stringMatching(/^CHAIN_/) });
+    expect((await client.jobs.get(refused!)).state).toBe('CANCELED'); // it would never be paid
     // Aborting while waiting (no miner serves this kind) rejects and cancels the job.
     const ac = new AbortController();
     let submitted: string | undefined;
