@@ -8,11 +8,11 @@
  *    their RLP).
  * 2. Run a block of 1,000 value transfers over a state holding the same number of accounts (default
  *    10,000 to keep the run short — ethereumjs takes seconds per block on this machine;
- *    `AITBC_BENCH_ACCOUNTS=100000` for the ledger target's size), signatures already verified on both sides, state
- *    root computed on both sides, in memory: our `executeTx` + state-tree update + node writes into a
- *    `MemoryKVStore` vs `@ethereumjs/vm` `runBlock` (`generate: true`) over its default in-memory
- *    Merkle Patricia state. Each side warms up on one block; the median of the timed blocks (`AITBC_BENCH_BLOCKS`, default 2) is
- *    reported.
+ *    `AITBC_BENCH_ACCOUNTS=100000` for the ledger target's size), signatures already verified on
+ *    both sides, state root computed on both sides, in memory: our `executeTx` + state-tree update +
+ *    node writes into a `MemoryKVStore` vs `@ethereumjs/vm` `runBlock` (`generate: true`) over its
+ *    default in-memory Merkle Patricia state. Each side warms up on one block, then blocks alternate
+ *    between the sides; the median of the timed blocks (`AITBC_BENCH_BLOCKS`, default 2) is reported.
  *
  * The raw `node:crypto` Ed25519 verify rate is measured in the same run as the reference for (1).
  */
@@ -48,6 +48,7 @@ const SENDERS = 200;
 const BLOCK_TXS = 1000;
 const TIMED_BLOCKS = Number(process.env.AITBC_BENCH_BLOCKS ?? 2);
 const rows: BenchResult[] = [];
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
 const ratio = (ours: number, theirs: number) => `${(ours / theirs).toFixed(1)}× ethereumjs`;
 
 // ---- 1. signature verification ------------------------------------------------------------------
@@ -111,14 +112,26 @@ const aitWire = Array.from({ length: N }, (_, i) => {
   // (ethereumjs caches the recovered sender only on frozen transactions).
   const ours = aitWire.map((w) => txFromJson(JSON.parse(w)));
   const theirs = ethWire.map((b) => createTxFromRLP(b, { common, freeze: false }) as LegacyTx);
+  // Interleaved, one sample of each at a time, so that load on the shared machine hits both alike.
+  const interleaved = (a: () => void, b: () => void): [number, number] => {
+    const ra: number[] = [];
+    const rb: number[] = [];
+    for (let r = 0; r < 5; r++) {
+      ra.push(measure(a, { samples: 1 }));
+      rb.push(measure(b, { samples: 1 }));
+    }
+    return [median(ra), median(rb)];
+  };
   let i = 0;
-  const o = measure(() => {
-    if (!verifyTxSignature(ours[i++ % N]!)) throw new Error('bad signature');
-  });
   let j = 0;
-  const t = measure(() => {
-    if (!theirs[j++ % N]!.verifySignature()) throw new Error('bad signature');
-  });
+  const [o, t] = interleaved(
+    () => {
+      if (!verifyTxSignature(ours[i++ % N]!)) throw new Error('bad signature');
+    },
+    () => {
+      if (!theirs[j++ % N]!.verifySignature()) throw new Error('bad signature');
+    },
+  );
   rows.push({
     group: 'chain-core vs ethereumjs',
     name: 'verify a signed transfer: verifyTxSignature',
@@ -131,14 +144,16 @@ const aitWire = Array.from({ length: N }, (_, i) => {
     opsPerSec: t,
   });
   let k = 0;
-  const od = measure(() => {
-    if (!verifyTxSignature(txFromJson(JSON.parse(aitWire[k++ % N]!)))) throw new Error('bad signature');
-  });
   let m = 0;
-  const td = measure(() => {
-    if (!(createTxFromRLP(ethWire[m++ % N]!, { common }) as LegacyTx).verifySignature())
-      throw new Error('bad signature');
-  });
+  const [od, td] = interleaved(
+    () => {
+      if (!verifyTxSignature(txFromJson(JSON.parse(aitWire[k++ % N]!)))) throw new Error('bad signature');
+    },
+    () => {
+      if (!(createTxFromRLP(ethWire[m++ % N]!, { common }) as LegacyTx).verifySignature())
+        throw new Error('bad signature');
+    },
+  );
   rows.push({
     group: 'chain-core vs ethereumjs',
     name: 'decode + verify: JSON txFromJson + verifyTxSignature',
@@ -154,10 +169,10 @@ const aitWire = Array.from({ length: N }, (_, i) => {
 
 // ---- 2. a block of 1,000 value transfers over ACCOUNTS accounts ---------------------------------
 const recipientsCount = ACCOUNTS - SENDERS;
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
 const recipientOf = (block: number, k: number) => (k * 97 + block * 7919) % recipientsCount;
 
-async function ours(): Promise<number> {
+/** Sets up our side; returns a function that runs the next block and reports its time in ms. */
+async function ours(): Promise<() => Promise<number>> {
   const keys = Array.from({ length: SENDERS }, () => generateKeyPair());
   const senders = keys.map((k) => addressFromPublicKey(k.publicKey));
   const recipients = Array.from({ length: recipientsCount }, (_, i) =>
@@ -189,19 +204,20 @@ async function ours(): Promise<number> {
     }),
   );
   const ctx = { chainId: CHAIN, height: 1, params: DEFAULT_PARAMS };
-  const times: number[] = [];
-  for (const [b, txs] of blocks.entries()) {
+  let next = 0;
+  return async () => {
+    const txs = blocks[next++]!;
     const t = performance.now();
     const state = new LedgerState(tree);
     for (const tx of txs) await executeTx(state, tx, ctx);
     await state.flush();
     await store.batch(tree.commitOps());
-    if (b > 0) times.push(performance.now() - t);
-  }
-  return median(times);
+    return performance.now() - t;
+  };
 }
 
-async function theirs(): Promise<number> {
+/** Sets up the ethereumjs side; returns a function that runs the next block and reports its time in ms. */
+async function theirs(): Promise<() => Promise<number>> {
   const vm = await createVM({ common });
   const keys = Array.from({ length: SENDERS }, () => new Uint8Array(nodeRandomBytes(32)));
   const senders = keys.map((k) => createAddressFromPrivateKey(k));
@@ -240,8 +256,9 @@ async function theirs(): Promise<number> {
     );
     return new Block(header, txs, [], undefined, { common });
   });
-  const times: number[] = [];
-  for (const [b, block] of blocks.entries()) {
+  let next = 0;
+  return async () => {
+    const block = blocks[next++]!;
     const t = performance.now();
     await runBlock(vm, {
       block,
@@ -250,13 +267,23 @@ async function theirs(): Promise<number> {
       skipHeaderValidation: true,
       skipHardForkValidation: true,
     });
-    if (b > 0) times.push(performance.now() - t);
-  }
-  return median(times);
+    return performance.now() - t;
+  };
 }
 
-const oursMs = await ours();
-const theirsMs = await theirs();
+// Blocks alternate between the two sides, after one warm-up block each.
+const runOurs = await ours();
+const runTheirs = await theirs();
+await runOurs();
+await runTheirs();
+const oursTimes: number[] = [];
+const theirsTimes: number[] = [];
+for (let b = 0; b < TIMED_BLOCKS; b++) {
+  oursTimes.push(await runOurs());
+  theirsTimes.push(await runTheirs());
+}
+const oursMs = median(oursTimes);
+const theirsMs = median(theirsTimes);
 const accounts = ACCOUNTS.toLocaleString('en');
 rows.push({
   group: 'chain-core vs ethereumjs',
