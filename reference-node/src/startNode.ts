@@ -14,7 +14,9 @@ import {
   type KVStore,
   type Mempool,
   SignatureCache,
+  type SignedTx,
   txFromJson,
+  txSigningBytes,
 } from '@aitbc/chain-core';
 import { createPoaConsensus } from '@aitbc/consensus-poa';
 import {
@@ -25,6 +27,7 @@ import {
   isAitbcError,
   type KeyPair,
   randomBytes,
+  verifyMany,
 } from '@aitbc/crypto';
 import {
   type ConsensusEventWire,
@@ -306,6 +309,44 @@ export async function startNode(config: NodeConfig, modules: StartNodeModules = 
       }
     };
     const parsed = new WeakMap<JsonObject, unknown>();
+    // Gossiped transactions: decoded, then their signatures checked together on the thread pool (both
+    // cores) into the shared cache, so the mempool's own check is a cache hit. Batches are admitted in
+    // arrival order.
+    let txIntake: Promise<void> = Promise.resolve();
+    const admitGossipedTxs = async (jsons: readonly JsonObject[]) => {
+      const txs: SignedTx[] = [];
+      for (const json of jsons) {
+        try {
+          const tx = txFromJson(json);
+          if (mempool.get(tx.id) === undefined) txs.push(tx);
+        } catch {
+          // malformed: dropped (the sender's node refused it too)
+        }
+      }
+      const unchecked = txs.filter((t) => !signatureCache.has(t.id, t.signature));
+      const ok = await verifyMany(
+        unchecked.map((t) => ({ signature: t.signature, message: txSigningBytes(t), publicKey: t.publicKey })),
+      );
+      const bad = new Set<SignedTx>();
+      unchecked.forEach((t, i) => {
+        if (ok[i] === true) signatureCache.add(t.id, t.signature);
+        else bad.add(t);
+      });
+      await Promise.all(
+        txs
+          .filter((t) => !bad.has(t))
+          .map((tx) =>
+            mempool.add(tx).then(
+              (r) => {
+                if (r.status !== 'known') backend.emitTx(tx);
+              },
+              (err: unknown) => {
+                if (!isAitbcError(err)) log.warn(`gossiped tx failed: ${(err as Error).message}`);
+              },
+            ),
+          ),
+      );
+    };
     net = createPeerNetwork({
       nodeKey,
       chainId: genesis.chainId,
@@ -325,22 +366,12 @@ export async function startNode(config: NodeConfig, modules: StartNodeModules = 
     const network = net;
     network.on('gossip', (event) => {
       if (event.kind === 'tx') {
-        for (const json of (parsed.get(event.body) ?? []) as JsonObject[]) {
-          let tx: ReturnType<typeof txFromJson>;
-          try {
-            tx = txFromJson(json);
-          } catch {
-            continue;
-          }
-          mempool.add(tx).then(
-            (r) => {
-              if (r.status !== 'known') backend.emitTx(tx);
-            },
-            (err: unknown) => {
-              if (!isAitbcError(err)) log.warn(`gossiped tx failed: ${(err as Error).message}`);
-            },
-          );
-        }
+        const jsons = (parsed.get(event.body) ?? []) as JsonObject[];
+        txIntake = txIntake
+          .then(() => admitGossipedTxs(jsons))
+          .catch((err: unknown) => {
+            log.warn(`gossiped txs failed: ${(err as Error).message}`);
+          });
         return;
       }
       if ((event.kind === 'proposal' || event.kind === 'vote') && engine !== undefined)
