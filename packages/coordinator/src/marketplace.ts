@@ -749,7 +749,11 @@ export class Marketplace {
     const candidates: MinerRecord[] = [];
     for (const offer of offers) {
       if (offer.state !== 'open' || offer.available === 0 || offer.expiresAt <= now) continue;
-      const miner = this.#hub.registry.get(offer.minerId); // a copy with `online` refreshed
+      // Cheap pre-filter (the ranking applies it again): a bid never pays more than its maximum.
+      if (offer.pricePerUnit > bid.maxPricePerUnit) continue;
+      const registry = this.#hub.registry;
+      if (!registry.isOnline(offer.minerId)) continue; // refreshes the live record's `online`
+      const miner = registry.peek(offer.minerId); // the live record, read only
       if (miner === undefined) continue;
       byId.set(offer.id, offer);
       // The offer as the pool sees a miner: its kinds, models and price, with the miner's hardware

@@ -212,6 +212,14 @@ export class MinerRegistry {
     return this.#snapshot(entry);
   }
 
+  /** Whether a miner is registered and its last heartbeat is within the timeout (refreshes its `online`). */
+  isOnline(minerId: string): boolean {
+    const entry = this.#entries.get(minerId);
+    if (entry === undefined) return false;
+    this.#refresh(entry, this.#now());
+    return entry.status.online;
+  }
+
   /**
    * The live record of a miner (not a copy, `online` not refreshed): a cheap read for hot paths
    * that only look. Callers must not mutate it; use {@link get} for a copy.

@@ -55,7 +55,10 @@ describe('hub.rank and the candidate index', () => {
     await hub.registry.remove('b');
     expect(ids('hash')).toEqual(['a']);
     expect(hub.match({ requirements: { jobKind: 'hash' } }).online).toBe(1);
+    expect(hub.registry.isOnline('a')).toBe(true);
     clock.advance(1_001); // no heartbeat: offline
+    expect(hub.registry.isOnline('a')).toBe(false);
+    expect(hub.registry.isOnline('nobody')).toBe(false);
     expect(ids('hash')).toEqual([]);
     expect(hub.match({ requirements: { jobKind: 'hash' } }).online).toBe(0);
     hub.registry.touch('a');
