@@ -398,7 +398,11 @@ export class Marketplace {
     for (const bid of this.#bids.values()) {
       if (offer.available === 0) break;
       if (bid.state !== 'open' || !offer.jobKinds.includes(bid.jobKind) || bid.expiresAt <= now) continue;
-      matches.push(...this.#fill(bid, [offer], now, ops));
+      const made = this.#fill(bid, [offer], now, ops);
+      if (made.length > 0) {
+        matches.push(...made);
+        ops.push(this.#bidOp(bid));
+      }
     }
     ops.push(this.#offerOp(offer));
     await this.#commit(ops, matches);

@@ -623,6 +623,21 @@ describe('marketplace over HTTP (real server on 127.0.0.1, LevelKVStore)', () =>
       })
     ).json;
     expect(job.market.bid_id).toBe(b.bid_id);
+    // A bid that a later offer fills is persisted with its match too.
+    const waiting = (
+      await call('POST', '/v1/marketplace/bids', {
+        key: KEYS.client2,
+        body: { job_kind: 'hash', max_price_per_unit: '50', quantity: 1 },
+      })
+    ).json.bid;
+    expect(waiting.state).toBe('open');
+    const hashOffer = (
+      await call('POST', '/v1/marketplace/offers', {
+        key: KEYS.miner0,
+        body: { job_kinds: ['hash'], price_per_unit: '30', slots: 1 },
+      })
+    ).json;
+    expect(hashOffer.matches).toHaveLength(1);
     await first.stop();
 
     const second = await startRig(ids, dir, clock);
@@ -637,10 +652,13 @@ describe('marketplace over HTTP (real server on 127.0.0.1, LevelKVStore)', () =>
     const restored = (await call('GET', `/v1/marketplace/bids/${b.bid_id}`, { key: KEYS.client })).json;
     expect(restored).toMatchObject({ state: 'filled', filled: 2, used: 1 });
     expect(restored.matches).toMatchObject([{ offer_id: o.offer_id, quantity: 2, used: 1, price_per_unit: '80' }]);
+    const filledLater = (await call('GET', `/v1/marketplace/bids/${waiting.bid_id}`, { key: KEYS.client2 })).json;
+    expect(filledLater).toMatchObject({ state: 'filled', filled: 1 });
+    expect(filledLater.matches).toMatchObject([{ offer_id: hashOffer.offer.offer_id, price_per_unit: '30' }]);
     expect((await call('GET', '/v1/marketplace/stats')).json).toMatchObject({
-      matches: 1,
-      units_matched: 2,
-      volume: '160',
+      matches: 2,
+      units_matched: 3,
+      volume: '190',
       offers_open: 1,
       bids_open: 1,
     });
