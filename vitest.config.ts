@@ -7,6 +7,11 @@ import { defineConfig } from 'vitest/config';
  */
 export default defineConfig({
   test: {
-    projects: ['packages/*/vitest*.config.ts', '*/vitest*.config.ts', 'examples/*/vitest*.config.ts'],
+    projects: [
+      'packages/*/vitest*.config.ts',
+      '*/vitest*.config.ts',
+      'examples/*/vitest*.config.ts',
+      'apps/*/vitest*.config.ts',
+    ],
   },
 });

@@ -39,3 +39,4 @@ export {
 export { createValidatorEngine } from './validatorEngine.js';
 export { createWalletNodeGateway } from './walletNodeGateway.js';
 export { type RunningWallet, startWalletRole } from './walletRole.js';
+export { createWebServer, type WebServer, type WebServerOptions, type WebUpstreamName } from './webServer.js';

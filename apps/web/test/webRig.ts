@@ -1,0 +1,171 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DEFAULT_PARAMS, MemoryKVStore } from '@aitbc/chain-core';
+import {
+  type CoordinatorServer,
+  createCoordinatorServer,
+  createReceiptHandler,
+  JobEngine,
+  Marketplace,
+  Settler,
+} from '@aitbc/coordinator';
+import { bytesToHex, generateKeyPair, publicKeyFromSeed } from '@aitbc/crypto';
+import { createPoolHub, hashApiKey } from '@aitbc/pool';
+import { createNodeClient } from '@aitbc/rpc/client';
+import { createClient } from '@aitbc/sdk';
+import { createHashRunner, createMinerAgent, type JobRunner, type MinerAgent } from '@aitbc/sdk/miner';
+import {
+  createNodeSettlementGateway,
+  createWebServer,
+  type DevnetOfOne,
+  settleTxSigner,
+  startDevnetOfOne,
+  type WebServer,
+} from 'aitbc-node';
+import { until } from '../../../test-support/until.ts';
+
+/** The miner's price per unit of work: 0.01 AIT. */
+export const MINER_PRICE = 10n ** 16n;
+
+/** A real devnet for the browser tests; see {@link startWebRig}. */
+export interface WebRig {
+  readonly node: DevnetOfOne;
+  /** The web server (built apps + same-origin proxy), e.g. `http://127.0.0.1:41234`. */
+  readonly webUrl: string;
+  readonly coordinatorUrl: string;
+  /** The faucet seed as hex, what a person pastes into the marketplace's browser-key form. */
+  readonly faucetSeedHex: string;
+  readonly minerAddress: string;
+  /** A web server whose node and coordinator are a closed port (the "node unreachable" case). */
+  readonly deadWebUrl: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts, on 127.0.0.1 with free ports: a devnet of one (LevelDB in a temp dir, 100 ms blocks), the
+ * coordinator with its marketplace, job engine and settler (paying on chain), a miner agent from
+ * `@aitbc/sdk/miner` with an open offer, and the reference node's web server over `dist/`.
+ */
+export async function startWebRig(distDir: string): Promise<WebRig> {
+  const dir = mkdtempSync(join(tmpdir(), 'aitbc-web-e2e-'));
+  const stack: Array<() => Promise<void> | void> = [() => rmSync(dir, { recursive: true, force: true })];
+  const stop = async () => {
+    for (const fn of stack.splice(0).reverse()) await fn();
+  };
+  try {
+    const node = await startDevnetOfOne({ dataDir: join(dir, 'node'), rpcPort: 0, blockTimeMs: 100 });
+    stack.push(() => node.stop());
+    const hub = createPoolHub();
+    const store = new MemoryKVStore();
+    const market = new Marketplace({ store, hub });
+    await market.start();
+    stack.push(() => market.stop());
+    const engine = new JobEngine({
+      store,
+      hub,
+      marketplace: market,
+      receipts: createReceiptHandler({ chainId: node.chainId, coordinatorSeed: node.coordinator.seed }),
+    });
+    await engine.start();
+    stack.push(() => engine.stop());
+    const settler = new Settler({
+      engine,
+      store,
+      gateway: createNodeSettlementGateway(createNodeClient({ baseUrl: node.rpcUrl })),
+      sign: settleTxSigner,
+      chainId: node.chainId,
+      coordinatorSeed: node.coordinator.seed,
+      fee: DEFAULT_PARAMS.minFee,
+      intervalMs: 200,
+    });
+    settler.start();
+    stack.push(() => settler.stop());
+    const minerKey = 'web-e2e-miner-key';
+    const coordinator: CoordinatorServer = createCoordinatorServer({
+      engine,
+      hub,
+      chainId: node.chainId,
+      coordinatorId: 'coord-web',
+      marketplace: market,
+      port: 0,
+      logLevel: false,
+      apiKeys: [{ role: 'miner', subject: 'web-miner', hash: hashApiKey(minerKey) }],
+    });
+    const coordinatorUrl = (await coordinator.start()).url;
+    stack.push(() => coordinator.stop());
+
+    // The miner works a job only once its escrow is locked on chain: the settler gives up on a
+    // job completed before its escrow exists (a real miner checks it is paid, too).
+    const chain = createClient({ node: node.rpcUrl }).node;
+    const hash = createHashRunner();
+    const paidHash: JobRunner = {
+      kind: 'hash',
+      async run(job, context) {
+        await until(
+          async () => ((await chain.escrow(job.jobId).catch(() => undefined))?.status === 'locked' ? true : undefined),
+          30_000,
+        );
+        return hash.run(job, context);
+      },
+    };
+    const minerKeys = generateKeyPair();
+    const agent: MinerAgent = createMinerAgent({
+      coordinatorUrl,
+      apiKey: minerKey,
+      minerId: 'web-miner',
+      seed: minerKeys.seed,
+      chainId: node.chainId,
+      coordinatorId: 'coord-web',
+      runners: [paidHash],
+      pricePerUnit: MINER_PRICE,
+      heartbeatMs: 1_000,
+      pollWaitSeconds: 1,
+      probe: { nvidiaSmiPath: false },
+      capabilities: { region: 'local' },
+    });
+    await agent.start();
+    stack.push(() => agent.stop({ drainTimeoutMs: 0 }));
+    await createClient({ coordinator: coordinatorUrl, apiKey: minerKey }).coordinator.market.placeOffer({
+      jobKinds: ['hash'],
+      pricePerUnit: MINER_PRICE,
+      slots: 4,
+    });
+
+    // Pinned from the node at set-up (the rig plays the operator who pins the genesis validators).
+    const validators = await chain.validators();
+    const config = {
+      chainId: node.chainId,
+      coordinatorPublicKey: bytesToHex(publicKeyFromSeed(node.coordinator.seed)),
+      coordinatorAddress: node.coordinator.address,
+      validators,
+    };
+    const web: WebServer = createWebServer({
+      root: distDir,
+      port: 0,
+      upstreams: { node: node.rpcUrl, coordinator: coordinatorUrl },
+      config,
+    });
+    const webUrl = await web.start();
+    stack.push(() => web.stop());
+    // A closed port: bind, note it, close.
+    const probe = createWebServer({ root: distDir, port: 0, upstreams: {} });
+    const closed = await probe.start();
+    await probe.stop();
+    const dead = createWebServer({ root: distDir, port: 0, upstreams: { node: closed, coordinator: closed }, config });
+    const deadWebUrl = await dead.start();
+    stack.push(() => dead.stop());
+    return {
+      node,
+      webUrl,
+      coordinatorUrl,
+      faucetSeedHex: bytesToHex(node.faucet.seed),
+      minerAddress: agent.address,
+      deadWebUrl,
+      stop,
+    };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
