@@ -1,5 +1,6 @@
 import { AitbcError, bytesToHex, randomBytes } from '@aitbc/crypto';
 import { ApiError, type ServiceName } from './apiError.js';
+import { readCappedText } from './readCappedText.js';
 
 /** How failed calls are retried. */
 export interface RetryPolicy {
@@ -38,6 +39,11 @@ export interface HttpTransportOptions {
   /** Default per-attempt timeout (ms, default 30 000). */
   readonly timeoutMs?: number;
   readonly retry?: RetryPolicy;
+  /**
+   * Largest response body in bytes (default 32 MiB): the read stops as soon as the limit is crossed
+   * and the call rejects with `SDK_BAD_RESPONSE` (never retried).
+   */
+  readonly maxResponseBytes?: number;
 }
 
 /** One request of a {@link HttpTransport}. */
@@ -174,6 +180,7 @@ export function createHttpTransport(options: HttpTransportOptions): HttpTranspor
   const baseDelay = retry.baseDelayMs ?? 100;
   const maxDelay = retry.maxDelayMs ?? 5_000;
   const maxRetryAfter = retry.maxRetryAfterMs ?? 60_000;
+  const maxResponseBytes = options.maxResponseBytes ?? 32 * 1024 * 1024;
   const headersOf = typeof options.headers === 'function' ? options.headers : () => options.headers ?? {};
 
   /**
@@ -206,13 +213,14 @@ export function createHttpTransport(options: HttpTransportOptions): HttpTranspor
     });
     const run = (async () => {
       const res = await doFetch(url, ac === undefined ? init : { ...init, signal: ac.signal });
-      const text = res.status === 204 ? '' : await res.text();
+      const text = res.status === 204 ? '' : await readCappedText(res, maxResponseBytes, 'SDK_BAD_RESPONSE');
       return { res, text };
     })();
     try {
       return await Promise.race([run, timeout]);
     } catch (cause) {
       if (signal?.aborted) throw abortError(signal);
+      if (cause instanceof AitbcError && cause.code === 'SDK_BAD_RESPONSE') throw cause;
       if (timedOut)
         throw new AitbcError('SDK_TIMEOUT', `${service} did not answer within ${timeoutMs} ms`, {
           details: { service, timeoutMs },
@@ -250,7 +258,8 @@ export function createHttpTransport(options: HttpTransportOptions): HttpTranspor
           ({ res, text } = await attempt(url, init, timeoutMs, signal));
         } catch (err) {
           // SDK_ABORTED, SDK_TIMEOUT or SDK_NETWORK: the request may have reached the server.
-          if ((err as AitbcError).code === 'SDK_ABORTED' || !idempotent || n >= retries) throw err;
+          const code = (err as AitbcError).code;
+          if ((code !== 'SDK_TIMEOUT' && code !== 'SDK_NETWORK') || !idempotent || n >= retries) throw err;
           await sleep(backoff(n), signal);
           continue;
         }

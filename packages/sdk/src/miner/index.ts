@@ -1,7 +1,7 @@
 /**
  * The AITBC miner agent (Node only): capability probe, registration, heartbeats, long-poll, runner
  * plugins by job kind (`hash`, `wasm`, `llm.generate`), signed receipts, concurrency limit and
- * graceful drain. See MINER.md for the job input formats and the wasm ABI.
+ * graceful drain. See the "Miner agent" section of the package README for the job input formats and the wasm ABI.
  * @packageDocumentation
  */
 export { artifactHash } from './artifactHash.js';

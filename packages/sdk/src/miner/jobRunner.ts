@@ -7,7 +7,7 @@ export interface RunnerJob {
   readonly jobId: string;
   /** The job kind (the runner's own kind). */
   readonly kind: string;
-  /** The client's input, in the kind's documented format (see MINER.md). */
+  /** The client's input, in the kind's documented format (see the README section "Miner agent"). */
   readonly input: JsonValue;
   /** The client's `ait1…` address. */
   readonly client: string;

@@ -1,6 +1,6 @@
 import { AitbcError, bytesToHex, isAitbcError, sha256, utf8ToBytes } from '@aitbc/crypto';
+import { readCappedText } from '../readCappedText.js';
 import type { JobRunner, JsonValue, RunnerContext, RunnerJob, RunnerResult } from './jobRunner.js';
-import { readCappedText } from './readCappedText.js';
 
 /** The HTTP protocols the `llm.generate` runner speaks. */
 export type LlmProtocol = 'ollama' | 'openai';

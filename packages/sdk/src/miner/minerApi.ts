@@ -1,7 +1,9 @@
-import { AitbcError, bytesToHex } from '@aitbc/crypto';
+import { AitbcError, bytesToHex, isAitbcError } from '@aitbc/crypto';
+import { ApiError } from '../apiError.js';
+import { createCoordinatorApi } from '../coordinatorApi.js';
+import { type CallOptions, createHttpTransport } from '../httpTransport.js';
 import type { JsonValue } from './jobRunner.js';
 import type { MinerCapabilities } from './probeCapabilities.js';
-import { readCappedText } from './readCappedText.js';
 
 /** A miner's registration (`POST /v1/miners/register`). */
 export interface MinerRegistrationRequest {
@@ -78,7 +80,7 @@ export interface HttpMinerApiOptions {
   readonly fetch?: typeof globalThis.fetch;
   /** Limit of one call other than the long-poll (ms, default 30 000); a poll gets its wait plus this. */
   readonly timeoutMs?: number;
-  /** Largest response body (bytes, default 8 MiB). */
+  /** Largest response body (bytes, default 8 MiB); a larger answer is `MINER_HTTP_ERROR`. */
   readonly maxResponseBytes?: number;
 }
 
@@ -107,8 +109,48 @@ function assignmentFromJson(v: unknown): MinerAssignment {
 }
 
 /**
- * The {@link MinerApi} over HTTP with `fetch` (undici in Node): `X-Api-Key` of role `miner`,
- * JSON bodies, amounts as decimal strings, bounded response sizes and timeouts.
+ * Turns the SDK transport's errors into the miner agent's codes: the server's own code stays (with
+ * `details.status` and `details.path`), `SDK_ABORTED` becomes `MINER_ABORTED`, `SDK_NETWORK` /
+ * `SDK_TIMEOUT` become `MINER_UNREACHABLE`, anything else from the transport `MINER_HTTP_ERROR`.
+ */
+function minerError(err: unknown, path: string): AitbcError {
+  if (!isAitbcError(err)) return new AitbcError('MINER_HTTP_ERROR', `the call to ${path} failed`, { cause: err });
+  if (err instanceof ApiError && err.code !== 'SDK_HTTP_ERROR') {
+    return new ApiError(err.service, err.status, err.code, err.message.slice(0, 1024), {
+      details: { ...err.details, status: err.status, path },
+      retryAfterMs: err.retryAfterMs,
+      cause: err,
+    });
+  }
+  switch (err.code) {
+    case 'SDK_ABORTED':
+      return new AitbcError('MINER_ABORTED', 'the call was aborted', { cause: err });
+    case 'SDK_NETWORK':
+    case 'SDK_TIMEOUT':
+      return new AitbcError('MINER_UNREACHABLE', `the coordinator is unreachable (${err.message})`, {
+        details: { path },
+        cause: err,
+      });
+    case 'SDK_HTTP_ERROR': {
+      const status = err instanceof ApiError ? err.status : 0;
+      return new AitbcError('MINER_HTTP_ERROR', `the coordinator answered ${status} to ${path}`, {
+        details: { status, path },
+        cause: err,
+      });
+    }
+    default:
+      return err.code.startsWith('SDK_')
+        ? new AitbcError('MINER_HTTP_ERROR', `${err.message} (${path})`, { details: { path }, cause: err })
+        : err;
+  }
+}
+
+/**
+ * The {@link MinerApi} over HTTP: a thin adapter over the SDK's coordinator client
+ * (`createCoordinatorApi(...).miners`, the one implementation of the miner routes) that maps the
+ * agent's camelCase/bigint shapes to the wire form, checks every answer, sends `X-Api-Key` of role
+ * `miner` (never logged), does not retry (the agent has its own backoff), bounds response sizes
+ * and timeouts, and reports errors with the agent's `MINER_` codes.
  *
  * @example
  * ```ts
@@ -117,114 +159,83 @@ function assignmentFromJson(v: unknown): MinerAssignment {
  * ```
  */
 export function createHttpMinerApi(options: HttpMinerApiOptions): MinerApi {
-  let base: string;
-  try {
-    base = new URL(options.baseUrl).href.replace(/\/+$/, '');
-  } catch (cause) {
-    throw new AitbcError('MINER_BAD_CONFIG', 'coordinatorUrl must be a URL', { details: { field: 'baseUrl' }, cause });
-  }
   if (typeof options.apiKey !== 'string' || options.apiKey.length === 0) {
     throw new AitbcError('MINER_BAD_CONFIG', 'apiKey is required', { details: { field: 'apiKey' } });
   }
-  const doFetch = options.fetch ?? globalThis.fetch;
+  let http: ReturnType<typeof createHttpTransport>;
+  try {
+    http = createHttpTransport({
+      service: 'coordinator',
+      baseUrl: options.baseUrl,
+      headers: { 'x-api-key': options.apiKey },
+      timeoutMs: options.timeoutMs ?? 30_000,
+      retry: { retries: 0 },
+      maxResponseBytes: options.maxResponseBytes ?? 8 * 1024 * 1024,
+      ...(options.fetch !== undefined ? { fetch: options.fetch } : {}),
+    });
+  } catch (cause) {
+    throw new AitbcError('MINER_BAD_CONFIG', 'coordinatorUrl must be an http(s) URL', {
+      details: { field: 'baseUrl' },
+      cause,
+    });
+  }
   const timeoutMs = options.timeoutMs ?? 30_000;
-  const maxResponse = options.maxResponseBytes ?? 8 * 1024 * 1024;
-
-  const post = async (
-    path: string,
-    body: unknown,
-    callTimeoutMs = timeoutMs,
-    signal?: AbortSignal,
-  ): Promise<{ status: number; json: unknown }> => {
-    const timeout = AbortSignal.timeout(callTimeoutMs);
-    let res: Response;
-    let text: string;
+  const miners = createCoordinatorApi(http).miners;
+  const call = async <T>(path: string, run: () => Promise<T>): Promise<T> => {
     try {
-      res = await doFetch(base + path, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', accept: 'application/json', 'x-api-key': options.apiKey },
-        body: JSON.stringify(body),
-        signal: signal === undefined ? timeout : AbortSignal.any([signal, timeout]),
-      });
-      text = await readCappedText(res, maxResponse, 'MINER_HTTP_ERROR');
-    } catch (cause) {
-      if (cause instanceof AitbcError) throw cause;
-      if (signal?.aborted) throw new AitbcError('MINER_ABORTED', 'the call was aborted');
-      const why = (cause as { cause?: { code?: string } }).cause?.code;
-      throw new AitbcError(
-        'MINER_UNREACHABLE',
-        timeout.aborted
-          ? `the coordinator did not answer ${path} within ${callTimeoutMs} ms`
-          : `the coordinator is unreachable (${why ?? (cause instanceof Error ? cause.message : 'network error')})`,
-        { details: { path }, cause },
-      );
+      return await run();
+    } catch (err) {
+      throw minerError(err, path);
     }
-    let json: unknown;
-    if (text.length > 0) {
-      try {
-        json = JSON.parse(text);
-      } catch {
-        json = undefined;
-      }
-    }
-    if (res.status >= 400) {
-      const err = (json as { error?: { code?: unknown; message?: unknown; details?: unknown } } | undefined)?.error;
-      if (typeof err?.code === 'string' && /^[A-Z][A-Z0-9_]{0,63}$/.test(err.code)) {
-        const details = typeof err.details === 'object' && err.details !== null ? err.details : {};
-        throw new AitbcError(err.code, typeof err.message === 'string' ? err.message.slice(0, 1024) : err.code, {
-          details: { ...details, status: res.status, path },
-        });
-      }
-      throw new AitbcError('MINER_HTTP_ERROR', `the coordinator answered ${res.status} to ${path}`, {
-        details: { status: res.status, path },
-      });
-    }
-    return { status: res.status, json };
   };
 
   return {
     async register(r) {
-      await post('/v1/miners/register', {
-        miner_id: r.minerId,
-        address: r.address,
-        public_key: bytesToHex(r.publicKey),
-        capabilities: {
-          gpus: r.capabilities.gpus.map((g) => ({ model: g.model, vram_gb: g.vramGb })),
-          cpu_cores: r.capabilities.cpuCores,
-          ram_gb: r.capabilities.ramGb,
-          models: r.capabilities.models,
-          job_kinds: r.capabilities.jobKinds,
-          region: r.capabilities.region,
-        },
-        price_per_unit: r.pricePerUnit.toString(),
-        max_concurrency: r.maxConcurrency,
-      });
+      await call('/v1/miners/register', () =>
+        miners.register({
+          miner_id: r.minerId,
+          address: r.address,
+          public_key: bytesToHex(r.publicKey),
+          capabilities: {
+            gpus: r.capabilities.gpus.map((g) => ({ model: g.model, vram_gb: g.vramGb })),
+            cpu_cores: r.capabilities.cpuCores,
+            ram_gb: r.capabilities.ramGb,
+            models: r.capabilities.models,
+            job_kinds: r.capabilities.jobKinds,
+            ...(r.capabilities.region !== undefined ? { region: r.capabilities.region } : {}),
+          },
+          price_per_unit: r.pricePerUnit.toString(),
+          max_concurrency: r.maxConcurrency,
+        }),
+      );
     },
     async heartbeat(h) {
-      const { json } = await post('/v1/miners/heartbeat', {
-        running_jobs: h.runningJobs,
-        ...(h.activeJobs !== undefined ? { active_jobs: h.activeJobs } : {}),
-        ...(h.queueLength !== undefined ? { queue_length: h.queueLength } : {}),
-        ...(h.utilization !== undefined ? { utilization: h.utilization } : {}),
-      });
+      const json = await call('/v1/miners/heartbeat', () =>
+        miners.heartbeat({
+          running_jobs: h.runningJobs,
+          ...(h.activeJobs !== undefined ? { active_jobs: h.activeJobs } : {}),
+          ...(h.queueLength !== undefined ? { queue_length: h.queueLength } : {}),
+          ...(h.utilization !== undefined ? { utilization: h.utilization } : {}),
+        }),
+      );
       const cancel = (json as { cancel?: unknown } | undefined)?.cancel;
       if (!Array.isArray(cancel) || cancel.some((c) => typeof c !== 'string')) throw malformed('heartbeat answer');
       return { cancel: cancel as string[] };
     },
     async poll(maxWaitSeconds, signal) {
-      const { status, json } = await post(
-        '/v1/miners/poll',
-        { max_wait_seconds: maxWaitSeconds },
-        maxWaitSeconds * 1000 + timeoutMs,
-        signal,
-      );
-      return status === 204 || json === undefined ? null : assignmentFromJson(json);
+      const o: CallOptions & { maxWaitSeconds: number } = {
+        maxWaitSeconds,
+        timeoutMs: maxWaitSeconds * 1000 + timeoutMs,
+        ...(signal !== undefined ? { signal } : {}),
+      };
+      const json: unknown = await call('/v1/miners/poll', () => miners.poll(o));
+      return json === null ? null : assignmentFromJson(json);
     },
     async submitResult(jobId, output, receiptJson) {
-      await post(`/v1/miners/${encodeURIComponent(jobId)}/result`, { output, receipt: receiptJson });
+      await call(`/v1/miners/${jobId}/result`, () => miners.submitResult(jobId, { output, receipt: receiptJson }));
     },
     async reportFailure(jobId, message) {
-      await post(`/v1/miners/${encodeURIComponent(jobId)}/fail`, { message: message.slice(0, 1024) || 'failed' });
+      await call(`/v1/miners/${jobId}/fail`, () => miners.fail(jobId, message.slice(0, 1024) || 'failed'));
     },
   };
 }

@@ -42,7 +42,7 @@ const ENTRY_RE = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
 
 /**
  * The `wasm` runner: runs a WebAssembly module on an input in a fresh worker thread with memory, time
- * and output limits. Jobs are deterministic (no imports; see MINER.md for the ABI), so a verifier can
+ * and output limits. Jobs are deterministic (no imports; the ABI is in the README section "Miner agent"), so a verifier can
  * re-run one and compare the receipt's `artifact_hash`.
  *
  * Input `{ module: base64 wasm, input?: base64 bytes (default empty), entry?: export name (default
