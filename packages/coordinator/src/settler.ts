@@ -39,6 +39,8 @@ export interface Settlement {
   readonly txId?: string;
   readonly attempts: number;
   readonly error?: string;
+  /** When the settlement was recorded (ms); absent in records written before this field existed. */
+  readonly createdAt?: number;
   readonly updatedAt: number;
 }
 
@@ -56,13 +58,20 @@ export interface SettlerOptions {
   readonly maxAttempts?: number;
   /** Interval of the settlement loop (ms, default 1,000). */
   readonly intervalMs?: number;
+  /**
+   * How long a completed job waits for its client's `escrow.lock` to be final before the settlement
+   * is marked failed (ms, default 600,000). Clients lock after the coordinator has assigned the job
+   * id, so a fast miner can finish before the lock lands.
+   */
+  readonly lockWaitMs?: number;
 }
 
 const PREFIX = 'coord/settle/';
 
 /**
- * Settles completed jobs on chain: for each COMPLETED job it submits `escrow.settle` with the attested
- * receipt, then tracks the escrow until the chain shows it settled. Idempotent and restart-safe:
+ * Settles completed jobs on chain: for each COMPLETED job it waits (up to `lockWaitMs`) until the
+ * client's escrow lock is on chain, submits `escrow.settle` with the attested receipt, then tracks the
+ * escrow until the chain shows it settled. Idempotent and restart-safe:
  * settlements are persisted, a job already settled on chain is marked final without a new
  * transaction, and a rejected or lost transaction is retried (with a fresh nonce) up to `maxAttempts`.
  * The chain itself refuses a second settlement of one escrow, so a job is never paid twice.
@@ -76,7 +85,7 @@ export class Settler {
 
   constructor(options: SettlerOptions) {
     if (options.fee < 0n) throw new AitbcError('COORD_BAD_CONFIG', 'fee must be ≥ 0');
-    this.#o = { maxAttempts: 10, intervalMs: 1000, ...options };
+    this.#o = { maxAttempts: 10, intervalMs: 1000, lockWaitMs: 600_000, ...options };
     this.#address = addressFromPublicKey(publicKeyFromSeed(options.coordinatorSeed));
   }
 
@@ -111,7 +120,8 @@ export class Settler {
 
   async #enqueue(job: Job): Promise<void> {
     if ((await this.get(job.id)) !== undefined) return;
-    await this.#save({ jobId: job.id, state: 'pending', attempts: 0, updatedAt: Date.now() });
+    const now = Date.now();
+    await this.#save({ jobId: job.id, state: 'pending', attempts: 0, createdAt: now, updatedAt: now });
   }
 
   async #save(s: Settlement): Promise<void> {
@@ -127,6 +137,7 @@ export class Settler {
     let nonce: number | undefined;
     for (const s of open) {
       const onChain = await this.#o.gateway.escrow(s.jobId);
+      if (onChain === undefined && Date.now() - (s.createdAt ?? s.updatedAt) < this.#o.lockWaitMs) continue; // the lock may still land
       if (onChain?.status === 'settled') {
         await this.#save({ ...s, state: 'final', updatedAt: Date.now() });
         continue;

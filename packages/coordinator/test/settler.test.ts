@@ -21,7 +21,7 @@ import { createReceiptHandler, JobEngine, type SettlementGateway, Settler, type 
 const CHAIN = 'aitbc-settle';
 const AIT = 10n ** 18n;
 
-async function world() {
+async function world(settlerOptions: { lockWaitMs?: number } = {}) {
   const validator = generateKeyPair();
   const client = generateKeyPair();
   const coordinator = generateKeyPair();
@@ -115,6 +115,7 @@ async function world() {
     coordinatorSeed: coordinator.seed,
     fee: DEFAULT_PARAMS.minFee,
     intervalMs: 3_600_000,
+    ...settlerOptions,
   });
   /** The miner takes the next job and completes it with a signed receipt for `price`. */
   const completeNext = async (price: bigint) => {
@@ -242,8 +243,43 @@ describe('Settler: completed jobs are paid on chain, exactly once', () => {
     expect((await w.chain.account(w.addr(w.miner))).balance).toBe(10n);
   });
 
-  it('fails a settlement whose escrow was never locked, without paying anything', async () => {
+  it('waits for an escrow locked after the job completed, then settles it', async () => {
     const w = await world();
+    w.settler.start();
+    const jobAddr = w.addr(w.client);
+    const job = await w.engine.submit(jobAddr, { kind: 'hash', input: 'late', maxPrice: AIT });
+    await w.completeNext(10n); // a fast miner: done before the client's lock is on chain
+    await w.settler.tick();
+    expect(await w.settler.get(job.id)).toMatchObject({ state: 'pending', attempts: 0 });
+    expect(w.submitted).toHaveLength(0);
+    await w.mempool.add(
+      signTx(
+        {
+          type: 'escrow.lock',
+          chainId: CHAIN,
+          from: jobAddr,
+          nonce: 0,
+          fee: DEFAULT_PARAMS.minFee,
+          jobId: job.id,
+          amount: AIT,
+          coordinator: w.addr(w.coordinator),
+          expiresAtHeight: 100,
+        },
+        w.client.seed,
+      ),
+    );
+    await w.produce();
+    await w.settler.tick();
+    expect((await w.settler.get(job.id))!.state).toBe('submitted');
+    await w.produce();
+    await w.settler.tick();
+    expect((await w.settler.get(job.id))!.state).toBe('final');
+    expect((await w.chain.account(w.addr(w.miner))).balance).toBe(10n);
+    await w.settler.stop();
+  });
+
+  it('fails a settlement whose escrow was never locked within lockWaitMs, without paying anything', async () => {
+    const w = await world({ lockWaitMs: 0 });
     w.settler.start();
     const job = await w.engine.submit(w.addr(w.client), { kind: 'hash', input: 'z', maxPrice: AIT });
     await w.completeNext(10n);
