@@ -125,6 +125,8 @@ export function createValidatorDriver(options: ValidatorDriverOptions): Validato
   let queue: Promise<void> = Promise.resolve();
   let unsubscribe: (() => void) | undefined;
   let paceTimer: unknown;
+  /** True between our own import of a decided block and the start of the next height. */
+  let pacing = false;
   let lastCommitAt = clock.now();
   const firstSeen = new Map<string, number>();
 
@@ -268,6 +270,7 @@ export function createValidatorDriver(options: ValidatorDriverOptions): Validato
     });
     firstSeen.delete(`${height}`);
     lastCommitAt = now;
+    pacing = true;
     pace();
   };
 
@@ -289,6 +292,7 @@ export function createValidatorDriver(options: ValidatorDriverOptions): Validato
   };
 
   const nextHeight = async () => {
+    pacing = false;
     if (paceTimer !== undefined) {
       clock.clearTimeout(paceTimer);
       paceTimer = undefined;
@@ -304,7 +308,7 @@ export function createValidatorDriver(options: ValidatorDriverOptions): Validato
     if (state === undefined) return;
     const head = chain.head.height;
     if (head < state.height) return;
-    if (state.step === 'commit' && state.height === head) return; // our decision; pace() starts the next height
+    if (pacing && state.height === head) return; // our own decision: pace() starts the next height
     await nextHeight();
   };
 
