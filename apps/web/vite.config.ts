@@ -24,6 +24,10 @@ export default defineConfig({
         if (warning.code === 'INVALID_ANNOTATION' && warning.id?.includes('node_modules')) return;
         warn(warning);
       },
+      // The SDK and the @aitbc packages it pulls in: one shared, cacheable chunk for both apps.
+      output: {
+        manualChunks: (id) => (id.includes('node_modules') || id.includes('/packages/') ? 'sdk' : undefined),
+      },
       input: {
         index: here('index.html'),
         explorer: here('explorer/index.html'),

@@ -7,6 +7,7 @@ export { type CliIo, EXIT_USAGE, runCli } from './cli.js';
 export { type Devnet, type DevnetOptions, startDevnet } from './devnet.js';
 export { type DevnetOfOne, type DevnetOfOneOptions, startDevnetOfOne } from './devnetOfOne.js';
 export { type DevnetServices, type DevnetServicesOptions, startDevnetServices } from './devnetServices.js';
+export { type DevnetWeb, type DevnetWebOptions, startDevnetWeb } from './devnetWeb.js';
 export {
   type InitializedNetwork,
   type InitializedNode,

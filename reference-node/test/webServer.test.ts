@@ -4,6 +4,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startDevnetWeb } from '../src/devnetWeb.js';
 import { createWebServer, type WebServer } from '../src/webServer.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'aitbc-web-'));
@@ -179,5 +180,36 @@ describe('createWebServer', () => {
   it('rejects an upstream that is not an http:// URL', () => {
     expect(() => createWebServer({ root, upstreams: { node: 'not a url' } })).toThrow(/not a URL/);
     expect(() => createWebServer({ root, upstreams: { node: 'https://example.org' } })).toThrow(/http:\/\//);
+  });
+});
+
+describe('startDevnetWeb', () => {
+  it('runs without the apps when they are not built, and pins the genesis validators and coordinator key when they are', async () => {
+    const base = {
+      nodeRpcUrl: upstreamUrl,
+      chainId: 'c',
+      validators: [{ publicKey: new Uint8Array(32).fill(1), power: 1, name: 'v0' }],
+    };
+    expect(await startDevnetWeb({ ...base, root: join(dir, 'missing'), port: 0 })).toBeUndefined();
+    expect(await startDevnetWeb({ ...base, env: { AITBC_WEB_ROOT: join(dir, 'missing') }, port: 0 })).toBeUndefined();
+    const w = await startDevnetWeb({
+      ...base,
+      root,
+      port: 0,
+      coordinatorPublicKey: new Uint8Array(32).fill(2),
+      coordinatorAddress: 'ait1x',
+    });
+    try {
+      const res = await fetch(`${w?.url}/config.json`);
+      expect(await res.json()).toEqual({
+        chainId: 'c',
+        coordinatorPublicKey: '02'.repeat(32),
+        coordinatorAddress: 'ait1x',
+        validators: [{ publicKey: '01'.repeat(32), power: 1, name: 'v0' }],
+        node: '/api/node',
+      });
+    } finally {
+      await w?.stop();
+    }
   });
 });
