@@ -32,7 +32,7 @@ import { type Genesis, genesisHash } from './genesis.js';
 import type { BatchOp, KVStore } from './kvStore.js';
 import { type Account, accountKey, type Escrow, escrowKey, LedgerState } from './ledgerState.js';
 import type { SignatureCache } from './signatureCache.js';
-import { SparseMerkleTree } from './stateTree/sparseMerkleTree.js';
+import { SparseMerkleTree, type StagedSnapshot } from './stateTree/sparseMerkleTree.js';
 import type { StateProof } from './stateTree/stateProof.js';
 import { type SignedTx, sharedSigningBytes } from './tx.js';
 
@@ -132,6 +132,9 @@ function u64(n: number): Uint8Array {
   new DataView(b.buffer).setBigUint64(0, BigInt(n));
   return b;
 }
+
+/** How many executed, not yet imported blocks keep their staged state (see `prepared`). */
+const PREPARED_BLOCKS = 4;
 
 const json = (v: unknown) => utf8ToBytes(JSON.stringify(v));
 const parse = (b: Uint8Array) => JSON.parse(bytesToUtf8(b)) as unknown;
@@ -269,10 +272,30 @@ export function createChain(options: ChainOptions): Chain {
     if (cache !== undefined) for (const t of pending) cache.add(t.id, t.signature);
   };
 
+  /**
+   * Blocks this chain executed on the current head and did not import yet (validated proposals,
+   * built blocks), by block hash: their staged state, so that importing one of them does not execute
+   * it a second time. Bounded; a snapshot is only restored on the committed root it was taken on.
+   */
+  const prepared = new Map<string, { readonly snapshot: StagedSnapshot; readonly burned: bigint }>();
+  const remember = (hash: Uint8Array, snapshot: StagedSnapshot, burned: bigint): void => {
+    const key = toHex0x(hash);
+    prepared.delete(key);
+    while (prepared.size >= PREPARED_BLOCKS) prepared.delete(prepared.keys().next().value!);
+    prepared.set(key, { snapshot, burned });
+  };
+
   /** Validates on the staged tree; leaves the block's state staged (the caller commits or rolls back). */
-  const validateStaged = async (block: Block): Promise<bigint> => {
+  const validateStaged = async (block: Block, hash: Uint8Array): Promise<bigint> => {
     const parent = requireOpen();
     await checkStructure(block, parent, headHash);
+    // Same hash ⇒ same header (so the same parent, height and stateRoot) and, with the txRoot just
+    // checked, the same transaction bodies: its execution on this committed root is already staged.
+    const ready = prepared.get(toHex0x(hash));
+    if (ready !== undefined && tree.restore(ready.snapshot)) {
+      if (bytesEqual(ready.snapshot.root, block.header.stateRoot)) return ready.burned;
+      tree.rollback();
+    }
     try {
       const { root, burned } = await execute(block.header, block.txs, false);
       if (!bytesEqual(root, block.header.stateRoot))
@@ -342,8 +365,8 @@ export function createChain(options: ChainOptions): Chain {
           timestamp: Math.max(opts.timestamp, parent.timestamp + 1),
           parentHash: headHash,
         };
-        const { root, applied } = await execute(draft, opts.txs.slice(0, genesis.params.maxBlockTxs), true);
-        tree.rollback();
+        const { root, applied, burned } = await execute(draft, opts.txs.slice(0, genesis.params.maxBlockTxs), true);
+        const snapshot = tree.stash();
         const proposer = validators.validators.find((v) =>
           bytesEqual(v.publicKey, publicKeyFromSeed(opts.proposerSeed)),
         );
@@ -355,6 +378,8 @@ export function createChain(options: ChainOptions): Chain {
           stateRoot: root,
           lastCommitHash: commitHash(opts.lastCommit),
         };
+        // The proposer imports what it built (once decided): keep the execution for that.
+        remember(blockHash(header), snapshot, burned);
         return {
           header,
           txs: applied,
@@ -365,8 +390,9 @@ export function createChain(options: ChainOptions): Chain {
     },
     validateBlock(block) {
       return exclusive(async () => {
-        await validateStaged(block);
-        tree.rollback();
+        const hash = blockHash(block.header);
+        const burned = await validateStaged(block, hash);
+        remember(hash, tree.stash(), burned);
       });
     },
     importBlock(block, commit) {
@@ -375,7 +401,7 @@ export function createChain(options: ChainOptions): Chain {
         if (commit.height !== block.header.height || !bytesEqual(commit.blockHash, hash))
           reject('CHAIN_BAD_COMMIT', 'the commit is not for this block');
         consensus.verifyCommit(genesis.chainId, commit, validators);
-        const burned = await validateStaged(block);
+        const burned = await validateStaged(block, hash);
         const h = block.header.height;
         const ops: BatchOp[] = [
           ...tree.commitOps(),
@@ -391,6 +417,8 @@ export function createChain(options: ChainOptions): Chain {
           { type: 'put', key: K.head, value: u64(h) },
         ];
         await store.batch(ops, { sync: true });
+        // Other snapshots were taken on the old root: they can no longer be restored.
+        prepared.clear();
         head = block.header;
         headHash = hash;
         for (const l of listeners) {

@@ -69,6 +69,7 @@ export {
   nodeHash,
   SparseMerkleTree,
   type SparseMerkleTreeOptions,
+  type StagedSnapshot,
   type StateChange,
   type StateProof,
   type StateProofJson,

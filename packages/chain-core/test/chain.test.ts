@@ -11,7 +11,7 @@ import {
   verifyMessage,
 } from '@aitbc/crypto';
 import { LevelKVStore } from '@aitbc/storage-level';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import {
   accountKey,
   type Block,
@@ -26,6 +26,7 @@ import {
   encodeAccount,
   type Genesis,
   type KVStore,
+  LedgerState,
   MemoryKVStore,
   precommitSigningBody,
   SignatureCache,
@@ -316,6 +317,65 @@ describe('chain', () => {
     });
     await expect(other.open()).rejects.toMatchObject({ code: 'CHAIN_GENESIS_MISMATCH' });
     await other.close();
+  });
+
+  it('executes a block once per node: importing a built or validated block reuses its staged state', async () => {
+    const net = await network();
+    const { chain, genesis, transfer, commitFor, seedOf, proposerFor, bob } = net;
+    // A second node over the same genesis builds the proposals; this one validates them.
+    const other = createChain({ store: new MemoryKVStore(), genesis, consensus: testConsensus });
+    await other.open();
+    const executions = vi.spyOn(LedgerState.prototype, 'flush');
+    try {
+      // The proposer imports its own block without executing it again.
+      await net.produce([transfer(0, AIT)]);
+      expect(executions).toHaveBeenCalledTimes(1);
+      const [b1, c1] = [(await chain.getBlock(1))!, (await chain.getCommit(1))!];
+      await other.importBlock(b1, c1); // executed: this node never saw it
+      expect(executions).toHaveBeenCalledTimes(2);
+      // Two competing proposals for height 2, both validated here, then one is decided.
+      const propose = (round: number, txs: ReturnType<typeof transfer>[]) =>
+        other.buildBlock({
+          round,
+          timestamp: other.head.timestamp + 1000,
+          proposerSeed: seedOf(proposerFor(2, round)),
+          lastCommit: c1,
+          txs,
+        });
+      const r0 = await propose(0, [transfer(1, 2n * AIT)]);
+      const r1 = await propose(1, [transfer(1, 3n * AIT)]);
+      expect(executions).toHaveBeenCalledTimes(4);
+      await chain.validateBlock(r0);
+      await chain.validateBlock(r1);
+      expect(executions).toHaveBeenCalledTimes(6);
+      await chain.importBlock(r1, commitFor(r1));
+      expect(executions).toHaveBeenCalledTimes(6); // reused
+      expect(chain.head.stateRoot).toEqual(r1.header.stateRoot);
+      expect(await chain.account(addressFromPublicKey(bob.publicKey))).toEqual({ balance: 4n * AIT, nonce: 0 });
+      expect(await chain.getTx(r1.txs[0]!.id)).toMatchObject({ height: 2, index: 0 });
+      // The losing proposal is for a height that is gone; a tampered copy of the winner is not reused.
+      await expect(chain.importBlock(r0, commitFor(r0))).rejects.toMatchObject({ code: 'CHAIN_BAD_HEIGHT' });
+      await other.importBlock(r1, commitFor(r1));
+      expect(executions).toHaveBeenCalledTimes(6); // other built r1: reused too
+      const r3 = await other.buildBlock({
+        round: 0,
+        timestamp: other.head.timestamp + 1000,
+        proposerSeed: seedOf(proposerFor(3, 0)),
+        lastCommit: commitFor(r1),
+        txs: [transfer(2, AIT)],
+      });
+      await chain.validateBlock(r3);
+      const swapped = { ...r3, txs: [transfer(2, 5n * AIT)] };
+      await expect(chain.importBlock(swapped, commitFor(swapped))).rejects.toMatchObject({
+        code: 'CHAIN_BAD_TX_ROOT',
+      });
+      expect(chain.head.height).toBe(2);
+      await chain.importBlock(r3, commitFor(r3));
+      expect(executions).toHaveBeenCalledTimes(8); // r3 built on other, validated here: once each
+      expect(chain.head.stateRoot).toEqual(r3.header.stateRoot);
+    } finally {
+      executions.mockRestore();
+    }
   });
 
   it('verifies each signature once per node: import skips cached ones, records the rest, still checks a new signature', async () => {

@@ -199,6 +199,40 @@ describe('SparseMerkleTree', () => {
     expect(await tree.get(k(1))).toEqual(v('eins'));
   });
 
+  it('stash takes staged changes out; restore stages them again, only on the root they were taken on', async () => {
+    const store = new MemoryKVStore();
+    const tree = new SparseMerkleTree(store);
+    await tree.update([[k(1), v('one')]]);
+    await store.batch(tree.commitOps());
+    const first = tree.root;
+    const expected = await tree.update([
+      [k(1), v('uno')],
+      [k(2), v('dos')],
+    ]);
+    const snapshot = tree.stash();
+    expect(snapshot.root).toEqual(expected);
+    expect(tree.root).toEqual(first); // back at the committed root, like rollback
+    expect(await tree.get(k(2))).toBeUndefined();
+    // another tree (even over the same store) cannot take it
+    expect(new SparseMerkleTree(store, first).restore(snapshot)).toBe(false);
+    expect(tree.restore(snapshot)).toBe(true);
+    expect(tree.root).toEqual(expected);
+    expect(await tree.get(k(2))).toEqual(v('dos'));
+    const ops = tree.commitOps();
+    expect(ops.length).toBeGreaterThan(0);
+    await store.batch(ops);
+    expect(await tree.checkout(expected).get(k(1))).toEqual(v('uno'));
+    // a snapshot taken on the old root is refused once the committed root moved
+    await tree.checkout(first); // (views do not change the tree's own root)
+    const fresh = new SparseMerkleTree(store, first);
+    await fresh.update([[k(3), v('tres')]]);
+    const stale = fresh.stash();
+    await fresh.update([[k(4), v('cuatro')]]);
+    await store.batch(fresh.commitOps());
+    expect(fresh.restore(stale)).toBe(false);
+    expect(await fresh.get(k(3))).toBeUndefined();
+  });
+
   it('fails with typed errors on bad keys, large values and unknown roots', async () => {
     const tree = new SparseMerkleTree(new MemoryKVStore());
     await expect(tree.update([[new Uint8Array(31), v('x')]])).rejects.toMatchObject({ code: 'CHAIN_STATE_BAD_KEY' });

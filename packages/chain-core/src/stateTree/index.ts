@@ -1,4 +1,9 @@
-export { SparseMerkleTree, type SparseMerkleTreeOptions, type StateChange } from './sparseMerkleTree.js';
+export {
+  SparseMerkleTree,
+  type SparseMerkleTreeOptions,
+  type StagedSnapshot,
+  type StateChange,
+} from './sparseMerkleTree.js';
 export {
   EMPTY_HASH,
   leafHash,

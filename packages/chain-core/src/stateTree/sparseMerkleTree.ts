@@ -105,6 +105,29 @@ interface Shared {
   head: { readonly h: string; readonly node: TreeNode | null } | undefined;
 }
 
+/**
+ * Staged changes taken out of a {@link SparseMerkleTree} by {@link SparseMerkleTree.stash}, to be
+ * staged again by {@link SparseMerkleTree.restore}. Opaque apart from its root.
+ */
+export interface StagedSnapshot {
+  /** The root the snapshot's changes lead to. */
+  readonly root: Uint8Array;
+}
+
+class Snapshot implements StagedSnapshot {
+  constructor(
+    readonly owner: SparseMerkleTree,
+    readonly base: string,
+    readonly rootHash: string,
+    readonly rootNode: TreeNode | null | undefined,
+    readonly staged: Map<string, TreeNode>,
+    readonly stagedDeep: TreeNode[],
+  ) {}
+  get root(): Uint8Array {
+    return fromBinary(this.rootHash);
+  }
+}
+
 /** One change for {@link SparseMerkleTree.update}: a key and its new value, or `null` to delete it. */
 export type StateChange = readonly [key: Uint8Array, value: Uint8Array | null];
 
@@ -270,6 +293,30 @@ export class SparseMerkleTree {
     this.#stagedDeep = [];
     this.#root = this.#committed;
     this.#rootNode = this.#committedNode;
+  }
+
+  /**
+   * Takes the staged changes out of the tree (as {@link rollback} does) and returns them, so that
+   * {@link restore} can stage them again later without recomputing them — e.g. a block validated
+   * now and imported once it is decided. The snapshot is only valid on the same committed root.
+   */
+  stash(): StagedSnapshot {
+    const snapshot = new Snapshot(this, this.#committed, this.#root, this.#rootNode, this.#staged, this.#stagedDeep);
+    this.rollback();
+    return snapshot;
+  }
+
+  /**
+   * Stages a {@link stash}ed snapshot again, in place of any staged changes. Returns false (and
+   * changes nothing) if the snapshot was taken from another tree or on another committed root.
+   */
+  restore(snapshot: StagedSnapshot): boolean {
+    if (!(snapshot instanceof Snapshot) || snapshot.owner !== this || snapshot.base !== this.#committed) return false;
+    this.#staged = snapshot.staged;
+    this.#stagedDeep = snapshot.stagedDeep;
+    this.#root = snapshot.rootHash;
+    this.#rootNode = snapshot.rootNode;
+    return true;
   }
 
   /** An inclusion proof (the key is present) or an exclusion proof (absent) against {@link root}. */
