@@ -1,7 +1,7 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { genesisFromJson } from '@aitbc/chain-core';
-import { AitbcError, addressFromPublicKey } from '@aitbc/crypto';
+import { AitbcError, addressFromPublicKey, bytesToHex } from '@aitbc/crypto';
 import { type DevnetServices, startDevnetServices } from './devnetServices.js';
 import { initNetwork } from './initNetwork.js';
 import { readKeystoreFile, readPassphrase } from './nodeKeys.js';
@@ -118,8 +118,10 @@ export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> 
   });
   let stopping = false;
   let services: DevnetServices | undefined;
+  const infoFile = join(dir, 'devnet.json');
   const stop = async () => {
     stopping = true;
+    rmSync(infoFile, { force: true });
     if (services !== undefined) await services.stop();
     services = undefined;
     await Promise.all([...nodes].reverse().map((n) => n.process.stop()));
@@ -146,6 +148,22 @@ export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> 
         ...(options.coordinatorPort !== undefined ? { coordinatorPort: options.coordinatorPort } : {}),
         ...(options.walletPort !== undefined ? { walletPort: options.walletPort } : {}),
       });
+      writeDevnetInfo(infoFile, {
+        chainId: genesis.chainId,
+        nodes: nodes.map((n) => ({ name: n.name, rpcUrl: n.rpcUrl })),
+        coordinatorUrl: services.coordinatorUrl,
+        poolUrl: services.poolUrl,
+        walletUrl: services.walletUrl,
+        walletTokenFile: services.walletTokenFile,
+        keys: services.keys,
+        minerId: services.minerId,
+        faucet: { address: addressFromPublicKey(faucet.publicKey), keystore: join(dir, 'faucet.keystore.json') },
+        coordinator: {
+          address: addressFromPublicKey(coordinator.publicKey),
+          publicKey: bytesToHex(coordinator.publicKey),
+        },
+        passphraseFile: passphraseFile ?? null,
+      });
     }
   } catch (err) {
     await stop();
@@ -171,6 +189,15 @@ export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> 
     failed,
     stop,
   };
+}
+
+/**
+ * Writes `devnet.json` (mode 0600: it holds this run's API keys) for tools such as `npm run demo`:
+ * URLs, keys, the demo accounts and the coordinator's public key. Removed again on `stop()`.
+ */
+function writeDevnetInfo(file: string, info: Record<string, unknown>): void {
+  rmSync(file, { force: true }); // a fresh file gets the mode; an old one would keep its own
+  writeFileSync(file, `${JSON.stringify(info, null, 2)}\n`, { mode: 0o600 });
 }
 
 /** The address in a keystore's (unencrypted) header. */

@@ -9,6 +9,9 @@ import { createWalletDaemon } from '@aitbc/wallet/daemon';
 import { createNodeSettlementGateway, settleTxSigner } from './settlementGateway.js';
 import { createWalletNodeGateway } from './walletNodeGateway.js';
 
+/** The miner id the devnet's coordinator `miner` key is bound to. */
+const DEVNET_MINER_ID = 'devnet-miner';
+
 /** Options of {@link startDevnetServices}. */
 export interface DevnetServicesOptions {
   /** Data directory: the pool hub and coordinator databases go in `pool/` and `coordinator/`. */
@@ -35,8 +38,18 @@ export interface DevnetServices {
   readonly walletUrl: string;
   /** The wallet daemon's bearer-token file (0600). */
   readonly walletTokenFile: string;
-  /** Fresh API keys for this run (only their hashes are held by the servers). */
-  readonly keys: { readonly admin: string; readonly poolClient: string; readonly coordinatorClient: string };
+  /**
+   * Fresh API keys for this run (only their hashes are held by the servers). `miner` is a coordinator
+   * key of role `miner` bound to the miner id {@link DevnetServices.minerId}, for a miner agent to join.
+   */
+  readonly keys: {
+    readonly admin: string;
+    readonly poolClient: string;
+    readonly coordinatorClient: string;
+    readonly miner: string;
+  };
+  /** The miner id the `miner` key is bound to (`devnet-miner`). */
+  readonly minerId: string;
   /** Stops settler, coordinator, engine, pool hub and their databases (reverse order of start). */
   stop(): Promise<void>;
 }
@@ -59,6 +72,7 @@ export async function startDevnetServices(options: DevnetServicesOptions): Promi
     const admin = bytesToBase64url(randomBytes(24));
     const poolClient = bytesToBase64url(randomBytes(24));
     const coordinatorClient = bytesToBase64url(randomBytes(24));
+    const minerKey = bytesToBase64url(randomBytes(24));
     const pool = createPoolHubServer({
       hub,
       port: options.poolPort ?? 8018,
@@ -110,6 +124,7 @@ export async function startDevnetServices(options: DevnetServicesOptions): Promi
       apiKeys: [
         { role: 'client', subject: options.faucetAddress, hash: hashApiKey(coordinatorClient) },
         { role: 'admin', hash: hashApiKey(admin) },
+        { role: 'miner', subject: DEVNET_MINER_ID, hash: hashApiKey(minerKey) },
       ],
     });
     const coordinatorUrl = (await coordinator.start()).url;
@@ -130,7 +145,8 @@ export async function startDevnetServices(options: DevnetServicesOptions): Promi
       coordinatorUrl,
       walletUrl,
       walletTokenFile: wallet.tokenFile,
-      keys: { admin, poolClient, coordinatorClient },
+      keys: { admin, poolClient, coordinatorClient, miner: minerKey },
+      minerId: DEVNET_MINER_ID,
       stop,
     };
   } catch (err) {
