@@ -237,6 +237,35 @@ export function txBodyFromJson(json: unknown): TxBody {
  */
 const signingBytesCache = new WeakMap<SignedTx, Uint8Array>();
 
+/**
+ * Transactions decoded from the wire, by signature (hex, as on the wire), bounded (oldest out): a
+ * node receives each transaction twice or more — submitted or gossiped, then inside a proposal — and
+ * the second decode (strict field checks, canonical encoding, hashing) is then a field-by-field
+ * comparison that returns the same frozen transaction (whose signature the node already verified).
+ */
+const decoded = new Map<
+  string,
+  { readonly tx: SignedTx; readonly bodyJson: TxJson; readonly publicKey: string; readonly fields: number }
+>();
+const DECODED_MAX = 1 << 16;
+
+/** Whether a wire object is exactly (same fields, same values) the one a cached transaction was decoded from. */
+function sameWire(
+  o: Record<string, unknown>,
+  seen: { readonly bodyJson: TxJson; readonly publicKey: string; readonly fields: number },
+): boolean {
+  if (o.publicKey !== seen.publicKey) return false;
+  let n = 0;
+  for (const k in o) {
+    if (!Object.hasOwn(o, k)) return false;
+    n++;
+  }
+  if (n !== seen.fields) return false;
+  const b = seen.bodyJson;
+  for (const k in b) if (!Object.hasOwn(o, k) || o[k] !== b[k]) return false;
+  return true;
+}
+
 function finish(body: TxBody, bodyJson: TxJson, publicKey: Uint8Array, signature: Uint8Array): SignedTx {
   const canonical = canonicalize(bodyJson);
   const signing = signingBytesOfCanonical('tx', body.chainId, canonical);
@@ -289,7 +318,12 @@ export function signTx(body: TxBody, seed: Uint8Array, publicKey: Uint8Array = p
 export function txFromJson(json: unknown): SignedTx {
   if (typeof json !== 'object' || json === null || Array.isArray(json))
     throw new AitbcError('CHAIN_TX_MALFORMED', 'a transaction must be a JSON object');
-  const { publicKey, signature, ...rest } = json as Record<string, unknown>;
+  const o = json as Record<string, unknown>;
+  if (typeof o.signature === 'string') {
+    const seen = decoded.get(o.signature);
+    if (seen !== undefined && sameWire(o, seen)) return seen.tx;
+  }
+  const { publicKey, signature, ...rest } = o;
   if (typeof publicKey !== 'string' || !KEY_RE.test(publicKey)) throw malformed('publicKey', '64 lowercase hex digits');
   if (typeof signature !== 'string' || !SIG_RE.test(signature))
     throw malformed('signature', '128 lowercase hex digits');
@@ -297,7 +331,14 @@ export function txFromJson(json: unknown): SignedTx {
   const key = hexToBytes(publicKey);
   if (addressOfKey(publicKey, key) !== body.from)
     throw new AitbcError('CHAIN_FROM_MISMATCH', 'tx.from is not the address of tx.publicKey');
-  return finish(body, txBodyJson(body), key, hexToBytes(signature));
+  const bodyJson = txBodyJson(body);
+  const tx = finish(body, bodyJson, key, hexToBytes(signature));
+  // The first decode under a signature stays: a tampered copy cannot evict the real transaction.
+  if (!decoded.has(signature)) {
+    if (decoded.size >= DECODED_MAX) decoded.delete(decoded.keys().next().value as string);
+    decoded.set(signature, { tx, bodyJson, publicKey, fields: Object.keys(bodyJson).length + 2 });
+  }
+  return tx;
 }
 
 /** The wire JSON of a signed transaction. */

@@ -115,6 +115,33 @@ describe('transactions', () => {
       expect(() => txFromJson(bad)).toThrow(expect.objectContaining({ code: 'CHAIN_TX_MALFORMED' }));
   });
 
+  it('decodes a transaction seen before once: the same wire form returns the same object, any change is decoded strictly', () => {
+    const tx = signTx({ ...transfer, nonce: 4242 }, alice.seed);
+    const wire = () => JSON.parse(JSON.stringify(txToJson(tx))) as Record<string, unknown>;
+    const first = txFromJson(wire());
+    expect(first).not.toBe(tx); // signed here, not decoded: first decode
+    expect(txFromJson(wire())).toBe(first); // the same wire text again: the cached transaction
+    expect(txFromJson({ ...wire() })).toBe(first); // field order does not matter
+    // Same signature, anything else different: never the cached transaction.
+    const amount = txFromJson({ ...wire(), amount: '6' });
+    expect(amount).not.toBe(first);
+    expect(amount.body).toMatchObject({ amount: 6n });
+    expect(verifyTxSignature(amount)).toBe(false);
+    expect(() => txFromJson({ ...wire(), extra: 1 })).toThrow(expect.objectContaining({ code: 'CHAIN_TX_MALFORMED' }));
+    const { to: _to, ...missing } = wire();
+    expect(() => txFromJson(missing)).toThrow(expect.objectContaining({ code: 'CHAIN_TX_MALFORMED' }));
+    expect(() => txFromJson({ ...wire(), nonce: '4242' })).toThrow(
+      expect.objectContaining({ code: 'CHAIN_TX_MALFORMED' }),
+    );
+    expect(() => txFromJson({ ...wire(), publicKey: bytesToHex(bob.publicKey) })).toThrow(
+      expect.objectContaining({ code: 'CHAIN_FROM_MISMATCH' }),
+    );
+    const inherited = Object.create({ to: B }) as Record<string, unknown>;
+    Object.assign(inherited, missing, { pad: 0 });
+    expect(() => txFromJson(inherited)).toThrow(expect.objectContaining({ code: 'CHAIN_TX_MALFORMED' }));
+    expect(txFromJson(wire())).toBe(first); // still cached
+  });
+
   it('round-trips any valid transfer (property)', () => {
     fc.assert(
       fc.property(
