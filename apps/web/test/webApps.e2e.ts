@@ -5,7 +5,7 @@ import { addressFromPublicKey, generateKeyPair } from '@aitbc/crypto';
 import { createClient, createLocalSigner } from '@aitbc/sdk';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MINER_PRICE, startWebRig, type WebRig } from './webRig.ts';
+import { MINER_PRICE, startWebRig, WALLET_FUNDS, type WebRig } from './webRig.ts';
 
 const DIST = fileURLToPath(new URL('../dist', import.meta.url));
 const ARTIFACTS = fileURLToPath(new URL('../test-artifacts', import.meta.url));
@@ -261,6 +261,27 @@ describe('marketplace (real coordinator, miner agent, settler)', () => {
     await page.locator('#escrow-status', { hasText: 'settled' }).waitFor();
     await page.getByRole('link', { name: 'Jobs & receipts' }).click();
     await expect.poll(() => page.locator('tbody tr', { hasText: 'COMPLETED' }).count()).toBe(1);
+    await page.close();
+  });
+
+  it('signs in with a wallet-daemon wallet (a wrong passphrase is refused) and pays a job from it', async () => {
+    const page = await newPage(PHONE);
+    await page.goto(`${rig.webUrl}/marketplace/#/wallet`);
+    await page.getByLabel('Daemon token').fill(rig.wallet.token);
+    await page.getByLabel('Wallet id').fill(rig.wallet.id);
+    await page.getByLabel('Passphrase').fill('wrong passphrase');
+    await page.getByRole('button', { name: 'Unlock and sign in' }).click();
+    await page.getByRole('alert').filter({ hasText: 'WALLET_WRONG_PASSPHRASE' }).waitFor({ timeout: 30_000 });
+    await page.getByLabel('Passphrase').fill(rig.wallet.passphrase);
+    await page.getByRole('button', { name: 'Unlock and sign in' }).click();
+    await page.getByRole('heading', { name: 'Signed in' }).waitFor({ timeout: 30_000 });
+    await expect.poll(() => page.locator('#wallet-balance').textContent()).toBe(`${WALLET_FUNDS / 10n ** 18n} AIT`);
+    await page.getByRole('link', { name: 'Submit job', exact: true }).click();
+    await page.getByLabel('Max price (AIT, locked in escrow)').fill('0.5');
+    await page.getByRole('button', { name: 'Submit and pay' }).click();
+    await page.locator('#progress li', { hasText: 'Receipt verified' }).waitFor({ timeout: 60_000 });
+    await expect.poll(() => page.locator('#settlement').textContent(), { timeout: 60_000 }).toMatch(/^settled: /);
+    await shot(page, 'marketplace-wallet-daemon-job-phone');
     await page.close();
   });
 

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_PARAMS, MemoryKVStore } from '@aitbc/chain-core';
@@ -13,10 +13,13 @@ import {
 import { bytesToHex, generateKeyPair, publicKeyFromSeed } from '@aitbc/crypto';
 import { createPoolHub, hashApiKey } from '@aitbc/pool';
 import { createNodeClient } from '@aitbc/rpc/client';
-import { createClient } from '@aitbc/sdk';
+import { createClient, createLocalSigner } from '@aitbc/sdk';
 import { createHashRunner, createMinerAgent, type JobRunner, type MinerAgent } from '@aitbc/sdk/miner';
+import { MIN_KDF } from '@aitbc/wallet';
+import { createWalletDaemon } from '@aitbc/wallet/daemon';
 import {
   createNodeSettlementGateway,
+  createWalletNodeGateway,
   createWebServer,
   type DevnetOfOne,
   settleTxSigner,
@@ -28,6 +31,9 @@ import { until } from '../../../test-support/until.ts';
 /** The miner's price per unit of work: 0.01 AIT. */
 export const MINER_PRICE = 10n ** 16n;
 
+/** What the faucet sends the wallet-daemon wallet at set-up: 10 AIT. */
+export const WALLET_FUNDS = 10n * 10n ** 18n;
+
 /** A real devnet for the browser tests; see {@link startWebRig}. */
 export interface WebRig {
   readonly node: DevnetOfOne;
@@ -37,6 +43,8 @@ export interface WebRig {
   /** The faucet seed as hex, what a person pastes into the marketplace's browser-key form. */
   readonly faucetSeedHex: string;
   readonly minerAddress: string;
+  /** A wallet-daemon wallet funded with {@link WALLET_FUNDS}: the daemon's token, the wallet id and passphrase. */
+  readonly wallet: { readonly token: string; readonly id: string; readonly passphrase: string };
   /** A web server whose node and coordinator are a closed port (the "node unreachable" case). */
   readonly deadWebUrl: string;
   stop(): Promise<void>;
@@ -45,7 +53,8 @@ export interface WebRig {
 /**
  * Starts, on 127.0.0.1 with free ports: a devnet of one (LevelDB in a temp dir, 100 ms blocks), the
  * coordinator with its marketplace, job engine and settler (paying on chain), a miner agent from
- * `@aitbc/sdk/miner` with an open offer, and the reference node's web server over `dist/`.
+ * `@aitbc/sdk/miner` with an open offer, the wallet daemon with a funded wallet, and the reference
+ * node's web server over `dist/`.
  */
 export async function startWebRig(distDir: string): Promise<WebRig> {
   const dir = mkdtempSync(join(tmpdir(), 'aitbc-web-e2e-'));
@@ -132,6 +141,38 @@ export async function startWebRig(distDir: string): Promise<WebRig> {
       slots: 4,
     });
 
+    // The wallet daemon over the same node, with one wallet funded by the faucet.
+    const daemon = createWalletDaemon({
+      dataDir: join(dir, 'wallet'),
+      port: 0,
+      kdf: MIN_KDF,
+      node: createWalletNodeGateway(createNodeClient({ baseUrl: node.rpcUrl })),
+      chainId: node.chainId,
+      logLevel: false,
+    });
+    const walletUrl = await daemon.start();
+    stack.push(() => daemon.stop());
+    const walletToken = readFileSync(daemon.tokenFile, 'utf8').trim();
+    const passphrase = 'web e2e passphrase';
+    const { wallet } = await createClient({ wallet: { url: walletUrl, token: walletToken } }).wallet.create({
+      passphrase,
+    });
+    const faucet = createLocalSigner(node.faucet.seed);
+    const fundTx = await chain.sendTx(
+      await faucet.signTx({
+        type: 'transfer',
+        chainId: node.chainId,
+        from: faucet.address,
+        nonce: (await chain.account(faucet.address)).nonce,
+        fee: DEFAULT_PARAMS.minFee,
+        to: wallet.address,
+        amount: WALLET_FUNDS,
+      }),
+    );
+    await until(async () =>
+      (await chain.tx(fundTx).catch(() => undefined))?.status === 'committed' ? true : undefined,
+    );
+
     // Pinned from the node at set-up (the rig plays the operator who pins the genesis validators).
     const validators = await chain.validators();
     const config = {
@@ -143,7 +184,7 @@ export async function startWebRig(distDir: string): Promise<WebRig> {
     const web: WebServer = createWebServer({
       root: distDir,
       port: 0,
-      upstreams: { node: node.rpcUrl, coordinator: coordinatorUrl },
+      upstreams: { node: node.rpcUrl, coordinator: coordinatorUrl, wallet: walletUrl },
       config,
     });
     const webUrl = await web.start();
@@ -161,6 +202,7 @@ export async function startWebRig(distDir: string): Promise<WebRig> {
       coordinatorUrl,
       faucetSeedHex: bytesToHex(node.faucet.seed),
       minerAddress: agent.address,
+      wallet: { token: walletToken, id: wallet.id, passphrase },
       deadWebUrl,
       stop,
     };

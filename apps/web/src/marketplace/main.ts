@@ -1,12 +1,5 @@
 import { generateKeyPair, hexToBytes } from '@aitbc/crypto';
-import {
-  createClient,
-  createLocalSigner,
-  type JobPayer,
-  type JobProgress,
-  type MarketOffer,
-  type TxSigner,
-} from '@aitbc/sdk';
+import { createLocalSigner, type JobPayer, type JobProgress, type MarketOffer, type TxSigner } from '@aitbc/sdk';
 import { type AppContext, loadAppContext, sessionToken, setSessionToken } from '../shared/appConfig.js';
 import { createShell, describeError, errorPanel, panel, startHashRouter } from '../shared/appShell.js';
 import { type Child, fields, h, mount, table } from '../shared/dom.js';
@@ -18,6 +11,8 @@ interface Payer {
   readonly address: string;
   readonly payer: JobPayer;
   readonly label: string;
+  /** The wallet daemon's bearer token (wallet-daemon wallets only; memory only). */
+  readonly walletToken?: string;
 }
 
 let payer: Payer | undefined;
@@ -272,20 +267,15 @@ function walletView(ctx: AppContext, main: HTMLElement) {
       mount(out, h('p', { role: 'alert', class: 'error-text' }, 'This server does not proxy a wallet daemon.'));
       return;
     }
-    const wallet = createClient({
-      wallet: { url: new URL(ctx.config.wallet, location.origin).href, token: wToken.value.trim() },
-    }).wallet;
+    const walletToken = wToken.value.trim();
+    const client = ctx.withToken(undefined, walletToken);
     (async () => {
       const id = wId.value.trim();
-      const info = await wallet.get(id);
-      const { session } = await wallet.unlock(id, { passphrase: wPass.value });
-      const s = await ctx.withToken().login({ walletId: id, session });
+      const info = await client.wallet.get(id);
+      const { session } = await client.wallet.unlock(id, { passphrase: wPass.value });
+      const s = await client.login({ walletId: id, session });
       done(
-        {
-          address: info.address,
-          payer: { walletId: wId.value.trim(), session },
-          label: `wallet daemon (${wId.value.trim()})`,
-        },
+        { address: info.address, payer: { walletId: id, session }, label: `wallet daemon (${id})`, walletToken },
         s.token,
       );
     })().catch(failed);
@@ -307,7 +297,7 @@ function requireSignIn(main: HTMLElement, title: string): void {
 
 function bidView(ctx: AppContext, main: HTMLElement) {
   if (payer === undefined || sessionToken() === undefined) return requireSignIn(main, 'Place a bid');
-  const client = ctx.withToken(sessionToken() ?? '');
+  const client = ctx.withToken(sessionToken(), payer.walletToken);
   const kind = input({ name: 'kind', value: 'hash', required: true });
   const price = input({ name: 'price', inputmode: 'decimal', value: '0.01', required: true });
   const qty = h('input', { type: 'number', name: 'quantity', min: '1', max: '1000', value: '1', required: true });
@@ -368,7 +358,7 @@ const STEP_TEXT: Record<JobProgress['type'], string> = {
 function submitView(ctx: AppContext, main: HTMLElement) {
   if (payer === undefined || sessionToken() === undefined) return requireSignIn(main, 'Submit a job');
   const me = payer;
-  const client = ctx.withToken(sessionToken() ?? '');
+  const client = ctx.withToken(sessionToken(), me.walletToken);
   const params = new URLSearchParams(location.hash.split('?')[1] ?? '');
   const kind = input({ name: 'kind', value: 'hash', required: true });
   const data = h('textarea', { name: 'input', rows: 3, required: true }, '{"text":"hello from the browser"}');

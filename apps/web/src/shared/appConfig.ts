@@ -29,8 +29,11 @@ export interface AppConfig {
 export interface AppContext {
   readonly config: AppConfig;
   readonly client: AitbcClient;
-  /** A fresh client with this coordinator bearer token (none: a client to sign in with). */
-  readonly withToken: (token?: string) => AitbcClient;
+  /**
+   * A fresh client with this coordinator bearer token (none: a client to sign in with) and, for a
+   * wallet-daemon wallet, the daemon's bearer token.
+   */
+  readonly withToken: (token?: string, walletToken?: string) => AitbcClient;
 }
 
 const TOKEN_KEY = 'aitbc.coordinatorToken';
@@ -57,13 +60,15 @@ export async function loadAppContext(): Promise<AppContext> {
     throw new Error(`The server's /config.json could not be read (${e instanceof Error ? e.message : String(e)}).`);
   }
   const abs = (p: string) => new URL(p, location.origin).href;
-  const build = (token?: string) =>
+  const build = (token?: string, walletToken?: string) =>
     createClient({
       node: abs(config.node),
       ...(config.coordinator !== undefined
         ? { coordinator: token !== undefined ? { url: abs(config.coordinator), token } : abs(config.coordinator) }
         : {}),
-      ...(config.wallet !== undefined ? { wallet: abs(config.wallet) } : {}),
+      ...(config.wallet !== undefined
+        ? { wallet: walletToken !== undefined ? { url: abs(config.wallet), token: walletToken } : abs(config.wallet) }
+        : {}),
       ...(config.chainId !== undefined ? { chainId: config.chainId } : {}),
       ...(config.coordinatorAddress !== undefined ? { coordinatorAddress: config.coordinatorAddress } : {}),
       ...(config.coordinatorPublicKey !== undefined
@@ -73,5 +78,5 @@ export async function loadAppContext(): Promise<AppContext> {
       retry: { retries: 1 },
     });
   const token = sessionToken();
-  return { config, client: build(token), withToken: (t) => build(t) };
+  return { config, client: build(token), withToken: (t, w) => build(t, w) };
 }
