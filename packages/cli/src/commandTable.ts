@@ -15,7 +15,7 @@ export const GROUPS: readonly GroupSpec[] = [
   { name: 'miner', summary: 'run a miner, check its status and earnings' },
   { name: 'wallet', summary: 'keys in the wallet daemon, balances, transfers' },
   { name: 'chain', summary: 'read the chain: head, blocks, transactions, accounts, validators' },
-  { name: 'marketplace', summary: 'offers, bids and miner matching (pool hub)' },
+  { name: 'marketplace', summary: 'offers and bids (coordinator), registered miners and matching (pool hub)' },
   { name: 'admin', summary: 'operator views (admin key)' },
   { name: 'config', summary: 'profiles of URLs and API keys' },
   { name: 'monitor', summary: 'live blocks, jobs and metrics' },

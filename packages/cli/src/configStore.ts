@@ -12,13 +12,22 @@ export interface ConfigKeySpec {
   /** Global flag that overrides both. */
   readonly flag: string;
   /** `url` values must be absolute http(s) URLs; `secret` values are masked when shown. */
-  readonly kind: 'url' | 'secret';
+  readonly kind: 'url' | 'secret' | 'publicKey';
   readonly default?: string;
   readonly description: string;
 }
 
 /** The settings keys. */
-export type ConfigKey = 'node' | 'coordinator' | 'pool' | 'wallet' | 'apiKey' | 'adminKey' | 'poolKey' | 'walletToken';
+export type ConfigKey =
+  | 'node'
+  | 'coordinator'
+  | 'pool'
+  | 'wallet'
+  | 'apiKey'
+  | 'adminKey'
+  | 'poolKey'
+  | 'walletToken'
+  | 'coordinatorKey';
 
 /** Every setting, in display order. URL defaults are DESIGN.md §7's ports on 127.0.0.1. */
 export const CONFIG_KEYS: readonly ConfigKeySpec[] = [
@@ -81,6 +90,13 @@ export const CONFIG_KEYS: readonly ConfigKeySpec[] = [
     flag: 'wallet-token',
     kind: 'secret',
     description: 'bearer token of the wallet daemon',
+  },
+  {
+    key: 'coordinatorKey',
+    env: 'AITBC_COORDINATOR_KEY',
+    flag: 'coordinator-key',
+    kind: 'publicKey',
+    description: 'the coordinator’s Ed25519 public key, hex: pinned for receipts, its address named in escrows',
   },
 ];
 
@@ -155,6 +171,16 @@ export function validateConfigValue(key: ConfigKey, value: string, origin: strin
         'write it like http://127.0.0.1:8006',
       );
     return value.replace(/\/+$/, '');
+  }
+  if (spec.kind === 'publicKey') {
+    const hex = value.replace(/^0x/, '').toLowerCase();
+    if (!/^[0-9a-f]{64}$/.test(hex))
+      throw configError(
+        'CLI_CONFIG_BAD_VALUE',
+        `${origin}: "${value}" is not a 32-byte public key in hex`,
+        'write 64 hex digits (the coordinator prints its public key at start-up)',
+      );
+    return hex;
   }
   if (value.length === 0 || value.length > 4096 || !/^[\x21-\x7e]+$/.test(value))
     throw configError(

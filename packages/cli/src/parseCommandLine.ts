@@ -24,7 +24,7 @@ export const GLOBAL_OPTIONS: readonly OptionSpec[] = [
     (k): OptionSpec => ({
       name: k.flag,
       type: 'string',
-      valueName: k.kind === 'url' ? '<url>' : '<key>',
+      valueName: k.kind === 'url' ? '<url>' : k.kind === 'publicKey' ? '<hex>' : '<key>',
       description: `${k.description} (env ${k.env})`,
     }),
   ),

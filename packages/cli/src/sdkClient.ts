@@ -6,7 +6,8 @@ const clients = new WeakMap<CommandContext, Map<string, AitbcClient>>();
 /**
  * The SDK client for one run, built from the resolved config: node, coordinator, pool hub and wallet
  * URLs with their credentials. `role: 'admin'` uses the admin key at the coordinator and the pool hub
- * (falling back to the API key). Construction does no I/O; a service is contacted when first used.
+ * (falling back to the API key); a pinned `coordinatorKey` gives `jobs.run` its trust and the coordinator's
+ * escrow address. Construction does no I/O; a service is contacted when first used.
  * The SDK is loaded on first use, so `help`, `config` and `completion` start fast.
  */
 export async function sdkClient(ctx: CommandContext, role: 'client' | 'admin' = 'client'): Promise<AitbcClient> {
@@ -17,7 +18,11 @@ export async function sdkClient(ctx: CommandContext, role: 'client' | 'admin' = 
   }
   const cached = byRole.get(role);
   if (cached !== undefined) return cached;
-  const [{ createClient }, { WebSocket }] = await Promise.all([import('@aitbc/sdk'), import('ws')]);
+  const [{ createClient }, { WebSocket }, { addressFromPublicKey, hexToBytes }] = await Promise.all([
+    import('@aitbc/sdk'),
+    import('ws'),
+    import('@aitbc/crypto'),
+  ]);
   const v = ctx.config.values;
   const coordinatorKey = role === 'admin' ? (v.adminKey ?? v.apiKey) : v.apiKey;
   const poolKey = v.poolKey ?? v.adminKey ?? v.apiKey;
@@ -29,6 +34,12 @@ export async function sdkClient(ctx: CommandContext, role: 'client' | 'admin' = 
     ...(v.pool !== undefined ? { pool: poolKey === undefined ? v.pool : { url: v.pool, apiKey: poolKey } } : {}),
     ...(v.wallet !== undefined
       ? { wallet: v.walletToken === undefined ? v.wallet : { url: v.wallet, token: v.walletToken } }
+      : {}),
+    ...(v.coordinatorKey !== undefined
+      ? {
+          coordinatorAddress: addressFromPublicKey(hexToBytes(v.coordinatorKey, 32)),
+          trust: { coordinatorKeys: [v.coordinatorKey] },
+        }
       : {}),
     ...(ctx.io.fetch !== undefined ? { fetch: ctx.io.fetch } : {}),
     webSocket: WebSocket,

@@ -6,7 +6,7 @@ import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { DEFAULT_PARAMS, MemoryKVStore, signTx, txToJson } from '@aitbc/chain-core';
-import { createCoordinatorServer, createReceiptHandler, JobEngine, Settler } from '@aitbc/coordinator';
+import { createCoordinatorServer, createReceiptHandler, JobEngine, Marketplace, Settler } from '@aitbc/coordinator';
 import { addressFromPublicKey, bytesToHex, generateKeyPair, sha256, utf8ToBytes } from '@aitbc/crypto';
 import { createPoolHub, createPoolHubServer, hashApiKey } from '@aitbc/pool';
 import { createReceipt, serializeReceipt, signReceipt } from '@aitbc/receipts';
@@ -23,6 +23,7 @@ const clientKey = 'client-key-0123456789abcdef';
 const adminKey = 'admin-key-0123456789abcdef';
 const minerKey = 'miner-key-0123456789abcdef';
 const minerKey2 = 'miner-key-2-0123456789abcdef';
+const minerKey1 = 'miner-key-1-0123456789abcdef';
 const miner = generateKeyPair();
 const minerAddress = addressFromPublicKey(miner.publicKey);
 const bob = addressFromPublicKey(generateKeyPair().publicKey);
@@ -31,6 +32,7 @@ const AIT = 10n ** 18n;
 let node: DevnetOfOne;
 let hub: ReturnType<typeof createPoolHub>;
 let engine: JobEngine;
+let market: Marketplace;
 let settler: Settler;
 let stops: Array<() => Promise<void>> = [];
 let env: Record<string, string>;
@@ -49,9 +51,12 @@ beforeAll(async () => {
     capabilities: { gpus: [], cpuCores: 2, ramGb: 4, models: [], jobKinds: ['hash'], region: 'local' },
   });
   const store = new MemoryKVStore();
+  market = new Marketplace({ store, hub });
+  await market.start();
   engine = new JobEngine({
     store,
     hub,
+    marketplace: market,
     receipts: createReceiptHandler({ chainId: node.chainId, coordinatorSeed: node.coordinator.seed }),
   });
   await engine.start();
@@ -71,12 +76,14 @@ beforeAll(async () => {
     hub,
     chainId: node.chainId,
     coordinatorId: 'cli-test-coordinator',
+    marketplace: market,
     logLevel: false,
     apiKeys: [
       { role: 'client', subject: node.faucet.address, hash: hashApiKey(clientKey) },
       { role: 'admin', hash: hashApiKey(adminKey) },
       { role: 'miner', subject: 'cli-miner', hash: hashApiKey(minerKey) },
       { role: 'miner', subject: 'cli-miner-2', hash: hashApiKey(minerKey2) },
+      { role: 'miner', subject: 'miner-1', hash: hashApiKey(minerKey1) },
     ],
   });
   const pool = createPoolHubServer({
@@ -87,7 +94,14 @@ beforeAll(async () => {
   });
   const coordinatorUrl = (await coordinator.start()).url;
   const poolUrl = (await pool.start()).url;
-  stops = [() => coordinator.stop(), () => pool.stop(), () => settler.stop(), () => engine.stop(), () => node.stop()];
+  stops = [
+    () => coordinator.stop(),
+    () => pool.stop(),
+    () => settler.stop(),
+    () => engine.stop(),
+    () => market.stop(),
+    () => node.stop(),
+  ];
   env = {
     AITBC_CONFIG: join(tmp.dir, 'config.json'),
     AITBC_NODE: node.rpcUrl,
@@ -396,7 +410,7 @@ describe('marketplace, admin, monitor', () => {
     expect((await cli(['miner', 'status', 'miner-1'], env)).stdout).toMatch(/miner +miner-1\n/);
     expect((await cli(['miner', 'status', 'nobody'], env)).code).toBe(EXIT.notFound);
     const offers = json<Array<{ miner_id: string; price_per_unit: string }>>(
-      (await cli(['marketplace', 'offers', '--all', '--json'], env)).stdout,
+      (await cli(['marketplace', 'miners', '--all', '--json'], env)).stdout,
     );
     expect(offers).toContainEqual(expect.objectContaining({ miner_id: 'miner-1', price_per_unit: String(AIT / 100n) }));
     expect(offers).toContainEqual(expect.objectContaining({ miner_id: 'cli-miner', price_per_unit: '1000' }));
@@ -408,6 +422,95 @@ describe('marketplace, admin, monitor', () => {
     const none = await cli(['marketplace', 'match', '--kind', 'wasm'], env);
     expect(none.code).toBe(0);
     expect(none.stdout).toMatch(/^no miner matches/);
+  });
+
+  it('marketplace offers and bids at the coordinator: list, place, show, submit under a bid, cancel; admin jobs names its route', async () => {
+    hub.registry.heartbeat('miner-1', { activeJobs: 0, utilization: 0 });
+    const minerSdk = createClient({ coordinator: { url: env.AITBC_COORDINATOR!, apiKey: minerKey1 } });
+    const { offer } = await minerSdk.coordinator.market.placeOffer({
+      jobKinds: ['hash'],
+      pricePerUnit: AIT / 100n,
+      slots: 2,
+    });
+    const offers = json<Array<{ offer_id: string; miner_id: string; available: number }>>(
+      (await cli(['marketplace', 'offers', '--kind', 'hash', '--json'], env)).stdout,
+    );
+    expect(offers).toContainEqual(
+      expect.objectContaining({ offer_id: offer.offer_id, miner_id: 'miner-1', available: 2 }),
+    );
+    expect((await cli(['marketplace', 'offers', '--kind', 'wasm'], env)).stdout).toBe('(none)\n');
+    expect((await cli(['marketplace', 'offers', '--kind', 'hash'], env)).stdout).toMatch(
+      new RegExp(`${offer.offer_id} +miner-1 +0\\.01 AIT +2/2 +hash`),
+    );
+
+    const placed = await cli(
+      ['marketplace', 'bids', 'place', '--kind', 'hash', '--max-price-per-unit', '0.02', '--quantity', '3', '--json'],
+      env,
+    );
+    expect(placed.code).toBe(0);
+    const { bid, matches } = json<{
+      bid: { bid_id: string; state: string };
+      matches: { offer_id: string; price_per_unit: string }[];
+    }>(placed.stdout);
+    expect(matches).toEqual([
+      expect.objectContaining({ offer_id: offer.offer_id, price_per_unit: String(AIT / 100n) }),
+    ]);
+    const listed = json<Array<{ bid_id: string; filled: number }>>(
+      (await cli(['marketplace', 'bids', '--kind', 'hash', '--json'], env)).stdout,
+    );
+    // two of the three units matched the offer's two slots: the bid stays open for the third
+    expect(listed).toContainEqual(expect.objectContaining({ bid_id: bid.bid_id, filled: 2 }));
+    const shown = await cli(['marketplace', 'bids', 'show', bid.bid_id], env);
+    expect(shown.stdout).toMatch(
+      new RegExp(`^bid +${bid.bid_id}\n[\\s\\S]*\nmatch +\\S+ miner-1 at 0\\.01 AIT × 2\n$`),
+    );
+
+    const submitted = json<{ job_id: string; market: { bid_id: string; miner_id: string } }>(
+      (
+        await cli(
+          [
+            'client',
+            'submit',
+            '-k',
+            'hash',
+            '-i',
+            '{"data":"aGk"}',
+            '--max-price',
+            '0.1',
+            '--bid',
+            bid.bid_id,
+            '--json',
+          ],
+          env,
+        )
+      ).stdout,
+    );
+    expect(submitted.market).toMatchObject({ bid_id: bid.bid_id, miner_id: 'miner-1' });
+    expect((await cli(['client', 'cancel', submitted.job_id], env)).code).toBe(0);
+
+    const canceled = json<{ state: string }>(
+      (await cli(['marketplace', 'bids', 'cancel', bid.bid_id, '--json'], env)).stdout,
+    );
+    expect(canceled.state).toBe('canceled');
+    const again = await cli(['marketplace', 'bids', 'cancel', bid.bid_id], env);
+    expect(again.code).toBe(EXIT.api);
+    expect(again.stderr).toMatch(/^error COORD_MARKET_/);
+    const unknown = await cli(['marketplace', 'bids', 'show', 'bid_00000000000000000000000000000000'], env);
+    expect(unknown.code).toBe(EXIT.notFound);
+    expect(unknown.stderr).toMatch(/^error COORD_MARKET_UNKNOWN_BID/);
+    const noKind = await cli(['marketplace', 'bids', 'place', '--max-price-per-unit', '1'], env);
+    expect(noKind.code).toBe(EXIT.usage);
+    expect(noKind.stderr).toMatch(/needs --kind and --max-price-per-unit/);
+    expect((await cli(['marketplace', 'bids', 'cancel'], env)).code).toBe(EXIT.usage);
+    expect((await cli(['marketplace', 'bids', 'list', bid.bid_id], env)).code).toBe(EXIT.usage);
+    expect((await cli(['marketplace', 'bids', 'burn'], env)).code).toBe(EXIT.usage);
+    await minerSdk.coordinator.market.withdrawOffer(offer.offer_id);
+
+    const adminJobs = await cli(['admin', 'jobs'], env);
+    expect(adminJobs.code).toBe(EXIT.api);
+    expect(adminJobs.stderr).toMatch(
+      /^error CLI_NOT_AVAILABLE: .*hint: it needs the coordinator route `GET \/v1\/admin\/jobs\?state=…`/,
+    );
   });
 
   it('monitor blocks --from 1 -n 2 --json prints NDJSON; Ctrl-C (abort) exits 130', async () => {

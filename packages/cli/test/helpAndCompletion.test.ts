@@ -19,7 +19,7 @@ describe('the command table', () => {
       miner: ['start', 'status', 'earnings'],
       wallet: ['create', 'import', 'list', 'balance', 'send', 'sign'],
       chain: ['head', 'block', 'tx', 'account', 'validators', 'peers', 'sync'],
-      marketplace: ['offers', 'bids', 'match'],
+      marketplace: ['offers', 'miners', 'bids', 'match'],
       admin: ['stats', 'miners', 'jobs'],
       config: ['get', 'set', 'profiles'],
       monitor: ['blocks', 'jobs', 'metrics'],

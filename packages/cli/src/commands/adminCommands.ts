@@ -62,7 +62,8 @@ export const ADMIN_COMMANDS: readonly CommandSpec[] = [
     ],
     examples: [{ command: 'aitbc admin jobs --state QUEUED', description: 'the backlog' }],
     status: 'waiting',
-    waitingFor: 'a coordinator admin jobs route (GET /v1/admin/jobs) and its SDK call',
+    waitingFor:
+      'the coordinator route `GET /v1/admin/jobs?state=…` (role admin, every client’s jobs; the coordinator serves only `GET /v1/jobs`, the caller’s own jobs) and an SDK call over it',
     async handler() {},
   },
 ];

@@ -3,8 +3,10 @@ import type { CoordinatorJob, JobSubmission } from '@aitbc/sdk';
 import { formatAmount, parseAmount } from '../amount.js';
 import type { CommandContext, CommandSpec, OptionSpec } from '../commandSpec.js';
 import { jsonReplacer, renderKeyValues } from '../output.js';
+import { usageError } from '../parseCommandLine.js';
 import { sdkClient } from '../sdkClient.js';
 import { arg, flag, formatTime, intOption, jsonArgument, stringOption } from './commandHelpers.js';
+import { PASSPHRASE_OPTION, passphrase } from './walletCommands.js';
 
 const SUBMIT_OPTIONS: readonly OptionSpec[] = [
   {
@@ -37,6 +39,12 @@ const SUBMIT_OPTIONS: readonly OptionSpec[] = [
     description: 'hard requirements, e.g. {"min_vram_gb":16,"models":["llama3"]}',
   },
   { name: 'ttl', type: 'string', valueName: '<seconds>', description: 'expire the job if not done in time' },
+  {
+    name: 'bid',
+    type: 'string',
+    valueName: '<bidId>',
+    description: 'run under your matched marketplace bid (see `aitbc marketplace bids place`)',
+  },
   {
     name: 'idempotency-key',
     type: 'string',
@@ -74,12 +82,14 @@ async function submission(ctx: CommandContext): Promise<JobSubmission> {
       details: { hint: 'e.g. {"min_vram_gb":16}' },
     });
   const ttl = intOption(ctx, 'ttl', 1, 30 * 86_400);
+  const bid = stringOption(ctx, 'bid');
   return {
     kind: stringOption(ctx, 'kind')!,
     input: await jsonArgument(ctx, 'input', stringOption(ctx, 'input')!),
     maxPrice: parseAmount(stringOption(ctx, 'max-price')!),
     ...(requirements !== undefined ? { requirements: requirements as JobSubmission['requirements'] & object } : {}),
     ...(ttl !== undefined ? { ttlMs: ttl * 1000 } : {}),
+    ...(bid !== undefined ? { bidId: bid } : {}),
   };
 }
 
@@ -254,13 +264,28 @@ export const CLIENT_COMMANDS: readonly CommandSpec[] = [
   {
     group: 'client',
     name: 'run',
-    summary: 'submit a job, wait for it and print its output',
+    summary: 'submit a job, wait for it and print its output (paid from a wallet with --pay-from)',
+    description:
+      'With --pay-from the job is paid: the wallet daemon unlocks the wallet (passphrase from --passphrase-file or $AITBC_PASSPHRASE, never from the command line), the job’s max price is locked in escrow on chain for the coordinator of the pinned `coordinatorKey`, and the receipt must verify under that key before the output is printed; the coordinator then settles the escrow (the miner is paid the receipt’s price, the rest is returned).',
     args: [],
-    options: SUBMIT_OPTIONS,
+    options: [
+      ...SUBMIT_OPTIONS,
+      {
+        name: 'pay-from',
+        type: 'string',
+        valueName: '<wallet-id>',
+        description: 'pay through the wallet daemon from this wallet (escrow lock, verified receipt)',
+      },
+      PASSPHRASE_OPTION,
+    ],
     examples: [
       {
         command: `aitbc client run --kind hash --input '{"data":"aGk"}' --max-price 0.01`,
         description: 'one command: submit, wait, print the output',
+      },
+      {
+        command: `aitbc client run -k hash -i '{"text":"hi"}' --max-price 0.1 --pay-from 5f3c… --passphrase-file pass`,
+        description: 'paid: escrow locked from the wallet, receipt verified under the pinned coordinator key',
       },
       {
         command: `aitbc client run -k llm.generate -i @prompt.json --max-price 2 --timeout 600 --json`,
@@ -271,7 +296,54 @@ export const CLIENT_COMMANDS: readonly CommandSpec[] = [
     async handler(ctx) {
       const sub = await submission(ctx);
       const key = stringOption(ctx, 'idempotency-key');
-      const coordinator = (await sdkClient(ctx)).coordinator;
+      const payFrom = stringOption(ctx, 'pay-from');
+      const sdk = await sdkClient(ctx);
+      if (payFrom !== undefined) {
+        if (ctx.config.values.coordinatorKey === undefined)
+          throw usageError(
+            '--pay-from needs the coordinator’s public key pinned (coordinatorKey)',
+            'aitbc config set coordinatorKey <hex>, or --coordinator-key / $AITBC_COORDINATOR_KEY',
+          );
+        const secret = passphrase(ctx);
+        const { session } = await sdk.wallet.unlock(
+          payFrom,
+          { passphrase: secret, ttlSeconds: 600 },
+          { signal: ctx.signal },
+        );
+        const spin = ctx.out.spinner('submitting');
+        try {
+          const run = await sdk.jobs.run({
+            ...sub,
+            wallet: { walletId: payFrom, session },
+            signal: ctx.signal,
+            ...(key !== undefined ? { idempotencyKey: key } : {}),
+            onProgress(e) {
+              if (e.type === 'submitted') ctx.out.note(`job ${e.job.job_id} submitted`);
+              else if (e.type === 'escrow_submitted') spin.update(`escrow lock ${e.txId} sent`);
+              else if (e.type === 'escrow_locked')
+                ctx.out.note(`escrow locked: ${formatAmount(BigInt(e.escrow.amount))}`);
+              else if (e.type === 'state') spin.update(`job ${e.job.job_id}: ${e.job.state}`);
+            },
+          });
+          ctx.out.note(
+            `receipt ${run.receipt.receipt_id} verified: ${formatAmount(BigInt(String(run.receipt.price)))} to ${run.receipt.provider}`,
+          );
+          ctx.out.result(
+            {
+              job_id: run.job.job_id,
+              output: run.output,
+              receipt: run.receipt,
+              escrow_tx: run.escrowTxId,
+            },
+            (r) => renderOutput(r.output),
+          );
+        } finally {
+          spin.stop();
+          await sdk.wallet.lock(payFrom).catch(() => undefined);
+        }
+        return;
+      }
+      const coordinator = sdk.coordinator;
       const submitted = await coordinator.jobs.submit(sub, {
         signal: ctx.signal,
         ...(key !== undefined ? { idempotencyKey: key } : {}),

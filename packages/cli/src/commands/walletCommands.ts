@@ -8,7 +8,8 @@ import { usageError } from '../parseCommandLine.js';
 import { sdkClient } from '../sdkClient.js';
 import { arg, flag, jsonArgument, stringOption } from './commandHelpers.js';
 
-const PASSPHRASE_OPTION: OptionSpec = {
+/** `--passphrase-file <file>`: the wallet passphrase is never taken on the command line itself. */
+export const PASSPHRASE_OPTION: OptionSpec = {
   name: 'passphrase-file',
   type: 'string',
   valueName: '<file>',
@@ -31,7 +32,7 @@ function readSecretFile(path: string, what: string): string {
 }
 
 /** The passphrase: `--passphrase-file`, else `AITBC_PASSPHRASE`. Never echoed or logged. */
-function passphrase(ctx: CommandContext): string {
+export function passphrase(ctx: CommandContext): string {
   const file = stringOption(ctx, 'passphrase-file');
   const p = file !== undefined ? readSecretFile(file, 'passphrase') : ctx.io.env.AITBC_PASSPHRASE;
   if (p === undefined || p === '')
