@@ -1,5 +1,14 @@
-import { type Block, type Chain, DEFAULT_PARAMS, type KVStore, type Mempool } from '@aitbc/chain-core';
-import { bytesToUtf8, utf8ToBytes } from '@aitbc/crypto';
+import {
+  type BatchOp,
+  type Block,
+  blockHash,
+  blockToJson,
+  type Chain,
+  DEFAULT_PARAMS,
+  type KVStore,
+  type Mempool,
+} from '@aitbc/chain-core';
+import { bytesToHex, bytesToUtf8, utf8ToBytes } from '@aitbc/crypto';
 import {
   type BftEngine,
   type BftState,
@@ -10,9 +19,9 @@ import {
   type EngineInput,
   type EngineOutput,
   type Evidence,
-  encodePersistedState,
+  type PersistedConsensusState,
 } from './bftEngine.js';
-import type { ConsensusMessage, SignatureVerifier } from './consensusMessage.js';
+import { type ConsensusMessage, encodeConsensusMessage, type SignatureVerifier } from './consensusMessage.js';
 
 /** A clock with timers (the real one by default; simulators pass a virtual one). */
 export interface Clock {
@@ -84,6 +93,41 @@ export interface ValidatorDriver {
 }
 
 const STATE_KEY = utf8ToBytes('consensus/state');
+/** `consensus/block/<hash hex>`: a block the persisted state refers to, written once per height. */
+const blockKey = (hashHex: string) => utf8ToBytes(`consensus/block/${hashHex}`);
+
+/**
+ * The store form of a persisted state: `encodePersistedState`'s, with each block (locked,
+ * valid, or in a signed proposal) replaced by its hash, the block itself being stored once under
+ * {@link blockKey}. A state is persisted before every signed message, and re-encoding and fsyncing
+ * whole blocks each time cost more than building them.
+ */
+function persistedJson(
+  record: PersistedConsensusState,
+  ref: (block: Block, hash?: Uint8Array) => string,
+): Record<string, unknown> {
+  return {
+    blocksByHash: true,
+    height: record.height,
+    round: record.round,
+    lockedRound: record.lockedRound,
+    lockedBlock: record.lockedBlock === null ? null : ref(record.lockedBlock),
+    validRound: record.validRound,
+    validBlock: record.validBlock === null ? null : ref(record.validBlock),
+    signed: record.signed.map((m) =>
+      m.type === 'proposal'
+        ? {
+            type: 'proposal',
+            height: m.height,
+            round: m.round,
+            polRound: m.polRound,
+            block: ref(m.block, m.blockHash),
+            signature: bytesToHex(m.signature),
+          }
+        : encodeConsensusMessage(m),
+    ),
+  };
+}
 
 const realClock: Clock = {
   now: () => Date.now(),
@@ -128,6 +172,29 @@ export function createValidatorDriver(options: ValidatorDriverOptions): Validato
   /** True between our own import of a decided block and the start of the next height. */
   let pacing = false;
   let lastCommitAt = clock.now();
+  /** Blocks stored under {@link blockKey} (hash hex → the height whose state refers to them). */
+  const persistedBlocks = new Map<string, number>();
+
+  /** Reads the persisted state: the by-hash form (blocks read back from their keys) or the older inline one. */
+  const loadPersisted = async (raw: Uint8Array) => {
+    const o = JSON.parse(bytesToUtf8(raw)) as Record<string, unknown>;
+    if (o.blocksByHash === true) {
+      const height = typeof o.height === 'number' ? o.height : 0;
+      const load = async (ref: unknown): Promise<unknown> => {
+        if (typeof ref !== 'string' || !/^[0-9a-f]{64}$/.test(ref)) return ref; // decode rejects it
+        persistedBlocks.set(ref, height);
+        const bytes = await store.get(blockKey(ref));
+        return bytes === undefined ? undefined : JSON.parse(bytesToUtf8(bytes));
+      };
+      if (o.lockedBlock !== null) o.lockedBlock = await load(o.lockedBlock);
+      if (o.validBlock !== null) o.validBlock = await load(o.validBlock);
+      if (Array.isArray(o.signed))
+        for (const m of o.signed as Record<string, unknown>[])
+          if (typeof m === 'object' && m !== null && m.type === 'proposal') m.block = await load(m.block);
+      delete o.blocksByHash;
+    }
+    return decodePersistedState(o);
+  };
   const firstSeen = new Map<string, number>();
 
   const emit = <K extends keyof ValidatorDriverEvents>(event: K, e: ValidatorDriverEvents[K]) => {
@@ -170,14 +237,27 @@ export function createValidatorDriver(options: ValidatorDriverOptions): Validato
     for (const o of outputs) {
       if (!running) return;
       switch (o.type) {
-        case 'persist':
-          await store.batch(
-            [{ type: 'put', key: STATE_KEY, value: utf8ToBytes(JSON.stringify(encodePersistedState(o.record))) }],
-            {
-              sync: true,
-            },
-          );
+        case 'persist': {
+          const ops: BatchOp[] = [];
+          const height = o.record.height;
+          for (const [h, at] of persistedBlocks)
+            if (at !== height) {
+              ops.push({ type: 'del', key: blockKey(h) });
+              persistedBlocks.delete(h);
+            }
+          const ref = (block: Block, hash?: Uint8Array): string => {
+            const h = bytesToHex(hash ?? blockHash(block.header));
+            if (!persistedBlocks.has(h)) {
+              ops.push({ type: 'put', key: blockKey(h), value: utf8ToBytes(JSON.stringify(blockToJson(block))) });
+              persistedBlocks.set(h, height);
+            }
+            return h;
+          };
+          const value = utf8ToBytes(JSON.stringify(persistedJson(o.record, ref)));
+          ops.push({ type: 'put', key: STATE_KEY, value });
+          await store.batch(ops, { sync: true });
           break;
+        }
         case 'broadcast':
           transport.broadcast(o.message);
           break;
@@ -319,7 +399,7 @@ export function createValidatorDriver(options: ValidatorDriverOptions): Validato
       const raw = await store.get(STATE_KEY);
       const height = chain.head.height + 1;
       let t: ReturnType<BftEngine['start']>;
-      const record = raw === undefined ? undefined : decodePersistedState(JSON.parse(bytesToUtf8(raw)));
+      const record = raw === undefined ? undefined : await loadPersisted(raw);
       if (record !== undefined && record.height === height) t = engine.restore(record);
       else t = engine.start(height);
       state = t.state;

@@ -202,6 +202,75 @@ describe('validator driver: 4 validators in one process over chain-core', () => 
     await second.driver.stop();
   });
 
+  it('persists each block once, by hash, next to a small state record; resumes from it and from the older inline form', async () => {
+    const solo: Genesis = { ...genesis, validators: [genesis.validators[0]!] };
+    const chainStore = new MemoryKVStore();
+    const consensusStore = new MemoryKVStore();
+    const start = async () => {
+      const chain = createChain({ store: chainStore, genesis: solo, consensus: createPoaConsensus() });
+      await chain.open();
+      const driver = createValidatorDriver({
+        chain,
+        seed: seeds[0]!,
+        store: consensusStore,
+        transport: { broadcast() {} },
+        blockTimeMs: 20,
+        emptyBlockIntervalMs: 20,
+      });
+      await driver.start();
+      return { chain, driver };
+    };
+    const text = async (key: string) => {
+      const bytes = await consensusStore.get(utf8ToBytes(key));
+      return bytes === undefined ? undefined : new TextDecoder().decode(bytes);
+    };
+    const storedBlocks = async () => {
+      const out: string[] = [];
+      const prefix = utf8ToBytes('consensus/block/');
+      for await (const [key] of consensusStore.iterate({ gte: prefix, lt: utf8ToBytes('consensus/block0') }))
+        out.push(new TextDecoder().decode(key).slice(prefix.length));
+      return out;
+    };
+    const first = await start();
+    await until(async () => (first.chain.head.height >= 4 ? true : undefined));
+    await first.driver.stop();
+    const record = JSON.parse((await text('consensus/state'))!) as Record<string, unknown> & {
+      height: number;
+      signed: Record<string, unknown>[];
+    };
+    expect(record.blocksByHash).toBe(true);
+    const proposals = record.signed.filter((m) => m.type === 'proposal');
+    expect(proposals.length).toBeGreaterThan(0);
+    const refs = new Set(proposals.map((m) => m.block as string));
+    for (const ref of refs) {
+      expect(ref).toMatch(/^[0-9a-f]{64}$/);
+      const block = JSON.parse((await text(`consensus/block/${ref}`))!) as { header: { height: number } };
+      expect(block.header.height).toBe(record.height);
+    }
+    // Only the blocks of the persisted height are kept: earlier ones were deleted with their height.
+    expect(new Set(await storedBlocks())).toEqual(
+      new Set([...refs, record.lockedBlock, record.validBlock].filter((r) => typeof r === 'string')),
+    );
+    // A state in the older form (blocks inline) is still read.
+    const inline = async (ref: unknown) =>
+      typeof ref === 'string' ? JSON.parse((await text(`consensus/block/${ref}`))!) : ref;
+    const old = {
+      ...record,
+      lockedBlock: await inline(record.lockedBlock),
+      validBlock: await inline(record.validBlock),
+      signed: await Promise.all(
+        record.signed.map(async (m) => (m.type === 'proposal' ? { ...m, block: await inline(m.block) } : m)),
+      ),
+    };
+    delete (old as Record<string, unknown>).blocksByHash;
+    for (const ref of await storedBlocks()) await consensusStore.del(utf8ToBytes(`consensus/block/${ref}`));
+    await consensusStore.put(utf8ToBytes('consensus/state'), utf8ToBytes(JSON.stringify(old)));
+    const stoppedAt = first.chain.head.height;
+    const second = await start();
+    await until(async () => (second.chain.head.height >= stoppedAt + 2 ? true : undefined));
+    await second.driver.stop();
+  });
+
   it('ignores messages before start and after stop, and reports refused messages', async () => {
     const chain = createChain({ store: new MemoryKVStore(), genesis, consensus: createPoaConsensus() });
     await chain.open();
