@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import { genesisFromJson } from '@aitbc/chain-core';
 import { AitbcError, addressFromPublicKey, bytesToHex } from '@aitbc/crypto';
 import { type DevnetServices, startDevnetServices } from './devnetServices.js';
+import { type DevnetWeb, startDevnetWeb } from './devnetWeb.js';
 import { initNetwork } from './initNetwork.js';
 import { readKeystoreFile, readPassphrase } from './nodeKeys.js';
 import { type NodeProcess, spawnNode, waitForHealth } from './nodeProcess.js';
@@ -24,6 +25,12 @@ export interface DevnetOptions {
   readonly poolPort?: number;
   readonly coordinatorPort?: number;
   readonly walletPort?: number;
+  /**
+   * Serve the built web apps (`./apps/web/dist`, or `$AITBC_WEB_ROOT`) with the same-origin proxy on
+   * this port (0 = any); default: not served (`aitbc-node devnet` asks for 8080). Needs the services.
+   * Not built, or the port taken: the devnet runs without them ({@link Devnet.webError} says why).
+   */
+  readonly webPort?: number;
   /** Environment for the passphrase and the children (default `process.env`). */
   readonly env?: Readonly<Record<string, string | undefined>>;
   /** Receives prefixed child output lines (default: this process's stdout/stderr). */
@@ -43,6 +50,10 @@ export interface Devnet {
     readonly process: NodeProcess;
   }[];
   readonly services: DevnetServices | undefined;
+  /** The web front (explorer, marketplace) when it was asked for and the apps are built. */
+  readonly web: DevnetWeb | undefined;
+  /** Why the web front was asked for but is not served (not built, port taken). */
+  readonly webError: string | undefined;
   readonly faucet: { readonly address: string; readonly keystore: string };
   readonly coordinator: { readonly address: string; readonly keystore: string };
   readonly passphraseFile: string | undefined;
@@ -118,10 +129,14 @@ export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> 
   });
   let stopping = false;
   let services: DevnetServices | undefined;
+  let web: DevnetWeb | undefined;
+  let webError: string | undefined;
   const infoFile = join(dir, 'devnet.json');
   const stop = async () => {
     stopping = true;
     rmSync(infoFile, { force: true });
+    if (web !== undefined) await web.stop();
+    web = undefined;
     if (services !== undefined) await services.stop();
     services = undefined;
     await Promise.all([...nodes].reverse().map((n) => n.process.stop()));
@@ -164,6 +179,24 @@ export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> 
         },
         passphraseFile: passphraseFile ?? null,
       });
+      if (options.webPort !== undefined) {
+        try {
+          web = await startDevnetWeb({
+            port: options.webPort,
+            env,
+            nodeRpcUrl: (nodes[0] as (typeof nodes)[number]).rpcUrl,
+            coordinatorUrl: services.coordinatorUrl,
+            walletUrl: services.walletUrl,
+            chainId: genesis.chainId,
+            coordinatorPublicKey: coordinator.publicKey,
+            coordinatorAddress: addressFromPublicKey(coordinator.publicKey),
+            validators: genesis.validators,
+          });
+          if (web === undefined) webError = 'the web apps are not built (npm run build:web)';
+        } catch (err) {
+          webError = `the web server could not start: ${err instanceof Error ? err.message : String(err)}`;
+        }
+      }
     }
   } catch (err) {
     await stop();
@@ -176,6 +209,12 @@ export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> 
     nodes,
     get services() {
       return services;
+    },
+    get web() {
+      return web;
+    },
+    get webError() {
+      return webError;
     },
     faucet: {
       address: addressOfKeystore(keystoreOf('faucet.keystore.json')),

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { DEFAULT_PARAMS } from '@aitbc/chain-core';
-import { createCoordinatorServer, createReceiptHandler, JobEngine, Settler } from '@aitbc/coordinator';
+import { createCoordinatorServer, createReceiptHandler, JobEngine, Marketplace, Settler } from '@aitbc/coordinator';
 import { addressFromPublicKey, bytesToBase64url, generateKeyPair, randomBytes } from '@aitbc/crypto';
 import { createPoolHub, createPoolHubServer, hashApiKey } from '@aitbc/pool';
 import { createNodeClient } from '@aitbc/rpc/client';
@@ -98,9 +98,14 @@ export async function startDevnetServices(options: DevnetServicesOptions): Promi
 
     const coordinatorStore = await LevelKVStore.open({ path: join(options.dataDir, 'coordinator') });
     stack.push(() => coordinatorStore.close());
+    // The marketplace (offers, bids, matches; the web marketplace and `aitbc market` read it).
+    const marketplace = new Marketplace({ store: coordinatorStore, hub });
+    await marketplace.start();
+    stack.push(() => marketplace.stop());
     const engine = new JobEngine({
       store: coordinatorStore,
       hub,
+      marketplace,
       receipts: createReceiptHandler({ chainId: options.chainId, coordinatorSeed: options.coordinatorSeed }),
     });
     await engine.start();
@@ -119,6 +124,7 @@ export async function startDevnetServices(options: DevnetServicesOptions): Promi
       hub,
       chainId: options.chainId,
       coordinatorId: 'local-coordinator',
+      marketplace,
       logLevel: 'warn',
       ...(options.coordinatorPort !== undefined ? { port: options.coordinatorPort } : {}),
       apiKeys: [
