@@ -407,6 +407,16 @@ export async function startNode(config: NodeConfig, modules: StartNodeModules = 
     cleanups.push(() => server.stop());
 
     if (config.role === 'validator' && modules.validatorEngine !== undefined) {
+      // Re-gossiped messages are the same objects (see createValidatorEngine): stringify each once.
+      const texts = new WeakMap<JsonObject, string>();
+      const messageText = (message: JsonObject): string => {
+        let text = texts.get(message);
+        if (text === undefined) {
+          text = JSON.stringify(message);
+          texts.set(message, text);
+        }
+        return text;
+      };
       const consensusEvent = (event: ConsensusEventWire) => backend.emitConsensus(event);
       engine = modules.validatorEngine({
         chain,
@@ -419,7 +429,7 @@ export async function startNode(config: NodeConfig, modules: StartNodeModules = 
         // Each broadcast gets a fresh envelope id so the engine's periodic re-gossip is not deduplicated away.
         broadcast: (message) =>
           network.publish(message.type === 'proposal' ? 'proposal' : 'vote', {
-            m: JSON.stringify(message),
+            m: messageText(message),
             s: `${session}:${seq++}`,
           }),
       });

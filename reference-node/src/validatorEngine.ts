@@ -10,12 +10,23 @@ import type { ValidatorEngine, ValidatorEngineDeps } from './startNode.js';
  */
 export function createValidatorEngine(deps: ValidatorEngineDeps): ValidatorEngine {
   const { chain, genesis, config, log } = deps;
+  // The driver re-sends the same message objects (periodic re-gossip of what it signed): encode each
+  // once — a proposal's JSON is its whole block.
+  const encoded = new WeakMap<object, JsonObject>();
+  const encode = (message: Parameters<typeof encodeConsensusMessage>[0]): JsonObject => {
+    let json = encoded.get(message);
+    if (json === undefined) {
+      json = encodeConsensusMessage(message) as JsonObject;
+      encoded.set(message, json);
+    }
+    return json;
+  };
   const driver = createValidatorDriver({
     chain,
     mempool: deps.mempool,
     seed: deps.nodeKey.seed,
     store: deps.store,
-    transport: { broadcast: (message) => deps.broadcast(encodeConsensusMessage(message) as JsonObject) },
+    transport: { broadcast: (message) => deps.broadcast(encode(message)) },
     blockTimeMs: genesis.params.blockTimeMs,
     emptyBlockIntervalMs: genesis.params.emptyBlockIntervalMs,
     maxBlockTxs: genesis.params.maxBlockTxs,
