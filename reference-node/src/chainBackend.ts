@@ -95,12 +95,23 @@ export function createChainBackend(
       const b = await chain.getBlock(id(hash));
       return b === undefined ? undefined : blockWire(b);
     },
+    async commit(height) {
+      const c = await chain.getCommit(height);
+      return c === undefined ? undefined : (commitToJson(c) as JsonObject);
+    },
     async tx(hex) {
-      const found = await chain.getTx(id(hex));
-      if (found !== undefined)
-        return txWire(found.tx, { status: 'committed', height: found.height, index: found.index });
-      const pending = mempool.get(id(hex));
-      return pending === undefined ? undefined : txWire(pending, { status: 'pending' });
+      // A tx moving from the mempool into a block is in the chain's index before it leaves the
+      // mempool, but a lookup of the chain first and the mempool second can straddle that move and
+      // miss it in both. So: mempool, chain, mempool again, chain again.
+      const key = id(hex);
+      const committed = (f: Awaited<ReturnType<Chain['getTx']>>) =>
+        f === undefined ? undefined : txWire(f.tx, { status: 'committed', height: f.height, index: f.index });
+      const pendingBefore = mempool.get(key);
+      const found = committed(await chain.getTx(key));
+      if (found !== undefined) return found;
+      const pending = pendingBefore ?? mempool.get(key);
+      if (pending !== undefined) return txWire(pending, { status: 'pending' });
+      return committed(await chain.getTx(key));
     },
     async account(address, { proof }) {
       if (!isAddress(address)) return undefined;
@@ -155,7 +166,7 @@ export function createChainBackend(
         network.onAdmitted?.(json);
       }
       onSubmitted?.();
-      return result.id.slice(2);
+      return result.id; // 0x-prefixed, like every wire tx id
     },
     async txsByAddress(address, page) {
       const { items, nextCursor } = await chain.txsByAddress(address, {

@@ -12,7 +12,8 @@ export function createNodeSettlementGateway(node: NodeClient): SettlementGateway
       return (account.nonce as number) + pending;
     },
     async submit(json) {
-      return `0x${await node.sendTx(json)}`;
+      const id = await node.sendTx(json);
+      return id.startsWith('0x') ? id : `0x${id}`; // tolerate a node API answering bare hex
     },
     async escrow(jobId) {
       try {

@@ -20,7 +20,8 @@ export function createWalletNodeGateway(node: NodeClient): WalletNode {
       }
     },
     async submitTx(tx: TxJson) {
-      return `0x${await node.sendTx(tx)}`;
+      const id = await node.sendTx(tx);
+      return id.startsWith('0x') ? id : `0x${id}`; // tolerate a node API answering bare hex
     },
     async txStatus(id) {
       try {

@@ -270,7 +270,7 @@ describe('JSON-RPC of a real node process', () => {
     const good = transferJson();
     nonce++;
     const id = await node.client.sendTx(good.json);
-    expect(id).toMatch(/^[0-9a-f]{64}$/);
+    expect(id).toMatch(/^0x[0-9a-f]{64}$/);
     await until(async () => ((await node.client.balance(good.to)) === 1n ? true : undefined), 30_000);
     const metrics = await (await fetch(`${base}/metrics`)).text();
     expect(metrics).toMatch(/blockchain_blocks_total [1-9]/);

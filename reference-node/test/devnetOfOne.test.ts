@@ -38,7 +38,7 @@ describe('devnet of one (real level database, real HTTP on 127.0.0.1)', () => {
       node.faucet.seed,
     );
     const id = await client.sendTx(txToJson(tx));
-    expect(id).toMatch(/^[0-9a-f]{64}$/);
+    expect(id).toMatch(/^0x[0-9a-f]{64}$/);
     await until(async () => ((await client.balance(bob)) === 42n ? true : undefined));
     const account = await client.account(bob, { proof: true });
     const proof = stateProofFromJson(account.proof);

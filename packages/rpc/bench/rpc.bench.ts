@@ -38,7 +38,7 @@ async function load(origin: string, path: string): Promise<number> {
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
 
 const backend = new MemoryBackend();
-for (let i = 0; i < 10; i++) backend.commit([]);
+for (let i = 0; i < 10; i++) backend.addBlock([]);
 const api = createNodeApiServer({ backend, port: 0, logger: false, limits: { rateLimit: 1e9 } });
 const apiUrl = await api.start();
 const bare = createServer((req, res) => {

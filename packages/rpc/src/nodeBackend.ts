@@ -77,6 +77,13 @@ export interface NodeBackend {
   blockByHeight(height: number): Promise<BlockWire | undefined> | BlockWire | undefined;
   /** A committed block by hash (lowercase hex). */
   blockByHash(hash: string): Promise<BlockWire | undefined> | BlockWire | undefined;
+  /**
+   * The commit that finalized the block at `height` (consensus-poa `CommitJson`: height, round,
+   * block hash, precommit signatures), `undefined` when there is none (yet). Optional: without it
+   * `GET /rpc/commit/{height}` answers `RPC_METHOD_NOT_FOUND`, and light clients read the next
+   * block's `lastCommit` instead.
+   */
+  commit?(height: number): Promise<JsonObject | undefined> | JsonObject | undefined;
   /** A committed or pending transaction by id (lowercase hex). */
   tx(id: string): Promise<JsonObject | undefined> | JsonObject | undefined;
   /** Account state (balance as a decimal string, nonce...); with `proof`, a state proof is included. */
@@ -87,7 +94,10 @@ export interface NodeBackend {
   validators(): Promise<JsonObject[]> | JsonObject[];
   /** The mempool view (size and up to `limit` pending transactions). */
   mempool(limit: number): Promise<{ size: number; txs: JsonObject[] }> | { size: number; txs: JsonObject[] };
-  /** Admits a wire transaction (chain-core `TxJson`) and resolves its id (lowercase hex). */
+  /**
+   * Admits a wire transaction (chain-core `TxJson`) and resolves its id: lowercase hex, `0x`-prefixed
+   * like every wire tx id (`send_tx` adds the prefix when a backend leaves it out).
+   */
   submitTx(tx: JsonObject): Promise<string> | string;
   /** Transactions touching an address, newest first, paged by an opaque cursor. */
   txsByAddress(

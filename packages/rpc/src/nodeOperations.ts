@@ -113,7 +113,19 @@ export const NODE_OPERATIONS: ReadonlyMap<string, NodeOperation> = new Map(
           const tx = param(p, 'tx');
           if (typeof tx !== 'object' || tx === null || Array.isArray(tx))
             throw rpcError('RPC_BAD_PARAMS', 'tx must be a JSON object', { param: 'tx' });
-          return { id: await b.submitTx(tx as JsonObject) };
+          // Wire tx ids carry `0x` (chain-core `txIdHex`): a backend answering bare hex is normalized.
+          const id = (await b.submitTx(tx as JsonObject)).toLowerCase();
+          return { id: id.startsWith('0x') ? id : `0x${id}` };
+        },
+      },
+      {
+        method: 'get_commit',
+        summary: 'The commit (precommit signatures) that finalized the block at a height',
+        run: async (b, p) => {
+          const height = parseHeight(param(p, 'height'));
+          if (b.commit === undefined)
+            throw rpcError('RPC_METHOD_NOT_FOUND', 'this node does not serve commits', { method: 'get_commit' });
+          return (await b.commit(height)) ?? notFound('commit', height);
         },
       },
       { method: 'get_account', summary: 'Account state (optional proof)', run: account },

@@ -32,8 +32,8 @@ beforeAll(async () => {
   backend = new MemoryBackend();
   backend.accounts.set(alice, { address: alice, balance: '1000000000000000000000', nonce: 3 });
   backend.escrows.set('job-1', { jobId: 'job-1', amount: '50', state: 'locked' });
-  backend.commit([{ id: 'aa'.repeat(32), type: 'transfer', from: alice, to: bob, amount: '5' }]);
-  backend.commit([{ id: 'bb'.repeat(32), type: 'transfer', from: bob, to: alice, amount: '1' }]);
+  backend.addBlock([{ id: 'aa'.repeat(32), type: 'transfer', from: alice, to: bob, amount: '5' }]);
+  backend.addBlock([{ id: 'bb'.repeat(32), type: 'transfer', from: bob, to: alice, amount: '1' }]);
   server = createNodeApiServer({ backend, port: 0, logger: false, limits: { bodyLimit: 4096 } });
   url = await server.start();
   client = createNodeClient({ baseUrl: url });
@@ -67,7 +67,8 @@ describe('REST routes', () => {
 
   it('submits a tx, lists it in the mempool and pages txs by address', async () => {
     const id = await client.sendTx({ type: 'transfer', from: alice, to: bob, amount: '7', nonce: 3 });
-    expect(id).toMatch(/^[0-9a-f]{64}$/);
+    // the memory backend answers bare hex; send_tx adds the 0x every wire tx id carries
+    expect(id).toMatch(/^0x[0-9a-f]{64}$/);
     expect((await client.tx(id)).amount).toBe('7');
     const pool = await client.mempool(10);
     expect(pool.size).toBe(1);
@@ -136,6 +137,41 @@ describe('REST routes', () => {
     expect(await client.health()).toEqual({ status: 'ok' });
   });
 
+  it('serves the commit of a height over REST and JSON-RPC; 404 for an open or unknown height; 400 for a bad one', async () => {
+    const b1 = backend.blocks[1]!;
+    const rest = await raw('/rpc/commit/1');
+    expect(rest.status).toBe(200);
+    expect(rest.body).toEqual({ height: 1, round: 0, blockHash: b1.hash, signatures: [] });
+    const rpc = await raw('/rpc', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'get_commit', params: { height: 1 } }),
+    });
+    expect(rpc.body.result).toEqual(rest.body);
+    expect(await client.commit(1)).toEqual(rest.body);
+    // the newest block's commit is not known until the next block carries it
+    const head = backend.head().height;
+    expect(await raw(`/rpc/commit/${head}`)).toMatchObject({ status: 404, body: { error: { code: 'RPC_NOT_FOUND' } } });
+    expect(await raw('/rpc/commit/999999')).toMatchObject({ status: 404, body: { error: { code: 'RPC_NOT_FOUND' } } });
+    expect(await raw('/rpc/commit/-1')).toMatchObject({ status: 400, body: { error: { code: 'RPC_BAD_PARAMS' } } });
+    expect(await raw('/rpc/commit/abc')).toMatchObject({ status: 400, body: { error: { code: 'RPC_BAD_PARAMS' } } });
+  });
+
+  it('answers RPC_METHOD_NOT_FOUND for commits when the backend serves none', async () => {
+    const plain = Object.create(backend) as MemoryBackend;
+    Object.defineProperty(plain, 'commit', { value: undefined });
+    const s = createNodeApiServer({ backend: plain, port: 0, logger: false });
+    const u = await s.start();
+    try {
+      const r = await fetch(`${u}/rpc/commit/1`);
+      expect(r.status).toBe(404);
+      expect(((await r.json()) as { error: { code: string } }).error.code).toBe('RPC_METHOD_NOT_FOUND');
+      expect((await fetch(`${u}/rpc/block/1`)).status).toBe(200);
+    } finally {
+      await s.stop();
+    }
+  });
+
   it('serves the OpenAPI document generated from the route table', async () => {
     const doc = (await raw('/docs/openapi.json')).body;
     expect(doc.openapi).toBe('3.1.0');
@@ -146,6 +182,7 @@ describe('REST routes', () => {
       '/rpc/send_tx',
       '/rpc/get_balance/{address}',
       '/rpc/get_block/{height}',
+      '/rpc/commit/{height}',
       '/rpc/peers',
       '/rpc',
     ])

@@ -17,7 +17,7 @@ async function post(body: string) {
 beforeAll(async () => {
   backend = new MemoryBackend();
   backend.accounts.set(alice, { address: alice, balance: '42', nonce: 0 });
-  backend.commit([]);
+  backend.addBlock([]);
   server = createNodeApiServer({ backend, port: 0, logger: false, limits: { maxBatch: 3 } });
   url = await server.start();
 });

@@ -28,14 +28,20 @@ export class MemoryBackend implements NodeBackend {
   private readonly listeners = new Map<string, Set<(arg: never) => void>>();
 
   constructor() {
-    this.commit([]);
+    this.addBlock([]);
   }
 
-  /** Appends a block with `txs`, indexes it and emits `block`. */
-  commit(txs: JsonObject[], padding = 0): BlockWire {
+  /** Commits served by `commit(height)`: one per block except the newest (its commit is still open). */
+  readonly commits = new Map<number, JsonObject>();
+
+  /** Appends a block with `txs`, indexes it and emits `block`; the previous block gets its commit. */
+  addBlock(txs: JsonObject[], padding = 0): BlockWire {
     const height = this.blocks.length;
     const hash = bytesToHex(sha256(utf8ToBytes(`block-${height}-${JSON.stringify(txs)}`)));
     const block: BlockWire = { height, hash, txs, ...(padding > 0 ? { pad: 'x'.repeat(padding) } : {}) };
+    const prev = this.blocks[height - 1];
+    if (prev !== undefined)
+      this.commits.set(prev.height, { height: prev.height, round: 0, blockHash: prev.hash, signatures: [] });
     this.blocks.push(block);
     this.byHash.set(hash, block);
     for (const tx of txs) this.txs.set(String(tx.id), tx);
@@ -56,6 +62,9 @@ export class MemoryBackend implements NodeBackend {
   }
   blockByHash(hash: string) {
     return this.byHash.get(hash);
+  }
+  commit(height: number) {
+    return this.commits.get(height);
   }
   tx(id: string) {
     return this.txs.get(id);

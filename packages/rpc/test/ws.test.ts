@@ -89,7 +89,7 @@ describe('WebSocket /ws subscriptions', () => {
     const blocks = await c.subscribe({ topic: 'new_blocks', id: 1 });
     const txs = await c.subscribe({ topic: 'new_transactions' });
     const cons = await c.subscribe({ topic: 'consensus_events' });
-    const block = backend.commit([]);
+    const block = backend.addBlock([]);
     backend.submitTx({ type: 'transfer', from: alice, to: bob, amount: '1' });
     backend.consensus({ type: 'round', height: 5, round: 1 });
     const got = await c.drain();
@@ -101,7 +101,7 @@ describe('WebSocket /ws subscriptions', () => {
     expect(got[0]?.data).toEqual(block);
     c.send({ op: 'unsubscribe', subscription: blocks });
     expect(await c.next()).toEqual({ type: 'unsubscribed', subscription: blocks });
-    backend.commit([]);
+    backend.addBlock([]);
     expect(await c.drain()).toEqual([]);
     c.send({ op: 'unsubscribe', subscription: blocks });
     expect(((await c.next()).error as { code: string }).code).toBe('RPC_BAD_PARAMS');
@@ -115,8 +115,8 @@ describe('WebSocket /ws subscriptions', () => {
     backend.submitTx({ type: 'transfer', from: alice, to: newAddress(), amount: '1' });
     backend.submitTx({ type: 'escrow.lock', from: bob, jobId: 'j', amount: '1' });
     const hit = backend.submitTx({ type: 'transfer', from: alice, to: bob, amount: '2' });
-    backend.commit([{ id: 'x', type: 'transfer', from: newAddress(), to: newAddress() }]);
-    const mine = backend.commit([{ id: 'y', type: 'transfer', from: alice, to: newAddress() }]);
+    backend.addBlock([{ id: 'x', type: 'transfer', from: newAddress(), to: newAddress() }]);
+    const mine = backend.addBlock([{ id: 'y', type: 'transfer', from: alice, to: newAddress() }]);
     const got = await c.drain();
     expect(got).toHaveLength(2);
     expect((got[0]?.data as { id: string }).id).toBe(hit);
@@ -126,13 +126,13 @@ describe('WebSocket /ws subscriptions', () => {
 
   it('resumes from a height: replays committed blocks, then goes live with no gap or duplicate', async () => {
     const start = backend.head().height + 1;
-    for (let i = 0; i < 5; i++) backend.commit([]);
+    for (let i = 0; i < 5; i++) backend.addBlock([]);
     const c = await connect();
     c.send({ op: 'subscribe', topic: 'new_blocks', fromHeight: start });
-    backend.commit([]); // committed while the replay runs
+    backend.addBlock([]); // committed while the replay runs
     const ack = await c.next();
     expect(ack.type).toBe('subscribed');
-    backend.commit([]);
+    backend.addBlock([]);
     const heights: number[] = [];
     while (heights.length < 7) heights.push(((await c.next()).data as { height: number }).height);
     expect(heights).toEqual([0, 1, 2, 3, 4, 5, 6].map((i) => start + i));
@@ -174,9 +174,9 @@ describe('WebSocket /ws subscriptions', () => {
 
   it('replays the transactions of committed blocks for new_transactions with a filter', async () => {
     const start = backend.head().height + 1;
-    backend.commit([{ id: 't1', type: 'transfer', from: alice, to: bob }]);
-    backend.commit([{ id: 't2', type: 'transfer', from: newAddress(), to: newAddress() }]);
-    backend.commit([{ id: 't3', type: 'escrow.lock', from: bob, jobId: 'j' }]);
+    backend.addBlock([{ id: 't1', type: 'transfer', from: alice, to: bob }]);
+    backend.addBlock([{ id: 't2', type: 'transfer', from: newAddress(), to: newAddress() }]);
+    backend.addBlock([{ id: 't3', type: 'escrow.lock', from: bob, jobId: 'j' }]);
     const c = await connect();
     c.send({ op: 'subscribe', topic: 'new_transactions', filter: { address: bob }, fromHeight: start });
     expect((await c.next()).type).toBe('subscribed');
@@ -222,7 +222,7 @@ describe('WebSocket /ws subscriptions', () => {
     const tcp = (slow.socket as unknown as { _socket: { pause(): void; resume(): void } })._socket;
     tcp.pause();
     for (let i = 0; i < 200; i++) {
-      backend.commit([], 100_000);
+      backend.addBlock([], 100_000);
       await new Promise((r) => setTimeout(r, 1)); // let the (same-process) fast client read
     }
     const gauge = await server.metrics.wsConnections.get();

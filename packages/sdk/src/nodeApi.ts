@@ -130,6 +130,12 @@ export interface NodeApi {
   head(options?: CallOptions): Promise<NodeHead>;
   /** `GET /rpc/block/{height|hash}` (alias `/rpc/get_block/{height}`). */
   block(id: number | string, options?: CallOptions): Promise<NodeBlock>;
+  /**
+   * `GET /rpc/commit/{height}`: the commit (precommit signatures) that finalized the block at
+   * `height`, the head's included. `RPC_NOT_FOUND` before it exists; a node without the route answers
+   * `RPC_NOT_FOUND` or `RPC_METHOD_NOT_FOUND` (the next block's `lastCommit` carries the same commit).
+   */
+  commit(height: number, options?: CallOptions): Promise<CommitJson>;
   /** `GET /rpc/tx/{id}`: committed or pending. */
   tx(id: string, options?: CallOptions): Promise<NodeTx>;
   /** `POST /rpc/send_tx` with a signed chain-core `TxJson`; resolves the tx id (`0x` + 64 hex, DESIGN.md §2). */
@@ -204,6 +210,13 @@ export function createNodeApi(http: HttpTransport, webSocket: WebSocketConstruct
     syncStatus: async (o) => get('/sync_status', o),
     head: async (o) => get('/rpc/head', o),
     block: async (id, o) => get(`/rpc/block/${enc(String(id))}`, o),
+    async commit(height, o) {
+      if (!Number.isSafeInteger(height) || height < 0)
+        throw new AitbcError('SDK_BAD_INPUT', 'height must be a non-negative integer', {
+          details: { field: 'height' },
+        });
+      return get(`/rpc/commit/${height}`, o);
+    },
     tx: async (id, o) => get(`/rpc/tx/${enc(id)}`, o),
     async sendTx(tx, o) {
       // A signed tx is naturally idempotent (same id), so network failures may be retried.

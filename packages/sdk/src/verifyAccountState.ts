@@ -41,8 +41,9 @@ export interface VerifyAccountOptions extends CallOptions {
   /** The validator set the caller trusts; the header's `validatorsHash` must be this set's hash. */
   readonly validators: readonly TrustedValidator[] | ValidatorSet;
   /**
-   * How long to wait for the block after the proven one, whose `lastCommit` finalizes the header
-   * (default 30 000 ms; the node API serves a block's commit inside the next block).
+   * How long to wait for the commit of the proven header (default 30 000 ms): read from
+   * `GET /rpc/commit/{height}` when the node serves it (then at once, the head included), else from
+   * the next block's `lastCommit`, which may take a block interval to appear.
    */
   readonly commitWaitMs?: number;
 }
@@ -148,7 +149,8 @@ export function verifyAccountProof(stateRoot: Uint8Array, account: NodeAccount):
 
 /**
  * Light-client read of an account: fetches the account with its state proof, the block at the
- * proof's height and the next block (whose `lastCommit` is the commit of the first), checks that
+ * proof's height and its commit (`GET /rpc/commit/{height}`, or on a node without that route the
+ * next block's `lastCommit`), checks that
  * the header is final under the pinned validator set (> 2/3 of the power signed), then checks the
  * proof against `header.stateRoot`. Nothing the node says is trusted except through these checks.
  *
@@ -173,8 +175,8 @@ export async function verifyAccountState(
         height: account.height,
       });
     }
-    const next = await waitForBlock(node, account.height + 1, commitWaitMs, call);
-    const { header, signedPower } = verifyFinalHeader(block.header, next.lastCommit, set);
+    const commit = await commitOf(node, account.height, commitWaitMs, call);
+    const { header, signedPower } = verifyFinalHeader(block.header, commit, set);
     const state = verifyAccountProof(header.stateRoot, account);
     return {
       address,
@@ -185,6 +187,25 @@ export async function verifyAccountState(
       totalPower: set.totalPower,
     };
   }
+}
+
+/**
+ * The commit of `height`: `GET /rpc/commit/{height}` when the node serves it, else (a node without
+ * the route, or a commit it does not have) the next block's `lastCommit`. Either way the commit is
+ * only data here: {@link verifyFinalHeader} checks it.
+ */
+async function commitOf(node: NodeApi, height: number, waitMs: number, call: CallOptions): Promise<unknown> {
+  try {
+    return await node.commit(height, call);
+  } catch (err) {
+    const status = (err as { status?: unknown }).status;
+    const fallBack =
+      isAitbcError(err, 'RPC_NOT_FOUND') ||
+      isAitbcError(err, 'RPC_METHOD_NOT_FOUND') ||
+      (isAitbcError(err, 'SDK_HTTP_ERROR') && (status === 404 || status === 405 || status === 501));
+    if (!fallBack) throw err;
+  }
+  return (await waitForBlock(node, height + 1, waitMs, call)).lastCommit;
 }
 
 async function waitForBlock(node: NodeApi, height: number, waitMs: number, call: CallOptions): Promise<NodeBlock> {

@@ -170,6 +170,50 @@ describe('light-client account verification (proof against a header finalized by
     });
   });
 
+  it('light client: reads the commit from /rpc/commit/{height} (no waiting for a block), falls back to the next block without it', async () => {
+    const validators = (await client.node.validators()).map((v) => ({
+      publicKey: v.publicKey,
+      power: v.power,
+      name: v.name,
+    }));
+    const paths: string[] = [];
+    const recording = createClient({
+      node: node.rpcUrl,
+      fetch: (input, init) => {
+        paths.push(new URL(String(input)).pathname);
+        return fetch(input, init);
+      },
+    });
+    const v = await recording.verifyAccount(node.faucet.address, { validators, commitWaitMs: 10_000 });
+    expect(paths.filter((p) => p.startsWith('/rpc/commit/'))).toEqual([`/rpc/commit/${v.height}`]);
+    expect(paths).not.toContain(`/rpc/block/${v.height + 1}`);
+    const commit = await client.node.commit(v.height);
+    expect(commit.height).toBe(v.height);
+    await expect(client.node.commit(-1)).rejects.toMatchObject({ code: 'SDK_BAD_INPUT' });
+
+    // A node without the route (404 RPC_NOT_FOUND "no such route"): the next block's lastCommit.
+    const legacy = createClient({
+      node: node.rpcUrl,
+      fetch: async (input, init) => {
+        const path = new URL(String(input)).pathname;
+        paths.push(path);
+        if (path.startsWith('/rpc/commit/'))
+          return new Response(JSON.stringify({ error: { code: 'RPC_NOT_FOUND', message: 'no such route' } }), {
+            status: 404,
+            headers: { 'content-type': 'application/json' },
+          });
+        return fetch(input, init);
+      },
+    });
+    paths.length = 0;
+    const verifying = legacy.verifyAccount(node.faucet.address, { validators, commitWaitMs: 10_000 });
+    await nudge();
+    const old = await verifying;
+    expect(paths).toContain(`/rpc/block/${old.height + 1}`);
+    expect(old.nonce).toBeGreaterThanOrEqual(3);
+    expect(old.signedPower).toBe(1);
+  });
+
   it('rejects a tampered claim, a tampered commit and a commit for another header', async () => {
     const set = trustedValidatorSet(
       (await client.node.validators()).map((v) => ({ publicKey: v.publicKey, power: v.power, name: v.name })),

@@ -29,8 +29,10 @@ export interface NodeClient {
   head(): Promise<{ height: number; hash: string } & ClientJsonObject>;
   /** A block by height or hash. */
   block(id: number | string): Promise<{ height: number; hash: string } & ClientJsonObject>;
+  /** The commit that finalized the block at `height` (`RPC_NOT_FOUND` before it exists). */
+  commit(height: number): Promise<ClientJsonObject>;
   tx(id: string): Promise<ClientJsonObject>;
-  /** Submits a signed tx (chain-core `TxJson`); resolves its id. */
+  /** Submits a signed tx (chain-core `TxJson`); resolves its id (`0x` + 64 hex). */
   sendTx(tx: Readonly<Record<string, unknown>>): Promise<string>;
   account(address: string, options?: { proof?: boolean }): Promise<ClientJsonObject>;
   /** Balance in base units. */
@@ -142,6 +144,7 @@ export function createNodeClient(options: NodeClientOptions): NodeClient {
     head: async () => (await get('/rpc/head')) as { height: number; hash: string } & ClientJsonObject,
     block: async (id) =>
       (await get(`/rpc/block/${enc(String(id))}`)) as { height: number; hash: string } & ClientJsonObject,
+    commit: async (height) => (await get(`/rpc/commit/${enc(String(height))}`)) as ClientJsonObject,
     tx: async (id) => (await get(`/rpc/tx/${enc(id)}`)) as ClientJsonObject,
     sendTx: async (tx) => ((await request('POST', '/rpc/send_tx', tx)) as { id: string }).id,
     account: async (address, o = {}) =>

@@ -37,6 +37,13 @@ export const NODE_ROUTES: readonly NodeRoute[] = [
   },
   {
     method: 'GET',
+    url: '/rpc/commit/:height',
+    operation: 'get_commit',
+    summary: 'The commit that finalized the block at a height',
+    params: { height: { type: 'string', description: 'height (decimal)', maxLength: 20 } },
+  },
+  {
+    method: 'GET',
     url: '/rpc/tx/:id',
     operation: 'get_tx',
     summary: 'A transaction by id',
