@@ -226,7 +226,9 @@ AITBC devnet: ${net.nodes.length} validators on chain ${net.chainId} (data in ${
     io.out(`  wallet       ${s.walletUrl}   bearer token in ${s.walletTokenFile}`);
     io.out(`  admin key    ${s.keys.admin}`);
     io.out(`  pool client  ${s.keys.poolClient}`);
-    io.out(`  miner key    ${s.keys.miner} (coordinator role miner, miner id ${s.minerId})`);
+    io.out(
+      `  miner key    ${s.keys.miner} (coordinator role miner, miner id ${s.minerId}; its seed: ${join(net.dir, 'miner.key')})`,
+    );
     io.out(`  devnet.json  ${join(net.dir, 'devnet.json')} (these URLs and keys, mode 0600; read by npm run demo)`);
   }
   io.out(`  demo account ${net.faucet.address} (funded at genesis; keystore ${net.faucet.keystore})`);

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { genesisFromJson } from '@aitbc/chain-core';
-import { AitbcError, addressFromPublicKey, bytesToHex } from '@aitbc/crypto';
+import { AitbcError, addressFromPublicKey, bytesToHex, generateKeyPair } from '@aitbc/crypto';
 import { type DevnetServices, startDevnetServices } from './devnetServices.js';
 import { type DevnetWeb, startDevnetWeb } from './devnetWeb.js';
 import { initNetwork } from './initNetwork.js';
@@ -163,6 +163,7 @@ export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> 
         ...(options.coordinatorPort !== undefined ? { coordinatorPort: options.coordinatorPort } : {}),
         ...(options.walletPort !== undefined ? { walletPort: options.walletPort } : {}),
       });
+      const minerKeyFile = ensureMinerKeyFile(join(dir, 'miner.key'));
       writeDevnetInfo(infoFile, {
         chainId: genesis.chainId,
         nodes: nodes.map((n) => ({ name: n.name, rpcUrl: n.rpcUrl })),
@@ -172,6 +173,7 @@ export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> 
         walletTokenFile: services.walletTokenFile,
         keys: services.keys,
         minerId: services.minerId,
+        minerKeyFile,
         faucet: { address: addressFromPublicKey(faucet.publicKey), keystore: join(dir, 'faucet.keystore.json') },
         coordinator: {
           address: addressFromPublicKey(coordinator.publicKey),
@@ -237,6 +239,15 @@ export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> 
 function writeDevnetInfo(file: string, info: Record<string, unknown>): void {
   rmSync(file, { force: true }); // a fresh file gets the mode; an old one would keep its own
   writeFileSync(file, `${JSON.stringify(info, null, 2)}\n`, { mode: 0o600 });
+}
+
+/**
+ * The devnet miner's key: a 32-byte seed as hex in `file` (0600; the format of `aitbc miner start
+ * --key-file`), made on the first run and reused after — the pool hub binds a miner id to one key.
+ */
+function ensureMinerKeyFile(file: string): string {
+  if (!existsSync(file)) writeFileSync(file, `${bytesToHex(generateKeyPair().seed)}\n`, { mode: 0o600 });
+  return file;
 }
 
 /** The address in a keystore's (unencrypted) header. */

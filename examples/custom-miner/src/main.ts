@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { addressFromPublicKey, generateKeyPair, publicKeyFromSeed } from '@aitbc/crypto';
+import { addressFromPublicKey, hexToBytes, publicKeyFromSeed } from '@aitbc/crypto';
 import { createClient } from '@aitbc/sdk';
 import { createHashRunner, createMinerAgent, type MinerAgent } from '@aitbc/sdk/miner';
 import { createReverseRunner, requireEscrow } from './reverseRunner.js';
@@ -61,20 +61,25 @@ export async function startCustomMiner(options: CustomMinerOptions): Promise<Min
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const file = join(process.env.AITBC_DEVNET_DIR ?? join(process.cwd(), '.aitbc', 'devnet'), 'devnet.json');
+  const file = join(
+    process.env.AITBC_DEVNET_DIR ?? join(process.env.INIT_CWD ?? process.cwd(), '.aitbc', 'devnet'),
+    'devnet.json',
+  );
   const info = JSON.parse(readFileSync(file, 'utf8')) as {
     chainId: string;
     nodes: { rpcUrl: string }[];
     coordinatorUrl: string;
     minerId: string;
     keys: { miner: string };
+    minerKeyFile: string;
   };
   const agent = await startCustomMiner({
     coordinatorUrl: info.coordinatorUrl,
     nodeUrl: info.nodes[0]?.rpcUrl ?? 'http://127.0.0.1:8006',
     apiKey: info.keys.miner,
     minerId: info.minerId,
-    seed: generateKeyPair().seed, // a fresh key per run; keep yours in a keystore (@aitbc/wallet)
+    // The devnet miner's seed: the pool hub binds a miner id to one key. Keep yours in a keystore.
+    seed: hexToBytes(readFileSync(info.minerKeyFile, 'utf8').trim(), 32),
     chainId: info.chainId,
   });
   process.once('SIGINT', () => void agent.stop({ drainTimeoutMs: 10_000 }));

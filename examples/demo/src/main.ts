@@ -10,7 +10,7 @@
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { AitbcError, addressFromPublicKey, generateKeyPair, hexToBytes, isAitbcError } from '@aitbc/crypto';
+import { AitbcError, addressFromPublicKey, hexToBytes, isAitbcError, publicKeyFromSeed } from '@aitbc/crypto';
 import { type AitbcClient, createClient, createLocalSigner, type NodeApi } from '@aitbc/sdk';
 import { createHashRunner, createMinerAgent, type JobRunner } from '@aitbc/sdk/miner';
 import { unlockKeystore } from '@aitbc/wallet';
@@ -22,6 +22,8 @@ interface DevnetInfo {
   readonly coordinatorUrl: string;
   readonly keys: { readonly coordinatorClient: string; readonly miner: string };
   readonly minerId: string;
+  /** The devnet miner's seed (hex), one key per miner id. */
+  readonly minerKeyFile: string;
   readonly faucet: { readonly address: string; readonly keystore: string };
   readonly coordinator: { readonly address: string; readonly publicKey: string };
   readonly passphraseFile: string | null;
@@ -111,7 +113,7 @@ async function balances(client: AitbcClient, who: Record<string, string>): Promi
 export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
   const out = options.out ?? console.log;
   const env = options.env ?? process.env;
-  const dir = resolve(options.dir ?? env.AITBC_DEVNET_DIR ?? join(process.cwd(), '.aitbc', 'devnet'));
+  const dir = resolve(options.dir ?? env.AITBC_DEVNET_DIR ?? join(env.INIT_CWD ?? process.cwd(), '.aitbc', 'devnet'));
   const info = readDevnetInfo(dir);
   const nodeUrl = info.nodes[0]?.rpcUrl;
   if (nodeUrl === undefined) throw new AitbcError('DEMO_NO_DEVNET', `${join(dir, 'devnet.json')} lists no node`);
@@ -131,15 +133,16 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     trust: { coordinatorKeys: [hexToBytes(info.coordinator.publicKey, 32)] },
   });
 
-  // A miner for the job: a fresh key, registered with the devnet's miner key.
-  const minerKey = generateKeyPair();
-  const minerAddress = addressFromPublicKey(minerKey.publicKey);
+  // A miner for the job, as the devnet's miner: its API key and its seed (the pool hub binds the
+  // miner id to one public key, so every run uses the same one).
+  const minerSeed = hexToBytes(readFileSync(info.minerKeyFile, 'utf8').trim(), 32);
+  const minerAddress = addressFromPublicKey(publicKeyFromSeed(minerSeed));
   const pricePerUnit = 10n ** 15n;
   const agent = createMinerAgent({
     coordinatorUrl: info.coordinatorUrl,
     apiKey: info.keys.miner,
     minerId: info.minerId,
-    seed: minerKey.seed,
+    seed: minerSeed,
     chainId: info.chainId,
     pricePerUnit,
     runners: [afterEscrow(createHashRunner(), client.node)],

@@ -113,6 +113,15 @@ describe('npm run demo', () => {
     };
     expect(escrow).toMatchObject({ status: 'settled', paid: String(10n ** 15n) });
 
+    // Again, on the same devnet: the same miner key (miner.key, 0600) is registered again, so a
+    // second run works too, and the miner now holds two payments.
+    expect(statSync(join(dir, 'miner.key')).mode & 0o777).toBe(0o600);
+    const second = await runDemo(dir);
+    expect({ code: second.code, stderr: second.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(second.stdout).toContain('balances before: client ');
+    expect(second.stdout).toMatch(/miner 0\.001 AIT\n/);
+    expect(second.stdout).toMatch(/settled: job \S+ miner_delta=1000000000000000 /);
+
     // Ctrl-C stops the devnet and removes devnet.json: the demo then says the devnet is not running.
     devnet.kill('SIGINT');
     expect(await devnet.exited).toBe(0);

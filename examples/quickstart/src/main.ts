@@ -62,7 +62,7 @@ export async function quickstart(options: QuickstartOptions): Promise<JobRun> {
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const dir = process.env.AITBC_DEVNET_DIR ?? join(process.cwd(), '.aitbc', 'devnet');
+  const dir = process.env.AITBC_DEVNET_DIR ?? join(process.env.INIT_CWD ?? process.cwd(), '.aitbc', 'devnet');
   const info = JSON.parse(readFileSync(join(dir, 'devnet.json'), 'utf8')) as {
     nodes: { rpcUrl: string }[];
     coordinatorUrl: string;

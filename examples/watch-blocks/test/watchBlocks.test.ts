@@ -33,7 +33,9 @@ beforeAll(async () => {
   const client = createClient({ node: node.rpcUrl });
   for (let i = 0; i < 3; i++) {
     const id = await transfer();
-    await until(async () => ((await client.node.tx(id).catch(() => undefined)) !== undefined ? true : undefined));
+    await until(async () =>
+      (await client.node.tx(id).catch(() => undefined))?.status === 'committed' ? true : undefined,
+    );
   }
 });
 afterAll(async () => {
