@@ -35,6 +35,8 @@ export interface DevnetOfOneOptions {
   readonly blockTimeMs?: number;
   /** Chain id for a new devnet (default `aitbc-devnet`). */
   readonly chainId?: string;
+  /** Browser origins the node API allows (CORS), e.g. a web page served on another port (default: none). */
+  readonly corsOrigins?: readonly string[];
 }
 
 /** The running node. */
@@ -153,7 +155,14 @@ export async function startDevnetOfOne(options: DevnetOfOneOptions): Promise<Dev
         .finally(loop);
     }, genesis.params.blockTimeMs);
   };
-  const server = createNodeApiServer({ backend, port: options.rpcPort ?? 8006, logger: false });
+  const server = createNodeApiServer({
+    backend,
+    port: options.rpcPort ?? 8006,
+    logger: false,
+    ...(options.corsOrigins !== undefined && options.corsOrigins.length > 0
+      ? { cors: { origins: options.corsOrigins } }
+      : {}),
+  });
   const rpcUrl = await server.start();
   loop();
   return {
