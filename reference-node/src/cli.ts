@@ -27,7 +27,7 @@ Usage:
                      [--rpc-port P] [--p2p-port P] [--fast-kdf]
   aitbc-node start   [--config FILE] [--role validator|follower|wallet]
   aitbc-node devnet  [--dir DIR] [--validators N] [--block-time-ms MS] [--rpc-port P] [--p2p-port P]
-                     [--pool-port P] [--coordinator-port P] [--wallet-port P] [--nodes-only]
+                     [--pool-port P] [--coordinator-port P] [--wallet-port P] [--web-port P] [--nodes-only]
   aitbc-node config-keys      print every config key with its AITBC_* variable
   aitbc-node help
 
@@ -184,6 +184,7 @@ async function devnet(argv: readonly string[], io: CliIo): Promise<number> {
     'pool-port': { type: 'string' },
     'coordinator-port': { type: 'string' },
     'wallet-port': { type: 'string' },
+    'web-port': { type: 'string' },
     'nodes-only': { type: 'boolean' },
   });
   const validators = intFlag(v, 'validators', 1, 100);
@@ -198,6 +199,8 @@ async function devnet(argv: readonly string[], io: CliIo): Promise<number> {
   const walletPort =
     intFlag(v, 'wallet-port', 0, 65_535) ??
     intFlag({ p: io.env.AITBC_WALLET_PORT }, 'p', 0, 65_535, 'AITBC_WALLET_PORT');
+  const webPort =
+    intFlag(v, 'web-port', 0, 65_535) ?? intFlag({ p: io.env.AITBC_WEB_PORT }, 'p', 0, 65_535, 'AITBC_WEB_PORT');
   const stopped = io.stopSignal();
   const net = await startDevnet({
     env: io.env,
@@ -209,6 +212,7 @@ async function devnet(argv: readonly string[], io: CliIo): Promise<number> {
     ...(poolPort !== undefined ? { poolPort } : {}),
     ...(coordinatorPort !== undefined ? { coordinatorPort } : {}),
     ...(walletPort !== undefined ? { walletPort } : {}),
+    webPort: webPort ?? 8080,
     services: v['nodes-only'] !== true,
   });
   const node0 = net.nodes[0]?.rpcUrl ?? '';
@@ -226,6 +230,8 @@ AITBC devnet: ${net.nodes.length} validators on chain ${net.chainId} (data in ${
     io.out(`  wallet       ${s.walletUrl}   bearer token in ${s.walletTokenFile}`);
     io.out(`  admin key    ${s.keys.admin}`);
     io.out(`  pool client  ${s.keys.poolClient}`);
+    if (net.web !== undefined) io.out(`  web          ${net.web.url}/explorer/   ${net.web.url}/marketplace/`);
+    else if (net.webError !== undefined) io.out(`  web          not served: ${net.webError}`);
     io.out(
       `  miner key    ${s.keys.miner} (coordinator role miner, miner id ${s.minerId}; its seed: ${join(net.dir, 'miner.key')})`,
     );

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -144,5 +145,12 @@ describe('aitbc-node start: validation before anything runs (exit code 2)', () =
     });
     expect(await child.exited).toBe(2);
     expect(lines.join('\n')).toContain('rpc.port (AITBC_RPC_PORT): expected an integer port in 0..65535');
+  });
+
+  it('the installed aitbc-node bin runs (the shebang loads the TypeScript sources through tsx)', () => {
+    const bin = join(import.meta.dirname, '..', '..', 'node_modules', '.bin', 'aitbc-node');
+    const out = execFileSync(bin, ['help'], { encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' } });
+    expect(out).toContain('aitbc-node devnet');
+    expect(out).toContain('--web-port');
   });
 });

@@ -55,8 +55,12 @@ export interface Service {
   routes(register: (app: FastifyInstance) => void): void;
   /** Listens on `host:port` (default 127.0.0.1) and resolves with the base URL. */
   listen(host: string | undefined, port: number): Promise<string>;
-  /** Closes the listener and open connections. */
-  close(): Promise<void>;
+  /**
+   * Closes the listener and open connections: idle keep-alive connections at once, requests still in
+   * flight get `graceMs` (default 2,000) to finish before their connections are destroyed, so a
+   * client that never lets go (a stuck long-poll, a slow reader) cannot hold the shutdown forever.
+   */
+  close(options?: { readonly graceMs?: number }): Promise<void>;
 }
 
 /** Sends the standard error envelope `{error:{code,message,details?}}`. */
@@ -164,8 +168,16 @@ export function createService(options: ServiceOptions): Service {
     async listen(host, port) {
       return app.listen({ host: host ?? '127.0.0.1', port });
     },
-    async close() {
-      await app.close();
+    async close(closeOptions) {
+      const closing = app.close();
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const grace = new Promise<'late'>((resolve) => {
+        timer = setTimeout(() => resolve('late'), closeOptions?.graceMs ?? 2_000);
+        timer.unref?.();
+      });
+      if ((await Promise.race([closing, grace])) === 'late') app.server.closeAllConnections();
+      clearTimeout(timer);
+      await closing;
     },
   };
 }

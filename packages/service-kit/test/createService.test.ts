@@ -1,5 +1,6 @@
 import { AitbcError } from '@aitbc/crypto';
 import { afterEach, describe, expect, it } from 'vitest';
+import { until } from '../../../test-support/until.ts';
 import { ApiKeyRing, apiKeyEntries, createService, hashApiKey, type Service } from '../src/index.js';
 
 const services: Service[] = [];
@@ -49,6 +50,34 @@ async function start(options: { rateLimitPerMinute?: number; bodyLimit?: number 
 }
 
 describe('createService', () => {
+  it('close() ends a request that never answers after the grace period, and lets a quick one finish', async () => {
+    const service = createService({ errorPrefix: 'TEST', authenticate: () => undefined, logLevel: false });
+    let release: (() => void) | undefined;
+    service.routes((app) => {
+      app.get('/hang', { config: { roles: 'public' } }, () => new Promise(() => {}));
+      app.get(
+        '/slow',
+        { config: { roles: 'public' } },
+        () =>
+          new Promise((r) => {
+            release = () => r({ done: true });
+          }),
+      );
+    });
+    const url = await service.listen(undefined, 0);
+    const hanging = fetch(`${url}/hang`).then(
+      () => 'answered',
+      () => 'dropped',
+    );
+    const slow = fetch(`${url}/slow`).then(async (res) => (await res.json()) as { done: boolean });
+    await until(async () => release);
+    const closed = service.close({ graceMs: 200 });
+    release!();
+    expect(await slow).toEqual({ done: true }); // in flight when close began: it still completes
+    await closed; // resolves although /hang never answers
+    expect(await hanging).toBe('dropped');
+  });
+
   it('binds 127.0.0.1 by default', async () => {
     const { url } = await start();
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
