@@ -93,6 +93,65 @@ describe('mempool', () => {
     expect(pool.get(low.id)).toBeUndefined();
   });
 
+  it('selection matches the plain scan (highest next fee, earlier sender on ties) for many senders and limits', async () => {
+    const senders = Array.from({ length: 12 }, kp);
+    const { pool } = setup(Object.fromEntries(senders.map((s) => [s.address, 10n ** 9n])));
+    const fees = [MIN, MIN + 1n, MIN + 5n, MIN + 5n, MIN + 9n];
+    for (const [i, s] of senders.entries())
+      for (let n = 0; n < 6; n++)
+        await pool.add(tx(s, n, fees[(i * 7 + n * 3) % fees.length]!, BigInt(1 + ((i + n) % 3) * 1000)));
+    // The reference: scan every sender's next transaction for each slot.
+    const reference = (maxTxs: number, maxBytes: number): SignedTx[] => {
+      const runs = senders.map((s) =>
+        Array.from(
+          { length: 6 },
+          (_, n) =>
+            pool.get(
+              tx(
+                s,
+                n,
+                fees[(senders.indexOf(s) * 7 + n * 3) % fees.length]!,
+                BigInt(1 + ((senders.indexOf(s) + n) % 3) * 1000),
+              ).id,
+            )!,
+        ),
+      );
+      const heads = runs.map(() => 0);
+      const out: SignedTx[] = [];
+      let bytes = 0;
+      while (out.length < maxTxs) {
+        let best = -1;
+        for (let i = 0; i < runs.length; i++) {
+          const t = runs[i]![heads[i]!];
+          if (t !== undefined && (best < 0 || t.body.fee > runs[best]![heads[best]!]!.body.fee)) best = i;
+        }
+        if (best < 0) break;
+        const t = runs[best]![heads[best]!]!;
+        if (bytes + t.size > maxBytes) {
+          runs[best] = [];
+          continue;
+        }
+        out.push(t);
+        bytes += t.size;
+        heads[best]! += 1;
+      }
+      return out;
+    };
+    const size = pool.get(tx(senders[0]!, 0, fees[0]!, 1n).id)!.size;
+    for (const [maxTxs, maxBytes] of [
+      [100, 1e9],
+      [72, 1e9],
+      [17, 1e9],
+      [1, 1e9],
+      [100, size * 20 + 3],
+      [30, size * 5],
+      [100, size - 1],
+    ] as const)
+      expect((await pool.select(maxTxs, maxBytes)).map((t) => t.id)).toEqual(
+        reference(maxTxs, maxBytes).map((t) => t.id),
+      );
+  });
+
   it('selects executable runs in nonce order, highest fee first across senders, within limits', async () => {
     const [a, b] = [kp(), kp()];
     const { pool, accounts } = setup({ [a.address]: 10_000n, [b.address]: 10_000n });
