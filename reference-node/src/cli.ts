@@ -235,6 +235,8 @@ AITBC devnet: ${net.nodes.length} validators on chain ${net.chainId} (data in ${
     io.out(
       `  miner key    ${s.keys.miner} (coordinator role miner, miner id ${s.minerId}; its seed: ${join(net.dir, 'miner.key')})`,
     );
+    if (s.demoMiner !== undefined)
+      io.out(`  demo miner   ${s.demoMiner.id} ${s.demoMiner.address} (runs hash and wasm jobs, region local)`);
     io.out(`  devnet.json  ${join(net.dir, 'devnet.json')} (these URLs and keys, mode 0600; read by npm run demo)`);
   }
   io.out(`  demo account ${net.faucet.address} (funded at genesis; keystore ${net.faucet.keystore})`);

@@ -1,16 +1,22 @@
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEFAULT_PARAMS } from '@aitbc/chain-core';
 import { createCoordinatorServer, createReceiptHandler, JobEngine, Marketplace, Settler } from '@aitbc/coordinator';
-import { addressFromPublicKey, bytesToBase64url, generateKeyPair, randomBytes } from '@aitbc/crypto';
+import { bytesToBase64url, bytesToHex, generateKeyPair, hexToBytes, randomBytes } from '@aitbc/crypto';
 import { createPoolHub, createPoolHubServer, hashApiKey } from '@aitbc/pool';
 import { createNodeClient } from '@aitbc/rpc/client';
+import { createMinerAgent } from '@aitbc/sdk/miner';
 import { LevelKVStore } from '@aitbc/storage-level';
 import { createWalletDaemon } from '@aitbc/wallet/daemon';
 import { createNodeSettlementGateway, settleTxSigner } from './settlementGateway.js';
 import { createWalletNodeGateway } from './walletNodeGateway.js';
 
-/** The miner id the devnet's coordinator `miner` key is bound to. */
+/** The miner id the devnet's coordinator `miner` key is bound to (for a miner the user starts). */
 const DEVNET_MINER_ID = 'devnet-miner';
+/** The built-in demo miner agent's id. */
+export const DEMO_MINER_ID = 'demo-miner';
+/** The demo miner's price per job (base units: 0.001 AIT). */
+const DEMO_MINER_PRICE = 10n ** 15n;
 
 /** Options of {@link startDevnetServices}. */
 export interface DevnetServicesOptions {
@@ -29,6 +35,11 @@ export interface DevnetServicesOptions {
   readonly coordinatorPort?: number;
   /** Wallet daemon port (default 8002; 0 = any). */
   readonly walletPort?: number;
+  /**
+   * Run the built-in demo miner agent (`demo-miner`: the SDK's agent with the `hash` and `wasm`
+   * runners, region `local`) so that submitted jobs complete without another process (default true).
+   */
+  readonly demoMiner?: boolean;
 }
 
 /** The marketplace services of a devnet; see {@link startDevnetServices}. */
@@ -50,14 +61,16 @@ export interface DevnetServices {
   };
   /** The miner id the `miner` key is bound to (`devnet-miner`). */
   readonly minerId: string;
+  /** The built-in demo miner's id and address (when it runs). */
+  readonly demoMiner?: { readonly id: string; readonly address: string };
   /** Stops settler, coordinator, engine, pool hub and their databases (reverse order of start). */
   stop(): Promise<void>;
 }
 
 /**
- * The services half of the devnet, wired from the packages: the pool hub (with a registered demo
- * miner that heartbeats), the coordinator job engine and API, the settler paying completed jobs on
- * chain through the node API at `nodeRpcUrl`, and the wallet daemon over the same node API.
+ * The services half of the devnet, wired from the packages: the pool hub, the coordinator job engine,
+ * marketplace and API, the settler paying completed jobs on chain through the node API at
+ * `nodeRpcUrl`, the wallet daemon over the same node API, and a demo miner agent working jobs.
  */
 export async function startDevnetServices(options: DevnetServicesOptions): Promise<DevnetServices> {
   const stack: Array<() => Promise<void> | void> = [];
@@ -73,6 +86,7 @@ export async function startDevnetServices(options: DevnetServicesOptions): Promi
     const poolClient = bytesToBase64url(randomBytes(24));
     const coordinatorClient = bytesToBase64url(randomBytes(24));
     const minerKey = bytesToBase64url(randomBytes(24));
+    const demoMinerKey = bytesToBase64url(randomBytes(24));
     const pool = createPoolHubServer({
       hub,
       port: options.poolPort ?? 8018,
@@ -82,17 +96,6 @@ export async function startDevnetServices(options: DevnetServicesOptions): Promi
         { role: 'client', hash: hashApiKey(poolClient) },
       ],
     });
-    const miner = generateKeyPair();
-    await hub.registry.register({
-      id: 'demo-miner',
-      address: addressFromPublicKey(miner.publicKey),
-      publicKey: miner.publicKey,
-      pricePerUnit: 10n ** 15n,
-      maxConcurrency: 2,
-      capabilities: { gpus: [], cpuCores: 2, ramGb: 24, models: [], jobKinds: ['hash', 'wasm'], region: 'local' },
-    });
-    const beat = setInterval(() => hub.registry.heartbeat('demo-miner', { activeJobs: 0, utilization: 0 }), 5_000);
-    stack.push(() => clearInterval(beat));
     const poolUrl = (await pool.start()).url;
     stack.push(() => pool.stop());
 
@@ -131,12 +134,34 @@ export async function startDevnetServices(options: DevnetServicesOptions): Promi
         { role: 'client', subject: options.faucetAddress, hash: hashApiKey(coordinatorClient) },
         { role: 'admin', hash: hashApiKey(admin) },
         { role: 'miner', subject: DEVNET_MINER_ID, hash: hashApiKey(minerKey) },
+        { role: 'miner', subject: DEMO_MINER_ID, hash: hashApiKey(demoMinerKey) },
       ],
     });
     const coordinatorUrl = (await coordinator.start()).url;
     stack.push(() => coordinator.stop());
     settler.start();
     stack.push(() => settler.stop());
+    let demoMiner: DevnetServices['demoMiner'];
+    if (options.demoMiner !== false) {
+      // One key per miner id, kept across runs: the pool hub binds an id to its first key.
+      const agent = createMinerAgent({
+        coordinatorUrl,
+        apiKey: demoMinerKey,
+        minerId: DEMO_MINER_ID,
+        seed: keySeed(join(options.dataDir, 'demo-miner.key')),
+        chainId: options.chainId,
+        coordinatorId: 'local-coordinator',
+        pricePerUnit: DEMO_MINER_PRICE,
+        concurrency: 2,
+        probe: { nvidiaSmiPath: false },
+        capabilities: { region: 'local' },
+        pollWaitSeconds: 10,
+        drainTimeoutMs: 2_000,
+      });
+      await agent.start();
+      stack.push(() => agent.stop());
+      demoMiner = { id: DEMO_MINER_ID, address: agent.address };
+    }
     const wallet = createWalletDaemon({
       dataDir: join(options.dataDir, 'wallet'),
       port: options.walletPort ?? 8002,
@@ -153,10 +178,17 @@ export async function startDevnetServices(options: DevnetServicesOptions): Promi
       walletTokenFile: wallet.tokenFile,
       keys: { admin, poolClient, coordinatorClient, miner: minerKey },
       minerId: DEVNET_MINER_ID,
+      ...(demoMiner !== undefined ? { demoMiner } : {}),
       stop,
     };
   } catch (err) {
     await stop();
     throw err;
   }
+}
+
+/** A 32-byte seed kept as hex in `file` (0600), made on first use. */
+function keySeed(file: string): Uint8Array {
+  if (!existsSync(file)) writeFileSync(file, `${bytesToHex(generateKeyPair().seed)}\n`, { mode: 0o600 });
+  return hexToBytes(readFileSync(file, 'utf8').trim(), 32);
 }

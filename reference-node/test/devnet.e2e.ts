@@ -1,7 +1,7 @@
 /**
  * `aitbc-node devnet` as a real process: validators in child processes, the pool hub, coordinator
- * (with the settler) and wallet daemon in the supervisor; it prints the URLs, and SIGINT (Ctrl-C)
- * stops every process with exit code 0.
+ * (with the settler), wallet daemon and demo miner in the supervisor; it prints the URLs, the demo
+ * miner works a job, and SIGINT (Ctrl-C) stops every process with exit code 0.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -69,6 +69,23 @@ describe('aitbc-node devnet', () => {
       const head = (await (await fetch(`${node0}/rpc/head`)).json()) as { height: number };
       return head.height >= 2 ? true : undefined;
     }, 60_000);
+    // the built-in demo miner works a submitted job (no other miner runs)
+    const clientKey = /client key \(bound to the demo account\): (\S+)/.exec(text)?.[1];
+    expect(text).toMatch(/demo miner\s+demo-miner ait1/);
+    const submitted = await fetch(`${url('coordinator')}/v1/jobs`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-api-key': clientKey!, 'idempotency-key': 'devnet-e2e-1' },
+      body: JSON.stringify({ kind: 'hash', input: { text: 'devnet', iterations: 10 }, max_price: String(10n ** 16n) }),
+    });
+    expect(submitted.status).toBe(201);
+    const { job_id: jobId } = (await submitted.json()) as { job_id: string };
+    const done = await until(async () => {
+      const job = (await (
+        await fetch(`${url('coordinator')}/v1/jobs/${jobId}`, { headers: { 'x-api-key': clientKey! } })
+      ).json()) as { state: string; miner_id: string | null };
+      return job.state === 'COMPLETED' || job.state === 'FAILED' ? job : undefined;
+    }, 60_000);
+    expect(done).toMatchObject({ state: 'COMPLETED', miner_id: 'demo-miner' });
     devnet.kill('SIGINT');
     expect(await devnet.exited).toBe(0);
     expect(lines.join('\n')).toContain('stopped.');

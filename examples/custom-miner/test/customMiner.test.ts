@@ -30,6 +30,7 @@ beforeAll(async () => {
     poolPort: 0,
     coordinatorPort: 0,
     walletPort: 0,
+    demoMiner: false, // this test runs its own miner
   });
   agent = await startCustomMiner({
     coordinatorUrl: services.coordinatorUrl,

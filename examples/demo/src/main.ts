@@ -147,6 +147,9 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     pricePerUnit,
     runners: [afterEscrow(createHashRunner(), client.node)],
     probe: { nvidiaSmiPath: false },
+    // Its own region, which the job requires: the devnet's built-in demo miner (region `local`) does
+    // not take this job, so the balances below are this miner's.
+    capabilities: { region: 'demo' },
     pollWaitSeconds: 5,
   });
   await agent.start();
@@ -163,6 +166,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     const run = await client.jobs.run({
       kind: 'hash',
       input: { text: 'hello from npm run demo', iterations: 1000 },
+      requirements: { regions: ['demo'] },
       maxPrice,
       wallet: payer,
       onProgress: (e) => {

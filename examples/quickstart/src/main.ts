@@ -2,7 +2,7 @@
  * Quickstart: submit a paid `hash` job, then check what came back — the receipt's signatures against
  * the coordinator key you pinned, and the output against the receipt's `artifact_hash`.
  *
- * Against `npm start` (with a miner running, e.g. `npm start -w examples/custom-miner`):
+ * Against `npm start` (its built-in demo miner runs the job):
  * `npm start -w examples/quickstart` reads `.aitbc/devnet/devnet.json` and the demo account's keystore.
  */
 import { readFileSync } from 'node:fs';

@@ -26,6 +26,7 @@ beforeAll(async () => {
     poolPort: 0,
     coordinatorPort: 0,
     walletPort: 0,
+    demoMiner: false, // this test runs its own miner
   });
   miner = createMinerAgent({
     coordinatorUrl: services.coordinatorUrl,
