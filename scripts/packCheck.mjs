@@ -2,7 +2,7 @@
 // `npm run pack:check`: every publishable workspace must pack cleanly and pass publint and
 // are-the-types-wrong (ESM-only profile). Run after `npm run build`.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -12,8 +12,16 @@ const out = mkdtempSync(join(tmpdir(), 'aitbc-pack-'));
 let failures = 0;
 const bin = (name) => join(root, 'node_modules', '.bin', name);
 
-for (const ws of workspaces) {
-  const dir = join(root, ws);
+// Workspace entries are folders or `folder/*` globs (every subfolder with a package.json).
+const dirs = workspaces.flatMap((ws) =>
+  ws.endsWith('/*')
+    ? readdirSync(join(root, ws.slice(0, -2)), { withFileTypes: true })
+        .filter((d) => d.isDirectory() && existsSync(join(root, ws.slice(0, -2), d.name, 'package.json')))
+        .map((d) => join(root, ws.slice(0, -2), d.name))
+    : [join(root, ws)],
+);
+
+for (const dir of dirs) {
   const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
   if (pkg.private) continue;
   process.stdout.write(`${pkg.name}: `);
