@@ -424,7 +424,7 @@ describe('marketplace, admin, monitor', () => {
     expect(none.stdout).toMatch(/^no miner matches/);
   });
 
-  it('marketplace offers and bids at the coordinator: list, place, show, submit under a bid, cancel; admin jobs names its route', async () => {
+  it('marketplace offers and bids at the coordinator: list, place, show, submit under a bid, cancel; admin jobs lists them', async () => {
     hub.registry.heartbeat('miner-1', { activeJobs: 0, utilization: 0 });
     const minerSdk = createClient({ coordinator: { url: env.AITBC_COORDINATOR!, apiKey: minerKey1 } });
     const { offer } = await minerSdk.coordinator.market.placeOffer({
@@ -506,11 +506,14 @@ describe('marketplace, admin, monitor', () => {
     expect((await cli(['marketplace', 'bids', 'burn'], env)).code).toBe(EXIT.usage);
     await minerSdk.coordinator.market.withdrawOffer(offer.offer_id);
 
-    const adminJobs = await cli(['admin', 'jobs'], env);
-    expect(adminJobs.code).toBe(EXIT.api);
-    expect(adminJobs.stderr).toMatch(
-      /^error CLI_NOT_AVAILABLE: .*hint: it needs the coordinator route `GET \/v1\/admin\/jobs\?state=…`/,
+    // admin jobs: every client's jobs, by state (the job canceled above is among them)
+    const canceledJobs = json<Array<{ job_id: string; state: string }>>(
+      (await cli(['admin', 'jobs', '--state', 'CANCELED', '--json'], env)).stdout,
     );
+    expect(canceledJobs).toContainEqual(expect.objectContaining({ job_id: submitted.job_id, state: 'CANCELED' }));
+    expect(canceledJobs.every((j) => j.state === 'CANCELED')).toBe(true);
+    expect((await cli(['admin', 'jobs'], env)).stdout).toContain(submitted.job_id);
+    expect((await cli(['admin', 'jobs', '--state', 'DONE'], env)).code).toBe(EXIT.usage);
   });
 
   it('monitor blocks --from 1 -n 2 --json prints NDJSON; Ctrl-C (abort) exits 130', async () => {

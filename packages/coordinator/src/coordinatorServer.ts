@@ -17,7 +17,7 @@ import { parseReceiptJson } from '@aitbc/receipts';
 import { type ApiKeyEntry, ApiKeyRing, createService, type Principal, type ServiceLogLevel } from '@aitbc/service-kit';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Counter, Gauge, type Registry } from 'prom-client';
-import type { JsonValue } from './job.js';
+import type { JobState, JsonValue } from './job.js';
 import type { JobEngine } from './jobEngine.js';
 import type { Marketplace } from './marketplace.js';
 import {
@@ -117,7 +117,7 @@ function subjectOf(request: FastifyRequest): string {
  *   `POST /v1/jobs/{id}/cancel`, `GET /v1/jobs/{id}/receipts`;
  * - miner (role `miner`, bound to its miner id): `POST /v1/miners/register`, `/heartbeat`, `/poll`
  *   (long-poll up to `max_wait_seconds`), `POST /v1/miners/{jobId}/result`, `/fail`;
- * - admin: `GET /v1/admin/stats`; public: `/health`, `/metrics`, `POST /v1/auth/challenge`,
+ * - admin: `GET /v1/admin/stats`, `GET /v1/admin/jobs?state=&cursor=&limit=` (every client’s jobs); public: `/health`, `/metrics`, `POST /v1/auth/challenge`,
  *   `POST /v1/auth/login`;
  * - marketplace (with `marketplace`): public `GET /v1/marketplace/offers[/{id}]`, `/bids`, `/stats`;
  *   miner `POST /v1/marketplace/offers`, `DELETE /v1/marketplace/offers/{id}`; client
@@ -495,6 +495,14 @@ export function createCoordinatorServer(options: CoordinatorServerOptions): Coor
       app.get('/v1/marketplace/stats', { config: { roles: 'public' } }, async () => marketStatsToJson(market.stats()));
     }
 
+    app.get('/v1/admin/jobs', { config: { roles: ['admin'] } }, async (request) => {
+      const { state } = request.query as { state?: string };
+      const { items, nextCursor } = await engine.listAll({
+        ...page(request),
+        ...(state !== undefined ? { state: state as JobState } : {}),
+      });
+      return { items: items.map(jobToJson), next_cursor: nextCursor };
+    });
     app.get('/v1/admin/stats', { config: { roles: ['admin'] } }, async () => ({
       queued: engine.queued,
       miners: hub.registry.size,

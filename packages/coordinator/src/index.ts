@@ -8,6 +8,7 @@
 export { type CoordinatorServer, type CoordinatorServerOptions, createCoordinatorServer } from './coordinatorServer.js';
 export {
   type Assignment,
+  JOB_STATES,
   type Job,
   type JobEvent,
   type JobMarketTerms,

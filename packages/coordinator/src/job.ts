@@ -3,6 +3,17 @@ import type { MatchRequirements } from '@aitbc/pool';
 /** Job states (DESIGN.md §5). Terminal: COMPLETED, FAILED, CANCELED, EXPIRED. */
 export type JobState = 'QUEUED' | 'ASSIGNED' | 'RUNNING' | 'COMPLETED' | 'FAILED' | 'CANCELED' | 'EXPIRED';
 
+/** Every job state, in lifecycle order. */
+export const JOB_STATES: readonly JobState[] = Object.freeze([
+  'QUEUED',
+  'ASSIGNED',
+  'RUNNING',
+  'COMPLETED',
+  'FAILED',
+  'CANCELED',
+  'EXPIRED',
+]);
+
 /** States a job never leaves. */
 export const TERMINAL_STATES: ReadonlySet<JobState> = new Set(['COMPLETED', 'FAILED', 'CANCELED', 'EXPIRED']);
 

@@ -3,6 +3,7 @@ import { AitbcError, bytesToHex, canonicalize, isAddress, randomBytes, sha256 } 
 import type { MinerRecord, PoolHub } from '@aitbc/pool';
 import {
   type Assignment,
+  JOB_STATES,
   type Job,
   type JobState,
   type JobSubmission,
@@ -353,6 +354,34 @@ export class JobEngine {
     }
     const { jobs, nextCursor } = await this.#store.listByClient(client, options.cursor, limit);
     return { items: jobs.map((j) => this.#jobs.get(j.id) ?? j).map((j) => this.#copy(j)), nextCursor };
+  }
+
+  /**
+   * Every client's jobs (for operators), ordered by job id, optionally only those in `state`; at most
+   * `limit` (1–500, default 50) per page and 10,000 records read per page (a page may then come back
+   * short with a `nextCursor`).
+   * @throws AitbcError `COORD_BAD_REQUEST` (limit, state), `COORD_BAD_CURSOR`.
+   */
+  async listAll(
+    options: { cursor?: string; limit?: number; state?: JobState } = {},
+  ): Promise<{ items: Job[]; nextCursor: string | null }> {
+    const limit = options.limit ?? 50;
+    if (!Number.isSafeInteger(limit) || limit < 1 || limit > 500)
+      throw new AitbcError('COORD_BAD_REQUEST', 'limit must be in [1, 500]');
+    if (options.state !== undefined && !JOB_STATES.includes(options.state))
+      throw new AitbcError('COORD_BAD_REQUEST', `state must be one of ${JOB_STATES.join(', ')}`, {
+        details: { field: 'state' },
+      });
+    if (options.cursor !== undefined && !/^job_[0-9a-f]{32}$/.test(options.cursor)) {
+      throw new AitbcError('COORD_BAD_CURSOR', 'cursor is not one this server issued');
+    }
+    const live = (j: Job) => this.#jobs.get(j.id) ?? j;
+    const { jobs, nextCursor } = await this.#store.listAll(
+      options.cursor,
+      limit,
+      (j) => options.state === undefined || live(j).state === options.state,
+    );
+    return { items: jobs.map((j) => this.#copy(live(j))), nextCursor };
   }
 
   /** The output of a completed job. */

@@ -144,6 +144,37 @@ export class JobStore {
     return { jobs, nextCursor: keys.length > limit ? page[page.length - 1]! : null };
   }
 
+  /**
+   * Every job, by id, after `cursor` (a job id), keeping those `keep` accepts: at most `limit`
+   * returned and at most `maxScan` records read per call, so a rare state cannot make one page read
+   * the whole store. `nextCursor` is the last id read when there may be more.
+   */
+  async listAll(
+    cursor: string | undefined,
+    limit: number,
+    keep: (job: Job) => boolean,
+    maxScan = 10_000,
+  ): Promise<{ jobs: Job[]; nextCursor: string | null }> {
+    const jobs: Job[] = [];
+    let scanned = 0;
+    let last: string | undefined;
+    let more = false;
+    for await (const [key, value] of this.#store.iterate({
+      ...(cursor === undefined ? { gte: enc(JOB) } : { gt: enc(JOB + cursor) }),
+      lt: enc('coord/job0'),
+    })) {
+      if (jobs.length === limit || scanned === maxScan) {
+        more = true;
+        break;
+      }
+      scanned += 1;
+      last = bytesToUtf8(key).slice(JOB.length);
+      const job = decodeJob(value);
+      if (keep(job)) jobs.push(job);
+    }
+    return { jobs, nextCursor: more && last !== undefined ? last : null };
+  }
+
   /** Durably writes one transition (group-committed with the transitions in flight, see {@link GroupCommit}). */
   write(ops: readonly BatchOp[]): Promise<void> {
     return this.#writer.write(ops);

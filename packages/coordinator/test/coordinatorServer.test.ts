@@ -209,6 +209,47 @@ describe('coordinator HTTP API (real server on 127.0.0.1)', () => {
     expect((await call('GET', `/v1/jobs/${jobId}/receipts`, { key: keys.client })).json.items).toEqual([]);
   });
 
+  it('lists every job for an admin, by state and in pages, and refuses others and bad queries', async () => {
+    const { call, keys, register } = await setup();
+    await register(0);
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const r = await call('POST', '/v1/jobs', {
+        key: keys.client,
+        body: { kind: 'hash', input: { i }, max_price: '1000' },
+        headers: { 'idempotency-key': `admin-${i}` },
+      });
+      ids.push(r.json.job_id);
+    }
+    const assigned = await call('POST', '/v1/miners/poll', { key: keys.miner0, body: { max_wait_seconds: 1 } });
+    const idsOf = (r: { json: { items: { job_id: string }[] } }) => r.json.items.map((j) => j.job_id);
+    const all = await call('GET', '/v1/admin/jobs', { key: keys.admin });
+    expect(new Set(idsOf(all))).toEqual(new Set(ids));
+    expect(all.json.next_cursor).toBeNull();
+    const queued = await call('GET', '/v1/admin/jobs?state=QUEUED', { key: keys.admin });
+    expect(new Set(idsOf(queued))).toEqual(new Set(ids.filter((id) => id !== assigned.json.job_id)));
+    expect(idsOf(await call('GET', '/v1/admin/jobs?state=ASSIGNED', { key: keys.admin }))).toEqual([
+      assigned.json.job_id,
+    ]);
+    expect(idsOf(await call('GET', '/v1/admin/jobs?state=COMPLETED', { key: keys.admin }))).toEqual([]);
+    // pages of two: a cursor, then the rest, nothing twice
+    const first = await call('GET', '/v1/admin/jobs?limit=2', { key: keys.admin });
+    expect(first.json.items).toHaveLength(2);
+    const rest = await call('GET', `/v1/admin/jobs?limit=2&cursor=${first.json.next_cursor}`, { key: keys.admin });
+    expect(rest.json.next_cursor).toBeNull();
+    expect([...idsOf(first), ...idsOf(rest)].sort()).toEqual([...ids].sort());
+    // not for clients or miners; bad queries are typed errors
+    expect((await call('GET', '/v1/admin/jobs', { key: keys.client })).status).toBe(403);
+    expect((await call('GET', '/v1/admin/jobs', { key: keys.miner0 })).status).toBe(403);
+    expect((await call('GET', '/v1/admin/jobs')).status).toBe(401);
+    const badState = await call('GET', '/v1/admin/jobs?state=DONE', { key: keys.admin });
+    expect([badState.status, badState.json.error.code]).toEqual([400, 'COORD_BAD_REQUEST']);
+    const badCursor = await call('GET', '/v1/admin/jobs?cursor=nope', { key: keys.admin });
+    expect(badCursor.json.error.code).toBe('COORD_BAD_CURSOR');
+    const badLimit = await call('GET', '/v1/admin/jobs?limit=0', { key: keys.admin });
+    expect(badLimit.json.error.code).toBe('COORD_BAD_REQUEST');
+  });
+
   it('enforces roles and subjects on every non-public route', async () => {
     const { call, keys } = await setup();
     expect((await call('POST', '/v1/jobs', { body: { kind: 'hash', input: 1, max_price: '1' } })).json.error.code).toBe(

@@ -324,6 +324,16 @@ export interface CoordinatorApi {
   metrics(options?: CallOptions): Promise<string>;
   /** `GET /v1/admin/stats` (role `admin`). */
   adminStats(options?: CallOptions): Promise<{ queued: number; miners: number; miners_online: number }>;
+  /**
+   * One page of `GET /v1/admin/jobs` (role `admin`): every client's jobs by job id, optionally only
+   * those in `state`. A page may come back short with a cursor (the server reads at most 10,000
+   * records per page).
+   */
+  adminJobsPage(
+    options?: CallOptions & { cursor?: string; limit?: number; state?: JobState },
+  ): Promise<CursorPage<CoordinatorJob>>;
+  /** Every job at the coordinator (role `admin`), page after page. */
+  adminJobs(options?: PageOptions & { state?: JobState }): AsyncGenerator<CoordinatorJob, void, undefined>;
   /** `POST /v1/auth/challenge` (public). */
   challenge(address: string, options?: CallOptions): Promise<LoginChallenge>;
   /**
@@ -528,6 +538,15 @@ export function createCoordinatorApi(http: HttpTransport, onLogin?: (session: Lo
     stats: async (o) => get('/v1/marketplace/stats', o),
   };
 
+  const adminJobsPage = async (o?: CallOptions & { cursor?: string; limit?: number; state?: JobState }) => {
+    const r = await get<{ items: CoordinatorJob[]; next_cursor: string | null }>('/v1/admin/jobs', o, {
+      cursor: o?.cursor,
+      limit: o?.limit,
+      state: o?.state,
+    });
+    return { items: r.items, nextCursor: r.next_cursor };
+  };
+
   return {
     jobs,
     miners,
@@ -535,6 +554,11 @@ export function createCoordinatorApi(http: HttpTransport, onLogin?: (session: Lo
     health: async (o) => get('/health', o),
     metrics: async (o) => http.request<string>({ method: 'GET', path: '/metrics', responseType: 'text' }, o),
     adminStats: async (o) => get('/v1/admin/stats', o),
+    adminJobsPage,
+    adminJobs: (o = {}) => {
+      const { state, ...rest } = o;
+      return paged((p) => adminJobsPage({ ...p, ...(state !== undefined ? { state } : {}) }), rest);
+    },
     challenge: async (address, o) => post('/v1/auth/challenge', { address }, o),
     async login(l, o) {
       const session = await post<LoginSession>(

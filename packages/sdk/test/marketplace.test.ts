@@ -337,6 +337,17 @@ describe('coordinator and pool hub clients', () => {
     const admin = createClient({ coordinator: anonymousUrl(), apiKey: keys.admin });
     expect(await admin.coordinator.adminStats()).toMatchObject({ miners: 1 });
     await expect(client.coordinator.adminStats()).rejects.toMatchObject({ code: 'COORD_FORBIDDEN', status: 403 });
+    // every client's jobs for an admin, in pages of one, and by state
+    const mine: string[] = [];
+    for await (const j of client.jobs.list()) mine.push(j.job_id);
+    const all: string[] = [];
+    for await (const j of admin.coordinator.adminJobs({ limit: 1 })) all.push(j.job_id);
+    expect(mine.length).toBeGreaterThan(1);
+    expect(all.sort()).toEqual([...mine].sort());
+    const states = new Set<string>();
+    for await (const j of admin.coordinator.adminJobs({ state: 'COMPLETED' })) states.add(j.state);
+    expect([...states].every((x) => x === 'COMPLETED')).toBe(true);
+    await expect(client.coordinator.adminJobs().next()).rejects.toMatchObject({ code: 'COORD_FORBIDDEN' });
   });
 
   it('logs in with a wallet signature (bearer token) and refuses a wrong key', async () => {

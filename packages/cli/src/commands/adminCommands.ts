@@ -1,8 +1,9 @@
+import type { CoordinatorJob, JobState } from '@aitbc/sdk';
 import { formatAmount } from '../amount.js';
 import type { CommandSpec } from '../commandSpec.js';
 import { renderKeyValues } from '../output.js';
 import { sdkClient } from '../sdkClient.js';
-import { flag, formatTime } from './commandHelpers.js';
+import { flag, formatTime, stringOption } from './commandHelpers.js';
 
 /** `aitbc admin …`: operator views (admin API key). */
 export const ADMIN_COMMANDS: readonly CommandSpec[] = [
@@ -60,10 +61,23 @@ export const ADMIN_COMMANDS: readonly CommandSpec[] = [
         description: 'only jobs in this state',
       },
     ],
-    examples: [{ command: 'aitbc admin jobs --state QUEUED', description: 'the backlog' }],
-    status: 'waiting',
-    waitingFor:
-      'the coordinator route `GET /v1/admin/jobs?state=…` (role admin, every client’s jobs; the coordinator serves only `GET /v1/jobs`, the caller’s own jobs) and an SDK call over it',
-    async handler() {},
+    examples: [{ command: 'aitbc admin jobs --state QUEUED', description: 'the backlog (first 1,000 jobs by id)' }],
+    status: 'wired',
+    async handler(ctx) {
+      const state = stringOption(ctx, 'state') as JobState | undefined;
+      const jobs: CoordinatorJob[] = [];
+      const api = (await sdkClient(ctx, 'admin')).coordinator;
+      for await (const j of api.adminJobs({ signal: ctx.signal, maxItems: 1000, ...(state ? { state } : {}) }))
+        jobs.push(j);
+      ctx.out.table(jobs, [
+        { header: 'JOB', value: (j) => j.job_id },
+        { header: 'STATE', value: (j) => j.state },
+        { header: 'KIND', value: (j) => j.kind },
+        { header: 'CLIENT', value: (j) => j.client },
+        { header: 'MINER', value: (j) => j.miner_id ?? '-' },
+        { header: 'MAX PRICE', value: (j) => formatAmount(BigInt(j.max_price)) },
+        { header: 'UPDATED', value: (j) => formatTime(j.updated_at) },
+      ]);
+    },
   },
 ];
