@@ -3,6 +3,7 @@
  * types, oversized bodies, bad signatures, replayed and out-of-order nonces and unknown ids: each gets
  * a 4xx (REST) or a JSON-RPC error with a stable code, and the node keeps finalizing.
  */
+import { request } from 'node:http';
 import { DEFAULT_PARAMS, signTx, txToJson } from '@aitbc/chain-core';
 import { addressFromPublicKey, generateKeyPair } from '@aitbc/crypto';
 import { NODE_OPERATIONS, NODE_ROUTES } from '@aitbc/rpc';
@@ -23,18 +24,51 @@ afterAll(async () => {
   await net?.close();
 }, 60_000);
 
+/** Parses a response body as JSON, or `undefined`. */
+function jsonOf(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Sends an oversized body with node:http: it declares the whole length and writes the first 64 KiB,
+ * then waits. The server answers 413 from the declared length and closes the connection; writing the
+ * rest would race that close (fetch reports it as a failed request), so the rest is never sent.
+ */
+function sendOversized(method: string, path: string, body: string, contentType: string) {
+  return new Promise<{ status: number; json: { error?: { code: string } } & Record<string, unknown> }>(
+    (resolve, reject) => {
+      const req = request(
+        `${base}${path}`,
+        { method, headers: { 'content-type': contentType, 'content-length': Buffer.byteLength(body) } },
+        (res) => {
+          let text = '';
+          res.setEncoding('utf8');
+          res.on('data', (chunk: string) => {
+            text += chunk;
+          });
+          res.on('end', () => {
+            resolve({ status: res.statusCode ?? 0, json: jsonOf(text) as never });
+            req.destroy();
+          });
+        },
+      );
+      req.on('error', reject);
+      req.write(body.slice(0, 64 * 1024));
+    },
+  );
+}
+
 async function call(method: string, path: string, body?: string, contentType = 'application/json') {
+  if (body !== undefined && body.length > 1024 * 1024) return sendOversized(method, path, body, contentType);
   const res = await fetch(`${base}${path}`, {
     method,
     ...(body === undefined ? {} : { body, headers: { 'content-type': contentType } }),
   });
-  const text = await res.text();
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = undefined;
-  }
+  const json = jsonOf(await res.text());
   return { status: res.status, json: json as { error?: { code: string } } & Record<string, unknown> };
 }
 
