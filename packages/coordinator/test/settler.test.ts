@@ -139,7 +139,26 @@ async function world(settlerOptions: { lockWaitMs?: number } = {}) {
     await engine.complete('m1', a!.jobId, { ok: true }, receipt);
     await new Promise((r) => setTimeout(r, 10)); // the completion listener records the settlement
   };
+  /** The client locks `amount` for `jobId` on chain (its first transaction), naming the coordinator. */
+  const lockEscrow = (jobId: string, amount: bigint) =>
+    mempool.add(
+      signTx(
+        {
+          type: 'escrow.lock',
+          chainId: CHAIN,
+          from: addr(client),
+          nonce: 0,
+          fee: DEFAULT_PARAMS.minFee,
+          jobId,
+          amount,
+          coordinator: addr(coordinator),
+          expiresAtHeight: 100,
+        },
+        client.seed,
+      ),
+    );
   return {
+    lockEscrow,
     completeNext,
     chain,
     mempool,
@@ -164,22 +183,7 @@ describe('Settler: completed jobs are paid on chain, exactly once', () => {
     const jobAddr = w.addr(w.client);
     const job = await w.engine.submit(jobAddr, { kind: 'hash', input: 'x', maxPrice: 2n * AIT });
     // the client locks the payment for this job on chain, naming the coordinator
-    await w.mempool.add(
-      signTx(
-        {
-          type: 'escrow.lock',
-          chainId: CHAIN,
-          from: jobAddr,
-          nonce: 0,
-          fee: DEFAULT_PARAMS.minFee,
-          jobId: job.id,
-          amount: 2n * AIT,
-          coordinator: w.addr(w.coordinator),
-          expiresAtHeight: 100,
-        },
-        w.client.seed,
-      ),
-    );
+    await w.lockEscrow(job.id, 2n * AIT);
     await w.produce();
     const clientBefore = (await w.chain.account(jobAddr)).balance;
     const price = AIT / 2n;
@@ -205,22 +209,7 @@ describe('Settler: completed jobs are paid on chain, exactly once', () => {
     w.settler.start();
     const jobAddr = w.addr(w.client);
     const job = await w.engine.submit(jobAddr, { kind: 'hash', input: 'y', maxPrice: AIT });
-    await w.mempool.add(
-      signTx(
-        {
-          type: 'escrow.lock',
-          chainId: CHAIN,
-          from: jobAddr,
-          nonce: 0,
-          fee: DEFAULT_PARAMS.minFee,
-          jobId: job.id,
-          amount: AIT,
-          coordinator: w.addr(w.coordinator),
-          expiresAtHeight: 100,
-        },
-        w.client.seed,
-      ),
-    );
+    await w.lockEscrow(job.id, AIT);
     await w.produce();
     await w.completeNext(10n);
     await w.settler.stop();
@@ -252,22 +241,7 @@ describe('Settler: completed jobs are paid on chain, exactly once', () => {
     await w.settler.tick();
     expect(await w.settler.get(job.id)).toMatchObject({ state: 'pending', attempts: 0 });
     expect(w.submitted).toHaveLength(0);
-    await w.mempool.add(
-      signTx(
-        {
-          type: 'escrow.lock',
-          chainId: CHAIN,
-          from: jobAddr,
-          nonce: 0,
-          fee: DEFAULT_PARAMS.minFee,
-          jobId: job.id,
-          amount: AIT,
-          coordinator: w.addr(w.coordinator),
-          expiresAtHeight: 100,
-        },
-        w.client.seed,
-      ),
-    );
+    await w.lockEscrow(job.id, AIT);
     await w.produce();
     await w.settler.tick();
     expect((await w.settler.get(job.id))!.state).toBe('submitted');
