@@ -191,16 +191,13 @@ async function devnet(argv: readonly string[], io: CliIo): Promise<number> {
   const blockTimeMs = intFlag(v, 'block-time-ms', 10, 600_000);
   const rpcPort = intFlag(v, 'rpc-port', 1, 65_535);
   const p2pPort = intFlag(v, 'p2p-port', 1, 65_535);
-  const poolPort =
-    intFlag(v, 'pool-port', 0, 65_535) ?? intFlag({ p: io.env.AITBC_POOL_PORT }, 'p', 0, 65_535, 'AITBC_POOL_PORT');
-  const coordinatorPort =
-    intFlag(v, 'coordinator-port', 0, 65_535) ??
-    intFlag({ p: io.env.AITBC_COORDINATOR_PORT }, 'p', 0, 65_535, 'AITBC_COORDINATOR_PORT');
-  const walletPort =
-    intFlag(v, 'wallet-port', 0, 65_535) ??
-    intFlag({ p: io.env.AITBC_WALLET_PORT }, 'p', 0, 65_535, 'AITBC_WALLET_PORT');
-  const webPort =
-    intFlag(v, 'web-port', 0, 65_535) ?? intFlag({ p: io.env.AITBC_WEB_PORT }, 'p', 0, 65_535, 'AITBC_WEB_PORT');
+  /** A service port: the flag, else its AITBC_* variable (0 = any free port). */
+  const servicePort = (flag: string, variable: string) =>
+    intFlag(v, flag, 0, 65_535) ?? intFlag({ p: io.env[variable] }, 'p', 0, 65_535, variable);
+  const poolPort = servicePort('pool-port', 'AITBC_POOL_PORT');
+  const coordinatorPort = servicePort('coordinator-port', 'AITBC_COORDINATOR_PORT');
+  const walletPort = servicePort('wallet-port', 'AITBC_WALLET_PORT');
+  const webPort = servicePort('web-port', 'AITBC_WEB_PORT');
   const stopped = io.stopSignal();
   const net = await startDevnet({
     env: io.env,
