@@ -16,7 +16,16 @@ import {
 import type { GenesisValidator } from './genesis.js';
 import { type SignedTx, txFromJson, txToJson } from './tx.js';
 
-/** A validator with its address. `power` is a positive integer (< 2^53). */
+/**
+ * A validator with its address. `power` is a positive integer (< 2^53).
+ *
+ * @example
+ * ```ts
+ * import { createValidatorSet } from '@aitbc/chain-core';
+ * const v = createValidatorSet(genesis.validators).validators[0]!;
+ * console.log(v.name, v.address, v.power);
+ * ```
+ */
 export interface Validator {
   readonly publicKey: Uint8Array;
   readonly address: string;
@@ -24,7 +33,17 @@ export interface Validator {
   readonly name: string;
 }
 
-/** The validators in force, sorted by address, with their total power and hash. */
+/**
+ * The validators in force, sorted by address, with their total power and hash.
+ *
+ * @example
+ * ```ts
+ * import { createValidatorSet } from '@aitbc/chain-core';
+ * const set = createValidatorSet(genesis.validators);
+ * const proposer = set.byAddress(header.proposer); // undefined if not a validator
+ * const quorum = Math.floor((2 * set.totalPower) / 3) + 1;
+ * ```
+ */
 export interface ValidatorSet {
   readonly validators: readonly Validator[];
   readonly totalPower: number;
@@ -33,7 +52,17 @@ export interface ValidatorSet {
   byAddress(address: string): Validator | undefined;
 }
 
-/** Builds a {@link ValidatorSet} (sorted by address; duplicate keys rejected). */
+/**
+ * Builds a {@link ValidatorSet} (sorted by address; duplicate keys rejected).
+ *
+ * @example
+ * ```ts
+ * import { createValidatorSet } from '@aitbc/chain-core';
+ * import { generateKeyPair } from '@aitbc/crypto';
+ * const set = createValidatorSet([{ publicKey: generateKeyPair().publicKey, power: 10, name: 'v0' }]);
+ * console.log(set.totalPower, set.validators[0]!.address); // 10 'ait1…'
+ * ```
+ */
 export function createValidatorSet(validators: readonly GenesisValidator[]): ValidatorSet {
   const list = validators
     .map((v) => ({ publicKey: v.publicKey, address: addressFromPublicKey(v.publicKey), power: v.power, name: v.name }))
@@ -50,7 +79,16 @@ export function createValidatorSet(validators: readonly GenesisValidator[]): Val
   return { validators: list, totalPower, hash, byAddress: (a) => byAddress.get(a) };
 }
 
-/** A block header (DESIGN.md §2). Height, round and timestamp (ms) are bounded counters. */
+/**
+ * A block header (DESIGN.md §2). Height, round and timestamp (ms) are bounded counters.
+ *
+ * @example
+ * ```ts
+ * import { blockHash, headerToJson } from '@aitbc/chain-core';
+ * const header = chain.head; // a BlockHeader
+ * console.log(header.height, header.proposer, headerToJson(header).stateRoot, blockHash(header));
+ * ```
+ */
 export interface BlockHeader {
   readonly chainId: string;
   readonly height: number;
@@ -65,13 +103,30 @@ export interface BlockHeader {
   readonly lastCommitHash: Uint8Array;
 }
 
-/** One validator's precommit signature in a commit. */
+/**
+ * One validator's precommit signature in a commit.
+ *
+ * @example
+ * ```ts
+ * const commit = await chain.getCommit(5);
+ * for (const { validator, signature } of commit?.signatures ?? []) console.log(validator, signature.length); // 64
+ * ```
+ */
 export interface CommitSignature {
   readonly validator: string;
   readonly signature: Uint8Array;
 }
 
-/** The precommits that finalized a block. */
+/**
+ * The precommits that finalized a block.
+ *
+ * @example
+ * ```ts
+ * import { commitToJson } from '@aitbc/chain-core';
+ * const commit = await chain.getCommit(chain.head.height);
+ * if (commit) console.log(commit.round, commit.signatures.length, commitToJson(commit));
+ * ```
+ */
 export interface Commit {
   readonly height: number;
   readonly round: number;
@@ -79,7 +134,15 @@ export interface Commit {
   readonly signatures: readonly CommitSignature[];
 }
 
-/** A block: header, transactions, the commit of its parent, and the proposer's signature. */
+/**
+ * A block: header, transactions, the commit of its parent, and the proposer's signature.
+ *
+ * @example
+ * ```ts
+ * const block = await chain.getBlock(1);
+ * if (block) console.log(block.header.height, block.txs.length, block.lastCommit?.height ?? 'genesis child');
+ * ```
+ */
 export interface Block {
   readonly header: BlockHeader;
   readonly txs: readonly SignedTx[];
@@ -87,10 +150,27 @@ export interface Block {
   readonly signature: Uint8Array;
 }
 
-/** 32 zero bytes: the hash of "nothing" (no commit, no transactions). */
+/**
+ * 32 zero bytes: the hash of "nothing" (no commit, no transactions).
+ *
+ * @example
+ * ```ts
+ * import { ZERO_HASH } from '@aitbc/chain-core';
+ * import { bytesEqual } from '@aitbc/crypto';
+ * const isFirst = bytesEqual(block.header.lastCommitHash, ZERO_HASH); // no parent commit
+ * ```
+ */
 export const ZERO_HASH: Uint8Array = new Uint8Array(32);
 
-/** The header as the JSON object that is hashed and signed. */
+/**
+ * The header as the JSON object that is hashed and signed.
+ *
+ * @example
+ * ```ts
+ * import { headerToJson } from '@aitbc/chain-core';
+ * const json = headerToJson(chain.head); // { chainId, height, round, …, parentHash: '0x…' }
+ * ```
+ */
 export function headerToJson(h: BlockHeader): Record<string, string | number> {
   return {
     chainId: h.chainId,
@@ -123,7 +203,15 @@ function id(v: unknown, field: string): Uint8Array {
   }
 }
 
-/** Parses a header strictly. @throws AitbcError `CHAIN_BLOCK_MALFORMED`. */
+/**
+ * Parses a header strictly. @throws AitbcError `CHAIN_BLOCK_MALFORMED`.
+ *
+ * @example
+ * ```ts
+ * import { headerFromJson, headerToJson } from '@aitbc/chain-core';
+ * const header = headerFromJson(JSON.parse(JSON.stringify(headerToJson(chain.head))));
+ * ```
+ */
 export function headerFromJson(json: unknown): BlockHeader {
   if (typeof json !== 'object' || json === null) throw bad('header', 'an object');
   const o = json as Record<string, unknown>;
@@ -143,22 +231,58 @@ export function headerFromJson(json: unknown): BlockHeader {
   };
 }
 
-/** The block hash: `sha256("AITBC/v1/block\n" + chainId + "\n" || JCS(header))`. */
+/**
+ * The block hash: `sha256("AITBC/v1/block\n" + chainId + "\n" || JCS(header))`.
+ *
+ * @example
+ * ```ts
+ * import { blockHash } from '@aitbc/chain-core';
+ * import { toHex0x } from '@aitbc/crypto';
+ * console.log(toHex0x(blockHash(chain.head))); // equals toHex0x(chain.headHash)
+ * ```
+ */
 export function blockHash(header: BlockHeader): Uint8Array {
   return sha256(signingBytes('block', header.chainId, headerToJson(header)));
 }
 
-/** The proposer signs the same bytes the hash covers. */
+/**
+ * The proposer signs the same bytes the hash covers.
+ *
+ * @example
+ * ```ts
+ * import { signBlockHeader, verifyBlockSignature } from '@aitbc/chain-core';
+ * const signature = signBlockHeader(header, proposer.seed);
+ * verifyBlockSignature(header, signature, proposer.publicKey); // true
+ * ```
+ */
 export function signBlockHeader(header: BlockHeader, proposerSeed: Uint8Array): Uint8Array {
   return sign(signingBytes('block', header.chainId, headerToJson(header)), proposerSeed);
 }
 
-/** Checks the proposer's signature on a header. */
+/**
+ * Checks the proposer's signature on a header.
+ *
+ * @example
+ * ```ts
+ * import { verifyBlockSignature } from '@aitbc/chain-core';
+ * const proposer = chain.validators.byAddress(block.header.proposer)!;
+ * if (!verifyBlockSignature(block.header, block.signature, proposer.publicKey)) throw new Error('bad signature');
+ * ```
+ */
 export function verifyBlockSignature(header: BlockHeader, signature: Uint8Array, proposerKey: Uint8Array): boolean {
   return verify(signature, signingBytes('block', header.chainId, headerToJson(header)), proposerKey);
 }
 
-/** JSON form of a commit. */
+/**
+ * JSON form of a commit.
+ *
+ * @example
+ * ```ts
+ * import { commitFromJson, commitToJson } from '@aitbc/chain-core';
+ * const wire = JSON.stringify(commitToJson(commit));
+ * const back = commitFromJson(JSON.parse(wire));
+ * ```
+ */
 export function commitToJson(c: Commit): Record<string, unknown> {
   return {
     height: c.height,
@@ -168,7 +292,15 @@ export function commitToJson(c: Commit): Record<string, unknown> {
   };
 }
 
-/** Parses a commit strictly (at most 1,000 signatures). @throws AitbcError `CHAIN_BLOCK_MALFORMED`. */
+/**
+ * Parses a commit strictly (at most 1,000 signatures). @throws AitbcError `CHAIN_BLOCK_MALFORMED`.
+ *
+ * @example
+ * ```ts
+ * import { commitFromJson } from '@aitbc/chain-core';
+ * const commit = commitFromJson(JSON.parse(commitText)); // throws CHAIN_BLOCK_MALFORMED on bad input
+ * ```
+ */
 export function commitFromJson(json: unknown): Commit {
   if (typeof json !== 'object' || json === null) throw bad('commit', 'an object');
   const o = json as Record<string, unknown>;
@@ -189,7 +321,16 @@ export function commitFromJson(json: unknown): Commit {
   };
 }
 
-/** Hash of a commit (`ZERO_HASH` for none): `sha256(JCS(commit))`. */
+/**
+ * Hash of a commit (`ZERO_HASH` for none): `sha256(JCS(commit))`.
+ *
+ * @example
+ * ```ts
+ * import { commitHash } from '@aitbc/chain-core';
+ * import { bytesEqual } from '@aitbc/crypto';
+ * const linked = bytesEqual(block.header.lastCommitHash, commitHash(block.lastCommit));
+ * ```
+ */
 export function commitHash(commit: Commit | null): Uint8Array {
   return commit === null ? ZERO_HASH : sha256(canonicalize(commitToJson(commit) as never));
 }
@@ -197,6 +338,14 @@ export function commitHash(commit: Commit | null): Uint8Array {
 /**
  * The body a validator signs (kind `vote`) to precommit a block. Consensus engines and commit
  * verification use exactly this shape.
+ *
+ * @example
+ * ```ts
+ * import { blockHash, precommitSigningBody } from '@aitbc/chain-core';
+ * import { signMessage } from '@aitbc/crypto';
+ * const body = precommitSigningBody(header.height, header.round, blockHash(header));
+ * const signature = signMessage('vote', header.chainId, body, seed);
+ * ```
  */
 export function precommitSigningBody(
   height: number,
@@ -209,7 +358,16 @@ export function precommitSigningBody(
 const LEAF = Uint8Array.of(0);
 const NODE = Uint8Array.of(1);
 
-/** Binary Merkle root of transaction ids (RFC 6962 shape: leaves `sha256(0x00‖id)`, nodes `sha256(0x01‖l‖r)`); `ZERO_HASH` for none. */
+/**
+ * Binary Merkle root of transaction ids (RFC 6962 shape: leaves `sha256(0x00‖id)`, nodes `sha256(0x01‖l‖r)`); `ZERO_HASH` for none.
+ *
+ * @example
+ * ```ts
+ * import { txRoot } from '@aitbc/chain-core';
+ * import { bytesEqual } from '@aitbc/crypto';
+ * const ok = bytesEqual(block.header.txRoot, txRoot(block.txs.map((tx) => tx.id)));
+ * ```
+ */
 export function txRoot(ids: readonly Uint8Array[]): Uint8Array {
   if (ids.length === 0) return ZERO_HASH;
   const mth = (lo: number, hi: number): Uint8Array => {
@@ -221,7 +379,15 @@ export function txRoot(ids: readonly Uint8Array[]): Uint8Array {
   return mth(0, ids.length);
 }
 
-/** The wire JSON of a block. */
+/**
+ * The wire JSON of a block.
+ *
+ * @example
+ * ```ts
+ * import { blockToJson } from '@aitbc/chain-core';
+ * const wire = JSON.stringify(blockToJson(block));
+ * ```
+ */
 export function blockToJson(b: Block): Record<string, unknown> {
   return {
     header: headerToJson(b.header),
@@ -231,7 +397,16 @@ export function blockToJson(b: Block): Record<string, unknown> {
   };
 }
 
-/** Parses a wire block strictly (transactions decoded, signatures not yet verified). */
+/**
+ * Parses a wire block strictly (transactions decoded, signatures not yet verified).
+ *
+ * @example
+ * ```ts
+ * import { blockFromJson, commitFromJson } from '@aitbc/chain-core';
+ * const { block, commit } = JSON.parse(message) as { block: unknown; commit: unknown };
+ * await chain.importBlock(blockFromJson(block), commitFromJson(commit));
+ * ```
+ */
 export function blockFromJson(json: unknown): Block {
   if (typeof json !== 'object' || json === null) throw bad('', 'an object');
   const o = json as Record<string, unknown>;

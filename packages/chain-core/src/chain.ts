@@ -36,7 +36,17 @@ import { SparseMerkleTree, type StagedSnapshot } from './stateTree/sparseMerkleT
 import type { StateProof } from './stateTree/stateProof.js';
 import { type SignedTx, sharedSigningBytes } from './tx.js';
 
-/** Options of {@link createChain}. */
+/**
+ * Options of {@link createChain}.
+ *
+ * @example
+ * ```ts
+ * import { type ChainOptions, createChain, MemoryKVStore } from '@aitbc/chain-core';
+ * import { createPoaConsensus } from '@aitbc/consensus-poa';
+ * const options: ChainOptions = { store: new MemoryKVStore(), genesis, consensus: createPoaConsensus() };
+ * const chain = createChain(options);
+ * ```
+ */
 export interface ChainOptions {
   readonly store: KVStore;
   readonly genesis: Genesis;
@@ -45,7 +55,15 @@ export interface ChainOptions {
   readonly signatureCache?: SignatureCache;
 }
 
-/** What {@link Chain.importBlock} reports. */
+/**
+ * What {@link Chain.importBlock} reports.
+ *
+ * @example
+ * ```ts
+ * const { height, hash, burned } = await chain.importBlock(block, commit);
+ * console.log(`imported ${height}, burned ${burned} base units`);
+ * ```
+ */
 export interface ImportResult {
   readonly height: number;
   readonly hash: Uint8Array;
@@ -53,10 +71,30 @@ export interface ImportResult {
   readonly burned: bigint;
 }
 
-/** Listener of imported blocks. */
+/**
+ * Listener of imported blocks.
+ *
+ * @example
+ * ```ts
+ * import type { BlockListener } from '@aitbc/chain-core';
+ * const log: BlockListener = (block, commit) => console.log(block.header.height, commit.signatures.length);
+ * const unsubscribe = chain.onBlock(log);
+ * ```
+ */
 export type BlockListener = (block: Block, commit: Commit) => void;
 
-/** A ledger over a store: head tracking, block validation and import, lookups. */
+/**
+ * A ledger over a store: head tracking, block validation and import, lookups.
+ *
+ * @example
+ * ```ts
+ * import { createChain, MemoryKVStore } from '@aitbc/chain-core';
+ * import { createPoaConsensus } from '@aitbc/consensus-poa';
+ * const chain = createChain({ store: new MemoryKVStore(), genesis, consensus: createPoaConsensus() });
+ * await chain.open();
+ * console.log(chain.head.height, (await chain.account(address)).balance);
+ * ```
+ */
 export interface Chain {
   /** Loads the head, or writes the genesis state on first use. */
   open(): Promise<void>;

@@ -4,7 +4,15 @@ import type { ChainParams, Genesis } from './genesis.js';
 import type { LedgerState } from './ledgerState.js';
 import type { SignedTx } from './tx.js';
 
-/** What execution needs to know about the block a transaction is in. */
+/**
+ * What execution needs to know about the block a transaction is in.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_PARAMS, type ExecutionContext } from '@aitbc/chain-core';
+ * const ctx: ExecutionContext = { chainId: 'aitbc-devnet', height: 1, params: DEFAULT_PARAMS };
+ * ```
+ */
 export interface ExecutionContext {
   readonly chainId: string;
   /** Height of the block being executed (bounded counter). */
@@ -12,7 +20,14 @@ export interface ExecutionContext {
   readonly params: ChainParams;
 }
 
-/** What a transaction did, beyond state changes. */
+/**
+ * What a transaction did, beyond state changes.
+ *
+ * @example
+ * ```ts
+ * const { burned } = await executeTx(state, tx, ctx);
+ * ```
+ */
 export interface TxOutcome {
   /** Fee burned (removed from the supply). */
   readonly burned: bigint;
@@ -22,7 +37,16 @@ function fail(code: string, message: string, details?: Record<string, unknown>):
   throw new AitbcError(code, message, details === undefined ? {} : { details });
 }
 
-/** Credits genesis allocations into an empty state. */
+/**
+ * Credits genesis allocations into an empty state.
+ *
+ * @example
+ * ```ts
+ * import { applyGenesis, LedgerState, MemoryKVStore, SparseMerkleTree } from '@aitbc/chain-core';
+ * const state = new LedgerState(new SparseMerkleTree(new MemoryKVStore()));
+ * await applyGenesis(state, genesis);
+ * ```
+ */
 export async function applyGenesis(state: LedgerState, genesis: Genesis): Promise<void> {
   for (const a of genesis.allocations) state.setAccount(a.address, { balance: a.amount, nonce: 0 });
 }
@@ -36,6 +60,17 @@ export async function applyGenesis(state: LedgerState, genesis: Genesis): Promis
  * `CHAIN_INSUFFICIENT_FUNDS`, `CHAIN_ESCROW_EXISTS`, `CHAIN_UNKNOWN_ESCROW`, `CHAIN_ESCROW_CLOSED`,
  * `CHAIN_NOT_COORDINATOR`, `CHAIN_NOT_AUTHORIZED`, `CHAIN_ESCROW_NOT_EXPIRED`, `CHAIN_BAD_EXPIRY`,
  * `CHAIN_RECEIPT_INVALID`.
+ *
+ * @example
+ * ```ts
+ * import { executeTx } from '@aitbc/chain-core';
+ * import { isAitbcError } from '@aitbc/crypto';
+ * try {
+ *   const { burned } = await executeTx(state, tx, { chainId: genesis.chainId, height: 1, params: genesis.params });
+ * } catch (e) {
+ *   if (isAitbcError(e) && e.code === 'CHAIN_BAD_NONCE') console.log('resend with the next nonce');
+ * }
+ * ```
  */
 export async function executeTx(state: LedgerState, tx: SignedTx, ctx: ExecutionContext): Promise<TxOutcome> {
   const body = tx.body;

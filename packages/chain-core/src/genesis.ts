@@ -10,7 +10,15 @@ import {
   toHex0x,
 } from '@aitbc/crypto';
 
-/** Chain parameters fixed at genesis. Counters and sizes are bounded numbers. */
+/**
+ * Chain parameters fixed at genesis. Counters and sizes are bounded numbers.
+ *
+ * @example
+ * ```ts
+ * import { type ChainParams, DEFAULT_PARAMS } from '@aitbc/chain-core';
+ * const params: ChainParams = { ...DEFAULT_PARAMS, blockTimeMs: 500, minFee: 0n };
+ * ```
+ */
 export interface ChainParams {
   /** Target time between blocks when there is work (ms). */
   readonly blockTimeMs: number;
@@ -26,20 +34,51 @@ export interface ChainParams {
   readonly emptyBlockIntervalMs: number;
 }
 
-/** A genesis validator. `power` is a positive integer (< 2^53). */
+/**
+ * A genesis validator. `power` is a positive integer (< 2^53).
+ *
+ * @example
+ * ```ts
+ * import type { GenesisValidator } from '@aitbc/chain-core';
+ * import { generateKeyPair } from '@aitbc/crypto';
+ * const validator: GenesisValidator = { publicKey: generateKeyPair().publicKey, power: 1, name: 'v0' };
+ * ```
+ */
 export interface GenesisValidator {
   readonly publicKey: Uint8Array;
   readonly power: number;
   readonly name: string;
 }
 
-/** A genesis balance. */
+/**
+ * A genesis balance.
+ *
+ * @example
+ * ```ts
+ * import type { GenesisAllocation } from '@aitbc/chain-core';
+ * const allocation: GenesisAllocation = { address: 'ait1…', amount: 1_000_000_000_000_000_000n };
+ * ```
+ */
 export interface GenesisAllocation {
   readonly address: string;
   readonly amount: bigint;
 }
 
-/** The genesis of a chain (DESIGN.md §2). */
+/**
+ * The genesis of a chain (DESIGN.md §2).
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_PARAMS, type Genesis } from '@aitbc/chain-core';
+ * const genesis: Genesis = {
+ *   chainId: 'aitbc-devnet',
+ *   genesisTime: Date.parse('2026-01-01T00:00:00Z'),
+ *   validators: [{ publicKey, power: 1, name: 'v0' }],
+ *   allocations: [{ address, amount: 10n ** 21n }],
+ *   params: DEFAULT_PARAMS,
+ * };
+ * ```
+ */
 export interface Genesis {
   readonly chainId: string;
   /** ms since epoch. */
@@ -49,7 +88,15 @@ export interface Genesis {
   readonly params: ChainParams;
 }
 
-/** Defaults for parameters a genesis file leaves out. */
+/**
+ * Defaults for parameters a genesis file leaves out.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_PARAMS } from '@aitbc/chain-core';
+ * const params = { ...DEFAULT_PARAMS, blockTimeMs: 200 }; // fast devnet blocks
+ * ```
+ */
 export const DEFAULT_PARAMS: ChainParams = Object.freeze({
   blockTimeMs: 1000,
   maxBlockTxs: 5000,
@@ -76,6 +123,13 @@ function intIn(v: unknown, field: string, min: number, max: number): number {
  * Parses and validates a genesis file: chain id, time, 1–100 validators (valid, distinct keys,
  * positive power, names), allocations (valid distinct addresses, amounts), and parameters in range.
  * @throws AitbcError `CHAIN_BAD_GENESIS` naming the field.
+ *
+ * @example
+ * ```ts
+ * import { readFile } from 'node:fs/promises';
+ * import { genesisFromJson } from '@aitbc/chain-core';
+ * const genesis = genesisFromJson(JSON.parse(await readFile('genesis.json', 'utf8')));
+ * ```
  */
 export function genesisFromJson(json: unknown): Genesis {
   if (typeof json !== 'object' || json === null || Array.isArray(json)) throw bad('', 'a JSON object');
@@ -143,7 +197,16 @@ export function genesisFromJson(json: unknown): Genesis {
   return { chainId: o.chainId, genesisTime, validators, allocations, params };
 }
 
-/** The genesis in its JSON form (amounts as decimal strings, keys as hex). */
+/**
+ * The genesis in its JSON form (amounts as decimal strings, keys as hex).
+ *
+ * @example
+ * ```ts
+ * import { writeFile } from 'node:fs/promises';
+ * import { genesisToJson } from '@aitbc/chain-core';
+ * await writeFile('genesis.json', JSON.stringify(genesisToJson(genesis), null, 2));
+ * ```
+ */
 export function genesisToJson(g: Genesis): Record<string, unknown> {
   return {
     chainId: g.chainId,
@@ -154,17 +217,42 @@ export function genesisToJson(g: Genesis): Record<string, unknown> {
   };
 }
 
-/** SHA-256 of the canonical (RFC 8785) JSON of the genesis: the chain's identity beside its id. */
+/**
+ * SHA-256 of the canonical (RFC 8785) JSON of the genesis: the chain's identity beside its id.
+ *
+ * @example
+ * ```ts
+ * import { genesisHash } from '@aitbc/chain-core';
+ * import { bytesEqual } from '@aitbc/crypto';
+ * const sameChain = bytesEqual(genesisHash(genesis), chain.genesisHash);
+ * ```
+ */
 export function genesisHash(g: Genesis): Uint8Array {
   return sha256(canonicalize(genesisToJson(g) as never));
 }
 
-/** The genesis hash in wire form (`0x` + hex). */
+/**
+ * The genesis hash in wire form (`0x` + hex).
+ *
+ * @example
+ * ```ts
+ * import { genesisHashHex } from '@aitbc/chain-core';
+ * console.log(`joining ${genesis.chainId} (${genesisHashHex(genesis)})`);
+ * ```
+ */
 export function genesisHashHex(g: Genesis): string {
   return toHex0x(genesisHash(g));
 }
 
-/** The address of each genesis validator, in order. */
+/**
+ * The address of each genesis validator, in order.
+ *
+ * @example
+ * ```ts
+ * import { validatorAddresses } from '@aitbc/chain-core';
+ * const [first] = validatorAddresses(genesis); // 'ait1…' of validators[0]
+ * ```
+ */
 export function validatorAddresses(g: Genesis): string[] {
   return g.validators.map((v) => addressFromPublicKey(v.publicKey));
 }

@@ -6,6 +6,14 @@ import { AitbcError } from '@aitbc/crypto';
  * (`@aitbc/storage-level`). Every implementation runs `kvStoreCompliance` from `@aitbc/chain-core/testing`.
  *
  * Keys and values are bytes. Keys order lexicographically by unsigned byte value.
+ *
+ * @example
+ * ```ts
+ * import { type KVStore, MemoryKVStore } from '@aitbc/chain-core';
+ * const store: KVStore = new MemoryKVStore();
+ * await store.put(new TextEncoder().encode('k'), Uint8Array.of(1));
+ * for await (const [key, value] of store.iterate({ limit: 10 })) console.log(key, value);
+ * ```
  */
 export interface KVStore {
   /** The value at `key`, or `undefined`. */
@@ -32,18 +40,45 @@ export interface KVStore {
   close(): Promise<void>;
 }
 
-/** One operation of a {@link KVStore.batch}. */
+/**
+ * One operation of a {@link KVStore.batch}.
+ *
+ * @example
+ * ```ts
+ * import type { BatchOp } from '@aitbc/chain-core';
+ * const ops: BatchOp[] = [
+ *   { type: 'put', key: Uint8Array.of(1), value: Uint8Array.of(42) },
+ *   { type: 'del', key: Uint8Array.of(2) },
+ * ];
+ * await store.batch(ops);
+ * ```
+ */
 export type BatchOp =
   | { readonly type: 'put'; readonly key: Uint8Array; readonly value: Uint8Array }
   | { readonly type: 'del'; readonly key: Uint8Array };
 
-/** Options of {@link KVStore.batch}. */
+/**
+ * Options of {@link KVStore.batch}.
+ *
+ * @example
+ * ```ts
+ * await store.batch(ops, { sync: true }); // durable before it resolves
+ * ```
+ */
 export interface BatchOptions {
   /** Flush to durable storage (fsync) before resolving. Default `false`. */
   readonly sync?: boolean;
 }
 
-/** A key range and direction for {@link KVStore.iterate}. Bounds are byte strings. */
+/**
+ * A key range and direction for {@link KVStore.iterate}. Bounds are byte strings.
+ *
+ * @example
+ * ```ts
+ * import { utf8ToBytes } from '@aitbc/crypto';
+ * const newestFirst = store.iterate({ gte: utf8ToBytes('acct/'), lt: utf8ToBytes('acct0'), reverse: true, limit: 20 });
+ * ```
+ */
 export interface IterateOptions {
   readonly gt?: Uint8Array;
   readonly gte?: Uint8Array;
@@ -59,6 +94,15 @@ export interface IterateOptions {
  * Validates a batch before any of it is written (every `KVStore` implementation calls it, so an
  * invalid op anywhere in a batch writes nothing).
  * @throws AitbcError `STORE_BAD_INPUT`.
+ *
+ * @example
+ * ```ts
+ * import { assertBatchOps, type BatchOp } from '@aitbc/chain-core';
+ * async function batch(ops: readonly BatchOp[]): Promise<void> {
+ *   assertBatchOps(ops); // throws STORE_BAD_INPUT before anything is written
+ *   // … write ops atomically
+ * }
+ * ```
  */
 export function assertBatchOps(ops: readonly BatchOp[]): void {
   if (!Array.isArray(ops)) throw new AitbcError('STORE_BAD_INPUT', 'batch ops must be an array');

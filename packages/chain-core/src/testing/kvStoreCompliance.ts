@@ -1,7 +1,18 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { KVStore } from '../kvStore.js';
 
-/** How {@link kvStoreCompliance} gets stores. */
+/**
+ * How {@link kvStoreCompliance} gets stores.
+ *
+ * @example
+ * ```ts
+ * import type { KVStoreFactory } from '@aitbc/chain-core/testing';
+ * const factory: KVStoreFactory = {
+ *   create: async () => LevelKVStore.open({ path: dir }),
+ *   reopen: async () => LevelKVStore.open({ path: dir }),
+ * };
+ * ```
+ */
 export interface KVStoreFactory {
   /** A fresh, empty, open store. */
   create(): Promise<KVStore>;
