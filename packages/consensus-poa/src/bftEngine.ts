@@ -15,7 +15,16 @@ import {
 } from './consensusMessage.js';
 import { proposerFor } from './proposerSchedule.js';
 
-/** Timeouts in ms; round `r` waits `base + delta * r` (they grow per round). */
+/**
+ * Timeouts in ms; round `r` waits `base + delta * r` (they grow per round).
+ *
+ * @example
+ * ```ts
+ * import { type BftTimeouts, DEFAULT_TIMEOUTS } from '@aitbc/consensus-poa';
+ * const timeouts: BftTimeouts = { ...DEFAULT_TIMEOUTS, propose: 1500 };
+ * const round2Propose = timeouts.propose + timeouts.delta * 2; // 2500 ms
+ * ```
+ */
 export interface BftTimeouts {
   /** Wait for the proposal before prevoting nil. */
   readonly propose: number;
@@ -27,7 +36,15 @@ export interface BftTimeouts {
   readonly delta: number;
 }
 
-/** Defaults of {@link BftTimeouts}. */
+/**
+ * Defaults of {@link BftTimeouts}.
+ *
+ * @example
+ * ```ts
+ * import { createBftEngine, DEFAULT_TIMEOUTS } from '@aitbc/consensus-poa';
+ * const engine = createBftEngine({ chainId, validators, timeouts: { propose: DEFAULT_TIMEOUTS.propose * 2 } });
+ * ```
+ */
 export const DEFAULT_TIMEOUTS: BftTimeouts = Object.freeze({
   propose: 3000,
   prevote: 1000,
@@ -35,13 +52,41 @@ export const DEFAULT_TIMEOUTS: BftTimeouts = Object.freeze({
   delta: 500,
 });
 
-/** The steps of a round, plus `commit` once the height is decided. */
+/**
+ * The steps of a round, plus `commit` once the height is decided.
+ *
+ * @example
+ * ```ts
+ * import type { BftStep } from '@aitbc/consensus-poa';
+ * const step: BftStep = transition.state.step;
+ * if (step === 'commit') console.log('height decided');
+ * ```
+ */
 export type BftStep = 'propose' | 'prevote' | 'precommit' | 'commit';
 
-/** What a scheduled timeout is for: one of the three steps, or the periodic re-gossip of own messages. */
+/**
+ * What a scheduled timeout is for: one of the three steps, or the periodic re-gossip of own messages.
+ *
+ * @example
+ * ```ts
+ * import type { TimeoutKind } from '@aitbc/consensus-poa';
+ * const timers = new Map<TimeoutKind, ReturnType<typeof setTimeout>>();
+ * for (const out of outputs)
+ *   if (out.type === 'schedule')
+ *     timers.set(out.kind, setTimeout(() => feed({ type: 'timeout', height: out.height, round: out.round, kind: out.kind }), out.delayMs));
+ * ```
+ */
 export type TimeoutKind = 'propose' | 'prevote' | 'precommit' | 'gossip';
 
-/** Two conflicting signed messages from one validator for the same height, round and step. */
+/**
+ * Two conflicting signed messages from one validator for the same height, round and step.
+ *
+ * @example
+ * ```ts
+ * for (const out of outputs)
+ *   if (out.type === 'evidence') console.warn(`${out.evidence.validator} sent a ${out.evidence.type} at ${out.evidence.height}/${out.evidence.round}`);
+ * ```
+ */
 export interface Evidence {
   readonly type: 'duplicate-vote' | 'duplicate-proposal';
   readonly validator: string;
@@ -51,7 +96,16 @@ export interface Evidence {
   readonly second: ConsensusMessage;
 }
 
-/** Configuration of {@link createBftEngine}. */
+/**
+ * Configuration of {@link createBftEngine}.
+ *
+ * @example
+ * ```ts
+ * import { type BftEngineConfig, createBftEngine } from '@aitbc/consensus-poa';
+ * const config: BftEngineConfig = { chainId: genesis.chainId, validators: chain.validators, seed, timeouts: { propose: 1500 } };
+ * const engine = createBftEngine(config);
+ * ```
+ */
 export interface BftEngineConfig {
   readonly chainId: string;
   readonly validators: ValidatorSet;
@@ -75,18 +129,39 @@ export interface BftEngineConfig {
  * equivocating one may have up to {@link MAX_VOTES_PER_STEP} for different values, and each counts
  * toward its own value (a validator is counted at most once per value), so that a polka seen by one
  * honest validator is seen by all once the votes are gossiped, whichever variant arrived first.
+ *
+ * @example
+ * ```ts
+ * const votes = state.votes.get(state.round);
+ * const prevoted = votes?.prevote.size ?? 0; // validators that prevoted this round
+ * ```
  */
 export interface RoundVotes {
   readonly prevote: ReadonlyMap<string, readonly Vote[]>;
   readonly precommit: ReadonlyMap<string, readonly Vote[]>;
 }
 
-/** Distinct values kept per validator and step (more are dropped; the first conflict is evidence). */
+/**
+ * Distinct values kept per validator and step (more are dropped; the first conflict is evidence).
+ *
+ * @example
+ * ```ts
+ * import { MAX_VOTES_PER_STEP } from '@aitbc/consensus-poa';
+ * const kept = state.votes.get(0)?.prevote.get(address)?.length ?? 0; // at most MAX_VOTES_PER_STEP
+ * ```
+ */
 export const MAX_VOTES_PER_STEP = 4;
 
 /**
  * The state of the engine at one height. Treat it as a value: {@link BftEngine.step} never mutates
  * it and returns a new one.
+ *
+ * @example
+ * ```ts
+ * let { state } = engine.start(chain.head.height + 1);
+ * ({ state } = engine.step(state, { type: 'message', message }));
+ * console.log(state.height, state.round, state.step, state.lockedHash, state.decided);
+ * ```
  */
 export interface BftState {
   readonly height: number;
@@ -118,7 +193,16 @@ export interface BftState {
   readonly evidence: readonly Evidence[];
 }
 
-/** What the engine is fed. */
+/**
+ * What the engine is fed.
+ *
+ * @example
+ * ```ts
+ * import type { EngineInput } from '@aitbc/consensus-poa';
+ * const input: EngineInput = { type: 'message', message: decodeConsensusMessage(JSON.parse(wire)) };
+ * ({ state, outputs } = engine.step(state, input));
+ * ```
+ */
 export type EngineInput =
   /** Move to a new height (after the previous one was imported, or the head advanced by sync). */
   | { readonly type: 'newHeight'; readonly height: number }
@@ -129,7 +213,18 @@ export type EngineInput =
   /** The driver's verdict on a `validate` output. */
   | { readonly type: 'validated'; readonly height: number; readonly hash: string; readonly valid: boolean };
 
-/** What the engine asks its driver to do, in order. */
+/**
+ * What the engine asks its driver to do, in order.
+ *
+ * @example
+ * ```ts
+ * for (const out of outputs) {
+ *   if (out.type === 'persist') await store.put(key, utf8ToBytes(JSON.stringify(encodePersistedState(out.record))));
+ *   else if (out.type === 'broadcast') gossip(encodeConsensusMessage(out.message));
+ *   else if (out.type === 'decide') await chain.importBlock(out.block, out.commit);
+ * }
+ * ```
+ */
 export type EngineOutput =
   /** Make this record durable before carrying out the outputs that follow it. */
   | { readonly type: 'persist'; readonly record: PersistedConsensusState }
@@ -157,7 +252,16 @@ export type EngineOutput =
   | { readonly type: 'evidence'; readonly evidence: Evidence }
   | { readonly type: 'rejected'; readonly code: string; readonly reason: string; readonly message: ConsensusMessage };
 
-/** What a validator persists before sending anything it signed. */
+/**
+ * What a validator persists before sending anything it signed.
+ *
+ * @example
+ * ```ts
+ * import { decodePersistedState, encodePersistedState, type PersistedConsensusState } from '@aitbc/consensus-poa';
+ * const record: PersistedConsensusState = decodePersistedState(JSON.parse(saved));
+ * const { state, outputs } = engine.restore(record);
+ * ```
+ */
 export interface PersistedConsensusState {
   readonly height: number;
   readonly round: number;
@@ -169,13 +273,31 @@ export interface PersistedConsensusState {
   readonly signed: readonly ConsensusMessage[];
 }
 
-/** The result of one engine step. */
+/**
+ * The result of one engine step.
+ *
+ * @example
+ * ```ts
+ * import type { Transition } from '@aitbc/consensus-poa';
+ * const { state, outputs }: Transition = engine.start(chain.head.height + 1);
+ * ```
+ */
 export interface Transition {
   readonly state: BftState;
   readonly outputs: readonly EngineOutput[];
 }
 
-/** The BFT state machine of one validator (or follower): pure, no I/O, no clock. */
+/**
+ * The BFT state machine of one validator (or follower): pure, no I/O, no clock.
+ *
+ * @example
+ * ```ts
+ * import { createBftEngine } from '@aitbc/consensus-poa';
+ * const engine = createBftEngine({ chainId, validators: chain.validators, seed });
+ * console.log(engine.self, engine.timeouts.propose); // 'ait1…' 3000
+ * let { state, outputs } = engine.start(chain.head.height + 1);
+ * ```
+ */
 export interface BftEngine {
   /** This validator's address, or null for a follower. */
   readonly self: string | null;
@@ -744,7 +866,16 @@ export function createBftEngine(config: BftEngineConfig): BftEngine {
 
 const hexHash = (hex: string): Uint8Array => hexToBytes(hex, 32);
 
-/** The store form of a {@link PersistedConsensusState} (JSON). */
+/**
+ * The store form of a {@link PersistedConsensusState} (JSON).
+ *
+ * @example
+ * ```ts
+ * import { encodePersistedState } from '@aitbc/consensus-poa';
+ * import { utf8ToBytes } from '@aitbc/crypto';
+ * if (out.type === 'persist') await store.put(KEY, utf8ToBytes(JSON.stringify(encodePersistedState(out.record))));
+ * ```
+ */
 export function encodePersistedState(record: PersistedConsensusState): JsonObject {
   return {
     height: record.height,
@@ -757,7 +888,17 @@ export function encodePersistedState(record: PersistedConsensusState): JsonObjec
   };
 }
 
-/** Parses {@link encodePersistedState}'s output. @throws AitbcError `CONSENSUS_BAD_STATE`. */
+/**
+ * Parses {@link encodePersistedState}'s output. @throws AitbcError `CONSENSUS_BAD_STATE`.
+ *
+ * @example
+ * ```ts
+ * import { decodePersistedState } from '@aitbc/consensus-poa';
+ * import { bytesToUtf8 } from '@aitbc/crypto';
+ * const bytes = await store.get(KEY);
+ * const restored = bytes && engine.restore(decodePersistedState(JSON.parse(bytesToUtf8(bytes))));
+ * ```
+ */
 export function decodePersistedState(json: unknown): PersistedConsensusState {
   try {
     const o = json as Record<string, unknown>;

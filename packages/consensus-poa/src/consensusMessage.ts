@@ -10,19 +10,51 @@ import {
   verifyMessage,
 } from '@aitbc/crypto';
 
-/** A JSON value as it travels over gossip. */
+/**
+ * A JSON value as it travels over gossip.
+ *
+ * @example
+ * ```ts
+ * import type { JsonValue } from '@aitbc/consensus-poa';
+ * const value: JsonValue = { height: 5, blockHash: null, tags: ['a', 'b'] };
+ * ```
+ */
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 
-/** A plain JSON object (what {@link encodeConsensusMessage} returns). */
+/**
+ * A plain JSON object (what {@link encodeConsensusMessage} returns).
+ *
+ * @example
+ * ```ts
+ * import { encodeConsensusMessage, type JsonObject } from '@aitbc/consensus-poa';
+ * const wire: JsonObject = encodeConsensusMessage(vote);
+ * socket.send(JSON.stringify(wire));
+ * ```
+ */
 export type JsonObject = { [key: string]: JsonValue };
 
-/** Largest round number accepted on the wire (rounds are bounded counters). */
+/**
+ * Largest round number accepted on the wire (rounds are bounded counters).
+ *
+ * @example
+ * ```ts
+ * import { MAX_ROUND } from '@aitbc/consensus-poa';
+ * if (round > MAX_ROUND) throw new Error('round out of range'); // decodeConsensusMessage refuses it too
+ * ```
+ */
 export const MAX_ROUND = 1_000_000;
 
 /**
  * A proposal: the proposer of `(height, round)` offers a block. `polRound` is the round in which the
  * block got a polka (its valid round), or -1. The proposer is not carried: it is the scheduled
  * proposer of `(height, round)`, and `signature` (kind `proposal`) must verify with its key.
+ *
+ * @example
+ * ```ts
+ * import { signProposal } from '@aitbc/consensus-poa';
+ * const proposal = signProposal(chainId, block, 0, -1, seed);
+ * console.log(proposal.height, proposal.round, proposal.polRound, proposal.blockHash);
+ * ```
  */
 export interface Proposal {
   readonly type: 'proposal';
@@ -36,7 +68,16 @@ export interface Proposal {
   readonly signature: Uint8Array;
 }
 
-/** A prevote or precommit for a block hash, or for nothing (`blockHash: null`). */
+/**
+ * A prevote or precommit for a block hash, or for nothing (`blockHash: null`).
+ *
+ * @example
+ * ```ts
+ * import { signVote } from '@aitbc/consensus-poa';
+ * const nil = signVote(chainId, 'prevote', 5, 0, null, myAddress, seed); // a prevote for nothing
+ * console.log(nil.type, nil.validator, nil.blockHash); // 'prevote' 'ait1…' null
+ * ```
+ */
 export interface Vote {
   readonly type: 'prevote' | 'precommit';
   readonly height: number;
@@ -47,7 +88,17 @@ export interface Vote {
   readonly signature: Uint8Array;
 }
 
-/** Everything validators gossip to agree on a block. */
+/**
+ * Everything validators gossip to agree on a block.
+ *
+ * @example
+ * ```ts
+ * import { type ConsensusMessage, decodeConsensusMessage } from '@aitbc/consensus-poa';
+ * const msg: ConsensusMessage = decodeConsensusMessage(JSON.parse(wire));
+ * if (msg.type === 'proposal') console.log('block', msg.block.header.height);
+ * else console.log(msg.type, 'from', msg.validator);
+ * ```
+ */
 export type ConsensusMessage = Proposal | Vote;
 
 function malformed(field: string, expected: string): AitbcError {
@@ -56,7 +107,16 @@ function malformed(field: string, expected: string): AitbcError {
   });
 }
 
-/** The body a proposer signs (kind `proposal`). */
+/**
+ * The body a proposer signs (kind `proposal`).
+ *
+ * @example
+ * ```ts
+ * import { proposalSigningBody } from '@aitbc/consensus-poa';
+ * import { signMessage } from '@aitbc/crypto';
+ * const signature = signMessage('proposal', chainId, proposalSigningBody(height, round, -1, hash), seed);
+ * ```
+ */
 export function proposalSigningBody(
   height: number,
   round: number,
@@ -69,6 +129,13 @@ export function proposalSigningBody(
 /**
  * The body a validator signs (kind `vote`). A precommit for a block is exactly chain-core's
  * `precommitSigningBody`, so the precommits of a decision form a commit that `verifyCommit` accepts.
+ *
+ * @example
+ * ```ts
+ * import { voteSigningBody } from '@aitbc/consensus-poa';
+ * import { verifyMessage } from '@aitbc/crypto';
+ * const ok = verifyMessage('vote', chainId, voteSigningBody(v.type, v.height, v.round, v.blockHash), v.signature, key);
+ * ```
  */
 export function voteSigningBody(
   type: 'prevote' | 'precommit',
@@ -80,10 +147,32 @@ export function voteSigningBody(
   return { type, height, round, blockHash: hash === null ? null : toHex0x(hash) };
 }
 
-/** A signature check, injectable so that simulators can memoize it (same contract as `verify`). */
+/**
+ * A signature check, injectable so that simulators can memoize it (same contract as `verify`).
+ *
+ * @example
+ * ```ts
+ * import { createPoaConsensus, type SignatureVerifier } from '@aitbc/consensus-poa';
+ * import { verify } from '@aitbc/crypto';
+ * const countingVerify: SignatureVerifier = (sig, msg, key) => {
+ *   checks++;
+ *   return verify(sig, msg, key);
+ * };
+ * const consensus = createPoaConsensus({ verify: countingVerify });
+ * ```
+ */
 export type SignatureVerifier = (signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array) => boolean;
 
-/** Signs a vote (kind `vote`, domain-separated by chain id). */
+/**
+ * Signs a vote (kind `vote`, domain-separated by chain id).
+ *
+ * @example
+ * ```ts
+ * import { blockHash } from '@aitbc/chain-core';
+ * import { signVote } from '@aitbc/consensus-poa';
+ * const precommit = signVote(chainId, 'precommit', header.height, 0, blockHash(header), myAddress, seed);
+ * ```
+ */
 export function signVote(
   chainId: string,
   type: 'prevote' | 'precommit',
@@ -97,7 +186,16 @@ export function signVote(
   return { type, height, round, blockHash: hash, validator, signature };
 }
 
-/** Signs a proposal of `block` for `round` (kind `proposal`). */
+/**
+ * Signs a proposal of `block` for `round` (kind `proposal`).
+ *
+ * @example
+ * ```ts
+ * import { signProposal } from '@aitbc/consensus-poa';
+ * const block = await chain.buildBlock({ round: 0, timestamp: Date.now(), proposerSeed: seed, lastCommit, txs });
+ * broadcast(signProposal(chain.head.chainId, block, 0, -1, seed));
+ * ```
+ */
 export function signProposal(
   chainId: string,
   block: Block,
@@ -111,7 +209,16 @@ export function signProposal(
   return { type: 'proposal', height, round, polRound, block, blockHash: hash, signature };
 }
 
-/** Checks a vote's signature with the validator's public key. */
+/**
+ * Checks a vote's signature with the validator's public key.
+ *
+ * @example
+ * ```ts
+ * import { verifyVoteSignature } from '@aitbc/consensus-poa';
+ * const signer = validators.byAddress(vote.validator);
+ * const ok = signer !== undefined && verifyVoteSignature(chainId, vote, signer.publicKey);
+ * ```
+ */
 export function verifyVoteSignature(chainId: string, vote: Vote, publicKey: Uint8Array): boolean {
   return verifyMessage(
     'vote',
@@ -122,7 +229,16 @@ export function verifyVoteSignature(chainId: string, vote: Vote, publicKey: Uint
   );
 }
 
-/** Checks a proposal's signature with the scheduled proposer's public key. */
+/**
+ * Checks a proposal's signature with the scheduled proposer's public key.
+ *
+ * @example
+ * ```ts
+ * import { proposerFor, verifyProposalSignature } from '@aitbc/consensus-poa';
+ * const proposer = validators.byAddress(proposerFor(validators, p.height, p.round))!;
+ * const ok = verifyProposalSignature(chainId, p, proposer.publicKey);
+ * ```
+ */
 export function verifyProposalSignature(chainId: string, proposal: Proposal, publicKey: Uint8Array): boolean {
   return verifyMessage(
     'proposal',
@@ -137,6 +253,12 @@ export function verifyProposalSignature(chainId: string, proposal: Proposal, pub
  * The gossip JSON of a message. Proposal: `{type:"proposal", height, round, polRound, block
  * (chain-core wire JSON), signature}`; vote: `{type:"prevote"|"precommit", height, round,
  * blockHash ("0x…" or null), validator, signature}`. Signatures are 128 lowercase hex digits.
+ *
+ * @example
+ * ```ts
+ * import { encodeConsensusMessage } from '@aitbc/consensus-poa';
+ * socket.send(JSON.stringify(encodeConsensusMessage(vote)));
+ * ```
  */
 export function encodeConsensusMessage(msg: ConsensusMessage): JsonObject {
   if (msg.type === 'proposal') {
@@ -179,6 +301,17 @@ function signature(v: unknown): Uint8Array {
  * later, by the engine, against the validator set.
  *
  * @throws AitbcError `CONSENSUS_MALFORMED_MESSAGE` (`details.field`).
+ *
+ * @example
+ * ```ts
+ * import { decodeConsensusMessage } from '@aitbc/consensus-poa';
+ * import { isAitbcError } from '@aitbc/crypto';
+ * try {
+ *   driver.receive(decodeConsensusMessage(JSON.parse(text)));
+ * } catch (e) {
+ *   if (isAitbcError(e) && e.code === 'CONSENSUS_MALFORMED_MESSAGE') console.warn('bad gossip', e.details);
+ * }
+ * ```
  */
 export function decodeConsensusMessage(json: unknown): ConsensusMessage {
   if (typeof json !== 'object' || json === null || Array.isArray(json)) throw malformed('', 'an object');

@@ -9,7 +9,16 @@ import { AitbcError, signingBytes, verify } from '@aitbc/crypto';
 import type { SignatureVerifier } from './consensusMessage.js';
 import { proposerFor } from './proposerSchedule.js';
 
-/** The chain-core `Consensus` of AITBC's PoA/PoS BFT, plus the proposer schedule. */
+/**
+ * The chain-core `Consensus` of AITBC's PoA/PoS BFT, plus the proposer schedule.
+ *
+ * @example
+ * ```ts
+ * import { createPoaConsensus, type PoaConsensus } from '@aitbc/consensus-poa';
+ * const consensus: PoaConsensus = createPoaConsensus();
+ * const next = consensus.proposerFor(chain.validators, chain.head.height + 1, 0);
+ * ```
+ */
 export interface PoaConsensus extends Consensus {
   /** The proposer of `(height, round)` under a validator set. */
   proposerFor(set: ValidatorSet, height: number, round: number): string;

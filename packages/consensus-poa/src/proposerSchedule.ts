@@ -1,7 +1,15 @@
 import type { ValidatorSet } from '@aitbc/chain-core';
 import { AitbcError, toHex0x } from '@aitbc/crypto';
 
-/** Longest proposer cycle kept (entries); larger total powers are scaled down to fit. */
+/**
+ * Longest proposer cycle kept (entries); larger total powers are scaled down to fit.
+ *
+ * @example
+ * ```ts
+ * import { MAX_SCHEDULE, proposerSchedule } from '@aitbc/consensus-poa';
+ * console.log(proposerSchedule(chain.validators).length <= MAX_SCHEDULE); // true
+ * ```
+ */
 export const MAX_SCHEDULE = 10_000;
 
 function gcd(a: number, b: number): number {
@@ -17,6 +25,13 @@ function gcd(a: number, b: number): number {
  *
  * Powers are divided by their GCD; if the total is still above {@link MAX_SCHEDULE} they are scaled
  * down proportionally (at least 1 each), which keeps shares within one slot per validator.
+ *
+ * @example
+ * ```ts
+ * import { proposerSchedule } from '@aitbc/consensus-poa';
+ * const cycle = proposerSchedule(chain.validators); // each address appears in proportion to its power
+ * const mine = cycle.filter((a) => a === myAddress).length;
+ * ```
  */
 export function proposerSchedule(set: ValidatorSet): readonly string[] {
   const vals = set.validators;
@@ -49,6 +64,13 @@ const cache = new Map<string, readonly string[]>();
 /**
  * The proposer of `(height, round)`: entry `(height + round) mod cycle` of {@link proposerSchedule},
  * so the next round's proposer is the next in the schedule. Schedules are cached per set hash.
+ *
+ * @example
+ * ```ts
+ * import { proposerFor } from '@aitbc/consensus-poa';
+ * const height = chain.head.height + 1;
+ * const myTurn = proposerFor(chain.validators, height, 0) === myAddress;
+ * ```
  */
 export function proposerFor(set: ValidatorSet, height: number, round: number): string {
   const key = toHex0x(set.hash);

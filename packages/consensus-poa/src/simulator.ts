@@ -28,7 +28,16 @@ import {
 import { createPoaConsensus } from './poaConsensus.js';
 import { type Clock, createValidatorDriver, type ValidatorDriver } from './validatorDriver.js';
 
-/** Options of {@link runSimulation}. */
+/**
+ * Options of {@link runSimulation}.
+ *
+ * @example
+ * ```ts
+ * import { runSimulation, type SimulationOptions } from '@aitbc/consensus-poa/simulator';
+ * const options: SimulationOptions = { seed: 7, heightsAfterHeal: 3 };
+ * const { height, violations } = await runSimulation(options);
+ * ```
+ */
 export interface SimulationOptions {
   /** Everything (validators, powers, faults, network) derives from this seed. */
   readonly seed: number;
@@ -44,7 +53,16 @@ export interface SimulationOptions {
   readonly unsafe?: { readonly validators: number; readonly byzantine: number };
 }
 
-/** What one seeded run did. */
+/**
+ * What one seeded run did.
+ *
+ * @example
+ * ```ts
+ * import { runSimulation } from '@aitbc/consensus-poa/simulator';
+ * const r = await runSimulation({ seed: 1 });
+ * console.log(`${r.validators} validators, height ${r.height}, max round ${r.maxRound}, ${r.evidence} evidence`);
+ * ```
+ */
 export interface SimulationResult {
   readonly seed: number;
   readonly validators: number;
@@ -161,7 +179,15 @@ interface SimNode {
   seen: Map<string, Set<number>>;
 }
 
-/** Timeouts used by the simulator (ms of virtual time). */
+/**
+ * Timeouts used by the simulator (ms of virtual time).
+ *
+ * @example
+ * ```ts
+ * import { SIM_TIMEOUTS } from '@aitbc/consensus-poa/simulator';
+ * console.log(SIM_TIMEOUTS.propose); // 200 virtual ms
+ * ```
+ */
 export const SIM_TIMEOUTS: BftTimeouts = { propose: 200, prevote: 100, precommit: 100, delta: 50 };
 
 /** Pause between blocks in the simulator (virtual ms). */
@@ -176,6 +202,13 @@ const T0 = GENESIS_TIME + 1000;
  * restarts from the stored state, and up to f (by power: 3·F < total) Byzantine validators that
  * double-propose and double-vote. Agreement and validity are checked at every commit, evidence after
  * every delivery, liveness after the network heals. The same seed always replays the same run.
+ *
+ * @example
+ * ```ts
+ * import { runSimulation } from '@aitbc/consensus-poa/simulator';
+ * const result = await runSimulation({ seed: 42, trace: console.log });
+ * if (result.violations.length > 0) throw new Error(result.violations.join('\n'));
+ * ```
  */
 export async function runSimulation(options: SimulationOptions): Promise<SimulationResult> {
   const rand = prng(options.seed);
@@ -561,7 +594,16 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
   };
 }
 
-/** Totals of {@link runSeedRange}. */
+/**
+ * Totals of {@link runSeedRange}.
+ *
+ * @example
+ * ```ts
+ * import { runSeedRange } from '@aitbc/consensus-poa/simulator';
+ * const summary = await runSeedRange(0, 20);
+ * console.log(`${summary.seeds} seeds, ${summary.heights} heights, failing: ${summary.failingSeeds}`);
+ * ```
+ */
 export interface SimulationSummary {
   readonly seeds: number;
   readonly heights: number;
@@ -570,7 +612,16 @@ export interface SimulationSummary {
   readonly results: readonly SimulationResult[];
 }
 
-/** Runs seeds `from` … `to - 1` and sums them up. */
+/**
+ * Runs seeds `from` … `to - 1` and sums them up.
+ *
+ * @example
+ * ```ts
+ * import { runSeedRange } from '@aitbc/consensus-poa/simulator';
+ * const { violations, failingSeeds } = await runSeedRange(0, 50, (r) => console.log(r.seed, r.height));
+ * if (violations > 0) process.exitCode = 1;
+ * ```
+ */
 export async function runSeedRange(
   from: number,
   to: number,
@@ -593,7 +644,16 @@ export async function runSeedRange(
   };
 }
 
-/** Options of {@link runSteadyNetwork}. */
+/**
+ * Options of {@link runSteadyNetwork}.
+ *
+ * @example
+ * ```ts
+ * import { runSteadyNetwork, type SteadyNetworkOptions } from '@aitbc/consensus-poa/simulator';
+ * const options: SteadyNetworkOptions = { validators: 4, heights: 10, delayMs: 5 };
+ * const result = await runSteadyNetwork(options);
+ * ```
+ */
 export interface SteadyNetworkOptions {
   readonly validators: number;
   /** Heights to finalize (default 20). */
@@ -602,7 +662,16 @@ export interface SteadyNetworkOptions {
   readonly delayMs?: number;
 }
 
-/** What {@link runSteadyNetwork} measured. */
+/**
+ * What {@link runSteadyNetwork} measured.
+ *
+ * @example
+ * ```ts
+ * import { runSteadyNetwork } from '@aitbc/consensus-poa/simulator';
+ * const r = await runSteadyNetwork({ validators: 4 });
+ * console.log(`first commit after ${Math.min(...r.firstCommitDelays)} delays, ${(r.cpuMs / r.heights).toFixed(1)} CPU ms/height`);
+ * ```
+ */
 export interface SteadyNetworkResult {
   readonly heights: number;
   /** Per height: virtual time from the proposal's broadcast to the first validator's commit, in message delays. */
@@ -619,6 +688,12 @@ export interface SteadyNetworkResult {
  * A fault-free network of equal validators with one fixed message delay, for benchmarks: how many
  * message delays after the proposal a block is final (3 in the best case: proposal, prevotes,
  * precommits), and what a height costs in CPU for the whole network.
+ *
+ * @example
+ * ```ts
+ * import { runSteadyNetwork } from '@aitbc/consensus-poa/simulator';
+ * const { heights, allCommitDelays, wallMs } = await runSteadyNetwork({ validators: 7, heights: 20 });
+ * ```
  */
 export async function runSteadyNetwork(options: SteadyNetworkOptions): Promise<SteadyNetworkResult> {
   const n = options.validators;
