@@ -1,9 +1,25 @@
 import { AitbcError } from '@aitbc/crypto';
 
-/** Decimals of one AIT: 1 AIT = 10^18 base units. */
+/**
+ * Decimals of one AIT: 1 AIT = 10^18 base units.
+ *
+ * @example
+ * ```ts
+ * import { AIT_DECIMALS } from '@aitbc/cli';
+ * const oneAit = 10n ** BigInt(AIT_DECIMALS); // 1_000_000_000_000_000_000n base units
+ * ```
+ */
 export const AIT_DECIMALS = 18;
 const ONE_AIT = 10n ** 18n;
-/** The largest amount the CLI accepts (2^256 − 1 base units). */
+/**
+ * The largest amount the CLI accepts (2^256 − 1 base units).
+ *
+ * @example
+ * ```ts
+ * import { MAX_AMOUNT, parseAmount } from '@aitbc/cli';
+ * parseAmount(`${MAX_AMOUNT}base`); // the largest accepted; one more throws CLI_BAD_AMOUNT
+ * ```
+ */
 export const MAX_AMOUNT = 2n ** 256n - 1n;
 
 const AIT_FORM = /^(0|[1-9][0-9]*)(?:\.([0-9]+))?\s*(?:ait)?$/i;
@@ -20,6 +36,14 @@ function bad(text: string, why: string): AitbcError {
  * decimals); `1500base` is base units. Signs, exponents, separators and more than 18 decimals are
  * refused rather than rounded.
  * @throws AitbcError `CLI_BAD_AMOUNT` (exit code 2).
+ *
+ * @example
+ * ```ts
+ * import { parseAmount } from '@aitbc/cli';
+ * parseAmount('1.5'); // 1_500_000_000_000_000_000n
+ * parseAmount('2 AIT'); // 2_000_000_000_000_000_000n
+ * parseAmount('1500base'); // 1500n
+ * ```
  */
 export function parseAmount(text: string): bigint {
   const t = text.trim();
@@ -41,6 +65,13 @@ export function parseAmount(text: string): bigint {
 /**
  * Formats base units as AIT with up to 18 decimals and no trailing zeros: `1500000000000000000n` →
  * `1.5 AIT`, `1n` → `0.000000000000000001 AIT`. Exact (no floating point).
+ *
+ * @example
+ * ```ts
+ * import { formatAmount } from '@aitbc/cli';
+ * formatAmount(1_500_000_000_000_000_000n); // '1.5 AIT'
+ * formatAmount(1n, { unit: false }); // '0.000000000000000001'
+ * ```
  */
 export function formatAmount(value: bigint, options: { unit?: boolean } = {}): string {
   const negative = value < 0n;

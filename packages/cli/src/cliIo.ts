@@ -1,4 +1,13 @@
-/** A writable text stream (process.stdout / process.stderr, or a capture in tests). */
+/**
+ * A writable text stream (process.stdout / process.stderr, or a capture in tests).
+ *
+ * @example
+ * ```ts
+ * import type { CliStream } from '@aitbc/cli';
+ * const lines: string[] = [];
+ * const stream: CliStream = { write: (text: string) => lines.push(text), isTTY: false, columns: 120 };
+ * ```
+ */
 export interface CliStream {
   write(text: string): unknown;
   /** True when the stream is a terminal (spinners and colour only then). */
@@ -10,6 +19,13 @@ export interface CliStream {
 /**
  * Everything the CLI touches outside itself, injected so that tests run it in-process with captured
  * output and their own environment.
+ *
+ * @example
+ * ```ts
+ * import { type CliIo, runCli } from '@aitbc/cli';
+ * const io: CliIo = { stdout: process.stdout, stderr: process.stderr, env: process.env, signal: AbortSignal.timeout(30_000) };
+ * process.exitCode = await runCli(['wallet', 'balance', 'ait1…'], io);
+ * ```
  */
 export interface CliIo {
   readonly stdout: CliStream;
@@ -24,13 +40,34 @@ export interface CliIo {
   readonly fetch?: typeof globalThis.fetch;
 }
 
-/** An in-memory stream that records what is written (for tests and embedding). */
+/**
+ * An in-memory stream that records what is written (for tests and embedding).
+ *
+ * @example
+ * ```ts
+ * import { captureStream, runCli } from '@aitbc/cli';
+ * const stdout = captureStream();
+ * await runCli(['version'], { stdout, stderr: captureStream(), env: {} });
+ * console.log(stdout.text()); // e.g. '0.1.0\n'
+ * ```
+ */
 export interface CapturedStream extends CliStream {
   /** Everything written so far. */
   text(): string;
 }
 
-/** Creates a {@link CapturedStream}; `isTTY` makes it behave like a terminal. */
+/**
+ * Creates a {@link CapturedStream}; `isTTY` makes it behave like a terminal.
+ *
+ * @example
+ * ```ts
+ * import { captureStream, runCli } from '@aitbc/cli';
+ * const stdout = captureStream();
+ * const stderr = captureStream({ isTTY: true, columns: 80 }); // spinners render as on a terminal
+ * const code = await runCli(['chain', 'head', '--json'], { stdout, stderr, env: { AITBC_NODE: nodeUrl } });
+ * const head = JSON.parse(stdout.text());
+ * ```
+ */
 export function captureStream(options: { isTTY?: boolean; columns?: number } = {}): CapturedStream {
   const chunks: string[] = [];
   return {

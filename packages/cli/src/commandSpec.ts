@@ -2,7 +2,15 @@ import type { CliIo } from './cliIo.js';
 import type { CliConfig } from './configStore.js';
 import type { Output } from './output.js';
 
-/** One `--option` of a command (or a global option). */
+/**
+ * One `--option` of a command (or a global option).
+ *
+ * @example
+ * ```ts
+ * import type { OptionSpec } from '@aitbc/cli';
+ * const maxPrice: OptionSpec = { name: 'max-price', type: 'string', valueName: '<amount>', description: 'most to pay per job' };
+ * ```
+ */
 export interface OptionSpec {
   /** Long name without dashes, e.g. `max-price`. */
   readonly name: string;
@@ -22,7 +30,15 @@ export interface OptionSpec {
   readonly complete?: 'file';
 }
 
-/** One positional argument of a command. */
+/**
+ * One positional argument of a command.
+ *
+ * @example
+ * ```ts
+ * import type { ArgSpec } from '@aitbc/cli';
+ * const jobId: ArgSpec = { name: 'job-id', description: 'the job to show' };
+ * ```
+ */
 export interface ArgSpec {
   readonly name: string;
   readonly description: string;
@@ -32,13 +48,30 @@ export interface ArgSpec {
   readonly choices?: readonly string[];
 }
 
-/** One example shown by `aitbc help <command>` and the README. */
+/**
+ * One example shown by `aitbc help <command>` and the README.
+ *
+ * @example
+ * ```ts
+ * import type { CommandExample } from '@aitbc/cli';
+ * const example: CommandExample = { command: 'aitbc chain block 1', description: 'the first block after genesis' };
+ * ```
+ */
 export interface CommandExample {
   readonly command: string;
   readonly description: string;
 }
 
-/** Parsed values handed to a command handler. */
+/**
+ * Parsed values handed to a command handler.
+ *
+ * @example
+ * ```ts
+ * import { COMMANDS, GROUPS, parseCommandLine } from '@aitbc/cli';
+ * const parsed = parseCommandLine(['chain', 'block', '42'], GROUPS, COMMANDS);
+ * if (parsed.kind === 'command') console.log(parsed.input.args, parsed.input.options); // { id: '42' } {}
+ * ```
+ */
 export interface CommandInput {
   /** Positional arguments by name (absent optional ones are `undefined`). */
   readonly args: Readonly<Record<string, string | undefined>>;
@@ -46,7 +79,18 @@ export interface CommandInput {
   readonly options: Readonly<Record<string, string | boolean | undefined>>;
 }
 
-/** What a handler gets: its input, the output, the resolved configuration and the I/O. */
+/**
+ * What a handler gets: its input, the output, the resolved configuration and the I/O.
+ *
+ * @example
+ * ```ts
+ * import type { CommandContext } from '@aitbc/cli';
+ * async function handler(ctx: CommandContext): Promise<void> {
+ *   ctx.out.note(`profile ${ctx.config.profile}, node ${ctx.config.values.node}`);
+ *   ctx.out.result({ id: ctx.args.id, verbose: ctx.options.verbose === true });
+ * }
+ * ```
+ */
 export interface CommandContext extends CommandInput {
   readonly out: Output;
   readonly config: CliConfig;
@@ -59,7 +103,16 @@ export interface CommandContext extends CommandInput {
   readonly commands: readonly CommandSpec[];
 }
 
-/** A command group, e.g. `chain`. */
+/**
+ * A command group, e.g. `chain`.
+ *
+ * @example
+ * ```ts
+ * import { GROUPS, type GroupSpec } from '@aitbc/cli';
+ * const chain: GroupSpec | undefined = GROUPS.find((g) => g.name === 'chain');
+ * console.log(chain?.summary);
+ * ```
+ */
 export interface GroupSpec {
   readonly name: string;
   readonly summary: string;
@@ -68,6 +121,16 @@ export interface GroupSpec {
 /**
  * One row of the declarative command table: it drives parsing, help, shell completion and the
  * README's command reference.
+ *
+ * @example
+ * ```ts
+ * import type { CommandSpec } from '@aitbc/cli';
+ * const ping: CommandSpec = {
+ *   group: 'chain', name: 'ping', summary: 'check the node answers', status: 'wired',
+ *   args: [], options: [], examples: [{ command: 'aitbc chain ping', description: 'prints pong' }],
+ *   handler: async (ctx) => ctx.out.result('pong'),
+ * };
+ * ```
  */
 export interface CommandSpec {
   /** Group name (`chain`), or `''` for top-level commands (`completion`, `help`, `version`). */
@@ -93,7 +156,15 @@ export interface CommandSpec {
   readonly handler: (ctx: CommandContext) => Promise<void>;
 }
 
-/** The full name of a command as typed: `chain head`, or `completion`. */
+/**
+ * The full name of a command as typed: `chain head`, or `completion`.
+ *
+ * @example
+ * ```ts
+ * import { COMMANDS, commandPath } from '@aitbc/cli';
+ * const names = COMMANDS.map(commandPath); // ['client submit', …, 'completion', 'help', 'version']
+ * ```
+ */
 export function commandPath(spec: CommandSpec): string {
   return spec.group === '' ? spec.name : `${spec.group} ${spec.name}`;
 }

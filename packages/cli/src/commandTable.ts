@@ -9,7 +9,15 @@ import { MONITOR_COMMANDS } from './commands/monitorCommands.js';
 import { topCommands } from './commands/topCommands.js';
 import { WALLET_COMMANDS } from './commands/walletCommands.js';
 
-/** The command groups, in help order. */
+/**
+ * The command groups, in help order.
+ *
+ * @example
+ * ```ts
+ * import { GROUPS } from '@aitbc/cli';
+ * for (const g of GROUPS) console.log(`${g.name.padEnd(12)} ${g.summary}`);
+ * ```
+ */
 export const GROUPS: readonly GroupSpec[] = [
   { name: 'client', summary: 'submit compute jobs and collect results and receipts (coordinator)' },
   { name: 'miner', summary: 'run a miner, check its status and earnings' },
@@ -21,7 +29,15 @@ export const GROUPS: readonly GroupSpec[] = [
   { name: 'monitor', summary: 'live blocks, jobs and metrics' },
 ];
 
-/** The one declarative command table: parsing, help, completion and the README reference come from it. */
+/**
+ * The one declarative command table: parsing, help, completion and the README reference come from it.
+ *
+ * @example
+ * ```ts
+ * import { COMMANDS, commandPath } from '@aitbc/cli';
+ * const waiting = COMMANDS.filter((c) => c.status === 'waiting').map(commandPath);
+ * ```
+ */
 export const COMMANDS: readonly CommandSpec[] = [
   ...CLIENT_COMMANDS,
   ...MINER_COMMANDS,

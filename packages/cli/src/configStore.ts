@@ -3,7 +3,16 @@ import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { AitbcError } from '@aitbc/crypto';
 
-/** One setting a profile can hold. */
+/**
+ * One setting a profile can hold.
+ *
+ * @example
+ * ```ts
+ * import { CONFIG_KEYS, type ConfigKeySpec } from '@aitbc/cli';
+ * const node: ConfigKeySpec = CONFIG_KEYS.find((k) => k.key === 'node')!;
+ * console.log(node.env, `--${node.flag}`, node.default); // 'AITBC_NODE' '--node' 'http://127.0.0.1:…'
+ * ```
+ */
 export interface ConfigKeySpec {
   /** Key in the profile (and in `aitbc config get|set`). */
   readonly key: ConfigKey;
@@ -17,7 +26,16 @@ export interface ConfigKeySpec {
   readonly description: string;
 }
 
-/** The settings keys. */
+/**
+ * The settings keys.
+ *
+ * @example
+ * ```ts
+ * import type { ConfigKey } from '@aitbc/cli';
+ * const key: ConfigKey = 'coordinator';
+ * const url = config.values[key];
+ * ```
+ */
 export type ConfigKey =
   | 'node'
   | 'coordinator'
@@ -29,7 +47,18 @@ export type ConfigKey =
   | 'walletToken'
   | 'coordinatorKey';
 
-/** Every setting, in display order. URL defaults are DESIGN.md §7's ports on 127.0.0.1. */
+/**
+ * Every setting, in display order. URL defaults are DESIGN.md §7's ports on 127.0.0.1.
+ *
+ * @example
+ * ```ts
+ * import { CONFIG_KEYS, maskSecret } from '@aitbc/cli';
+ * for (const k of CONFIG_KEYS) {
+ *   const v = config.values[k.key];
+ *   console.log(k.key, v === undefined ? '-' : k.kind === 'secret' ? maskSecret(v) : v);
+ * }
+ * ```
+ */
 export const CONFIG_KEYS: readonly ConfigKeySpec[] = [
   {
     key: 'node',
@@ -100,20 +129,55 @@ export const CONFIG_KEYS: readonly ConfigKeySpec[] = [
   },
 ];
 
-/** One profile: any subset of the settings. */
+/**
+ * One profile: any subset of the settings.
+ *
+ * @example
+ * ```ts
+ * import type { Profile } from '@aitbc/cli';
+ * const devnet: Profile = { node: 'http://127.0.0.1:8006', apiKey: 'client-key' };
+ * ```
+ */
 export type Profile = Partial<Record<ConfigKey, string>>;
 
-/** The config file. */
+/**
+ * The config file.
+ *
+ * @example
+ * ```ts
+ * import { type ConfigFile, configPath, writeConfigFile } from '@aitbc/cli';
+ * const file: ConfigFile = { defaultProfile: 'devnet', profiles: { devnet: { node: 'http://127.0.0.1:8006' } } };
+ * writeConfigFile(configPath(process.env), file);
+ * ```
+ */
 export interface ConfigFile {
   /** Profile used when neither `--profile` nor `AITBC_PROFILE` is given (default `default`). */
   defaultProfile?: string;
   profiles: Record<string, Profile>;
 }
 
-/** Where a resolved value came from. */
+/**
+ * Where a resolved value came from.
+ *
+ * @example
+ * ```ts
+ * import type { ConfigSource } from '@aitbc/cli';
+ * const from: ConfigSource | undefined = config.sources.node; // 'flag' | 'env' | 'profile' | 'default'
+ * if (from === 'default') console.log('using the default node URL');
+ * ```
+ */
 export type ConfigSource = 'flag' | 'env' | 'profile' | 'default';
 
-/** The settings in force for one run. */
+/**
+ * The settings in force for one run.
+ *
+ * @example
+ * ```ts
+ * import { resolveConfig } from '@aitbc/cli';
+ * const config = resolveConfig({ env: process.env, flags: {} });
+ * console.log(config.path, config.profile, config.values.node, config.sources.node);
+ * ```
+ */
 export interface CliConfig {
   /** Path of the config file (it may not exist). */
   readonly path: string;
@@ -131,7 +195,16 @@ function configError(code: string, message: string, hint: string): AitbcError {
   return new AitbcError(code, message, { details: { hint } });
 }
 
-/** The config file path: `$AITBC_CONFIG`, else `$XDG_CONFIG_HOME/aitbc/config.json`, else `~/.config/aitbc/config.json`. */
+/**
+ * The config file path: `$AITBC_CONFIG`, else `$XDG_CONFIG_HOME/aitbc/config.json`, else `~/.config/aitbc/config.json`.
+ *
+ * @example
+ * ```ts
+ * import { configPath } from '@aitbc/cli';
+ * configPath({ HOME: '/home/ada' }); // '/home/ada/.config/aitbc/config.json'
+ * configPath({ AITBC_CONFIG: '/etc/aitbc.json' }); // '/etc/aitbc.json'
+ * ```
+ */
 export function configPath(env: Readonly<Record<string, string | undefined>>): string {
   if (env.AITBC_CONFIG) return env.AITBC_CONFIG;
   const base = env.XDG_CONFIG_HOME || join(env.HOME || homedir(), '.config');
@@ -191,7 +264,16 @@ export function validateConfigValue(key: ConfigKey, value: string, origin: strin
   return value;
 }
 
-/** Reads the config file; a missing file is an empty config. */
+/**
+ * Reads the config file; a missing file is an empty config.
+ *
+ * @example
+ * ```ts
+ * import { configPath, readConfigFile } from '@aitbc/cli';
+ * const file = readConfigFile(configPath(process.env)); // { profiles: {} } when the file is missing
+ * console.log(Object.keys(file.profiles));
+ * ```
+ */
 export function readConfigFile(path: string): ConfigFile {
   let text: string;
   try {
@@ -256,6 +338,14 @@ export function readConfigFile(path: string): ConfigFile {
 /**
  * Writes the config file atomically with mode 0600 (it holds API keys), creating its directory with
  * mode 0700; an existing file with a wider mode is narrowed.
+ *
+ * @example
+ * ```ts
+ * import { configPath, readConfigFile, writeConfigFile } from '@aitbc/cli';
+ * const path = configPath(process.env);
+ * const file = readConfigFile(path);
+ * writeConfigFile(path, { ...file, profiles: { ...file.profiles, local: { node: 'http://127.0.0.1:8006' } } });
+ * ```
  */
 export function writeConfigFile(path: string, file: ConfigFile): void {
   mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
@@ -293,6 +383,17 @@ export function selectProfile(
 /**
  * Resolves the settings of one run: flag, then `AITBC_*` environment variable, then profile, then
  * default. A named profile (flag or env) that the file lacks is an error, unless `allowNewProfile`.
+ *
+ * @example
+ * ```ts
+ * import { isAitbcError } from '@aitbc/crypto';
+ * import { resolveConfig } from '@aitbc/cli';
+ * try {
+ *   const config = resolveConfig({ env: process.env, flags: { node: 'http://127.0.0.1:8006' }, profile: 'devnet' });
+ * } catch (e) {
+ *   if (isAitbcError(e) && e.code === 'CLI_CONFIG_UNKNOWN_PROFILE') console.error(e.details?.hint);
+ * }
+ * ```
  */
 export function resolveConfig(options: {
   readonly env: Readonly<Record<string, string | undefined>>;
@@ -333,7 +434,15 @@ export function resolveConfig(options: {
   return { path, profile, values, sources };
 }
 
-/** Masks a secret for display: the first 4 characters and the length. */
+/**
+ * Masks a secret for display: the first 4 characters and the length.
+ *
+ * @example
+ * ```ts
+ * import { maskSecret } from '@aitbc/cli';
+ * maskSecret('sk-1234567890abcdef'); // 'sk-1…(19 chars)'
+ * ```
+ */
 export function maskSecret(value: string): string {
   return value.length <= 8 ? `****(${value.length})` : `${value.slice(0, 4)}…(${value.length} chars)`;
 }

@@ -1,6 +1,16 @@
 import { isAitbcError } from '@aitbc/crypto';
 
-/** The exit codes scripts can rely on (also documented in the README). */
+/**
+ * The exit codes scripts can rely on (also documented in the README).
+ *
+ * @example
+ * ```ts
+ * import { EXIT, runCli } from '@aitbc/cli';
+ * const code = await runCli(['client', 'result', jobId, '--wait', '--timeout', '60'], io);
+ * if (code === EXIT.timeout) console.log('still running, try again later');
+ * else if (code === EXIT.notFound) console.log('no such job');
+ * ```
+ */
 export const EXIT = {
   /** Success. */
   ok: 0,
@@ -20,13 +30,29 @@ export const EXIT = {
   interrupted: 130,
 } as const;
 
-/** One row of the exit-code table. */
+/**
+ * One row of the exit-code table.
+ *
+ * @example
+ * ```ts
+ * import type { ExitCodeRow } from '@aitbc/cli';
+ * const row: ExitCodeRow = { code: 5, meaning: 'a wait exceeded --timeout' };
+ * ```
+ */
 export interface ExitCodeRow {
   readonly code: number;
   readonly meaning: string;
 }
 
-/** The exit-code table in order, as `aitbc help exit-codes` and the README print it. */
+/**
+ * The exit-code table in order, as `aitbc help exit-codes` and the README print it.
+ *
+ * @example
+ * ```ts
+ * import { EXIT_CODE_TABLE } from '@aitbc/cli';
+ * const markdown = EXIT_CODE_TABLE.map((r) => `| ${r.code} | ${r.meaning} |`).join('\n');
+ * ```
+ */
 export const EXIT_CODE_TABLE: readonly ExitCodeRow[] = [
   { code: EXIT.ok, meaning: 'success' },
   { code: EXIT.api, meaning: 'the server answered with an error, or an unexpected failure' },
@@ -83,7 +109,17 @@ function httpStatus(error: unknown): number | undefined {
   return undefined;
 }
 
-/** The exit code for an error thrown by a command. */
+/**
+ * The exit code for an error thrown by a command.
+ *
+ * @example
+ * ```ts
+ * import { AitbcError } from '@aitbc/crypto';
+ * import { exitCodeOf } from '@aitbc/cli';
+ * exitCodeOf(new AitbcError('CLI_BAD_AMOUNT', 'bad amount')); // 2 (EXIT.usage)
+ * exitCodeOf(new AitbcError('COORD_UNKNOWN_JOB', 'no such job')); // 3 (EXIT.notFound)
+ * ```
+ */
 export function exitCodeOf(error: unknown): number {
   const code =
     isAitbcError(error) || typeof (error as { code?: unknown })?.code === 'string'

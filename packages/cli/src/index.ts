@@ -45,5 +45,13 @@ export { describeError, type ErrorReport, renderError, renderErrorJson } from '.
 export { cliVersion, helpText, runCli } from './runCli.js';
 export type { Spinner } from './spinner.js';
 
-/** The command's name. */
+/**
+ * The command's name.
+ *
+ * @example
+ * ```ts
+ * import { COMMAND_NAME, usageLine } from '@aitbc/cli';
+ * console.log(`${COMMAND_NAME} help`); // 'aitbc help' — usageLine(spec) starts with it too
+ * ```
+ */
 export const COMMAND_NAME = 'aitbc';

@@ -2,13 +2,37 @@ import { bytesToHex } from '@aitbc/crypto';
 import type { CliIo } from './cliIo.js';
 import { SILENT_SPINNER, type Spinner, startSpinner } from './spinner.js';
 
-/** A column of a human table. */
+/**
+ * A column of a human table.
+ *
+ * @example
+ * ```ts
+ * import type { Column } from '@aitbc/cli';
+ * const columns: Column<{ name: string; power: number }>[] = [
+ *   { header: 'NAME', value: (v) => v.name },
+ *   { header: 'POWER', value: (v) => String(v.power) },
+ * ];
+ * ```
+ */
 export interface Column<T> {
   readonly header: string;
   readonly value: (row: T) => string;
 }
 
-/** How a command writes: results on stdout (JSON with `--json`), notes and progress on stderr. */
+/**
+ * How a command writes: results on stdout (JSON with `--json`), notes and progress on stderr.
+ *
+ * @example
+ * ```ts
+ * import type { CommandContext } from '@aitbc/cli';
+ * async function handler({ out }: CommandContext) {
+ *   const spin = out.spinner('waiting for the job');
+ *   out.note('submitted'); // stderr, humans only
+ *   spin.stop();
+ *   out.result({ state: 'completed' }, (r) => `job ${r.state}`); // JSON with --json
+ * }
+ * ```
+ */
 export interface Output {
   /** True with `--json`. */
   readonly json: boolean;
@@ -73,7 +97,17 @@ function generic(value: unknown): string {
   return scalar(value);
 }
 
-/** Creates the {@link Output} of one run. */
+/**
+ * Creates the {@link Output} of one run.
+ *
+ * @example
+ * ```ts
+ * import { captureStream, createOutput } from '@aitbc/cli';
+ * const stdout = captureStream();
+ * const out = createOutput({ stdout, stderr: captureStream(), env: {} }, { json: false });
+ * out.table([{ id: 'j1', state: 'queued' }], [{ header: 'ID', value: (r) => r.id }, { header: 'STATE', value: (r) => r.state }]);
+ * ```
+ */
 export function createOutput(io: CliIo, options: { json: boolean }): Output {
   const { json } = options;
   const print = (text: string) => io.stdout.write(text.endsWith('\n') ? text : `${text}\n`);

@@ -3,7 +3,15 @@ import { AitbcError } from '@aitbc/crypto';
 import { type CommandInput, type CommandSpec, commandPath, type GroupSpec, type OptionSpec } from './commandSpec.js';
 import { CONFIG_KEYS } from './configStore.js';
 
-/** Options every command accepts. */
+/**
+ * Options every command accepts.
+ *
+ * @example
+ * ```ts
+ * import { GLOBAL_OPTIONS } from '@aitbc/cli';
+ * const flags = GLOBAL_OPTIONS.map((o) => (o.short ? `-${o.short}, --${o.name}` : `--${o.name}`));
+ * ```
+ */
 export const GLOBAL_OPTIONS: readonly OptionSpec[] = [
   { name: 'json', type: 'boolean', description: 'print JSON on stdout (for scripts); no spinner' },
   {
@@ -33,7 +41,16 @@ export const GLOBAL_OPTIONS: readonly OptionSpec[] = [
   { name: 'version', type: 'boolean', description: 'print the version' },
 ];
 
-/** Global option values of one run. */
+/**
+ * Global option values of one run.
+ *
+ * @example
+ * ```ts
+ * import { COMMANDS, GROUPS, parseCommandLine } from '@aitbc/cli';
+ * const { globals } = parseCommandLine(['chain', 'head', '--json', '--node', 'http://127.0.0.1:8006'], GROUPS, COMMANDS);
+ * console.log(globals.json, globals.strings.node); // true 'http://127.0.0.1:8006'
+ * ```
+ */
 export interface GlobalFlags {
   readonly json: boolean;
   readonly help: boolean;
@@ -44,7 +61,17 @@ export interface GlobalFlags {
   readonly strings: Readonly<Partial<Record<string, string>>>;
 }
 
-/** What the command line asks for. */
+/**
+ * What the command line asks for.
+ *
+ * @example
+ * ```ts
+ * import { COMMANDS, commandPath, GROUPS, helpText, parseCommandLine } from '@aitbc/cli';
+ * const parsed = parseCommandLine(process.argv.slice(2), GROUPS, COMMANDS);
+ * if (parsed.kind === 'help') console.log(helpText(parsed.topic));
+ * else if (parsed.kind === 'command') console.log(commandPath(parsed.spec), parsed.input.args);
+ * ```
+ */
 export type ParsedCommandLine =
   | {
       readonly kind: 'command';
@@ -152,6 +179,17 @@ function parseTokens(tokens: readonly string[], options: readonly OptionSpec[], 
  * one), then its options (plus the global ones, anywhere on the line) and positional arguments.
  * @throws AitbcError `CLI_USAGE*` (exit code 2) for an unknown command or option, a missing or extra
  *   argument, a missing required option or a value outside an option's choices.
+ *
+ * @example
+ * ```ts
+ * import { COMMANDS, GROUPS, parseCommandLine } from '@aitbc/cli';
+ * import { isAitbcError } from '@aitbc/crypto';
+ * try {
+ *   const parsed = parseCommandLine(['chian', 'head'], GROUPS, COMMANDS);
+ * } catch (e) {
+ *   if (isAitbcError(e) && e.code.startsWith('CLI_USAGE')) console.error(e.message, e.details?.hint); // exit 2
+ * }
+ * ```
  */
 export function parseCommandLine(
   argv: readonly string[],
@@ -261,7 +299,16 @@ export function parseCommandLine(
   return { kind: 'command', spec, input: { args, options }, globals };
 }
 
-/** `aitbc chain block <id> [--proof]` — the one-line usage of a command. */
+/**
+ * `aitbc chain block <id> [--proof]` — the one-line usage of a command.
+ *
+ * @example
+ * ```ts
+ * import { COMMANDS, usageLine } from '@aitbc/cli';
+ * const spec = COMMANDS.find((c) => c.group === 'chain' && c.name === 'block')!;
+ * console.log(usageLine(spec)); // 'aitbc chain block <id>'
+ * ```
+ */
 export function usageLine(spec: CommandSpec): string {
   const args = spec.args.map((a) => (a.required === false ? `[${a.name}]` : `<${a.name}>`));
   const opts = spec.options.map((o) => {

@@ -8,6 +8,13 @@ const cell = (s: string) => s.replace(/\|/g, '\\|');
  * command's usage, summary, status and first example. `test/readme.test.ts` checks the README holds
  * exactly this text between `<!-- commands:start -->` and `<!-- commands:end -->`; regenerate it with
  * `npm run readme -w packages/cli`.
+ *
+ * @example
+ * ```ts
+ * import { writeFileSync } from 'node:fs';
+ * import { COMMANDS, GROUPS, renderCommandReference } from '@aitbc/cli';
+ * writeFileSync('commands.md', renderCommandReference(GROUPS, COMMANDS));
+ * ```
  */
 export function renderCommandReference(groups: readonly GroupSpec[], commands: readonly CommandSpec[]): string {
   const out: string[] = [];

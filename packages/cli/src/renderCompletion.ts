@@ -36,7 +36,15 @@ function valueCases(commands: readonly CommandSpec[], bash: boolean): string[] {
   return out;
 }
 
-/** The bash completion script, generated from the command table (`source <(aitbc completion bash)`). */
+/**
+ * The bash completion script, generated from the command table (`source <(aitbc completion bash)`).
+ *
+ * @example
+ * ```ts
+ * import { COMMANDS, GROUPS, renderBashCompletion } from '@aitbc/cli';
+ * process.stdout.write(renderBashCompletion(GROUPS, COMMANDS)); // what `aitbc completion bash` prints
+ * ```
+ */
 export function renderBashCompletion(groups: readonly GroupSpec[], commands: readonly CommandSpec[]): string {
   const groupCases = groups.map(
     (g) =>
@@ -95,7 +103,16 @@ complete -o default -F _aitbc aitbc
 `;
 }
 
-/** The zsh completion script, generated from the command table (`source <(aitbc completion zsh)`). */
+/**
+ * The zsh completion script, generated from the command table (`source <(aitbc completion zsh)`).
+ *
+ * @example
+ * ```ts
+ * import { writeFileSync } from 'node:fs';
+ * import { COMMANDS, GROUPS, renderZshCompletion } from '@aitbc/cli';
+ * writeFileSync(`${process.env.HOME}/.zfunc/_aitbc`, renderZshCompletion(GROUPS, COMMANDS));
+ * ```
+ */
 export function renderZshCompletion(groups: readonly GroupSpec[], commands: readonly CommandSpec[]): string {
   const describe = (pairs: ReadonlyArray<readonly [string, string]>) =>
     pairs.map(([n, d]) => `'${n}:${zshDesc(d)}'`).join(' ');

@@ -1,6 +1,16 @@
 import { EXIT, exitCodeOf, isUnreachable } from './exitCodes.js';
 
-/** An error as the CLI reports it: one line, the server's code, a hint and the exit code. */
+/**
+ * An error as the CLI reports it: one line, the server's code, a hint and the exit code.
+ *
+ * @example
+ * ```ts
+ * import { describeError, type ErrorReport } from '@aitbc/cli';
+ * const report: ErrorReport = describeError(error);
+ * console.error(report.code, report.message, report.hint);
+ * process.exitCode = report.exitCode;
+ * ```
+ */
 export interface ErrorReport {
   readonly code: string;
   readonly message: string;
@@ -47,6 +57,13 @@ function networkCause(error: unknown): string | undefined {
 /**
  * Classifies any thrown value into an {@link ErrorReport}. `urls` (service → URL) lets an unreachable
  * service be named with the URL that was tried.
+ *
+ * @example
+ * ```ts
+ * import { describeError, renderError } from '@aitbc/cli';
+ * const report = describeError(error, { node: 'http://127.0.0.1:8006' });
+ * process.stderr.write(renderError(report)); // 'error CLI_UNREACHABLE: cannot reach the node at … (hint: …)'
+ * ```
  */
 export function describeError(error: unknown, urls: Readonly<Record<string, string | undefined>> = {}): ErrorReport {
   const exitCode = exitCodeOf(error);
@@ -66,12 +83,28 @@ export function describeError(error: unknown, urls: Readonly<Record<string, stri
   return { code, message: oneLine(message), hint: hintFor(code, exitCode, error), exitCode };
 }
 
-/** The one-line human form: `error COORD_UNKNOWN_JOB: no such job (hint: …)`. */
+/**
+ * The one-line human form: `error COORD_UNKNOWN_JOB: no such job (hint: …)`.
+ *
+ * @example
+ * ```ts
+ * import { describeError, renderError } from '@aitbc/cli';
+ * process.stderr.write(renderError(describeError(error))); // 'error COORD_UNKNOWN_JOB: no such job (hint: …)\n'
+ * ```
+ */
 export function renderError(report: ErrorReport): string {
   return `error ${report.code}: ${report.message}${report.hint === undefined ? '' : ` (hint: ${oneLine(report.hint)})`}\n`;
 }
 
-/** The one-line JSON form for `--json`: `{"error":{code,message,hint,exit_code}}`. */
+/**
+ * The one-line JSON form for `--json`: `{"error":{code,message,hint,exit_code}}`.
+ *
+ * @example
+ * ```ts
+ * import { describeError, renderErrorJson } from '@aitbc/cli';
+ * process.stderr.write(renderErrorJson(describeError(error))); // '{"error":{"code":…,"exit_code":3}}\n'
+ * ```
+ */
 export function renderErrorJson(report: ErrorReport): string {
   return `${JSON.stringify({ error: { code: report.code, message: report.message, ...(report.hint !== undefined ? { hint: report.hint } : {}), exit_code: report.exitCode } })}\n`;
 }

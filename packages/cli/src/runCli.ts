@@ -15,12 +15,29 @@ import {
   renderGroupHelp,
 } from './renderHelp.js';
 
-/** The package version (read from package.json, next to both `src/` and `dist/`). */
+/**
+ * The package version (read from package.json, next to both `src/` and `dist/`).
+ *
+ * @example
+ * ```ts
+ * import { cliVersion } from '@aitbc/cli';
+ * console.log(`aitbc ${cliVersion()}`);
+ * ```
+ */
 export function cliVersion(): string {
   return (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 }
 
-/** The help text for a topic (`[]`, `[group]`, `[group, command]`, `exit-codes`, `config`). */
+/**
+ * The help text for a topic (`[]`, `[group]`, `[group, command]`, `exit-codes`, `config`).
+ *
+ * @example
+ * ```ts
+ * import { helpText } from '@aitbc/cli';
+ * console.log(helpText(['chain', 'head'])); // usage, options and examples of `aitbc chain head`
+ * console.log(helpText(['exit-codes']));
+ * ```
+ */
 export function helpText(topic: readonly string[]): string {
   const [first, second] = topic;
   if (first === undefined) return renderGlobalHelp(GROUPS, COMMANDS);

@@ -1,6 +1,16 @@
 import type { CliStream } from './cliIo.js';
 
-/** A progress indicator for long waits. */
+/**
+ * A progress indicator for long waits.
+ *
+ * @example
+ * ```ts
+ * import type { Spinner } from '@aitbc/cli';
+ * const spin: Spinner = out.spinner('waiting for block 12');
+ * spin.update('waiting for block 13');
+ * spin.stop();
+ * ```
+ */
 export interface Spinner {
   /** Changes the text. */
   update(text: string): void;
