@@ -1,6 +1,14 @@
 import { AitbcError, type ErrorDetails } from '@aitbc/crypto';
 
-/** Which AITBC service answered (or failed to answer) a request. */
+/**
+ * Which AITBC service answered (or failed to answer) a request.
+ *
+ * @example
+ * ```ts
+ * import { isApiError, type ServiceName } from '@aitbc/sdk';
+ * const failedService: ServiceName | undefined = isApiError(e) ? e.service : undefined; // 'node' | 'coordinator' | …
+ * ```
+ */
 export type ServiceName = 'node' | 'coordinator' | 'pool' | 'wallet';
 
 /**
@@ -40,7 +48,21 @@ export class ApiError extends AitbcError {
   }
 }
 
-/** Type guard for {@link ApiError}, optionally narrowed to one server code. */
+/**
+ * Type guard for {@link ApiError}, optionally narrowed to one server code.
+ *
+ * @example
+ * ```ts
+ * import { isApiError } from '@aitbc/sdk';
+ * try {
+ *   await client.jobs.result(jobId);
+ * } catch (e) {
+ *   if (isApiError(e, 'COORD_NOT_COMPLETED')) await client.jobs.wait(jobId);
+ *   else if (isApiError(e) && e.status === 429) console.log(`retry in ${e.retryAfterMs} ms`);
+ *   else throw e;
+ * }
+ * ```
+ */
 export function isApiError(value: unknown, code?: string): value is ApiError {
   return value instanceof ApiError && (code === undefined || value.code === code);
 }

@@ -3,13 +3,39 @@ import { parseReceiptJson, type Receipt, validateReceipt } from '@aitbc/receipts
 import { type CallOptions, type HttpTransport, sleep } from './httpTransport.js';
 import { type CursorPage, type PageOptions, paginate } from './paginate.js';
 
-/** Job states (DESIGN.md §5). */
+/**
+ * Job states (DESIGN.md §5).
+ *
+ * @example
+ * ```ts
+ * import type { JobState } from '@aitbc/sdk';
+ * const state: JobState = (await client.jobs.get(jobId)).state;
+ * if (state === 'FAILED' || state === 'EXPIRED') console.log('resubmit');
+ * ```
+ */
 export type JobState = 'QUEUED' | 'ASSIGNED' | 'RUNNING' | 'COMPLETED' | 'FAILED' | 'CANCELED' | 'EXPIRED';
 
-/** States a job never leaves. */
+/**
+ * States a job never leaves.
+ *
+ * @example
+ * ```ts
+ * import { TERMINAL_JOB_STATES } from '@aitbc/sdk';
+ * const job = await client.jobs.get(jobId);
+ * if (!TERMINAL_JOB_STATES.has(job.state)) console.log('still', job.state);
+ * ```
+ */
 export const TERMINAL_JOB_STATES: ReadonlySet<JobState> = new Set(['COMPLETED', 'FAILED', 'CANCELED', 'EXPIRED']);
 
-/** Hard requirements of a job (wire form). */
+/**
+ * Hard requirements of a job (wire form).
+ *
+ * @example
+ * ```ts
+ * import type { JobRequirements } from '@aitbc/sdk';
+ * const requirements: JobRequirements = { min_vram_gb: 24, models: ['llama-3-8b'], max_price_per_unit: '1000000000' };
+ * ```
+ */
 export interface JobRequirements {
   readonly min_vram_gb?: number;
   readonly min_gpus?: number;
@@ -21,7 +47,15 @@ export interface JobRequirements {
   readonly max_price_per_unit?: string;
 }
 
-/** A job as the coordinator serves it (snake_case, amounts as decimal strings). */
+/**
+ * A job as the coordinator serves it (snake_case, amounts as decimal strings).
+ *
+ * @example
+ * ```ts
+ * const job = await client.jobs.get('job_123');
+ * console.log(job.state, job.miner_id, job.attempts, job.history.map((h) => h.state));
+ * ```
+ */
 export interface CoordinatorJob {
   readonly job_id: string;
   readonly client: string;
@@ -55,7 +89,16 @@ export interface CoordinatorJob {
   }[];
 }
 
-/** What `jobs.submit` sends. Amounts are bigint here and decimal strings on the wire. */
+/**
+ * What `jobs.submit` sends. Amounts are bigint here and decimal strings on the wire.
+ *
+ * @example
+ * ```ts
+ * import type { JobSubmission } from '@aitbc/sdk';
+ * const job: JobSubmission = { kind: 'hash', input: { data: 'aGVsbG8' }, maxPrice: 10n ** 15n, requirements: { min_gpus: 1 }, ttlMs: 60_000 };
+ * const submitted = await client.jobs.submit(job);
+ * ```
+ */
 export interface JobSubmission {
   readonly kind: string;
   readonly input: unknown;
@@ -67,14 +110,34 @@ export interface JobSubmission {
   readonly bidId?: string;
 }
 
-/** The output of a completed job. */
+/**
+ * The output of a completed job.
+ *
+ * @example
+ * ```ts
+ * const { output, receipt_id } = await client.jobs.result(jobId);
+ * ```
+ */
 export interface JobResult {
   readonly job_id: string;
   readonly output: unknown;
   readonly receipt_id: string | null;
 }
 
-/** A miner's registration with the coordinator (wire form of the pool's registration). */
+/**
+ * A miner's registration with the coordinator (wire form of the pool's registration).
+ *
+ * @example
+ * ```ts
+ * import type { MinerRegistrationJson } from '@aitbc/sdk';
+ * const registration: MinerRegistrationJson = {
+ *   miner_id: 'miner-1', address, public_key: publicKeyHex,
+ *   capabilities: { job_kinds: ['hash'], cpu_cores: 8, ram_gb: 32 },
+ *   price_per_unit: '1000', max_concurrency: 2,
+ * };
+ * await client.coordinator.miners.register(registration);
+ * ```
+ */
 export interface MinerRegistrationJson {
   readonly miner_id: string;
   readonly address: string;
@@ -92,7 +155,16 @@ export interface MinerRegistrationJson {
   readonly max_concurrency: number;
 }
 
-/** A miner's live status for heartbeats. */
+/**
+ * A miner's live status for heartbeats.
+ *
+ * @example
+ * ```ts
+ * import type { MinerHeartbeat } from '@aitbc/sdk';
+ * const status: MinerHeartbeat = { active_jobs: 1, queue_length: 0, running_jobs: ['job_123'] };
+ * await client.coordinator.miners.heartbeat(status);
+ * ```
+ */
 export interface MinerHeartbeat {
   readonly queue_length?: number;
   readonly active_jobs?: number;
@@ -102,7 +174,15 @@ export interface MinerHeartbeat {
   readonly running_jobs?: readonly string[];
 }
 
-/** A job handed to a miner by `miners.poll`. */
+/**
+ * A job handed to a miner by `miners.poll`.
+ *
+ * @example
+ * ```ts
+ * const job = await client.coordinator.miners.poll({ maxWaitSeconds: 10 });
+ * if (job !== null) console.log(job.job_id, job.kind, job.max_price, new Date(job.lease_expires_at));
+ * ```
+ */
 export interface MinerAssignment {
   readonly job_id: string;
   readonly kind: string;
@@ -112,7 +192,15 @@ export interface MinerAssignment {
   readonly lease_expires_at: number;
 }
 
-/** A login challenge (`POST /v1/auth/challenge`): sign `message` with kind `login` and `chain_id`. */
+/**
+ * A login challenge (`POST /v1/auth/challenge`): sign `message` with kind `login` and `chain_id`.
+ *
+ * @example
+ * ```ts
+ * const challenge = await client.coordinator.challenge(signer.address);
+ * const signature = await signer.signLogin(challenge.chain_id, challenge.message);
+ * ```
+ */
 export interface LoginChallenge {
   readonly address: string;
   readonly nonce: string;
@@ -122,14 +210,31 @@ export interface LoginChallenge {
   readonly message: { readonly address: string; readonly nonce: string; readonly coordinator: string };
 }
 
-/** A bearer session from a wallet login. */
+/**
+ * A bearer session from a wallet login.
+ *
+ * @example
+ * ```ts
+ * const session = await client.login(createLocalSigner(seed));
+ * console.log(session.token_type, new Date(session.expires_at));
+ * ```
+ */
 export interface LoginSession {
   readonly token: string;
   readonly token_type: 'Bearer';
   readonly expires_at: number;
 }
 
-/** Client routes of the coordinator (role `client`, API key or wallet-login bearer token). */
+/**
+ * Client routes of the coordinator (role `client`, API key or wallet-login bearer token).
+ *
+ * @example
+ * ```ts
+ * const job = await client.jobs.submit({ kind: 'hash', input: { data: 'aGVsbG8' }, maxPrice: 10n ** 15n });
+ * const done = await client.jobs.wait(job.job_id, { onState: (j) => console.log(j.state) });
+ * if (done.state === 'COMPLETED') console.log((await client.jobs.result(job.job_id)).output);
+ * ```
+ */
 export interface CoordinatorJobsApi {
   /** `POST /v1/jobs` with an `Idempotency-Key` (fresh per call unless given): retried safely. */
   submit(job: JobSubmission, options?: CallOptions): Promise<CoordinatorJob>;
@@ -157,7 +262,16 @@ export interface CoordinatorJobsApi {
   ): Promise<CoordinatorJob>;
 }
 
-/** Miner routes of the coordinator (role `miner`, the API key bound to one miner id). */
+/**
+ * Miner routes of the coordinator (role `miner`, the API key bound to one miner id).
+ *
+ * @example
+ * ```ts
+ * const miners = client.coordinator.miners;
+ * const job = await miners.poll();
+ * if (job !== null) await miners.fail(job.job_id, 'unsupported input');
+ * ```
+ */
 export interface CoordinatorMinersApi {
   /** `POST /v1/miners/register`. */
   register(registration: MinerRegistrationJson, options?: CallOptions): Promise<{ miner_id: string; status: string }>;
@@ -175,7 +289,15 @@ export interface CoordinatorMinersApi {
   fail(jobId: string, message: string, options?: CallOptions): Promise<CoordinatorJob>;
 }
 
-/** A marketplace offer (a miner's capacity at a price). */
+/**
+ * A marketplace offer (a miner's capacity at a price).
+ *
+ * @example
+ * ```ts
+ * for await (const offer of client.coordinator.market.offers({ jobKind: 'llm.generate' }))
+ *   console.log(offer.offer_id, offer.price_per_unit, `${offer.available}/${offer.slots}`);
+ * ```
+ */
 export interface MarketOffer {
   readonly offer_id: string;
   readonly miner_id: string;
@@ -194,7 +316,15 @@ export interface MarketOffer {
   readonly expires_at: number;
 }
 
-/** A match between a bid and an offer. */
+/**
+ * A match between a bid and an offer.
+ *
+ * @example
+ * ```ts
+ * const { bid, matches } = await client.coordinator.market.placeBid({ jobKind: 'hash', maxPricePerUnit: 1000n, quantity: 10 });
+ * for (const m of matches) console.log(m.match_id, m.miner_id, m.price_per_unit, m.quantity);
+ * ```
+ */
 export interface MarketMatch {
   readonly match_id: string;
   readonly bid_id: string;
@@ -208,7 +338,15 @@ export interface MarketMatch {
   readonly created_at: number;
 }
 
-/** A marketplace bid as everyone sees it (no client, no matches). */
+/**
+ * A marketplace bid as everyone sees it (no client, no matches).
+ *
+ * @example
+ * ```ts
+ * for await (const bid of client.coordinator.market.bids({ jobKind: 'hash' }))
+ *   console.log(bid.bid_id, bid.max_price_per_unit, `${bid.filled}/${bid.quantity}`);
+ * ```
+ */
 export interface MarketBidPublic {
   readonly bid_id: string;
   readonly job_kind: string;
@@ -221,7 +359,15 @@ export interface MarketBidPublic {
   readonly expires_at: number;
 }
 
-/** A bid as its owner sees it. */
+/**
+ * A bid as its owner sees it.
+ *
+ * @example
+ * ```ts
+ * const bid = await client.coordinator.market.bid('bid_123');
+ * console.log(bid.state, bid.used, bid.matches.length);
+ * ```
+ */
 export interface MarketBid extends MarketBidPublic {
   readonly client: string;
   readonly used: number;
@@ -229,7 +375,16 @@ export interface MarketBid extends MarketBidPublic {
   readonly matches: readonly MarketMatch[];
 }
 
-/** Filters of `market.offers`. */
+/**
+ * Filters of `market.offers`.
+ *
+ * @example
+ * ```ts
+ * import type { OfferFilter } from '@aitbc/sdk';
+ * const filter: OfferFilter = { jobKind: 'llm.generate', minVramGb: 24, maxPricePerUnit: 5000n };
+ * const page = await client.coordinator.market.offersPage(filter, { limit: 20 });
+ * ```
+ */
 export interface OfferFilter {
   readonly jobKind?: string;
   readonly minerId?: string;
@@ -239,7 +394,15 @@ export interface OfferFilter {
   readonly maxPricePerUnit?: bigint;
 }
 
-/** Market statistics (amounts as decimal strings). */
+/**
+ * Market statistics (amounts as decimal strings).
+ *
+ * @example
+ * ```ts
+ * const stats = await client.coordinator.market.stats();
+ * console.log(stats.offers_open, stats.volume, stats.by_kind.hash?.median_match_price_per_unit);
+ * ```
+ */
 export interface MarketStats {
   readonly offers_open: number;
   readonly bids_open: number;
@@ -262,7 +425,16 @@ export interface MarketStats {
   >;
 }
 
-/** The coordinator's marketplace (offers, bids, matches; served when the coordinator has one). */
+/**
+ * The coordinator's marketplace (offers, bids, matches; served when the coordinator has one).
+ *
+ * @example
+ * ```ts
+ * const market = client.coordinator.market;
+ * const { offer } = await market.placeOffer({ jobKinds: ['hash'], pricePerUnit: 800n, slots: 4, ttlMs: 3_600_000 });
+ * await market.withdrawOffer(offer.offer_id);
+ * ```
+ */
 export interface CoordinatorMarketApi {
   /** One page of `GET /v1/marketplace/offers` (public). */
   offersPage(
@@ -312,7 +484,15 @@ export interface CoordinatorMarketApi {
   stats(options?: CallOptions): Promise<MarketStats>;
 }
 
-/** The coordinator API. */
+/**
+ * The coordinator API.
+ *
+ * @example
+ * ```ts
+ * const { status, queued, miners } = await client.coordinator.health();
+ * for await (const job of client.coordinator.adminJobs({ state: 'FAILED' })) console.log(job.job_id, job.error);
+ * ```
+ */
 export interface CoordinatorApi {
   readonly jobs: CoordinatorJobsApi;
   readonly miners: CoordinatorMinersApi;
@@ -383,7 +563,17 @@ function receiptPageFromText(text: string): CursorPage<Receipt> {
   return { items: o.items.map((r) => validateReceipt(r)), nextCursor: o.next_cursor };
 }
 
-/** Builds the {@link CoordinatorApi} over a transport. `onLogin` receives each new bearer token. */
+/**
+ * Builds the {@link CoordinatorApi} over a transport. `onLogin` receives each new bearer token.
+ *
+ * @example
+ * ```ts
+ * import { createCoordinatorApi, createHttpTransport } from '@aitbc/sdk';
+ * const http = createHttpTransport({ service: 'coordinator', baseUrl: 'http://127.0.0.1:8000', headers: { 'X-Api-Key': apiKey } });
+ * const coordinator = createCoordinatorApi(http);
+ * const job = await coordinator.jobs.get('job_123');
+ * ```
+ */
 export function createCoordinatorApi(http: HttpTransport, onLogin?: (session: LoginSession) => void): CoordinatorApi {
   const get = <T>(path: string, o?: CallOptions, query?: Record<string, string | number | undefined>) =>
     http.request<T>({ method: 'GET', path, ...(query !== undefined ? { query } : {}) }, o);

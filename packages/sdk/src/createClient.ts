@@ -16,10 +16,29 @@ import { type JobRun, type RunJobParams, runJob } from './runJob.js';
 import { type VerifiedAccount, type VerifyAccountOptions, verifyAccountState } from './verifyAccountState.js';
 import { createWalletApi, type WalletApi } from './walletApi.js';
 
-/** One service endpoint: a URL, or a URL with its own credentials. */
+/**
+ * One service endpoint: a URL, or a URL with its own credentials.
+ *
+ * @example
+ * ```ts
+ * import { createClient, type ServiceEndpoint } from '@aitbc/sdk';
+ * const wallet: ServiceEndpoint = { url: 'http://127.0.0.1:8002', token: session };
+ * const client = createClient({ node: 'http://127.0.0.1:8006', wallet });
+ * ```
+ */
 export type ServiceEndpoint = string | { readonly url: string; readonly apiKey?: string; readonly token?: string };
 
-/** Options of {@link createClient}. Every service is optional; using one that is not configured throws `SDK_BAD_CONFIG`. */
+/**
+ * Options of {@link createClient}. Every service is optional; using one that is not configured throws `SDK_BAD_CONFIG`.
+ *
+ * @example
+ * ```ts
+ * import { type ClientOptions, createClient } from '@aitbc/sdk';
+ * import WebSocket from 'ws';
+ * const options: ClientOptions = { node: 'http://127.0.0.1:8006', webSocket: WebSocket, timeoutMs: 10_000, retry: { retries: 5 } };
+ * const client = createClient(options);
+ * ```
+ */
 export interface ClientOptions {
   /** Node API, e.g. `http://127.0.0.1:8006`. */
   readonly node?: ServiceEndpoint;
@@ -46,13 +65,31 @@ export interface ClientOptions {
   readonly trust?: ReceiptTrust;
 }
 
-/** The coordinator's job routes plus the high-level paid flow. */
+/**
+ * The coordinator's job routes plus the high-level paid flow.
+ *
+ * @example
+ * ```ts
+ * const run = await client.jobs.run({ kind: 'hash', input: { data: 'aGVsbG8' }, maxPrice: 10n ** 15n, wallet: signer });
+ * console.log(run.output, run.receipt.receipt_id, run.escrowTxId);
+ * ```
+ */
 export interface ClientJobsApi extends CoordinatorJobsApi {
   /** Submit → lock escrow → wait → verify the receipt → the result; see {@link runJob}. */
   run(params: RunJobParams): Promise<JobRun>;
 }
 
-/** The SDK client. */
+/**
+ * The SDK client.
+ *
+ * @example
+ * ```ts
+ * import { createClient } from '@aitbc/sdk';
+ * const client = createClient({ node: 'http://127.0.0.1:8006', coordinator: { url: 'http://127.0.0.1:8000', apiKey } });
+ * const head = await client.node.head();
+ * const job = await client.jobs.submit({ kind: 'hash', input: { data: 'aGVsbG8' }, maxPrice: 10n ** 15n });
+ * ```
+ */
 export interface AitbcClient {
   readonly node: NodeApi;
   readonly coordinator: CoordinatorApi;

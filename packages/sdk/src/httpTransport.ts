@@ -2,7 +2,16 @@ import { AitbcError, bytesToHex, randomBytes } from '@aitbc/crypto';
 import { ApiError, type ServiceName } from './apiError.js';
 import { readCappedText } from './readCappedText.js';
 
-/** How failed calls are retried. */
+/**
+ * How failed calls are retried.
+ *
+ * @example
+ * ```ts
+ * import { createClient, type RetryPolicy } from '@aitbc/sdk';
+ * const retry: RetryPolicy = { retries: 5, baseDelayMs: 200, maxDelayMs: 10_000 };
+ * const client = createClient({ node: 'http://127.0.0.1:8006', retry });
+ * ```
+ */
 export interface RetryPolicy {
   /** Retries after the first attempt (default 3; 0 disables retries). */
   readonly retries?: number;
@@ -14,7 +23,16 @@ export interface RetryPolicy {
   readonly maxRetryAfterMs?: number;
 }
 
-/** Per-call options every SDK method accepts as its last argument. */
+/**
+ * Per-call options every SDK method accepts as its last argument.
+ *
+ * @example
+ * ```ts
+ * import type { CallOptions } from '@aitbc/sdk';
+ * const options: CallOptions = { signal: AbortSignal.timeout(5_000), retries: 0 };
+ * const head = await client.node.head(options);
+ * ```
+ */
 export interface CallOptions {
   /** Cancels the call (and its retries); the call rejects with `SDK_ABORTED`. */
   readonly signal?: AbortSignal;
@@ -26,7 +44,16 @@ export interface CallOptions {
   readonly idempotencyKey?: string;
 }
 
-/** Options of {@link createHttpTransport}. */
+/**
+ * Options of {@link createHttpTransport}.
+ *
+ * @example
+ * ```ts
+ * import { createHttpTransport, type HttpTransportOptions } from '@aitbc/sdk';
+ * const options: HttpTransportOptions = { service: 'pool', baseUrl: 'http://127.0.0.1:8018', headers: () => ({ 'X-Api-Key': currentKey() }) };
+ * const http = createHttpTransport(options);
+ * ```
+ */
 export interface HttpTransportOptions {
   /** Which service this is (named in errors). */
   readonly service: ServiceName;
@@ -46,7 +73,16 @@ export interface HttpTransportOptions {
   readonly maxResponseBytes?: number;
 }
 
-/** One request of a {@link HttpTransport}. */
+/**
+ * One request of a {@link HttpTransport}.
+ *
+ * @example
+ * ```ts
+ * import type { TransportRequest } from '@aitbc/sdk';
+ * const req: TransportRequest = { method: 'POST', path: '/v1/jobs', body: { kind: 'hash' }, idempotencyKey: true };
+ * const job = await http.request(req);
+ * ```
+ */
 export interface TransportRequest {
   readonly method: 'GET' | 'POST' | 'PUT' | 'DELETE';
   /** Path with already-encoded segments. */
@@ -66,7 +102,15 @@ export interface TransportRequest {
   readonly responseType?: 'json' | 'text';
 }
 
-/** A small fetch wrapper with the SDK's retry, timeout, abort and error rules. */
+/**
+ * A small fetch wrapper with the SDK's retry, timeout, abort and error rules.
+ *
+ * @example
+ * ```ts
+ * const http = createHttpTransport({ service: 'node', baseUrl: 'http://127.0.0.1:8006' });
+ * const health = await http.request<{ status: string }>({ method: 'GET', path: '/health' }, { timeoutMs: 2_000 });
+ * ```
+ */
 export interface HttpTransport {
   readonly service: ServiceName;
   /** The base URL without a trailing slash. */
@@ -78,7 +122,16 @@ export interface HttpTransport {
 const RETRY_STATUSES_ALWAYS = new Set([429, 503]);
 const RETRY_STATUSES_IDEMPOTENT = new Set([502, 504]);
 
-/** Parses `Retry-After` (delta-seconds or an HTTP date) into ms. */
+/**
+ * Parses `Retry-After` (delta-seconds or an HTTP date) into ms.
+ *
+ * @example
+ * ```ts
+ * import { parseRetryAfter } from '@aitbc/sdk';
+ * parseRetryAfter('3'); // 3000
+ * parseRetryAfter(response.headers.get('Retry-After')); // undefined when absent
+ * ```
+ */
 export function parseRetryAfter(value: string | null, now = Date.now()): number | undefined {
   if (value === null) return undefined;
   const v = value.trim();
@@ -87,7 +140,16 @@ export function parseRetryAfter(value: string | null, now = Date.now()): number 
   return Number.isNaN(at) ? undefined : Math.max(0, at - now);
 }
 
-/** A fresh idempotency key (128 random bits, hex). */
+/**
+ * A fresh idempotency key (128 random bits, hex).
+ *
+ * @example
+ * ```ts
+ * import { newIdempotencyKey } from '@aitbc/sdk';
+ * const idempotencyKey = newIdempotencyKey(); // reuse it to retry the same submission safely
+ * await client.jobs.submit(job, { idempotencyKey });
+ * ```
+ */
 export function newIdempotencyKey(): string {
   return bytesToHex(randomBytes(16));
 }
@@ -96,7 +158,16 @@ function abortError(signal: AbortSignal): AitbcError {
   return new AitbcError('SDK_ABORTED', 'the call was aborted', { cause: signal.reason });
 }
 
-/** Waits `ms`, or rejects with `SDK_ABORTED` when `signal` aborts first. */
+/**
+ * Waits `ms`, or rejects with `SDK_ABORTED` when `signal` aborts first.
+ *
+ * @example
+ * ```ts
+ * import { sleep } from '@aitbc/sdk';
+ * const controller = new AbortController();
+ * await sleep(1_000, controller.signal); // rejects with SDK_ABORTED if aborted first
+ * ```
+ */
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(abortError(signal));
@@ -170,6 +241,13 @@ function errorFromBody(service: ServiceName, status: number, text: string, retry
  * - each attempt has a timeout (`SDK_TIMEOUT`); the caller's `AbortSignal` stops everything (`SDK_ABORTED`);
  * - an error envelope becomes an {@link ApiError} carrying the server's code; a body that is not
  *   JSON where JSON was expected is `SDK_BAD_RESPONSE`; an unreachable server is `SDK_NETWORK`.
+ *
+ * @example
+ * ```ts
+ * import { createHttpTransport } from '@aitbc/sdk';
+ * const http = createHttpTransport({ service: 'node', baseUrl: 'http://127.0.0.1:8006', retry: { retries: 2 } });
+ * const head = await http.request({ method: 'GET', path: '/rpc/head' });
+ * ```
  */
 export function createHttpTransport(options: HttpTransportOptions): HttpTransport {
   const service = options.service;

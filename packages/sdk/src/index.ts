@@ -114,5 +114,13 @@ export {
   type WalletSession,
 } from './walletApi.js';
 
-/** The SDK's protocol version (v1 of DESIGN.md §2). */
+/**
+ * The SDK's protocol version (v1 of DESIGN.md §2).
+ *
+ * @example
+ * ```ts
+ * import { PROTOCOL_VERSION } from '@aitbc/sdk';
+ * console.log(`speaking /v${PROTOCOL_VERSION}`); // '/v1'
+ * ```
+ */
 export const PROTOCOL_VERSION = 1;

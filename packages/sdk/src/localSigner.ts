@@ -9,7 +9,16 @@ import {
   signMessage,
 } from '@aitbc/crypto';
 
-/** Signs transactions and login challenges for one account (a local key, or a wallet adapter). */
+/**
+ * Signs transactions and login challenges for one account (a local key, or a wallet adapter).
+ *
+ * @example
+ * ```ts
+ * import { createLocalSigner, type TxSigner } from '@aitbc/sdk';
+ * const signer: TxSigner = createLocalSigner(seed);
+ * const session = await client.login(signer);
+ * ```
+ */
 export interface TxSigner {
   readonly address: string;
   /** Ed25519 public key, lowercase hex. */

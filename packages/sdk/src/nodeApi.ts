@@ -9,7 +9,15 @@ import {
 } from './nodeSubscription.js';
 import { type CursorPage, type PageOptions, paginate } from './paginate.js';
 
-/** The chain head as the node reports it. */
+/**
+ * The chain head as the node reports it.
+ *
+ * @example
+ * ```ts
+ * const { height, hash } = await client.node.head();
+ * console.log(`head ${height} 0x${hash}`);
+ * ```
+ */
 export interface NodeHead {
   readonly height: number;
   /** Block hash, lowercase hex (no `0x`). */
@@ -18,7 +26,15 @@ export interface NodeHead {
   readonly timestamp?: number;
 }
 
-/** A block header on the wire (ids as `0x` + hex). */
+/**
+ * A block header on the wire (ids as `0x` + hex).
+ *
+ * @example
+ * ```ts
+ * const { header } = await client.node.block(42);
+ * console.log(header.proposer, header.stateRoot, new Date(header.timestamp));
+ * ```
+ */
 export interface BlockHeaderJson {
   readonly chainId: string;
   readonly height: number;
@@ -32,7 +48,15 @@ export interface BlockHeaderJson {
   readonly lastCommitHash: string;
 }
 
-/** A commit (the precommits that finalized a block) on the wire. */
+/**
+ * A commit (the precommits that finalized a block) on the wire.
+ *
+ * @example
+ * ```ts
+ * const commit = await client.node.commit(42);
+ * console.log(commit.round, commit.signatures.map((s) => s.validator));
+ * ```
+ */
 export interface CommitJson {
   readonly height: number;
   readonly round: number;
@@ -40,7 +64,15 @@ export interface CommitJson {
   readonly signatures: readonly { readonly validator: string; readonly signature: string }[];
 }
 
-/** A transaction as the node serves it: chain-core's `TxJson` plus its id and, when known, where it is. */
+/**
+ * A transaction as the node serves it: chain-core's `TxJson` plus its id and, when known, where it is.
+ *
+ * @example
+ * ```ts
+ * const tx = await client.node.tx(txId);
+ * if (tx.status === 'committed') console.log(`in block ${tx.height} at index ${tx.index}`);
+ * ```
+ */
 export type NodeTx = TxJson & {
   readonly id: string;
   readonly status?: 'committed' | 'pending';
@@ -48,7 +80,15 @@ export type NodeTx = TxJson & {
   readonly index?: number;
 };
 
-/** A committed block. `lastCommit` is the commit of the parent block. */
+/**
+ * A committed block. `lastCommit` is the commit of the parent block.
+ *
+ * @example
+ * ```ts
+ * const block = await client.node.block(42); // or by hash
+ * for (const tx of block.txs) console.log(tx.id, tx.type);
+ * ```
+ */
 export interface NodeBlock {
   readonly height: number;
   readonly hash: string;
@@ -58,7 +98,15 @@ export interface NodeBlock {
   readonly signature: string;
 }
 
-/** Account state; with `proof`, a state proof against `stateRoot` at `height`. */
+/**
+ * Account state; with `proof`, a state proof against `stateRoot` at `height`.
+ *
+ * @example
+ * ```ts
+ * const account = await client.node.account('ait1…', { proof: true });
+ * console.log(BigInt(account.balance), account.nonce, account.height, account.proof !== undefined);
+ * ```
+ */
 export interface NodeAccount {
   readonly address: string;
   /** Base units, decimal string. */
@@ -69,7 +117,15 @@ export interface NodeAccount {
   readonly proof?: StateProofJson & { readonly value: string };
 }
 
-/** Escrow state of a job. */
+/**
+ * Escrow state of a job.
+ *
+ * @example
+ * ```ts
+ * const escrow = await client.node.escrow(jobId);
+ * if (escrow.status === 'settled') console.log(`paid ${escrow.paid} to ${escrow.provider}`);
+ * ```
+ */
 export interface NodeEscrow {
   readonly jobId: string;
   readonly client: string;
@@ -83,7 +139,14 @@ export interface NodeEscrow {
   readonly proof?: StateProofJson;
 }
 
-/** A validator as the node lists it. */
+/**
+ * A validator as the node lists it.
+ *
+ * @example
+ * ```ts
+ * for (const v of await client.node.validators()) console.log(v.name, v.address, v.power);
+ * ```
+ */
 export interface NodeValidator {
   readonly address: string;
   /** Ed25519 public key, lowercase hex. */
@@ -92,14 +155,29 @@ export interface NodeValidator {
   readonly name: string;
 }
 
-/** Sync progress. */
+/**
+ * Sync progress.
+ *
+ * @example
+ * ```ts
+ * const { syncing, height, targetHeight } = await client.node.syncStatus();
+ * if (syncing) console.log(`syncing ${height}/${targetHeight}`);
+ * ```
+ */
 export interface NodeSyncStatus {
   readonly syncing: boolean;
   readonly height: number;
   readonly targetHeight: number;
 }
 
-/** A connected peer. */
+/**
+ * A connected peer.
+ *
+ * @example
+ * ```ts
+ * for (const p of await client.node.peers()) console.log(p.nodeId, p.address, p.direction, p.score);
+ * ```
+ */
 export interface NodePeer {
   readonly nodeId: string;
   readonly address: string;
@@ -107,20 +185,46 @@ export interface NodePeer {
   readonly score: number;
 }
 
-/** A consensus event (`consensus_events` topic). */
+/**
+ * A consensus event (`consensus_events` topic).
+ *
+ * @example
+ * ```ts
+ * for await (const event of client.node.subscribeConsensus()) console.log(event.type, event.height);
+ * ```
+ */
 export interface NodeConsensusEvent {
   readonly type: string;
   readonly height: number;
   readonly [field: string]: unknown;
 }
 
-/** One call of a JSON-RPC batch. */
+/**
+ * One call of a JSON-RPC batch.
+ *
+ * @example
+ * ```ts
+ * import type { JsonRpcCall } from '@aitbc/sdk';
+ * const calls: JsonRpcCall[] = [{ method: 'get_head' }, { method: 'get_balance', params: { address } }];
+ * const [head, balance] = await client.node.rpcBatch(calls); // an AitbcError in place of a failed call
+ * ```
+ */
 export interface JsonRpcCall {
   readonly method: string;
   readonly params?: Readonly<Record<string, unknown>>;
 }
 
-/** The typed client of the node API (REST, JSON-RPC, `/metrics`, `/ws`). */
+/**
+ * The typed client of the node API (REST, JSON-RPC, `/metrics`, `/ws`).
+ *
+ * @example
+ * ```ts
+ * const node = client.node;
+ * const balance = await node.balance('ait1…'); // bigint of base units
+ * const txId = await node.sendTx(await signer.signTx(body));
+ * for await (const block of node.subscribeBlocks({ fromHeight: 1 })) console.log(block.height);
+ * ```
+ */
 export interface NodeApi {
   /** `GET /health`. */
   health(options?: CallOptions): Promise<{ status: string }>;
@@ -183,7 +287,17 @@ function rpcError(error: { code?: unknown; message?: unknown; data?: { code?: un
 const enc = encodeURIComponent;
 const callOf = (o: CallOptions | undefined): CallOptions => o ?? {};
 
-/** Builds the {@link NodeApi} over a transport (the WebSocket constructor is for subscriptions). */
+/**
+ * Builds the {@link NodeApi} over a transport (the WebSocket constructor is for subscriptions).
+ *
+ * @example
+ * ```ts
+ * import { createHttpTransport, createNodeApi } from '@aitbc/sdk';
+ * import WebSocket from 'ws';
+ * const node = createNodeApi(createHttpTransport({ service: 'node', baseUrl: 'http://127.0.0.1:8006' }), WebSocket);
+ * console.log((await node.head()).height);
+ * ```
+ */
 export function createNodeApi(http: HttpTransport, webSocket: WebSocketConstructor | undefined): NodeApi {
   let nextId = 1;
   const get = <T>(

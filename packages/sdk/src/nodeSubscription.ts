@@ -3,6 +3,14 @@ import { AitbcError } from '@aitbc/crypto';
 /**
  * A WebSocket class: the browser's (and Node 22's) global `WebSocket`, or `WebSocket` from the `ws`
  * package in Node 20. Only `new Ctor(url)`, `send`, `close`, `readyState` and the `on*` handlers are used.
+ *
+ * @example
+ * ```ts
+ * import { createClient, type WebSocketConstructor } from '@aitbc/sdk';
+ * import WebSocket from 'ws';
+ * const webSocket: WebSocketConstructor = WebSocket; // Node 20; browsers have globalThis.WebSocket
+ * const client = createClient({ node: 'http://127.0.0.1:8006', webSocket });
+ * ```
  */
 export type WebSocketConstructor = new (url: string) => object;
 
@@ -16,10 +24,27 @@ interface SocketLike {
   onerror: (() => void) | null;
 }
 
-/** Connection state of a subscription, reported through `onStatus`. */
+/**
+ * Connection state of a subscription, reported through `onStatus`.
+ *
+ * @example
+ * ```ts
+ * import type { SubscriptionStatus } from '@aitbc/sdk';
+ * const sub = client.node.subscribeBlocks({ onStatus: (s: SubscriptionStatus) => console.log('ws', s) });
+ * ```
+ */
 export type SubscriptionStatus = 'connecting' | 'open' | 'reconnecting' | 'closed';
 
-/** Options of a node subscription. */
+/**
+ * Options of a node subscription.
+ *
+ * @example
+ * ```ts
+ * import type { SubscribeOptions } from '@aitbc/sdk';
+ * const options: SubscribeOptions = { fromHeight: 100, filter: { address: 'ait1…' }, signal: AbortSignal.timeout(60_000) };
+ * for await (const tx of client.node.subscribeTransactions(options)) console.log(tx.id);
+ * ```
+ */
 export interface SubscribeOptions {
   /**
    * Replay committed blocks (or their transactions) from this height first, then follow live with
@@ -47,6 +72,14 @@ export interface SubscribeOptions {
  * A live subscription: iterate it with `for await`, or read `lastHeight`; `close()` ends the
  * iteration. A failure that reconnecting cannot fix (a refused subscription, too many reconnect
  * attempts, an overflowing queue) rejects the pending `next()` with an `AitbcError`.
+ *
+ * @example
+ * ```ts
+ * const sub = client.node.subscribeBlocks();
+ * await sub.ready; // rejects if the node refuses the subscription
+ * for await (const block of sub) if (block.height >= 10) sub.close();
+ * console.log(sub.lastHeight, sub.reconnects);
+ * ```
  */
 export interface NodeSubscription<T> extends AsyncIterable<T> {
   /** Resolves when the node first acknowledges the subscription; rejects if it refuses it. */
@@ -61,7 +94,16 @@ export interface NodeSubscription<T> extends AsyncIterable<T> {
   close(): void;
 }
 
-/** Internal options: the subscription plus where to connect. */
+/**
+ * Internal options: the subscription plus where to connect.
+ *
+ * @example
+ * ```ts
+ * import { type SubscribeNodeOptions, subscribeNode, type NodeBlock } from '@aitbc/sdk';
+ * const options: SubscribeNodeOptions = { baseUrl: 'http://127.0.0.1:8006', topic: 'new_blocks', fromHeight: 0 };
+ * const blocks = subscribeNode<NodeBlock>(options);
+ * ```
+ */
 export interface SubscribeNodeOptions extends SubscribeOptions {
   readonly baseUrl: string;
   readonly topic: 'new_blocks' | 'new_transactions' | 'consensus_events';
@@ -76,7 +118,17 @@ function textOf(data: unknown): string {
   return String(data);
 }
 
-/** Opens a `/ws` subscription that reconnects, resubscribes and resumes (see {@link SubscribeOptions}). */
+/**
+ * Opens a `/ws` subscription that reconnects, resubscribes and resumes (see {@link SubscribeOptions}).
+ *
+ * @example
+ * ```ts
+ * import { subscribeNode, type NodeBlock } from '@aitbc/sdk';
+ * import WebSocket from 'ws';
+ * const blocks = subscribeNode<NodeBlock>({ baseUrl: 'http://127.0.0.1:8006', topic: 'new_blocks', webSocket: WebSocket });
+ * for await (const block of blocks) console.log(block.height, block.hash);
+ * ```
+ */
 export function subscribeNode<T>(options: SubscribeNodeOptions): NodeSubscription<T> {
   const maybeCtor = options.webSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
   if (maybeCtor === undefined)

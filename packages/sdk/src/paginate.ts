@@ -1,13 +1,31 @@
 import { AitbcError } from '@aitbc/crypto';
 
-/** One page of a cursor-paged list. */
+/**
+ * One page of a cursor-paged list.
+ *
+ * @example
+ * ```ts
+ * import type { CursorPage, NodeTx } from '@aitbc/sdk';
+ * const page: CursorPage<NodeTx> = await client.node.txsByAddressPage('ait1…', { limit: 50 });
+ * const next = page.nextCursor === null ? undefined : await client.node.txsByAddressPage('ait1…', { cursor: page.nextCursor });
+ * ```
+ */
 export interface CursorPage<T> {
   readonly items: readonly T[];
   /** Cursor of the next page, `null` on the last page. */
   readonly nextCursor: string | null;
 }
 
-/** Options of the SDK's paged iterators. */
+/**
+ * Options of the SDK's paged iterators.
+ *
+ * @example
+ * ```ts
+ * import type { PageOptions } from '@aitbc/sdk';
+ * const options: PageOptions = { limit: 100, maxItems: 500, signal: AbortSignal.timeout(10_000) };
+ * for await (const job of client.jobs.list(options)) console.log(job.job_id);
+ * ```
+ */
 export interface PageOptions {
   /** Page size asked of the server (each route has its own bounds). */
   readonly limit?: number;

@@ -2,7 +2,15 @@ import { AitbcError } from '@aitbc/crypto';
 import type { MinerRegistrationJson } from './coordinatorApi.js';
 import type { CallOptions, HttpTransport } from './httpTransport.js';
 
-/** A miner record as the pool hub serves it. */
+/**
+ * A miner record as the pool hub serves it.
+ *
+ * @example
+ * ```ts
+ * const miner = await client.pool.miner('miner-1');
+ * console.log(miner.status.online, miner.stats.completed, miner.trust);
+ * ```
+ */
 export interface PoolMiner extends MinerRegistrationJson {
   readonly status: {
     readonly online: boolean;
@@ -17,7 +25,16 @@ export interface PoolMiner extends MinerRegistrationJson {
   readonly registered_at: number;
 }
 
-/** `POST /v1/match` request (wire form). */
+/**
+ * `POST /v1/match` request (wire form).
+ *
+ * @example
+ * ```ts
+ * import type { MatchRequestJson } from '@aitbc/sdk';
+ * const request: MatchRequestJson = { requirements: { job_kind: 'llm.generate', min_vram_gb: 24 }, hints: { region: 'eu' }, top_k: 3 };
+ * const { candidates } = await client.pool.match(request);
+ * ```
+ */
 export interface MatchRequestJson {
   readonly requirements?: {
     readonly job_kind?: string;
@@ -33,7 +50,15 @@ export interface MatchRequestJson {
   readonly top_k?: number;
 }
 
-/** One scored candidate with the explanation of every term. */
+/**
+ * One scored candidate with the explanation of every term.
+ *
+ * @example
+ * ```ts
+ * const [best] = (await client.pool.match({ requirements: { job_kind: 'hash' } })).candidates;
+ * if (best) for (const [term, e] of Object.entries(best.explanation)) console.log(term, e.contribution, e.reason);
+ * ```
+ */
 export interface MatchCandidate {
   readonly miner_id: string;
   readonly address: string;
@@ -47,14 +72,32 @@ export interface MatchCandidate {
   >;
 }
 
-/** `POST /v1/match` answer. */
+/**
+ * `POST /v1/match` answer.
+ *
+ * @example
+ * ```ts
+ * const { candidates, eligible, online } = await client.pool.match({ top_k: 5 });
+ * console.log(`${candidates.length} of ${eligible} eligible (${online} online)`);
+ * ```
+ */
 export interface MatchResultJson {
   readonly candidates: readonly MatchCandidate[];
   readonly eligible: number;
   readonly online: number;
 }
 
-/** The pool hub API (API key roles: client, miner, coordinator, admin). */
+/**
+ * The pool hub API (API key roles: client, miner, coordinator, admin).
+ *
+ * @example
+ * ```ts
+ * const pool = client.pool;
+ * await pool.registerMiner(registration);
+ * await pool.heartbeat(registration.miner_id, { active_jobs: 1, queue_length: 0 });
+ * const online = await pool.miners({ online: true });
+ * ```
+ */
 export interface PoolApi {
   /** `GET /health` (public). */
   health(options?: CallOptions): Promise<{ status: string; miners: number; online: number }>;
@@ -94,7 +137,16 @@ function minerPath(id: string): string {
   return `/v1/miners/${encodeURIComponent(id)}`;
 }
 
-/** Builds the {@link PoolApi} over a transport. */
+/**
+ * Builds the {@link PoolApi} over a transport.
+ *
+ * @example
+ * ```ts
+ * import { createHttpTransport, createPoolApi } from '@aitbc/sdk';
+ * const pool = createPoolApi(createHttpTransport({ service: 'pool', baseUrl: 'http://127.0.0.1:8018', headers: { 'X-Api-Key': apiKey } }));
+ * console.log(await pool.health());
+ * ```
+ */
 export function createPoolApi(http: HttpTransport): PoolApi {
   const post = <T>(path: string, body: unknown, o?: CallOptions, idempotent?: boolean) =>
     http.request<T>({ method: 'POST', path, body, ...(idempotent !== undefined ? { idempotent } : {}) }, o);

@@ -1,10 +1,28 @@
 import { AitbcError, addressFromPublicKey, base64urlToBytes, hexToBytes } from '@aitbc/crypto';
 import { type ReceiptVerification, verifyReceipt } from '@aitbc/receipts';
 
-/** A pinned public key: 32 bytes, or hex. */
+/**
+ * A pinned public key: 32 bytes, or hex.
+ *
+ * @example
+ * ```ts
+ * import type { PinnedKey } from '@aitbc/sdk';
+ * const coordinatorKey: PinnedKey = 'c0ffee…'; // 64 hex digits, or the 32 bytes
+ * const v = client.receipts.check(receipt, { coordinatorKeys: [coordinatorKey] });
+ * ```
+ */
 export type PinnedKey = Uint8Array | string;
 
-/** Which keys a receipt must be signed with. */
+/**
+ * Which keys a receipt must be signed with.
+ *
+ * @example
+ * ```ts
+ * import { createClient, type ReceiptTrust } from '@aitbc/sdk';
+ * const trust: ReceiptTrust = { coordinatorKeys: [coordinatorPublicKeyHex], minerKeys: 'attested' };
+ * const client = createClient({ node: 'http://127.0.0.1:8006', coordinator: 'http://127.0.0.1:8000', trust });
+ * ```
+ */
 export interface ReceiptTrust {
   /** Coordinator keys whose attestation counts; at least one valid attestation is required. */
   readonly coordinatorKeys: readonly PinnedKey[];
@@ -27,6 +45,13 @@ function keyBytes(k: PinnedKey): Uint8Array {
 /**
  * Verifies a receipt (object or JSON text) against pinned keys with `@aitbc/receipts`, returning
  * the per-signature result; see {@link assertReceiptTrusted} for the throwing form.
+ *
+ * @example
+ * ```ts
+ * import { checkReceipt } from '@aitbc/sdk';
+ * const v = checkReceipt(receipt, { coordinatorKeys: [coordinatorKey] });
+ * if (!v.ok) console.log(v.error, v.signatures.map((s) => `${s.role}: ${s.reason}`));
+ * ```
  */
 export function checkReceipt(receipt: unknown, trust: ReceiptTrust): ReceiptVerification {
   const coordinatorKeys = trust.coordinatorKeys.map(keyBytes);
@@ -48,6 +73,17 @@ export function checkReceipt(receipt: unknown, trust: ReceiptTrust): ReceiptVeri
 /**
  * {@link checkReceipt}, throwing `SDK_RECEIPT_UNTRUSTED` (with every signature's reason in
  * `details.signatures`) unless the receipt verifies.
+ *
+ * @example
+ * ```ts
+ * import { assertReceiptTrusted } from '@aitbc/sdk';
+ * import { isAitbcError } from '@aitbc/crypto';
+ * try {
+ *   assertReceiptTrusted(receipt, { coordinatorKeys: [coordinatorKey] });
+ * } catch (e) {
+ *   if (isAitbcError(e) && e.code === 'SDK_RECEIPT_UNTRUSTED') console.log(e.details?.signatures);
+ * }
+ * ```
  */
 export function assertReceiptTrusted(receipt: unknown, trust: ReceiptTrust): ReceiptVerification {
   const v = checkReceipt(receipt, trust);

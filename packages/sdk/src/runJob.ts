@@ -8,7 +8,16 @@ import type { NodeApi, NodeEscrow } from './nodeApi.js';
 import { assertReceiptTrusted, type ReceiptTrust } from './receiptTrust.js';
 import type { WalletApi } from './walletApi.js';
 
-/** Progress of {@link runJob}, in order. */
+/**
+ * Progress of {@link runJob}, in order.
+ *
+ * @example
+ * ```ts
+ * import type { JobProgress } from '@aitbc/sdk';
+ * const onProgress = (e: JobProgress) => console.log(e.type === 'state' ? e.job.state : e.type);
+ * await client.jobs.run({ kind: 'hash', input, maxPrice: 10n ** 15n, wallet: signer, onProgress });
+ * ```
+ */
 export type JobProgress =
   | { readonly type: 'submitted'; readonly job: CoordinatorJob }
   | { readonly type: 'escrow_submitted'; readonly txId: string }
@@ -16,10 +25,28 @@ export type JobProgress =
   | { readonly type: 'state'; readonly job: CoordinatorJob }
   | { readonly type: 'receipt_verified'; readonly receipt: Receipt; readonly verification: ReceiptVerification };
 
-/** Who pays: a signer (the SDK signs and submits) or a wallet-daemon wallet with an unlocked session. */
+/**
+ * Who pays: a signer (the SDK signs and submits) or a wallet-daemon wallet with an unlocked session.
+ *
+ * @example
+ * ```ts
+ * import type { JobPayer } from '@aitbc/sdk';
+ * const { session } = await client.wallet.unlock(walletId, { passphrase });
+ * const payer: JobPayer = { walletId, session }; // or a TxSigner such as createLocalSigner(seed)
+ * ```
+ */
 export type JobPayer = TxSigner | { readonly walletId: string; readonly session: string };
 
-/** Parameters of {@link runJob}. */
+/**
+ * Parameters of {@link runJob}.
+ *
+ * @example
+ * ```ts
+ * import type { RunJobParams } from '@aitbc/sdk';
+ * const params: RunJobParams = { kind: 'hash', input: { data: 'aGVsbG8' }, maxPrice: 10n ** 15n, wallet: signer, escrowTtlBlocks: 500 };
+ * const run = await client.jobs.run(params);
+ * ```
+ */
 export interface RunJobParams extends JobSubmission, CallOptions {
   /** Pays the escrow. */
   readonly wallet: JobPayer;
@@ -37,7 +64,15 @@ export interface RunJobParams extends JobSubmission, CallOptions {
   readonly onProgress?: (event: JobProgress) => void;
 }
 
-/** The outcome of {@link runJob}. */
+/**
+ * The outcome of {@link runJob}.
+ *
+ * @example
+ * ```ts
+ * const { job, output, receipt, verification, escrowTxId } = await client.jobs.run(params);
+ * console.log(job.state, receipt.price, verification.ok, escrowTxId);
+ * ```
+ */
 export interface JobRun {
   readonly job: CoordinatorJob;
   readonly output: unknown;
@@ -47,7 +82,16 @@ export interface JobRun {
   readonly escrowTxId: string;
 }
 
-/** What {@link runJob} needs from the client. */
+/**
+ * What {@link runJob} needs from the client.
+ *
+ * @example
+ * ```ts
+ * import { runJob, type RunJobContext } from '@aitbc/sdk';
+ * declare const ctx: RunJobContext; // what createClient wires: node, coordinator, wallet, nonces…
+ * const run = await runJob(ctx, { kind: 'hash', input, maxPrice: 10n ** 15n, wallet: signer });
+ * ```
+ */
 export interface RunJobContext {
   readonly node: NodeApi;
   readonly coordinator: CoordinatorApi;
@@ -129,6 +173,16 @@ async function waitForEscrow(node: NodeApi, jobId: string, waitMs: number, call:
  *
  * @throws AitbcError `SDK_BAD_CONFIG`, `SDK_JOB_FAILED`, `SDK_RECEIPT_UNTRUSTED`, `SDK_TIMEOUT`,
  *   `SDK_ABORTED`, or a server's `ApiError`.
+ *
+ * @example
+ * ```ts
+ * import { isAitbcError } from '@aitbc/crypto';
+ * try {
+ *   const run = await client.jobs.run({ kind: 'hash', input: { data: 'aGVsbG8' }, maxPrice: 10n ** 15n, wallet: signer });
+ * } catch (e) {
+ *   if (isAitbcError(e) && e.code === 'SDK_JOB_FAILED') console.log('refund the escrow after it expires');
+ * }
+ * ```
  */
 export async function runJob(ctx: RunJobContext, params: RunJobParams): Promise<JobRun> {
   const coordinatorAddress = params.coordinatorAddress ?? ctx.coordinatorAddress;

@@ -15,7 +15,16 @@ import { AitbcError, bytesEqual, hexToBytes, isAitbcError } from '@aitbc/crypto'
 import { type CallOptions, sleep } from './httpTransport.js';
 import type { NodeAccount, NodeApi, NodeBlock } from './nodeApi.js';
 
-/** A validator the caller trusts (pinned from genesis or an earlier verified set). */
+/**
+ * A validator the caller trusts (pinned from genesis or an earlier verified set).
+ *
+ * @example
+ * ```ts
+ * import type { TrustedValidator } from '@aitbc/sdk';
+ * const pinned: TrustedValidator[] = [{ publicKey: 'a1b2…', power: 1, name: 'v0' }]; // from genesis.json
+ * const account = await client.verifyAccount('ait1…', { validators: pinned });
+ * ```
+ */
 export interface TrustedValidator {
   /** Ed25519 public key: 32 bytes, or hex. */
   readonly publicKey: Uint8Array | string;
@@ -23,7 +32,15 @@ export interface TrustedValidator {
   readonly name: string;
 }
 
-/** An account whose state was proven against a finalized header. */
+/**
+ * An account whose state was proven against a finalized header.
+ *
+ * @example
+ * ```ts
+ * const { balance, nonce, height, signedPower, totalPower } = await client.verifyAccount('ait1…', { validators });
+ * console.log(`${balance} at height ${height}, signed by ${signedPower}/${totalPower}`);
+ * ```
+ */
 export interface VerifiedAccount {
   readonly address: string;
   readonly balance: bigint;
@@ -36,7 +53,16 @@ export interface VerifiedAccount {
   readonly totalPower: number;
 }
 
-/** Options of {@link verifyAccountState}. */
+/**
+ * Options of {@link verifyAccountState}.
+ *
+ * @example
+ * ```ts
+ * import type { VerifyAccountOptions } from '@aitbc/sdk';
+ * const options: VerifyAccountOptions = { validators: pinned, commitWaitMs: 10_000, signal };
+ * const account = await client.verifyAccount('ait1…', options);
+ * ```
+ */
 export interface VerifyAccountOptions extends CallOptions {
   /** The validator set the caller trusts; the header's `validatorsHash` must be this set's hash. */
   readonly validators: readonly TrustedValidator[] | ValidatorSet;
@@ -52,7 +78,16 @@ function fail(code: string, message: string, details: Record<string, unknown>, c
   return new AitbcError(code, message, { details, ...(cause !== undefined ? { cause } : {}) });
 }
 
-/** Builds a validator set from pinned validators (keys as bytes or hex). */
+/**
+ * Builds a validator set from pinned validators (keys as bytes or hex).
+ *
+ * @example
+ * ```ts
+ * import { trustedValidatorSet } from '@aitbc/sdk';
+ * const set = trustedValidatorSet(genesisJson.validators); // hex keys are accepted
+ * console.log(set.totalPower, set.validators.map((v) => v.address));
+ * ```
+ */
 export function trustedValidatorSet(validators: readonly TrustedValidator[] | ValidatorSet): ValidatorSet {
   if (!Array.isArray(validators)) return validators as ValidatorSet;
   return createValidatorSet(
@@ -70,6 +105,13 @@ export function trustedValidatorSet(validators: readonly TrustedValidator[] | Va
  * this header's hash, and its precommits verify from distinct validators holding more than 2/3 of
  * the power (consensus-poa's commit rule, which is browser-safe: crypto + chain-core only).
  * @throws AitbcError `SDK_PROOF_INVALID` with `details.reason` (and the consensus error as `cause`).
+ *
+ * @example
+ * ```ts
+ * import { trustedValidatorSet, verifyFinalHeader } from '@aitbc/sdk';
+ * const block = await client.node.block(42);
+ * const { header, signedPower } = verifyFinalHeader(block.header, await client.node.commit(42), trustedValidatorSet(pinned));
+ * ```
  */
 export function verifyFinalHeader(
   headerJson: unknown,
@@ -116,6 +158,13 @@ export function verifyFinalHeader(
 /**
  * Checks a claimed account state (`balance`, `nonce`) against `stateRoot` with the node's proof.
  * @throws AitbcError `SDK_PROOF_INVALID` (`reason: account_proof_invalid`).
+ *
+ * @example
+ * ```ts
+ * import { verifyAccountProof } from '@aitbc/sdk';
+ * const account = await client.node.account('ait1…', { proof: true });
+ * const { balance, nonce } = verifyAccountProof(header.stateRoot, account); // header from verifyFinalHeader
+ * ```
  */
 export function verifyAccountProof(stateRoot: Uint8Array, account: NodeAccount): { balance: bigint; nonce: number } {
   if (account.proof === undefined)
@@ -156,6 +205,13 @@ export function verifyAccountProof(stateRoot: Uint8Array, account: NodeAccount):
  *
  * @throws AitbcError `SDK_PROOF_INVALID` (with `details.reason`), `SDK_TIMEOUT` when the next block
  *   does not come within `commitWaitMs`, or the node's `ApiError`s.
+ *
+ * @example
+ * ```ts
+ * import { verifyAccountState } from '@aitbc/sdk';
+ * const account = await verifyAccountState(client.node, 'ait1…', { validators: pinned });
+ * console.log(account.balance, account.height);
+ * ```
  */
 export async function verifyAccountState(
   node: NodeApi,

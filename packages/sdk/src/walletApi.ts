@@ -3,7 +3,14 @@ import type { ReceiptVerification } from '@aitbc/receipts';
 import type { CallOptions, HttpTransport } from './httpTransport.js';
 import type { PinnedKey } from './receiptTrust.js';
 
-/** A stored wallet as the daemon shows it (no secret). */
+/**
+ * A stored wallet as the daemon shows it (no secret).
+ *
+ * @example
+ * ```ts
+ * for (const w of await client.wallet.list()) console.log(w.id, w.address, w.unlocked ? 'unlocked' : 'locked');
+ * ```
+ */
 export interface WalletInfo {
   readonly id: string;
   readonly address: string;
@@ -16,7 +23,17 @@ export interface WalletInfo {
   readonly nonce?: number;
 }
 
-/** How to create a wallet: a fresh mnemonic (default 24 words), or an import. */
+/**
+ * How to create a wallet: a fresh mnemonic (default 24 words), or an import.
+ *
+ * @example
+ * ```ts
+ * import type { WalletCreate } from '@aitbc/sdk';
+ * const fresh: WalletCreate = { passphrase, words: 24 };
+ * const restored: WalletCreate = { passphrase, mnemonic: 'abandon … art' };
+ * const { wallet, mnemonic } = await client.wallet.create(fresh); // the mnemonic is shown only once
+ * ```
+ */
 export type WalletCreate =
   | { readonly passphrase: string; readonly words?: 12 | 24 }
   | {
@@ -27,14 +44,30 @@ export type WalletCreate =
     }
   | { readonly passphrase: string; readonly keystore: unknown };
 
-/** An unlocked session: pass `session` to sign and send. */
+/**
+ * An unlocked session: pass `session` to sign and send.
+ *
+ * @example
+ * ```ts
+ * const { session, expiresAt } = await client.wallet.unlock(walletId, { passphrase, ttlSeconds: 600 });
+ * console.log(`unlocked until ${new Date(expiresAt).toISOString()}`);
+ * ```
+ */
 export interface WalletSession {
   readonly session: string;
   /** Epoch ms. */
   readonly expiresAt: number;
 }
 
-/** A domain-separated message signature. */
+/**
+ * A domain-separated message signature.
+ *
+ * @example
+ * ```ts
+ * const sig = await client.wallet.sign(walletId, { session, message: { hello: 'world' } });
+ * console.log(sig.kind, sig.address, sig.signature);
+ * ```
+ */
 export interface WalletMessageSignature {
   readonly kind: string;
   readonly chainId: string;
@@ -44,7 +77,16 @@ export interface WalletMessageSignature {
   readonly address: string;
 }
 
-/** What `send` builds, signs with the next nonce and submits. Amounts are bigint. */
+/**
+ * What `send` builds, signs with the next nonce and submits. Amounts are bigint.
+ *
+ * @example
+ * ```ts
+ * import type { WalletSendBody } from '@aitbc/sdk';
+ * const tx: WalletSendBody = { type: 'transfer', to: 'ait1…', amount: 10n ** 18n };
+ * await client.wallet.send(walletId, { session, tx, wait: true });
+ * ```
+ */
 export type WalletSendBody =
   | { readonly type: 'transfer'; readonly to: string; readonly amount: bigint }
   | {
@@ -56,7 +98,15 @@ export type WalletSendBody =
     }
   | { readonly type: 'escrow.refund'; readonly jobId: string };
 
-/** The result of a send. */
+/**
+ * The result of a send.
+ *
+ * @example
+ * ```ts
+ * const result = await client.wallet.send(walletId, { session, tx, wait: true, timeoutSeconds: 30 });
+ * if (result.status === 'final') console.log(`${result.id} final at ${result.height}`);
+ * ```
+ */
 export interface WalletSendResult {
   /** `0x` + 64 hex. */
   readonly id: string;
@@ -66,7 +116,17 @@ export interface WalletSendResult {
   readonly height?: number;
 }
 
-/** The wallet daemon API (DESIGN.md §6; bearer token on every route). */
+/**
+ * The wallet daemon API (DESIGN.md §6; bearer token on every route).
+ *
+ * @example
+ * ```ts
+ * const { wallet } = await client.wallet.create({ passphrase });
+ * const { session } = await client.wallet.unlock(wallet.id, { passphrase });
+ * await client.wallet.send(wallet.id, { session, tx: { type: 'transfer', to, amount: 5n } });
+ * await client.wallet.lock(wallet.id);
+ * ```
+ */
 export interface WalletApi {
   /** `POST /v1/wallets`: create or import. A fresh wallet's mnemonic is returned once. */
   create(params: WalletCreate, options?: CallOptions): Promise<{ wallet: WalletInfo; mnemonic?: string }>;
@@ -136,7 +196,16 @@ function sendJson(tx: WalletSendBody): Record<string, unknown> {
   }
 }
 
-/** Builds the {@link WalletApi} over a transport. */
+/**
+ * Builds the {@link WalletApi} over a transport.
+ *
+ * @example
+ * ```ts
+ * import { createHttpTransport, createWalletApi } from '@aitbc/sdk';
+ * const http = createHttpTransport({ service: 'wallet', baseUrl: 'http://127.0.0.1:8002', headers: { Authorization: `Bearer ${token}` } });
+ * const wallets = await createWalletApi(http).list();
+ * ```
+ */
 export function createWalletApi(http: HttpTransport): WalletApi {
   return {
     create: async (params, o) => http.request({ method: 'POST', path: '/v1/wallets', body: params }, o),

@@ -1,9 +1,26 @@
 import { AitbcError } from '@aitbc/crypto';
 
-/** The size of a WebAssembly page (64 KiB). */
+/**
+ * The size of a WebAssembly page (64 KiB).
+ *
+ * @example
+ * ```ts
+ * import { WASM_PAGE_BYTES } from '@aitbc/sdk/miner';
+ * const maxMemoryPages = (64 * 1024 * 1024) / WASM_PAGE_BYTES; // 1024 pages = 64 MiB
+ * ```
+ */
 export const WASM_PAGE_BYTES = 65_536;
 
-/** What {@link checkWasmModule} found and the module to run. */
+/**
+ * What {@link checkWasmModule} found and the module to run.
+ *
+ * @example
+ * ```ts
+ * import { checkWasmModule } from '@aitbc/sdk/miner';
+ * const { bytes, initialPages, maximumPages } = checkWasmModule(moduleBytes, 256);
+ * const instance = await WebAssembly.instantiate(bytes);
+ * ```
+ */
 export interface CheckedWasmModule {
   /** The module bytes to run: the input, or a copy whose memory maximum was set to the limit. */
   readonly bytes: Uint8Array;
@@ -67,6 +84,17 @@ function leb(value: number): number[] {
  * beyond the limit returns -1 instead of allocating).
  * @throws AitbcError `MINER_WASM_INVALID` (not a module, imports, no or several memories, shared or
  * 64-bit memory), `MINER_WASM_MEMORY_LIMIT` (declares more memory than `maxPages`).
+ *
+ * @example
+ * ```ts
+ * import { checkWasmModule } from '@aitbc/sdk/miner';
+ * import { isAitbcError } from '@aitbc/crypto';
+ * try {
+ *   checkWasmModule(moduleBytes, 256);
+ * } catch (e) {
+ *   if (isAitbcError(e) && e.code === 'MINER_WASM_MEMORY_LIMIT') console.log('module wants too much memory');
+ * }
+ * ```
  */
 export function checkWasmModule(bytes: Uint8Array, maxPages: number): CheckedWasmModule {
   if (!wasmApi.validate(bytes)) throw invalid('the module is not a valid WebAssembly binary');

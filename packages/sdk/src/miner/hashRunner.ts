@@ -2,7 +2,16 @@ import { AitbcError, bytesToHex, sha256, utf8ToBytes } from '@aitbc/crypto';
 import { decodeBase64Field } from './decodeBase64Field.js';
 import type { JobRunner, JsonValue, RunnerContext, RunnerJob, RunnerResult } from './jobRunner.js';
 
-/** Options of {@link createHashRunner}. */
+/**
+ * Options of {@link createHashRunner}.
+ *
+ * @example
+ * ```ts
+ * import { createHashRunner, type HashRunnerOptions } from '@aitbc/sdk/miner';
+ * const options: HashRunnerOptions = { maxIterations: 1_000_000, maxInputBytes: 64 * 1024 };
+ * const runner = createHashRunner(options);
+ * ```
+ */
 export interface HashRunnerOptions {
   /** Largest `iterations` accepted (default 100 000 000). */
   readonly maxIterations?: number;

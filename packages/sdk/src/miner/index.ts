@@ -32,5 +32,13 @@ export {
 export { type MinerCapabilities, type MinerGpu, type ProbeOptions, probeCapabilities } from './probeCapabilities.js';
 export { createWasmRunner, type WasmRunnerOptions } from './wasmRunner.js';
 
-/** Job kinds the built-in runners handle. */
+/**
+ * Job kinds the built-in runners handle.
+ *
+ * @example
+ * ```ts
+ * import { BUILTIN_JOB_KINDS } from '@aitbc/sdk/miner';
+ * const builtIn = (BUILTIN_JOB_KINDS as readonly string[]).includes(job.kind);
+ * ```
+ */
 export const BUILTIN_JOB_KINDS = ['hash', 'wasm', 'llm.generate'] as const;

@@ -2,10 +2,28 @@ import { AitbcError, bytesToHex, isAitbcError, sha256, utf8ToBytes } from '@aitb
 import { readCappedText } from '../readCappedText.js';
 import type { JobRunner, JsonValue, RunnerContext, RunnerJob, RunnerResult } from './jobRunner.js';
 
-/** The HTTP protocols the `llm.generate` runner speaks. */
+/**
+ * The HTTP protocols the `llm.generate` runner speaks.
+ *
+ * @example
+ * ```ts
+ * import { createLlmRunner, type LlmProtocol } from '@aitbc/sdk/miner';
+ * const protocol: LlmProtocol = 'openai'; // POST {endpoint}/v1/completions
+ * const runner = createLlmRunner({ endpoint: 'http://127.0.0.1:8080', protocol });
+ * ```
+ */
 export type LlmProtocol = 'ollama' | 'openai';
 
-/** Options of {@link createLlmRunner}. */
+/**
+ * Options of {@link createLlmRunner}.
+ *
+ * @example
+ * ```ts
+ * import { createMinerAgent, type LlmRunnerOptions } from '@aitbc/sdk/miner';
+ * const llm: LlmRunnerOptions = { endpoint: 'http://127.0.0.1:11434', defaultModel: 'llama3', maxTokens: 512, timeoutMs: 60_000 };
+ * const agent = createMinerAgent({ coordinatorUrl, apiKey, minerId, seed, chainId, pricePerUnit: 10n, llm });
+ * ```
+ */
 export interface LlmRunnerOptions {
   /** Base URL of the model server, e.g. `http://127.0.0.1:11434` (Ollama) or `http://127.0.0.1:8080` (OpenAI-compatible). */
   readonly endpoint: string;
@@ -49,6 +67,17 @@ const count = (v: unknown): number => (typeof v === 'number' && Number.isSafeInt
  *
  * Failures: `MINER_BAD_INPUT`, `MINER_LLM_UNAVAILABLE` (endpoint down), `MINER_LLM_ERROR` (an error
  * answer or a malformed one), `MINER_TIMEOUT`, `MINER_CANCELED`.
+ *
+ * @example
+ * ```ts
+ * import { createLlmRunner } from '@aitbc/sdk/miner';
+ * const runner = createLlmRunner({ endpoint: 'http://127.0.0.1:11434', defaultModel: 'llama3' });
+ * console.log(await runner.listModels?.()); // the models of /api/tags
+ * const { output, units } = await runner.run(
+ *   { jobId: 'job_1', kind: 'llm.generate', input: { prompt: 'Say hi', max_tokens: 16 }, client: 'ait1…', maxPrice: 10n ** 15n },
+ *   { signal: AbortSignal.timeout(60_000) },
+ * );
+ * ```
  */
 export function createLlmRunner(options: LlmRunnerOptions): JobRunner {
   let base: string;

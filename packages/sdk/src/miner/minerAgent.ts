@@ -8,7 +8,19 @@ import { createHttpMinerApi, type MinerApi, type MinerAssignment } from './miner
 import { type MinerCapabilities, type ProbeOptions, probeCapabilities } from './probeCapabilities.js';
 import { createWasmRunner, type WasmRunnerOptions } from './wasmRunner.js';
 
-/** Where the agent writes what it does (job ids, kinds, error messages; never keys). Default: silent. */
+/**
+ * Where the agent writes what it does (job ids, kinds, error messages; never keys). Default: silent.
+ *
+ * @example
+ * ```ts
+ * import type { MinerLogger } from '@aitbc/sdk/miner';
+ * const logger: MinerLogger = {
+ *   info: (msg, fields) => console.log(msg, fields ?? ''),
+ *   warn: (msg, fields) => console.warn(msg, fields ?? ''),
+ *   error: (msg, fields) => console.error(msg, fields ?? ''),
+ * };
+ * ```
+ */
 export interface MinerLogger {
   /** Detail (optional). */
   debug?(message: string, fields?: Readonly<Record<string, unknown>>): void;
@@ -20,10 +32,31 @@ export interface MinerLogger {
   error(message: string, fields?: Readonly<Record<string, unknown>>): void;
 }
 
-/** What happens to jobs still running when the drain timeout of `stop()` passes. */
+/**
+ * What happens to jobs still running when the drain timeout of `stop()` passes.
+ *
+ * @example
+ * ```ts
+ * import type { DrainTimeoutAction } from '@aitbc/sdk/miner';
+ * const onDrainTimeout: DrainTimeoutAction = 'fail'; // report leftovers as FAILED instead of letting leases expire
+ * const agent = createMinerAgent({ ...options, drainTimeoutMs: 10_000, onDrainTimeout });
+ * ```
+ */
 export type DrainTimeoutAction = 'abandon' | 'fail';
 
-/** Options of {@link createMinerAgent}. */
+/**
+ * Options of {@link createMinerAgent}.
+ *
+ * @example
+ * ```ts
+ * import { createMinerAgent, type MinerAgentOptions } from '@aitbc/sdk/miner';
+ * const options: MinerAgentOptions = {
+ *   coordinatorUrl: 'http://127.0.0.1:8000', apiKey: process.env.AITBC_MINER_KEY!, minerId: 'miner-1',
+ *   seed, chainId: 'aitbc-devnet', pricePerUnit: 1_000n, concurrency: 2, capabilities: { region: 'eu-west' },
+ * };
+ * const agent = createMinerAgent(options);
+ * ```
+ */
 export interface MinerAgentOptions {
   /** The coordinator, e.g. `http://127.0.0.1:8000` (unless `api` is given). */
   readonly coordinatorUrl?: string;
@@ -82,7 +115,14 @@ export interface MinerAgentOptions {
   readonly fetch?: typeof globalThis.fetch;
 }
 
-/** A job was handed to this miner and started. */
+/**
+ * A job was handed to this miner and started.
+ *
+ * @example
+ * ```ts
+ * agent.on('jobStarted', (e) => console.log(`${e.jobId} (${e.kind}) for ${e.client}, lease until ${new Date(e.leaseExpiresAt)}`));
+ * ```
+ */
 export interface JobStartedEvent {
   /** The job id. */
   readonly jobId: string;
@@ -96,7 +136,14 @@ export interface JobStartedEvent {
   readonly leaseExpiresAt: number;
 }
 
-/** A job finished and the coordinator accepted its output and signed receipt. */
+/**
+ * A job finished and the coordinator accepted its output and signed receipt.
+ *
+ * @example
+ * ```ts
+ * agent.on('jobCompleted', (e) => console.log(e.jobId, e.receipt.price, `${e.durationMs} ms`));
+ * ```
+ */
 export interface JobCompletedEvent {
   /** The job id. */
   readonly jobId: string;
@@ -110,7 +157,16 @@ export interface JobCompletedEvent {
   readonly durationMs: number;
 }
 
-/** A job did not complete here. */
+/**
+ * A job did not complete here.
+ *
+ * @example
+ * ```ts
+ * agent.on('jobFailed', (e) => {
+ *   if (e.code === 'MINER_TIMEOUT') console.warn(`${e.jobId} timed out (reported: ${e.reported})`);
+ * });
+ * ```
+ */
 export interface JobFailedEvent {
   /** The job id. */
   readonly jobId: string;
@@ -127,7 +183,14 @@ export interface JobFailedEvent {
   readonly reported: boolean;
 }
 
-/** A coordinator call failed (the agent retries on its own). */
+/**
+ * A coordinator call failed (the agent retries on its own).
+ *
+ * @example
+ * ```ts
+ * agent.on('error', ({ operation, error }) => console.warn(`${operation} failed: ${error.code}`)); // the agent retries
+ * ```
+ */
 export interface AgentErrorEvent {
   /** Which call failed. */
   readonly operation: 'register' | 'poll' | 'heartbeat' | 'report';
@@ -135,7 +198,16 @@ export interface AgentErrorEvent {
   readonly error: AitbcError;
 }
 
-/** The events of a {@link MinerAgent}. */
+/**
+ * The events of a {@link MinerAgent}.
+ *
+ * @example
+ * ```ts
+ * import type { MinerAgentEvents } from '@aitbc/sdk/miner';
+ * const onCompleted = (e: MinerAgentEvents['jobCompleted']) => console.log(e.jobId, e.output);
+ * const off = agent.on('jobCompleted', onCompleted);
+ * ```
+ */
 export interface MinerAgentEvents {
   /** A job was handed to this miner and started. */
   jobStarted: JobStartedEvent;
@@ -147,7 +219,17 @@ export interface MinerAgentEvents {
   error: AgentErrorEvent;
 }
 
-/** A running miner: register, heartbeat, long-poll, run, sign, report. */
+/**
+ * A running miner: register, heartbeat, long-poll, run, sign, report.
+ *
+ * @example
+ * ```ts
+ * const agent = createMinerAgent(options);
+ * const { capabilities } = await agent.start();
+ * console.log(agent.address, capabilities.jobKinds, agent.runningJobs);
+ * process.once('SIGTERM', () => void agent.stop({ drainTimeoutMs: 15_000 }));
+ * ```
+ */
 export interface MinerAgent {
   /** The miner id it registers as. */
   readonly minerId: string;

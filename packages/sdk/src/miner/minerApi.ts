@@ -5,7 +5,16 @@ import { type CallOptions, createHttpTransport } from '../httpTransport.js';
 import type { JsonValue } from './jobRunner.js';
 import type { MinerCapabilities } from './probeCapabilities.js';
 
-/** A miner's registration (`POST /v1/miners/register`). */
+/**
+ * A miner's registration (`POST /v1/miners/register`).
+ *
+ * @example
+ * ```ts
+ * import type { MinerRegistrationRequest } from '@aitbc/sdk/miner';
+ * const registration: MinerRegistrationRequest = { minerId: 'miner-1', address, publicKey, capabilities, pricePerUnit: 1_000n, maxConcurrency: 2 };
+ * await api.register(registration);
+ * ```
+ */
 export interface MinerRegistrationRequest {
   /** The miner id the API key is bound to. */
   readonly minerId: string;
@@ -21,7 +30,16 @@ export interface MinerRegistrationRequest {
   readonly maxConcurrency: number;
 }
 
-/** A heartbeat (`POST /v1/miners/heartbeat`): extends the leases of the running jobs. */
+/**
+ * A heartbeat (`POST /v1/miners/heartbeat`): extends the leases of the running jobs.
+ *
+ * @example
+ * ```ts
+ * import type { MinerHeartbeatRequest } from '@aitbc/sdk/miner';
+ * const heartbeat: MinerHeartbeatRequest = { runningJobs: ['job_1'], activeJobs: 1, utilization: 0.5 };
+ * const { cancel } = await api.heartbeat(heartbeat); // stop these jobs
+ * ```
+ */
 export interface MinerHeartbeatRequest {
   /** Ids of the jobs the miner is running (their leases are extended; ASSIGNED ones become RUNNING). */
   readonly runningJobs: readonly string[];
@@ -33,7 +51,15 @@ export interface MinerHeartbeatRequest {
   readonly utilization?: number;
 }
 
-/** A job handed to the miner by `POST /v1/miners/poll`. */
+/**
+ * A job handed to the miner by `POST /v1/miners/poll`.
+ *
+ * @example
+ * ```ts
+ * const job = await api.poll(30);
+ * if (job !== null) console.log(job.jobId, job.kind, job.maxPrice, new Date(job.leaseExpiresAt));
+ * ```
+ */
 export interface MinerAssignment {
   /** The job id. */
   readonly jobId: string;
@@ -53,6 +79,14 @@ export interface MinerAssignment {
  * The coordinator's miner routes (DESIGN.md §5), as the miner agent uses them. Errors are
  * `AitbcError`s: the server's own code (`COORD_NOT_ASSIGNED`, `COORD_UNKNOWN_MINER`...) with
  * `details.status`, or `MINER_UNREACHABLE` / `MINER_HTTP_ERROR` / `MINER_ABORTED`.
+ *
+ * @example
+ * ```ts
+ * import { createHttpMinerApi, type MinerApi } from '@aitbc/sdk/miner';
+ * const api: MinerApi = createHttpMinerApi({ baseUrl: 'http://127.0.0.1:8000', apiKey });
+ * const job = await api.poll(30);
+ * if (job !== null) await api.reportFailure(job.jobId, 'not supported here');
+ * ```
  */
 export interface MinerApi {
   /** Registers (or re-registers) the miner. */
@@ -70,7 +104,16 @@ export interface MinerApi {
   reportFailure(jobId: string, message: string): Promise<void>;
 }
 
-/** Options of {@link createHttpMinerApi}. */
+/**
+ * Options of {@link createHttpMinerApi}.
+ *
+ * @example
+ * ```ts
+ * import { createHttpMinerApi, type HttpMinerApiOptions } from '@aitbc/sdk/miner';
+ * const options: HttpMinerApiOptions = { baseUrl: 'http://127.0.0.1:8000', apiKey, timeoutMs: 10_000 };
+ * const api = createHttpMinerApi(options);
+ * ```
+ */
 export interface HttpMinerApiOptions {
   /** The coordinator, e.g. `http://127.0.0.1:8000`. */
   readonly baseUrl: string;

@@ -3,7 +3,14 @@ import { availableParallelism, totalmem } from 'node:os';
 import { isAitbcError } from '@aitbc/crypto';
 import type { JobRunner } from './jobRunner.js';
 
-/** One GPU as the miner advertises it. */
+/**
+ * One GPU as the miner advertises it.
+ *
+ * @example
+ * ```ts
+ * for (const gpu of (await probeCapabilities()).gpus) console.log(gpu.model, `${gpu.vramGb} GiB`);
+ * ```
+ */
 export interface MinerGpu {
   /** Model name as the driver reports it, e.g. `NVIDIA GeForce RTX 4090`. */
   readonly model: string;
@@ -11,7 +18,16 @@ export interface MinerGpu {
   readonly vramGb: number;
 }
 
-/** What a miner advertises at registration (the pool hub's capability fields). */
+/**
+ * What a miner advertises at registration (the pool hub's capability fields).
+ *
+ * @example
+ * ```ts
+ * import { probeCapabilities, type MinerCapabilities } from '@aitbc/sdk/miner';
+ * const caps: MinerCapabilities = { ...(await probeCapabilities()), region: 'eu-west' };
+ * console.log(caps.cpuCores, caps.ramGb, caps.jobKinds);
+ * ```
+ */
 export interface MinerCapabilities {
   /** NVIDIA GPUs found by `nvidia-smi` (empty without it). */
   readonly gpus: readonly MinerGpu[];
@@ -27,7 +43,16 @@ export interface MinerCapabilities {
   readonly region: string;
 }
 
-/** Options of {@link probeCapabilities}. */
+/**
+ * Options of {@link probeCapabilities}.
+ *
+ * @example
+ * ```ts
+ * import { createHashRunner, probeCapabilities, type ProbeOptions } from '@aitbc/sdk/miner';
+ * const options: ProbeOptions = { nvidiaSmiPath: false, runners: [createHashRunner()], onWarning: console.warn };
+ * const caps = await probeCapabilities(options);
+ * ```
+ */
 export interface ProbeOptions {
   /** `nvidia-smi` to run (default `nvidia-smi` from PATH); `false` skips the GPU probe. */
   readonly nvidiaSmiPath?: string | false;

@@ -5,7 +5,16 @@ import { decodeBase64Field } from './decodeBase64Field.js';
 import type { JobRunner, JsonValue, RunnerContext, RunnerJob, RunnerResult } from './jobRunner.js';
 import { WASM_WORKER_SOURCE } from './wasmWorkerSource.js';
 
-/** Limits of {@link createWasmRunner}. */
+/**
+ * Limits of {@link createWasmRunner}.
+ *
+ * @example
+ * ```ts
+ * import { createWasmRunner, type WasmRunnerOptions } from '@aitbc/sdk/miner';
+ * const options: WasmRunnerOptions = { maxMemoryPages: 512, timeoutMs: 5_000, maxOutputBytes: 64 * 1024 };
+ * const runner = createWasmRunner(options);
+ * ```
+ */
 export interface WasmRunnerOptions {
   /** Most memory a module may declare or grow to, in 64 KiB pages (default 256 = 16 MiB). */
   readonly maxMemoryPages?: number;
@@ -52,6 +61,18 @@ const ENTRY_RE = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
  * Failures: `MINER_BAD_INPUT`, `MINER_WASM_INVALID`, `MINER_WASM_MEMORY_LIMIT`, `MINER_WASM_TRAP`
  * (message names the trap), `MINER_TIMEOUT` (the worker is terminated at the deadline),
  * `MINER_OUTPUT_TOO_LARGE`, `MINER_CANCELED`.
+ *
+ * @example
+ * ```ts
+ * import { readFile } from 'node:fs/promises';
+ * import { bytesToBase64url } from '@aitbc/crypto';
+ * import { createWasmRunner } from '@aitbc/sdk/miner';
+ * const wasm = bytesToBase64url(await readFile('job.wasm'));
+ * const { output } = await createWasmRunner().run(
+ *   { jobId: 'job_1', kind: 'wasm', input: { module: wasm }, client: 'ait1…', maxPrice: 10n ** 15n },
+ *   { signal: AbortSignal.timeout(10_000) },
+ * );
+ * ```
  */
 export function createWasmRunner(options: WasmRunnerOptions = {}): JobRunner {
   const maxPages = options.maxMemoryPages ?? 256;
