@@ -50,8 +50,8 @@ export type { Spinner } from './spinner.js';
  *
  * @example
  * ```ts
- * import { COMMAND_NAME, usageLine } from '@aitbc/cli';
- * console.log(`${COMMAND_NAME} help`); // 'aitbc help' — usageLine(spec) starts with it too
+ * import { COMMAND_NAME } from '@aitbc/cli';
+ * const hint = `see ${COMMAND_NAME} help`; // 'see aitbc help'
  * ```
  */
 export const COMMAND_NAME = 'aitbc';

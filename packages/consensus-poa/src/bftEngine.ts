@@ -147,7 +147,8 @@ export interface RoundVotes {
  * @example
  * ```ts
  * import { MAX_VOTES_PER_STEP } from '@aitbc/consensus-poa';
- * const kept = state.votes.get(0)?.prevote.get(address)?.length ?? 0; // at most MAX_VOTES_PER_STEP
+ * const variants = state.votes.get(state.round)?.prevote.get(address) ?? [];
+ * if (variants.length === MAX_VOTES_PER_STEP) console.log(`${address} equivocates: further prevotes are dropped`);
  * ```
  */
 export const MAX_VOTES_PER_STEP = 4;
