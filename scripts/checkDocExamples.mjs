@@ -7,6 +7,7 @@
 //   node scripts/checkDocExamples.mjs                    every package; exit 1 if anything is missing
 //   node scripts/checkDocExamples.mjs --package crypto   one package (dir name or @aitbc/crypto)
 //   node scripts/checkDocExamples.mjs --summary          counts per package instead of the list
+//   node scripts/checkDocExamples.mjs --where            each line ends with the declaring file:line
 //
 // Rules: functions pass when a signature comment or the declaration comment has `@example`; classes,
 // interfaces, type aliases, variables, enums and namespaces pass on their own comment; members do
@@ -21,6 +22,7 @@ process.chdir(root);
 
 const argv = process.argv.slice(2);
 const summary = argv.includes('--summary');
+const where = argv.includes('--where');
 const pi = argv.indexOf('--package');
 const only = pi >= 0 ? argv[pi + 1] : undefined;
 if (pi >= 0 && (only === undefined || only.startsWith('--'))) {
@@ -80,7 +82,15 @@ function collect(pkg, moduleName, mod) {
     const src = r.sources?.[0];
     const file = src ? resolve(root, src.fullFileName ?? src.fileName) : undefined;
     const key = src ? `${file}:${src.line}:${r.name}` : `${moduleName}:${r.name}`;
-    const entry = { pkg: pkg.name, module: moduleName, name: r.name, kind: ReflectionKind[r.kind], ok: documented(r) };
+    const at = src ? `${relative(root, file)}:${src.line}` : '?';
+    const entry = {
+      pkg: pkg.name,
+      module: moduleName,
+      name: r.name,
+      kind: ReflectionKind[r.kind],
+      ok: documented(r),
+      at,
+    };
     const prev = seen.get(key);
     const ownsFile = file?.startsWith(pkg.abs + sep) ?? false;
     if (!prev || (ownsFile && !prev.ownsFile)) seen.set(key, { ...entry, ownsFile });
@@ -122,7 +132,7 @@ if (summary) {
     console.log(`${pkg.name.padEnd(24)} ${String(miss).padStart(4)} missing of ${String(all.length).padStart(4)}`);
   }
 } else {
-  for (const e of missing) console.log(`${e.module}: ${e.name} (${e.kind})`);
+  for (const e of missing) console.log(`${e.module}: ${e.name} (${e.kind})${where ? ` ${e.at}` : ''}`);
 }
 for (const e of undocumentedEntries) console.log(`entry point not documented by typedoc: ${e}`);
 console.log(`${missing.length} of ${entries.length} exported declarations have no @example`);
