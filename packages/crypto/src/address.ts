@@ -3,27 +3,76 @@ import { assertLength } from './bytes.js';
 import { AitbcError } from './errors.js';
 import { sha256 } from './sha256.js';
 
-/** The human-readable part of every AITBC address. */
+/**
+ * The human-readable part of every AITBC address.
+ *
+ * @example
+ * ```ts
+ * import { ADDRESS_HRP, isAddress } from '@aitbc/crypto';
+ * const looksRight = input.startsWith(`${ADDRESS_HRP}1`) && isAddress(input);
+ * ```
+ */
 export const ADDRESS_HRP = 'ait';
-/** Length in bytes of an address payload: the first 20 bytes of SHA-256(publicKey). */
+/**
+ * Length in bytes of an address payload: the first 20 bytes of SHA-256(publicKey).
+ *
+ * @example
+ * ```ts
+ * import { ADDRESS_BYTES, parseAddress } from '@aitbc/crypto';
+ * const payload = parseAddress(address); // payload.length === ADDRESS_BYTES (20)
+ * ```
+ */
 export const ADDRESS_BYTES = 20;
 
-/** A bech32m-encoded AITBC address (`ait1…`). */
+/**
+ * A bech32m-encoded AITBC address (`ait1…`).
+ *
+ * @example
+ * ```ts
+ * import { type Address, addressFromPublicKey, generateKeyPair } from '@aitbc/crypto';
+ * const to: Address = addressFromPublicKey(generateKeyPair().publicKey); // 'ait1…'
+ * ```
+ */
 export type Address = string;
 
-/** Encodes a 20-byte payload as a bech32m `ait1…` address. */
+/**
+ * Encodes a 20-byte payload as a bech32m `ait1…` address.
+ *
+ * @example
+ * ```ts
+ * import { encodeAddress, sha256 } from '@aitbc/crypto';
+ * const address = encodeAddress(sha256(publicKey).subarray(0, 20)); // same as addressFromPublicKey(publicKey)
+ * ```
+ */
 export function encodeAddress(payload: Uint8Array): Address {
   assertLength(payload, ADDRESS_BYTES, 'address payload');
   return bech32m.encode(ADDRESS_HRP, bech32m.toWords(payload));
 }
 
-/** The address of an Ed25519 public key: bech32m(`ait`, SHA-256(publicKey)[0..20]). */
+/**
+ * The address of an Ed25519 public key: bech32m(`ait`, SHA-256(publicKey)[0..20]).
+ *
+ * @example
+ * ```ts
+ * import { addressFromPublicKey, generateKeyPair } from '@aitbc/crypto';
+ * const { publicKey } = generateKeyPair();
+ * const address = addressFromPublicKey(publicKey); // 'ait1…'
+ * ```
+ */
 export function addressFromPublicKey(publicKey: Uint8Array): Address {
   assertLength(publicKey, 32, 'public key');
   return encodeAddress(sha256(publicKey).subarray(0, ADDRESS_BYTES));
 }
 
-/** A decoded bech32m string: its human-readable part and the 5-bit words of its data part. */
+/**
+ * A decoded bech32m string: its human-readable part and the 5-bit words of its data part.
+ *
+ * @example
+ * ```ts
+ * import { type Bech32mDecoded, decodeBech32m } from '@aitbc/crypto';
+ * const { hrp, words }: Bech32mDecoded = decodeBech32m(address); // hrp === 'ait'
+ * ```
+ */
 export interface Bech32mDecoded {
   readonly hrp: string;
   readonly words: readonly number[];
@@ -32,6 +81,12 @@ export interface Bech32mDecoded {
 /**
  * Decodes any bech32m string (BIP-350), checking case, characters, length and checksum.
  * @throws AitbcError `CRYPTO_ADDRESS_CASE` (mixed case), `CRYPTO_ADDRESS_CHECKSUM`, `CRYPTO_ADDRESS_FORMAT`.
+ *
+ * @example
+ * ```ts
+ * import { decodeBech32m } from '@aitbc/crypto';
+ * const { hrp, words } = decodeBech32m('ait1…'); // hrp 'ait', 5-bit words of the payload
+ * ```
  */
 export function decodeBech32m(text: string): Bech32mDecoded {
   if (typeof text !== 'string') throw new AitbcError('CRYPTO_ADDRESS_FORMAT', 'address must be a string');
@@ -62,6 +117,16 @@ export function decodeBech32m(text: string): Bech32mDecoded {
  * Parses an `ait1…` address into its 20-byte payload.
  * @throws AitbcError `CRYPTO_ADDRESS_CASE`, `CRYPTO_ADDRESS_CHECKSUM`, `CRYPTO_ADDRESS_FORMAT`,
  * `CRYPTO_ADDRESS_HRP` (not `ait`), `CRYPTO_ADDRESS_LENGTH` (payload not 20 bytes).
+ *
+ * @example
+ * ```ts
+ * import { isAitbcError, parseAddress } from '@aitbc/crypto';
+ * try {
+ *   const payload = parseAddress(input); // 20 bytes
+ * } catch (e) {
+ *   if (isAitbcError(e, 'CRYPTO_ADDRESS_CHECKSUM')) console.error('mistyped address');
+ * }
+ * ```
  */
 export function parseAddress(address: string): Uint8Array {
   const { hrp, words } = decodeBech32m(address);
@@ -82,7 +147,15 @@ export function parseAddress(address: string): Uint8Array {
   return payload;
 }
 
-/** Whether `address` is a valid lowercase `ait1…` address (the canonical form). */
+/**
+ * Whether `address` is a valid lowercase `ait1…` address (the canonical form).
+ *
+ * @example
+ * ```ts
+ * import { isAddress } from '@aitbc/crypto';
+ * if (!isAddress(body.to)) throw new Error('"to" must be an ait1… address');
+ * ```
+ */
 export function isAddress(address: unknown): address is Address {
   if (typeof address !== 'string' || address !== address.toLowerCase()) return false;
   try {

@@ -12,7 +12,15 @@ function hexNibble(code: number): number {
   return -1;
 }
 
-/** Encodes bytes as lowercase hex without a prefix. */
+/**
+ * Encodes bytes as lowercase hex without a prefix.
+ *
+ * @example
+ * ```ts
+ * import { bytesToHex } from '@aitbc/crypto';
+ * bytesToHex(new Uint8Array([0xde, 0xad, 0x01])); // 'dead01'
+ * ```
+ */
 export function bytesToHex(bytes: Uint8Array): string {
   let out = '';
   for (let i = 0; i < bytes.length; i++) out += HEX_TABLE[bytes[i]!];
@@ -23,6 +31,13 @@ export function bytesToHex(bytes: Uint8Array): string {
  * Decodes hex (optionally `0x`-prefixed, either case) into bytes.
  * @param expectedLength - if given, the decoded length must match exactly.
  * @throws AitbcError `CRYPTO_BAD_HEX` on odd length or a non-hex character, `CRYPTO_BAD_LENGTH` on a length mismatch.
+ *
+ * @example
+ * ```ts
+ * import { hexToBytes } from '@aitbc/crypto';
+ * hexToBytes('0xdead01'); // Uint8Array [222, 173, 1]
+ * const seed = hexToBytes(process.env.SEED_HEX ?? '', 32); // throws CRYPTO_BAD_LENGTH unless 32 bytes
+ * ```
  */
 export function hexToBytes(hex: string, expectedLength?: number): Uint8Array {
   if (typeof hex !== 'string') throw new AitbcError('CRYPTO_BAD_HEX', 'hex input must be a string');
@@ -39,7 +54,15 @@ export function hexToBytes(hex: string, expectedLength?: number): Uint8Array {
   return out;
 }
 
-/** `0x` + lowercase hex: the wire form of ids (tx ids, block hashes, receipt hashes). */
+/**
+ * `0x` + lowercase hex: the wire form of ids (tx ids, block hashes, receipt hashes).
+ *
+ * @example
+ * ```ts
+ * import { sha256, toHex0x, utf8ToBytes } from '@aitbc/crypto';
+ * const id = toHex0x(sha256(utf8ToBytes('payload'))); // '0x' + 64 hex digits
+ * ```
+ */
 export function toHex0x(bytes: Uint8Array): string {
   return `0x${bytesToHex(bytes)}`;
 }
@@ -47,6 +70,12 @@ export function toHex0x(bytes: Uint8Array): string {
 /**
  * Parses a 32-byte id in wire form (`0x` + 64 lowercase hex digits).
  * @throws AitbcError `CRYPTO_BAD_ID` if the string is not exactly that shape.
+ *
+ * @example
+ * ```ts
+ * import { parseId } from '@aitbc/crypto';
+ * const jobId = parseId(req.params.id, 'job id'); // 32 bytes, or AitbcError CRYPTO_BAD_ID
+ * ```
  */
 export function parseId(value: string, what = 'id'): Uint8Array {
   if (typeof value !== 'string' || !/^0x[0-9a-f]{64}$/.test(value)) {
@@ -59,7 +88,15 @@ const B64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_
 const B64URL_LOOKUP = new Int16Array(128).fill(-1);
 for (let i = 0; i < B64URL.length; i++) B64URL_LOOKUP[B64URL.charCodeAt(i)] = i;
 
-/** Encodes bytes as base64url without padding (RFC 4648 §5). */
+/**
+ * Encodes bytes as base64url without padding (RFC 4648 §5).
+ *
+ * @example
+ * ```ts
+ * import { bytesToBase64url, randomBytes } from '@aitbc/crypto';
+ * const token = bytesToBase64url(randomBytes(32)); // 43 characters, URL-safe, no padding
+ * ```
+ */
 export function bytesToBase64url(bytes: Uint8Array): string {
   let out = '';
   let i = 0;
@@ -83,6 +120,12 @@ export function bytesToBase64url(bytes: Uint8Array): string {
  * and non-zero trailing bits (so every byte string has exactly one accepted encoding).
  * @param expectedLength - if given, the decoded length must match exactly.
  * @throws AitbcError `CRYPTO_BAD_BASE64URL` or `CRYPTO_BAD_LENGTH`.
+ *
+ * @example
+ * ```ts
+ * import { base64urlToBytes } from '@aitbc/crypto';
+ * const signature = base64urlToBytes(body.signature, 64); // throws CRYPTO_BAD_LENGTH unless 64 bytes
+ * ```
  */
 export function base64urlToBytes(text: string, expectedLength?: number): Uint8Array {
   if (typeof text !== 'string') throw new AitbcError('CRYPTO_BAD_BASE64URL', 'base64url input must be a string');
@@ -110,7 +153,15 @@ export function base64urlToBytes(text: string, expectedLength?: number): Uint8Ar
   return out;
 }
 
-/** UTF-8 encodes a string. */
+/**
+ * UTF-8 encodes a string.
+ *
+ * @example
+ * ```ts
+ * import { sha256, utf8ToBytes } from '@aitbc/crypto';
+ * const digest = sha256(utf8ToBytes('héllo'));
+ * ```
+ */
 export function utf8ToBytes(text: string): Uint8Array {
   return encoder.encode(text);
 }
@@ -118,6 +169,12 @@ export function utf8ToBytes(text: string): Uint8Array {
 /**
  * Decodes UTF-8 strictly.
  * @throws AitbcError `CRYPTO_BAD_UTF8` on malformed input.
+ *
+ * @example
+ * ```ts
+ * import { bytesToUtf8, utf8ToBytes } from '@aitbc/crypto';
+ * bytesToUtf8(utf8ToBytes('héllo')); // 'héllo'
+ * ```
  */
 export function bytesToUtf8(bytes: Uint8Array): string {
   try {
@@ -127,7 +184,15 @@ export function bytesToUtf8(bytes: Uint8Array): string {
   }
 }
 
-/** Concatenates byte arrays into a new array. */
+/**
+ * Concatenates byte arrays into a new array.
+ *
+ * @example
+ * ```ts
+ * import { concatBytes, utf8ToBytes } from '@aitbc/crypto';
+ * const framed = concatBytes(new Uint8Array([1]), utf8ToBytes('body')); // 5 bytes
+ * ```
+ */
 export function concatBytes(...parts: Uint8Array[]): Uint8Array {
   let total = 0;
   for (const p of parts) total += p.length;
@@ -143,6 +208,12 @@ export function concatBytes(...parts: Uint8Array[]): Uint8Array {
 /**
  * Compares two byte arrays in time that depends only on their lengths, never on their contents.
  * Use it for every comparison involving secrets, MACs or tokens.
+ *
+ * @example
+ * ```ts
+ * import { constantTimeEqual, utf8ToBytes } from '@aitbc/crypto';
+ * const authorized = constantTimeEqual(utf8ToBytes(presentedToken), utf8ToBytes(expectedToken));
+ * ```
  */
 export function constantTimeEqual(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
@@ -151,14 +222,30 @@ export function constantTimeEqual(a: Uint8Array, b: Uint8Array): boolean {
   return diff === 0;
 }
 
-/** Plain (variable-time) byte equality, for public data such as hashes. */
+/**
+ * Plain (variable-time) byte equality, for public data such as hashes.
+ *
+ * @example
+ * ```ts
+ * import { bytesEqual, sha256 } from '@aitbc/crypto';
+ * if (!bytesEqual(sha256(block), expectedHash)) throw new Error('hash mismatch');
+ * ```
+ */
 export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
 }
 
-/** Lexicographic comparison of byte arrays (negative, zero or positive). */
+/**
+ * Lexicographic comparison of byte arrays (negative, zero or positive).
+ *
+ * @example
+ * ```ts
+ * import { compareBytes } from '@aitbc/crypto';
+ * const sorted = [...keys].sort(compareBytes); // lexicographic byte order
+ * ```
+ */
 export function compareBytes(a: Uint8Array, b: Uint8Array): number {
   const n = Math.min(a.length, b.length);
   for (let i = 0; i < n; i++) {
@@ -171,6 +258,12 @@ export function compareBytes(a: Uint8Array, b: Uint8Array): number {
 /**
  * Checks that a value is a `Uint8Array` of exactly `length` bytes.
  * @throws AitbcError `CRYPTO_BAD_LENGTH` (with `details.expected` / `details.actual`).
+ *
+ * @example
+ * ```ts
+ * import { assertLength } from '@aitbc/crypto';
+ * assertLength(publicKey, 32, 'public key'); // throws AitbcError CRYPTO_BAD_LENGTH otherwise
+ * ```
  */
 export function assertLength(value: unknown, length: number, what = 'value'): asserts value is Uint8Array {
   if (!(value instanceof Uint8Array)) {

@@ -1,7 +1,16 @@
 import { utf8ToBytes } from './bytes.js';
 import { AitbcError } from './errors.js';
 
-/** A value that {@link canonicalize} accepts. `bigint` becomes a decimal string; `undefined` properties are omitted. */
+/**
+ * A value that {@link canonicalize} accepts. `bigint` becomes a decimal string; `undefined` properties are omitted.
+ *
+ * @example
+ * ```ts
+ * import { type CanonicalValue, canonicalizeToString } from '@aitbc/crypto';
+ * const body: CanonicalValue = { to: 'ait1…', amount: 5n, memo: undefined };
+ * canonicalizeToString(body); // '{"amount":"5","to":"ait1…"}'
+ * ```
+ */
 export type CanonicalValue =
   | null
   | boolean
@@ -107,12 +116,26 @@ function write(value: unknown, depth: number): string {
  * ECMAScript number serialization, minimal string escaping. `bigint` is written as a decimal string.
  * @throws AitbcError `CRYPTO_CANONICAL_JSON` for non-finite numbers, lone surrogates, bytes, class
  * instances, functions or nesting deeper than 128.
+ *
+ * @example
+ * ```ts
+ * import { canonicalizeToString } from '@aitbc/crypto';
+ * canonicalizeToString({ b: 1, a: [true, null], n: 10n }); // '{"a":[true,null],"b":1,"n":"10"}'
+ * ```
  */
 export function canonicalizeToString(value: CanonicalValue): string {
   return write(value, 0);
 }
 
-/** RFC 8785 canonical JSON as UTF-8 bytes (see {@link canonicalizeToString}). */
+/**
+ * RFC 8785 canonical JSON as UTF-8 bytes (see {@link canonicalizeToString}).
+ *
+ * @example
+ * ```ts
+ * import { canonicalize, sha256 } from '@aitbc/crypto';
+ * const hash = sha256(canonicalize({ jobId, result })); // same bytes on every platform
+ * ```
+ */
 export function canonicalize(value: CanonicalValue): Uint8Array {
   return utf8ToBytes(write(value, 0));
 }

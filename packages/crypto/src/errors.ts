@@ -1,6 +1,13 @@
 /**
  * Structured details attached to an {@link AitbcError}. Values must be JSON-safe
  * (no secrets: errors are logged and returned over HTTP).
+ *
+ * @example
+ * ```ts
+ * import { AitbcError, type ErrorDetails } from '@aitbc/crypto';
+ * const details: ErrorDetails = { expected: 32, actual: key.length };
+ * throw new AitbcError('CRYPTO_BAD_LENGTH', 'key must be 32 bytes', { details });
+ * ```
  */
 export type ErrorDetails = Readonly<Record<string, unknown>>;
 
@@ -42,6 +49,15 @@ export class AitbcError extends Error {
 /**
  * Type guard for {@link AitbcError}, optionally narrowed to one code. Works across duplicated
  * copies of this package (checks the shape, not only the prototype chain).
+ *
+ * @example
+ * ```ts
+ * import { isAitbcError } from '@aitbc/crypto';
+ * try { parseAddress(input); } catch (e) {
+ *   if (isAitbcError(e, 'CRYPTO_ADDRESS_HRP')) console.error('not an ait1… address');
+ *   else if (isAitbcError(e)) console.error(e.code, e.details);
+ * }
+ * ```
  */
 export function isAitbcError(value: unknown, code?: string): value is AitbcError {
   if (!(value instanceof Error)) return false;
