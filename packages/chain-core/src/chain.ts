@@ -135,7 +135,14 @@ export interface Chain {
   onBlock(listener: BlockListener): () => void;
 }
 
+/**
+ * Layout version of everything this module writes (2: state tree in storage pages). A store written
+ * with another layout is refused at open, never misread.
+ */
+const STORE_FORMAT = 2;
+
 const K = {
+  format: utf8ToBytes('chain/format'),
   head: utf8ToBytes('chain/head'),
   block: (h: number) => concatBytes(utf8ToBytes('chain/block/'), u64(h)),
   commit: (h: number) => concatBytes(utf8ToBytes('chain/commit/'), u64(h)),
@@ -358,6 +365,7 @@ export function createChain(options: ChainOptions): Chain {
           [
             ...tree.commitOps(),
             { type: 'put', key: utf8ToBytes('chain/genesis'), value: gHash },
+            { type: 'put', key: K.format, value: u32(STORE_FORMAT) },
             { type: 'put', key: K.head, value: u64(0) },
           ],
           { sync: true },
@@ -367,6 +375,13 @@ export function createChain(options: ChainOptions): Chain {
         const storedGenesis = await store.get(utf8ToBytes('chain/genesis'));
         if (storedGenesis === undefined || !bytesEqual(storedGenesis, gHash))
           reject('CHAIN_GENESIS_MISMATCH', 'the store holds another chain');
+        const format = await store.get(K.format);
+        const found = format?.length === 4 ? new DataView(format.buffer, format.byteOffset, 4).getUint32(0) : 1;
+        if (found !== STORE_FORMAT)
+          reject(
+            'CHAIN_STORE_FORMAT',
+            `the store was written in layout ${found} by another version; this version reads layout ${STORE_FORMAT} — remove the data directory and sync again`,
+          );
         if (height === 0) {
           const state = new LedgerState(new SparseMerkleTree(store));
           await applyGenesis(state, genesis);

@@ -8,6 +8,7 @@ import {
   generateKeyPair,
   type KeyPair,
   signMessage,
+  utf8ToBytes,
   verifyMessage,
 } from '@aitbc/crypto';
 import { LevelKVStore } from '@aitbc/storage-level';
@@ -317,6 +318,14 @@ describe('chain', () => {
     });
     await expect(other.open()).rejects.toMatchObject({ code: 'CHAIN_GENESIS_MISMATCH' });
     await other.close();
+    // a store written in another layout (here: one from before the layout key) is refused, untouched
+    const oldLayout = await LevelKVStore.open({ path: dir });
+    await oldLayout.del(utf8ToBytes('chain/format'));
+    const headBefore = await oldLayout.get(utf8ToBytes('chain/head'));
+    const refused = createChain({ store: oldLayout, genesis: net.genesis, consensus: testConsensus });
+    await expect(refused.open()).rejects.toMatchObject({ code: 'CHAIN_STORE_FORMAT' });
+    expect(await oldLayout.get(utf8ToBytes('chain/head'))).toEqual(headBefore);
+    await refused.close();
   });
 
   it('executes a block once per node: importing a built or validated block reuses its staged state', async () => {

@@ -245,4 +245,48 @@ describe('SparseMerkleTree', () => {
       expect.objectContaining({ code: 'CHAIN_STATE_BAD_KEY' }),
     );
   });
+
+  it('stores four levels per record: one key changed in a 2,000-key tree writes one record per page on its path', async () => {
+    const store = new MemoryKVStore();
+    const tree = new SparseMerkleTree(store);
+    await tree.update(Array.from({ length: 2000 }, (_, n) => [k(n), v(`${n}`)] as const));
+    await store.batch(tree.commitOps());
+    const proof = await tree.prove(k(77));
+    await tree.update([[k(77), v('changed')]]);
+    const ops = tree.commitOps();
+    // The binary path is proof.siblings.length + 1 nodes long; pages cut it every 4 levels.
+    expect(proof.siblings.length).toBeGreaterThanOrEqual(10);
+    expect(ops.length).toBe(Math.ceil(proof.siblings.length / 4));
+    await store.batch(ops);
+    const reopened = new SparseMerkleTree(store, tree.root, { cacheNodes: 1 });
+    expect(await reopened.get(k(77))).toEqual(v('changed'));
+    expect(verifyStateProof(tree.root, k(77), v('changed'), await reopened.prove(k(77)))).toBe(true);
+  });
+
+  it('refuses a tampered or truncated record instead of reading a wrong value', async () => {
+    const store = new MemoryKVStore();
+    const tree = new SparseMerkleTree(store);
+    await tree.update(Array.from({ length: 300 }, (_, n) => [k(n), v(`value ${n}`)] as const));
+    const ops = tree.commitOps();
+    for (const change of ['flip', 'truncate', 'extend'] as const) {
+      const bad = ops.map((op) => {
+        if (op.type !== 'put') return op;
+        const value = op.value.slice();
+        if (change === 'flip') value[value.length - 1]! ^= 1;
+        return {
+          ...op,
+          value:
+            change === 'truncate'
+              ? value.subarray(0, value.length - 1)
+              : change === 'extend'
+                ? Uint8Array.of(...value, 0)
+                : value,
+        };
+      });
+      const tampered = new MemoryKVStore();
+      await tampered.batch(bad);
+      const reader = new SparseMerkleTree(tampered, tree.root, { cacheNodes: 1 });
+      await expect(reader.get(k(5))).rejects.toMatchObject({ code: 'CHAIN_STATE_CORRUPT' });
+    }
+  });
 });

@@ -16,9 +16,12 @@ import { EMPTY_HASH, type StateProof } from './stateProof.js';
  * both kinds keeps property access monomorphic: an internal node has `value === null` and children
  * `a` (left) and `b` (right); a leaf has its key in `a`, `b === ''` and its value.
  *
- * `left`/`right` are the resolved child nodes, filled in as they are first used, for nodes near the
- * top (see {@link SparseMerkleTreeOptions.cacheNodes}): walking a path then follows pointers instead
- * of looking every level up by hash. Content addressing makes a pointer valid forever.
+ * `left`/`right` point at the resolved child nodes. Inside a storage page (below) they are always
+ * set for a non-empty child, and so is a child leaf on the page's bottom edge; a child internal node
+ * on the edge is the root of another page, linked only near the top of the tree (see
+ * {@link SparseMerkleTreeOptions.cacheNodes}) and otherwise looked up by hash. So a `null` pointer
+ * beside a non-empty hash always means "an internal node in another page". Content addressing makes
+ * a pointer valid forever.
  */
 class TreeNode {
   readonly h: string;
@@ -35,32 +38,158 @@ class TreeNode {
   }
 }
 
-function encodeNode(n: TreeNode, out: Uint8Array): void {
-  const v = n.value;
-  const a = n.a;
-  if (v === null) {
-    const b = n.b;
-    out[0] = 1;
-    for (let i = 0; i < 32; i++) {
-      out[1 + i] = a.charCodeAt(i);
-      out[33 + i] = b.charCodeAt(i);
-    }
-  } else {
-    for (let i = 0; i < 32; i++) out[1 + i] = a.charCodeAt(i);
-    out[0] = 0;
-    out.set(v, 33);
+/**
+ * Storage pages. The tree hashes as a binary tree, but it is stored in pages of {@link PAGE_LEVELS}
+ * levels: one record per internal node at a depth that is a multiple of 4 (and one for the root),
+ * holding its whole subtree down to the next page boundary — internal nodes as structure only (their
+ * hashes are recomputed when the page is read, which also checks the record against its key), leaves
+ * inline, and the internal nodes on the bottom edge by hash. A block touching k keys writes about
+ * k·(depth/4) records instead of k·depth, the proof of a key reads depth/4 records, and roots and
+ * proofs are exactly those of the binary tree.
+ *
+ * Record encoding, recursive from the page root: `0x00 key(32) len(u16 BE) value` a leaf, `0x01 left
+ * right` an internal node inside the page, `0x02 hash(32)` an internal node that roots another page,
+ * `0x03` an empty subtree.
+ */
+const PAGE_LEVELS = 4;
+const T_LEAF = 0;
+const T_NODE = 1;
+const T_REF = 2;
+const T_EMPTY = 3;
+
+/** Whether a node at `depth` roots a storage page. */
+function isPageDepth(depth: number): boolean {
+  return depth % PAGE_LEVELS === 0;
+}
+
+/** The largest encoded page: 15 internal nodes and 16 leaves of the largest value. */
+const MAX_PAGE_BYTES = 15 + 16 * (35 + MAX_VALUE_BYTES);
+
+/**
+ * A growable byte buffer for encoding one batch of pages. Writes do not check the length: the
+ * caller reserves room for a whole record first.
+ */
+class PageWriter {
+  buf: Uint8Array;
+  at = 0;
+  constructor(size: number) {
+    this.buf = new Uint8Array(Math.max(MAX_PAGE_BYTES, size));
+  }
+  reserve(n: number): void {
+    if (this.at + n <= this.buf.length) return;
+    let size = this.buf.length * 2;
+    while (size < this.at + n) size *= 2;
+    const next = new Uint8Array(size);
+    next.set(this.buf.subarray(0, this.at));
+    this.buf = next;
+  }
+  byte(b: number): void {
+    this.buf[this.at++] = b;
+  }
+  binary(s: string): void {
+    const buf = this.buf;
+    const at = this.at;
+    for (let i = 0; i < 32; i++) buf[at + i] = s.charCodeAt(i);
+    this.at = at + 32;
+  }
+  leaf(n: TreeNode): void {
+    const v = n.value!;
+    this.buf[this.at++] = T_LEAF;
+    this.binary(n.a);
+    this.buf[this.at++] = v.length >> 8;
+    this.buf[this.at++] = v.length & 0xff;
+    this.buf.set(v, this.at);
+    this.at += v.length;
   }
 }
 
-function decodeNode(h: string, bytes: Uint8Array): TreeNode {
-  if (bytes[0] === 0 && bytes.length >= 33)
-    return new TreeNode(h, toBinary(bytes.subarray(1, 33)), '', bytes.slice(33));
-  if (bytes[0] === 1 && bytes.length === 65)
-    return new TreeNode(h, toBinary(bytes.subarray(1, 33)), toBinary(bytes.subarray(33, 65)), null);
-  throw new AitbcError('CHAIN_STATE_CORRUPT', 'a stored state node does not decode');
+function corrupt(): never {
+  throw new AitbcError('CHAIN_STATE_CORRUPT', 'a stored state page does not decode');
 }
 
-/** A bounded map of decoded nodes shared by every view of one tree. */
+/** Writes the page rooted at `n` (relative depth 0). */
+function encodePage(n: TreeNode, w: PageWriter): void {
+  if (n.value !== null) w.leaf(n);
+  else encodeInner(n, 0, w);
+}
+
+function encodeInner(n: TreeNode, rel: number, w: PageWriter): void {
+  w.byte(T_NODE);
+  encodeChild(n.a, n.left, rel + 1, w);
+  encodeChild(n.b, n.right, rel + 1, w);
+}
+
+function encodeChild(h: string, c: TreeNode | null, rel: number, w: PageWriter): void {
+  if (h === EMPTY_BINARY) {
+    w.byte(T_EMPTY);
+  } else if (c !== null && c.value !== null) {
+    w.leaf(c);
+  } else if (rel === PAGE_LEVELS) {
+    w.byte(T_REF);
+    w.binary(h);
+  } else if (c === null) {
+    // Only an internal node on the page's bottom edge may be unresolved (TreeNode's invariant).
+    throw new AitbcError('CHAIN_STATE_CORRUPT', 'a state page is missing a node');
+  } else {
+    encodeInner(c, rel, w);
+  }
+}
+
+/** Reads the page stored under hash `h`; its recomputed root hash must be `h`. */
+function decodePage(h: string, bytes: Uint8Array): TreeNode {
+  const at = { i: 0 };
+  const n = decodeNode(bytes, at, 0);
+  if (n === null || at.i !== bytes.length || n.h !== h) corrupt();
+  return n;
+}
+
+/** One encoded subtree at relative depth `rel`: `null` for empty, a string for an unresolved reference. */
+function decodeNode(bytes: Uint8Array, at: { i: number }, rel: number): TreeNode | null {
+  const i = at.i;
+  if (i >= bytes.length) corrupt();
+  const tag = bytes[i]!;
+  if (tag === T_EMPTY) {
+    at.i = i + 1;
+    return null;
+  }
+  if (tag === T_LEAF) {
+    if (i + 35 > bytes.length) corrupt();
+    const len = (bytes[i + 33]! << 8) | bytes[i + 34]!;
+    const end = i + 35 + len;
+    if (len > MAX_VALUE_BYTES || end > bytes.length) corrupt();
+    const key = toBinary(bytes.subarray(i + 1, i + 33));
+    const value = bytes.slice(i + 35, end);
+    at.i = end;
+    return new TreeNode(binaryLeafHash(key, value), key, '', value);
+  }
+  if (tag === T_NODE) {
+    if (rel >= PAGE_LEVELS) corrupt();
+    at.i = i + 1;
+    const [lh, l] = decodeChild(bytes, at, rel + 1);
+    const [rh, r] = decodeChild(bytes, at, rel + 1);
+    if (lh === EMPTY_BINARY && rh === EMPTY_BINARY) corrupt();
+    const n = new TreeNode(binaryNodeHash(lh, rh), lh, rh, null);
+    n.left = l;
+    n.right = r;
+    return n;
+  }
+  return corrupt();
+}
+
+function decodeChild(bytes: Uint8Array, at: { i: number }, rel: number): [string, TreeNode | null] {
+  const i = at.i;
+  if (bytes[i] === T_REF) {
+    if (rel !== PAGE_LEVELS || i + 33 > bytes.length) corrupt();
+    at.i = i + 33;
+    const h = toBinary(bytes.subarray(i + 1, i + 33));
+    if (h === EMPTY_BINARY) corrupt();
+    return [h, null];
+  }
+  const n = decodeNode(bytes, at, rel);
+  return n === null ? [EMPTY_BINARY, null] : [n.h, n];
+}
+
+/** A bounded map of decoded pages (by root hash) shared by every view of one tree. */
 class NodeCache {
   readonly #map = new Map<string, TreeNode>();
   readonly #max: number;
@@ -88,10 +217,10 @@ export interface SparseMerkleTreeOptions {
   /**
    * Decoded nodes kept in memory (default 1,000,000 ≈ a 500k-key tree). About half of the budget is
    * the top of the tree, linked by pointers (the levels above log2(cacheNodes) − 1); the rest is a
-   * bounded map of deeper nodes by hash.
+   * bounded map of deeper storage pages by hash (a page holds about four nodes on average).
    */
   readonly cacheNodes?: number;
-  /** Key prefix of node records in the store (default `0x10`). */
+  /** Key prefix of page records in the store (default `0x11`). */
   readonly prefix?: Uint8Array;
 }
 
@@ -179,8 +308,8 @@ export class SparseMerkleTree {
     const cacheNodes = Math.max(1, options.cacheNodes ?? 1_000_000);
     this.#shared = {
       store,
-      cache: new NodeCache(cacheNodes),
-      prefix: options.prefix ?? Uint8Array.of(0x10),
+      cache: new NodeCache(Math.ceil(cacheNodes / 4)),
+      prefix: options.prefix ?? Uint8Array.of(0x11),
       pinDepth: Math.max(0, Math.floor(Math.log2(cacheNodes)) - 1),
       head: undefined,
     };
@@ -254,27 +383,36 @@ export class SparseMerkleTree {
     return this.root;
   }
 
-  /** The store writes that persist every staged node; clears the staging area (the root is now committed). */
+  /** The store writes that persist every staged page; clears the staging area (the root is now committed). */
   commitOps(): BatchOp[] {
-    const ops: BatchOp[] = new Array(this.#staged.size);
+    const pages: TreeNode[] = [...this.#staged.values()];
+    // A root that is a leaf moved up by a delete is not staged, but every root has its record.
+    const top = this.#rootNode;
+    if (this.#root !== this.#committed && top !== undefined && top !== null && !this.#staged.has(top.h))
+      pages.push(top);
     const prefix = this.#shared.prefix;
     const p = prefix.length;
-    // One slab for every key and value of the batch: views of it cost no allocation of their own.
-    let bytes = 0;
-    for (const n of this.#staged.values()) bytes += p + 32 + (n.value === null ? 65 : 33 + n.value.length);
-    const slab = new Uint8Array(bytes);
+    // Every key and value of the batch in one slab: views of it cost no allocation of their own.
+    const w = new PageWriter(pages.length * (p + 32 + 320));
+    const ends: number[] = new Array(pages.length * 2);
+    for (let i = 0; i < pages.length; i++) {
+      const n = pages[i]!;
+      w.reserve(p + 32 + MAX_PAGE_BYTES);
+      w.buf.set(prefix, w.at);
+      w.at += p;
+      w.binary(n.h);
+      ends[2 * i] = w.at;
+      encodePage(n, w);
+      ends[2 * i + 1] = w.at;
+    }
+    const slab = w.buf;
+    const ops: BatchOp[] = new Array(pages.length);
     let at = 0;
-    let i = 0;
-    for (const [h, n] of this.#staged) {
-      const key = slab.subarray(at, at + p + 32);
-      key.set(prefix);
-      for (let j = 0; j < 32; j++) key[p + j] = h.charCodeAt(j);
-      at += p + 32;
-      const size = n.value === null ? 65 : 33 + n.value.length;
-      const value = slab.subarray(at, at + size);
-      encodeNode(n, value);
-      at += size;
-      ops[i++] = { type: 'put', key, value };
+    for (let i = 0; i < pages.length; i++) {
+      const k = ends[2 * i]!;
+      const e = ends[2 * i + 1]!;
+      ops[i] = { type: 'put', key: slab.subarray(at, k), value: slab.subarray(k, e) };
+      at = e;
     }
     const cache = this.#shared.cache;
     for (const n of this.#stagedDeep) cache.set(n.h, n);
@@ -340,7 +478,10 @@ export class SparseMerkleTree {
     return this.#rootNode;
   }
 
-  /** A child of an internal node at `depth` (`null` when empty), linking it when near the top. */
+  /**
+   * A child of an internal node at `depth` (`null` when empty). Inside a page it is a pointer; the
+   * root of the next page is looked up by hash and linked when near the top.
+   */
   #child(n: TreeNode, bit: number, depth: number): TreeNode | null {
     if (bit === 0) {
       let c = n.left;
@@ -386,7 +527,7 @@ export class SparseMerkleTree {
     if (getSync !== undefined) {
       const bytes = getSync(this.#storeKey(h));
       if (bytes !== undefined) {
-        const decoded = decodeNode(h, bytes);
+        const decoded = decodePage(h, bytes);
         this.#shared.cache.set(h, decoded);
         return decoded;
       }
@@ -402,13 +543,28 @@ export class SparseMerkleTree {
     return key;
   }
 
-  /** Loads, level by level with `getMany`, every stored node on the paths of `keys` not yet in memory. */
+  /** Loads, page level by page level with `getMany`, every stored page on the paths of `keys` not yet in memory. */
   async #prefetch(keys: readonly string[]): Promise<void> {
     type Entry = { h: string; node: TreeNode | null; depth: number; keys: readonly string[] };
     const known = (f: Entry): TreeNode | undefined => {
       const n = f.node ?? this.#staged.get(f.h) ?? this.#scratch.get(f.h) ?? this.#shared.cache.get(f.h);
       if (n !== undefined) this.#scratch.set(f.h, n); // pin it for this operation
       return n;
+    };
+    /** Follows `keys` through one page, collecting the next pages' roots on their paths. */
+    const walk = (n: TreeNode, depth: number, ks: readonly string[], next: Entry[]): void => {
+      if (n.value !== null || ks.length === 0) return;
+      const left = ks.filter((k) => binaryBit(k, depth) === 0);
+      const right = left.length === ks.length ? [] : ks.filter((k) => binaryBit(k, depth) === 1);
+      const sides: [string, TreeNode | null, readonly string[]][] = [
+        [n.a, n.left, left],
+        [n.b, n.right, right],
+      ];
+      for (const [h, c, sub] of sides) {
+        if (sub.length === 0 || h === EMPTY_BINARY) continue;
+        if (isPageDepth(depth + 1)) next.push({ h, node: c, depth: depth + 1, keys: sub });
+        else if (c !== null) walk(c, depth + 1, sub, next);
+      }
     };
     let frontier: Entry[] = [{ h: this.#root, node: this.#rootNode ?? null, depth: 0, keys }];
     while (frontier.length > 0) {
@@ -418,41 +574,38 @@ export class SparseMerkleTree {
         values.forEach((v, i) => {
           if (v === undefined) return;
           const h = missing[i]!.h;
-          const decoded = decodeNode(h, v);
+          const decoded = decodePage(h, v);
           this.#scratch.set(h, decoded);
           this.#shared.cache.set(h, decoded);
         });
       }
       const next: Entry[] = [];
       for (const f of frontier) {
-        if (f.keys.length === 0 || f.h === EMPTY_BINARY) continue;
-        const n = this.#scratch.get(f.h);
-        if (n === undefined || n.value !== null) continue;
-        // Both children are loaded (an update must know whether an untouched sibling is a leaf, to
-        // compress the path); only those on a key's path are expanded further.
-        const d = f.depth;
-        next.push({ h: n.a, node: n.left, depth: d + 1, keys: f.keys.filter((k) => binaryBit(k, d) === 0) });
-        next.push({ h: n.b, node: n.right, depth: d + 1, keys: f.keys.filter((k) => binaryBit(k, d) === 1) });
+        const n = f.h === EMPTY_BINARY ? undefined : this.#scratch.get(f.h);
+        if (n !== undefined) walk(n, f.depth, f.keys, next);
       }
       frontier = next;
     }
   }
 
-  #stageLeaf(key: string, value: Uint8Array, depth: number): TreeNode {
-    const n = new TreeNode(binaryLeafHash(key, value), key, '', value);
-    this.#staged.set(n.h, n);
-    if (depth > this.#shared.pinDepth) this.#stagedDeep.push(n);
-    return n;
+  #stageLeaf(key: string, value: Uint8Array): TreeNode {
+    return new TreeNode(binaryLeafHash(key, value), key, '', value);
   }
 
   #stageNode(left: string, right: string, l: TreeNode | null, r: TreeNode | null, depth: number): TreeNode {
     const n = new TreeNode(binaryNodeHash(left, right), left, right, null);
-    if (depth < this.#shared.pinDepth) {
+    // Pointers inside the page and to edge leaves always; to the next page's root near the top only.
+    if (!isPageDepth(depth + 1) || depth < this.#shared.pinDepth) {
       n.left = l;
       n.right = r;
+    } else {
+      n.left = l !== null && l.value !== null ? l : null;
+      n.right = r !== null && r.value !== null ? r : null;
     }
-    this.#staged.set(n.h, n);
-    if (depth > this.#shared.pinDepth) this.#stagedDeep.push(n);
+    if (isPageDepth(depth)) {
+      this.#staged.set(n.h, n);
+      if (depth > this.#shared.pinDepth) this.#stagedDeep.push(n);
+    }
     return n;
   }
 
@@ -466,7 +619,7 @@ export class SparseMerkleTree {
   ): TreeNode | null {
     const count = hi - lo;
     if (count === 0) return null;
-    if (count === 1) return this.#stageLeaf(keys[lo]!, values[lo]!, depth);
+    if (count === 1) return this.#stageLeaf(keys[lo]!, values[lo]!);
     let mid = lo;
     while (mid < hi && binaryBit(keys[mid]!, depth) === 0) mid++;
     const l = this.#fromLeaves(depth + 1, keys, values, lo, mid);
@@ -539,14 +692,15 @@ export class SparseMerkleTree {
     }
     if (lh === node.a && rh === node.b) return node;
     // Path compression: a subtree holding a single leaf is that leaf.
+    // An unchanged side's pointer is set unless it is another page's (internal) root: no load needed.
     if (lh === EMPTY_BINARY && rh === EMPTY_BINARY) return null;
     if (lh === EMPTY_BINARY) {
-      const only = r === undefined ? this.#child(node, 1, depth)! : r!;
-      if (only.value !== null) return only;
+      const only = r === undefined ? node.right : r;
+      if (only !== null && only.value !== null) return only;
     }
     if (rh === EMPTY_BINARY) {
-      const only = l === undefined ? this.#child(node, 0, depth)! : l!;
-      if (only.value !== null) return only;
+      const only = l === undefined ? node.left : l;
+      if (only !== null && only.value !== null) return only;
     }
     return this.#stageNode(lh, rh, l === undefined ? node.left : l, r === undefined ? node.right : r, depth);
   }
