@@ -2,7 +2,15 @@ import { AitbcError, sha256, toHex0x, utf8ToBytes } from '@aitbc/crypto';
 import { JsonNumber, type ReceiptJsonValue } from './jsonNumber.js';
 import type { Receipt } from './receipt.js';
 
-/** Fields that are not part of the signed payload: the signatures themselves and unsigned annotations. */
+/**
+ * Fields that are not part of the signed payload: the signatures themselves and unsigned annotations.
+ *
+ * @example
+ * ```ts
+ * import { UNSIGNED_FIELDS } from '@aitbc/receipts';
+ * const signedKeys = Object.keys(receipt).filter((k) => !UNSIGNED_FIELDS.includes(k));
+ * ```
+ */
 export const UNSIGNED_FIELDS: readonly string[] = ['signature', 'attestations', 'annotations'];
 
 const HEX = '0123456789abcdef';
@@ -117,12 +125,26 @@ function write(value: ReceiptJsonValue | undefined, depth: number): string {
  * characters as surrogate pairs), and numbers written exactly as they arrived ({@link JsonNumber}).
  * This canonicalizes the value as given; see {@link receiptSigningBytes} for the signed payload.
  * @throws AitbcError `RECEIPT_MALFORMED` for non-integer JS numbers, lone surrogates, class instances.
+ *
+ * @example
+ * ```ts
+ * import { canonicalizeReceipt } from '@aitbc/receipts';
+ * canonicalizeReceipt({ b: 'é', a: null, c: [1, null] }); // '{"b":"\\u00e9","c":[1]}'
+ * ```
  */
 export function canonicalizeReceipt(value: ReceiptJsonValue | Receipt): string {
   return write(value as ReceiptJsonValue, 0);
 }
 
-/** The receipt without its signatures and annotations: the payload every signature covers. */
+/**
+ * The receipt without its signatures and annotations: the payload every signature covers.
+ *
+ * @example
+ * ```ts
+ * import { signedPayload } from '@aitbc/receipts';
+ * const payload = signedPayload(receipt); // no signature, attestations or annotations
+ * ```
+ */
 export function signedPayload(receipt: object): Record<string, ReceiptJsonValue | undefined> {
   if (typeof receipt !== 'object' || receipt === null || Array.isArray(receipt)) {
     throw new AitbcError('RECEIPT_MALFORMED', 'a receipt must be a JSON object');
@@ -132,12 +154,29 @@ export function signedPayload(receipt: object): Record<string, ReceiptJsonValue 
   return payload;
 }
 
-/** The exact bytes the miner signature and every coordinator attestation sign: UTF-8 of the canonical payload. */
+/**
+ * The exact bytes the miner signature and every coordinator attestation sign: UTF-8 of the canonical payload.
+ *
+ * @example
+ * ```ts
+ * import { receiptSigningBytes } from '@aitbc/receipts';
+ * import { verify } from '@aitbc/crypto';
+ * const minerSigned = verify(signatureBytes, receiptSigningBytes(receipt), minerPublicKey);
+ * ```
+ */
 export function receiptSigningBytes(receipt: object): Uint8Array {
   return utf8ToBytes(canonicalizeReceipt(signedPayload(receipt)));
 }
 
-/** SHA-256 of {@link receiptSigningBytes}, as `0x` + hex: the receipt's content id. */
+/**
+ * SHA-256 of {@link receiptSigningBytes}, as `0x` + hex: the receipt's content id.
+ *
+ * @example
+ * ```ts
+ * import { receiptHash } from '@aitbc/receipts';
+ * const id = receiptHash(receipt); // '0x…' — unchanged by adding signatures or annotations
+ * ```
+ */
 export function receiptHash(receipt: object): string {
   return toHex0x(sha256(receiptSigningBytes(receipt)));
 }
@@ -145,6 +184,13 @@ export function receiptHash(receipt: object): string {
 /**
  * The wire text of a whole receipt (signatures and annotations included) in canonical form: safe to
  * send anywhere, since big integers and {@link JsonNumber} lexemes survive, unlike `JSON.stringify`.
+ *
+ * @example
+ * ```ts
+ * import { parseReceiptJson, serializeReceipt, validateReceipt } from '@aitbc/receipts';
+ * const wire = serializeReceipt(signed);
+ * const back = validateReceipt(parseReceiptJson(wire)); // same receipt, byte for byte
+ * ```
  */
 export function serializeReceipt(receipt: object): string {
   return canonicalizeReceipt(receipt as ReceiptJsonValue);

@@ -1,9 +1,27 @@
 import { AitbcError } from '@aitbc/crypto';
 import { JsonNumber, type ReceiptJsonValue } from './jsonNumber.js';
 
-/** Largest receipt document accepted by {@link parseReceiptJson}, in characters. */
+/**
+ * Largest receipt document accepted by {@link parseReceiptJson}, in characters.
+ *
+ * @example
+ * ```ts
+ * import { MAX_RECEIPT_JSON_LENGTH, parseReceiptJson } from '@aitbc/receipts';
+ * if (body.length > MAX_RECEIPT_JSON_LENGTH) return reply(413, 'receipt too large');
+ * const receipt = parseReceiptJson(body);
+ * ```
+ */
 export const MAX_RECEIPT_JSON_LENGTH = 64 * 1024;
-/** Deepest nesting accepted by {@link parseReceiptJson}. */
+/**
+ * Deepest nesting accepted by {@link parseReceiptJson}.
+ *
+ * @example
+ * ```ts
+ * import { MAX_RECEIPT_DEPTH, parseReceiptJson } from '@aitbc/receipts';
+ * const deep = `${'['.repeat(MAX_RECEIPT_DEPTH + 1)}${']'.repeat(MAX_RECEIPT_DEPTH + 1)}`;
+ * parseReceiptJson(deep); // throws AitbcError RECEIPT_MALFORMED
+ * ```
+ */
 export const MAX_RECEIPT_DEPTH = 64;
 
 const NUMBER_RE = /-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?/y;

@@ -14,7 +14,16 @@ import {
 import { receiptSigningBytes } from './canonicalizeReceipt.js';
 import { JsonNumber, type ReceiptJsonValue } from './jsonNumber.js';
 
-/** A signature object as the original AITBC receipts carry it. */
+/**
+ * A signature object as the original AITBC receipts carry it.
+ *
+ * @example
+ * ```ts
+ * import type { ReceiptSignature } from '@aitbc/receipts';
+ * import { bytesToBase64url } from '@aitbc/crypto';
+ * const sig: ReceiptSignature = { alg: 'Ed25519', key_id: bytesToBase64url(publicKey), sig: bytesToBase64url(signature) };
+ * ```
+ */
 export interface ReceiptSignature {
   readonly alg: 'Ed25519';
   /** base64url (no padding) of the signer's 32-byte public key. */
@@ -23,7 +32,16 @@ export interface ReceiptSignature {
   readonly sig: string;
 }
 
-/** A compute receipt (DESIGN.md §2), in its wire form (snake_case, as the original Python receipts). */
+/**
+ * A compute receipt (DESIGN.md §2), in its wire form (snake_case, as the original Python receipts).
+ *
+ * @example
+ * ```ts
+ * import { parseReceiptJson, type Receipt, validateReceipt } from '@aitbc/receipts';
+ * const receipt: Receipt = validateReceipt(parseReceiptJson(body));
+ * console.log(receipt.job_id, receipt.provider, receipt.price);
+ * ```
+ */
 export interface Receipt {
   readonly version: string;
   readonly receipt_id: string;
@@ -82,6 +100,17 @@ function checkSignatureObject(v: unknown, field: string): void {
  * Checks a receipt's shape: required fields present with the right types, optional ones typed when
  * present. Signatures are not checked here (see {@link verifyReceipt}).
  * @throws AitbcError `RECEIPT_MALFORMED` with `details.field`.
+ *
+ * @example
+ * ```ts
+ * import { isAitbcError } from '@aitbc/crypto';
+ * import { parseReceiptJson, validateReceipt } from '@aitbc/receipts';
+ * try {
+ *   const receipt = validateReceipt(parseReceiptJson(body));
+ * } catch (e) {
+ *   if (isAitbcError(e, 'RECEIPT_MALFORMED')) console.error('bad field', e.details?.field);
+ * }
+ * ```
  */
 export function validateReceipt(value: unknown): Receipt {
   if (!isPlainObject(value)) throw new AitbcError('RECEIPT_MALFORMED', 'a receipt must be a JSON object');
@@ -150,6 +179,12 @@ export function validateReceipt(value: unknown): Receipt {
 /**
  * A receipt's total price as a bigint (what escrow settlement pays).
  * @throws AitbcError `RECEIPT_MALFORMED` when `price` is absent or not a decimal string of base units.
+ *
+ * @example
+ * ```ts
+ * import { receiptPrice } from '@aitbc/receipts';
+ * const payout: bigint = receiptPrice(receipt); // BigInt(receipt.price)
+ * ```
  */
 export function receiptPrice(receipt: Receipt): bigint {
   if (typeof receipt.price !== 'string' || !DECIMAL_RE.test(receipt.price))
@@ -157,7 +192,17 @@ export function receiptPrice(receipt: Receipt): bigint {
   return BigInt(receipt.price);
 }
 
-/** What {@link createReceipt} needs. */
+/**
+ * What {@link createReceipt} needs.
+ *
+ * @example
+ * ```ts
+ * import { type CreateReceiptParams, createReceipt } from '@aitbc/receipts';
+ * const params: CreateReceiptParams = { jobId: 'job-1', provider: minerAddress, client: clientAddress,
+ *   units: 3, unitType: 'gpu_seconds', unitPrice: 10n, startedAt: started, completedAt: Date.now() };
+ * const receipt = createReceipt(params); // price '30'
+ * ```
+ */
 export interface CreateReceiptParams {
   readonly jobId: string;
   /** The miner's `ait1…` address. */
@@ -183,7 +228,15 @@ export interface CreateReceiptParams {
   readonly metadata?: { readonly [key: string]: ReceiptJsonValue | undefined };
 }
 
-/** The receipt format version this package writes. */
+/**
+ * The receipt format version this package writes.
+ *
+ * @example
+ * ```ts
+ * import { RECEIPT_VERSION } from '@aitbc/receipts';
+ * if (receipt.version !== RECEIPT_VERSION) console.warn(`receipt format ${receipt.version}`);
+ * ```
+ */
 export const RECEIPT_VERSION = '1';
 
 const toMs = (t: Date | number): number => (t instanceof Date ? t.getTime() : t);
@@ -247,6 +300,12 @@ function signatureObject(receipt: Receipt, seed: Uint8Array, publicKey: Uint8Arr
  * The miner signs the receipt: returns a copy with `signature` set (any previous one replaced).
  * @throws AitbcError `RECEIPT_MALFORMED` when the receipt does not validate, `RECEIPT_PROVIDER_MISMATCH`
  * when the key's address is not the receipt's `provider`.
+ *
+ * @example
+ * ```ts
+ * import { signReceipt } from '@aitbc/receipts';
+ * const signed = signReceipt(receipt, minerSeed); // receipt.provider must be the seed's address
+ * ```
  */
 export function signReceipt(receipt: Receipt, minerSeed: Uint8Array, minerPublicKey?: Uint8Array): Receipt {
   validateReceipt(receipt);
@@ -261,6 +320,13 @@ export function signReceipt(receipt: Receipt, minerSeed: Uint8Array, minerPublic
  * A coordinator attests the receipt: returns a copy with its signature appended to `attestations`
  * (replacing an earlier attestation by the same key).
  * @throws AitbcError `RECEIPT_MALFORMED` when the receipt does not validate.
+ *
+ * @example
+ * ```ts
+ * import { attestReceipt, verifyReceipt } from '@aitbc/receipts';
+ * const attested = attestReceipt(signed, coordinatorSeed);
+ * verifyReceipt(attested, { minerKeys: [minerKey], coordinatorKeys: [coordinatorKey] }).ok; // true
+ * ```
  */
 export function attestReceipt(
   receipt: Receipt,
@@ -274,7 +340,16 @@ export function attestReceipt(
   return { ...receipt, attestations: [...others, att] };
 }
 
-/** Why a signature entry failed. */
+/**
+ * Why a signature entry failed.
+ *
+ * @example
+ * ```ts
+ * import { type ReceiptFailureReason, verifyReceipt } from '@aitbc/receipts';
+ * const reasons: ReceiptFailureReason[] = verifyReceipt(receipt, keys).signatures.flatMap((s) => (s.reason ? [s.reason] : []));
+ * if (reasons.includes('untrusted_key')) console.warn('signed by a key we do not trust');
+ * ```
+ */
 export type ReceiptFailureReason =
   | 'miner_signature_invalid'
   | 'coordinator_attestation_invalid'
@@ -283,7 +358,16 @@ export type ReceiptFailureReason =
   | 'provider_mismatch'
   | 'malformed';
 
-/** One checked signature. */
+/**
+ * One checked signature.
+ *
+ * @example
+ * ```ts
+ * import { type SignatureCheck, verifyReceipt } from '@aitbc/receipts';
+ * const miner: SignatureCheck | undefined = verifyReceipt(receipt, keys).signatures.find((s) => s.role === 'miner');
+ * console.log(miner?.keyId, miner?.valid, miner?.reason);
+ * ```
+ */
 export interface SignatureCheck {
   readonly role: 'miner' | 'coordinator';
   /** The key the signature names (base64url), or `null` when there is none. */
@@ -294,7 +378,16 @@ export interface SignatureCheck {
   readonly reason?: ReceiptFailureReason;
 }
 
-/** The result of {@link verifyReceipt}. */
+/**
+ * The result of {@link verifyReceipt}.
+ *
+ * @example
+ * ```ts
+ * import { type ReceiptVerification, verifyReceipt } from '@aitbc/receipts';
+ * const result: ReceiptVerification = verifyReceipt(receipt, { minerKeys: [minerKey] });
+ * if (!result.ok) console.error(result.error ?? result.signatures.map((s) => s.reason));
+ * ```
+ */
 export interface ReceiptVerification {
   /** The miner signature verifies under a trusted key of `provider`, the required attestations are present, and nothing failed. */
   readonly ok: boolean;
@@ -303,7 +396,16 @@ export interface ReceiptVerification {
   readonly error?: string;
 }
 
-/** The keys a verifier trusts. */
+/**
+ * The keys a verifier trusts.
+ *
+ * @example
+ * ```ts
+ * import { type TrustedKeys, verifyReceipt } from '@aitbc/receipts';
+ * const keys: TrustedKeys = { minerKeys: [minerKey], coordinatorKeys: [coordinatorKey], requireAttestation: true };
+ * verifyReceipt(receipt, keys).ok;
+ * ```
+ */
 export interface TrustedKeys {
   /** Miner public keys (32 bytes): typically the one key the chain or registry holds for `provider`. */
   readonly minerKeys: readonly Uint8Array[];
@@ -443,6 +545,12 @@ export function verifyReceipt(receipt: unknown, keys: TrustedKeys): ReceiptVerif
 /**
  * {@link verifyReceipt} with the signature checks run through `verifyMany` (the libuv thread pool in
  * Node), so many receipts verified concurrently use every core. Same result, same rules.
+ *
+ * @example
+ * ```ts
+ * import { verifyReceiptAsync } from '@aitbc/receipts';
+ * const results = await Promise.all(receipts.map((r) => verifyReceiptAsync(r, { minerKeys: [minerKey] })));
+ * ```
  */
 export async function verifyReceiptAsync(receipt: unknown, keys: TrustedKeys): Promise<ReceiptVerification> {
   const p = planVerification(receipt, keys);
