@@ -1,11 +1,27 @@
 import { AitbcError, bytesToHex, constantTimeEqual, hexToBytes, sha256, utf8ToBytes } from '@aitbc/crypto';
 
-/** The hash to put in a server's configuration for an API key: hex SHA-256 of its UTF-8 bytes. */
+/**
+ * The hash to put in a server's configuration for an API key: hex SHA-256 of its UTF-8 bytes.
+ *
+ * @example
+ * ```ts
+ * import { hashApiKey } from '@aitbc/service-kit';
+ * const entry = { role: 'admin', hash: hashApiKey(process.env.ADMIN_API_KEY ?? '') }; // store the hash, not the key
+ * ```
+ */
 export function hashApiKey(apiKey: string): string {
   return bytesToHex(sha256(utf8ToBytes(apiKey)));
 }
 
-/** Who a request acts as. */
+/**
+ * Who a request acts as.
+ *
+ * @example
+ * ```ts
+ * import type { Principal } from '@aitbc/service-kit';
+ * const principal: Principal = { role: 'client', subject: clientAddress };
+ * ```
+ */
 export interface Principal {
   /** Role name, e.g. `client`, `miner`, `admin`. */
   readonly role: string;
@@ -13,7 +29,16 @@ export interface Principal {
   readonly subject?: string;
 }
 
-/** One configured API key: its SHA-256 hash (hex), its role and optional subject. */
+/**
+ * One configured API key: its SHA-256 hash (hex), its role and optional subject.
+ *
+ * @example
+ * ```ts
+ * import { type ApiKeyEntry, ApiKeyRing, hashApiKey } from '@aitbc/service-kit';
+ * const miner: ApiKeyEntry = { hash: hashApiKey('miner-key'), role: 'miner', subject: 'gpu-1' };
+ * new ApiKeyRing([miner]).principalOf('miner-key'); // { role: 'miner', subject: 'gpu-1' }
+ * ```
+ */
 export interface ApiKeyEntry extends Principal {
   readonly hash: string;
 }
@@ -66,7 +91,15 @@ export class ApiKeyRing {
   }
 }
 
-/** Builds key entries from a `{role: [hash, …]}` map (no subjects). */
+/**
+ * Builds key entries from a `{role: [hash, …]}` map (no subjects).
+ *
+ * @example
+ * ```ts
+ * import { apiKeyEntries, ApiKeyRing } from '@aitbc/service-kit';
+ * const ring = new ApiKeyRing(apiKeyEntries({ admin: [adminHash], miner: minerHashes }));
+ * ```
+ */
 export function apiKeyEntries(byRole: Readonly<Record<string, readonly string[] | undefined>>): ApiKeyEntry[] {
   return Object.entries(byRole).flatMap(([role, hashes]) => (hashes ?? []).map((hash) => ({ role, hash })));
 }

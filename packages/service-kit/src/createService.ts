@@ -21,10 +21,29 @@ declare module 'fastify' {
   }
 }
 
-/** Log levels of a service, or `false` for none. */
+/**
+ * Log levels of a service, or `false` for none.
+ *
+ * @example
+ * ```ts
+ * import { createService, type ServiceLogLevel } from '@aitbc/service-kit';
+ * const logLevel: ServiceLogLevel = process.env.DEBUG ? 'debug' : 'warn';
+ * const service = createService({ errorPrefix: 'POOL', authenticate: () => undefined, logLevel });
+ * ```
+ */
 export type ServiceLogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | false;
 
-/** Options of {@link createService}. */
+/**
+ * Options of {@link createService}.
+ *
+ * @example
+ * ```ts
+ * import { createService, type ServiceOptions } from '@aitbc/service-kit';
+ * const options: ServiceOptions = { errorPrefix: 'POOL', statusByCode: { POOL_UNKNOWN_MINER: 404 },
+ *   authenticate: (req) => ring.principalOf(req.headers['x-api-key'] as string | undefined), bodyLimit: 16 * 1024 };
+ * const service = createService(options);
+ * ```
+ */
 export interface ServiceOptions {
   /**
    * Error-code prefix of this service, e.g. `POOL`: generic errors are reported as `<PREFIX>_BAD_JSON`,
@@ -46,7 +65,18 @@ export interface ServiceOptions {
   readonly logStream?: { write(line: string): void };
 }
 
-/** A fastify app with the AITBC conventions applied. Register routes inside {@link Service.routes}. */
+/**
+ * A fastify app with the AITBC conventions applied. Register routes inside {@link Service.routes}.
+ *
+ * @example
+ * ```ts
+ * import { createService, type Service } from '@aitbc/service-kit';
+ * const service: Service = createService({ errorPrefix: 'DEMO', authenticate: () => undefined });
+ * service.routes((app) => app.get('/v1/ping', { config: { roles: 'public' } }, async () => ({ ok: true })));
+ * const url = await service.listen('127.0.0.1', 0);
+ * await service.close();
+ * ```
+ */
 export interface Service {
   readonly app: FastifyInstance;
   /** The service's private Prometheus registry (served at `/metrics`). */
@@ -63,7 +93,16 @@ export interface Service {
   close(options?: { readonly graceMs?: number }): Promise<void>;
 }
 
-/** Sends the standard error envelope `{error:{code,message,details?}}`. */
+/**
+ * Sends the standard error envelope `{error:{code,message,details?}}`.
+ *
+ * @example
+ * ```ts
+ * import { sendError } from '@aitbc/service-kit';
+ * app.get('/v1/jobs/:id', { config: { roles: ['client'] } }, async (req, reply) =>
+ *   sendError(reply, 404, 'COORD_UNKNOWN_JOB', 'no such job', { id: (req.params as { id: string }).id }));
+ * ```
+ */
 export function sendError(
   reply: FastifyReply,
   status: number,

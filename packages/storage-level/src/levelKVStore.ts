@@ -2,7 +2,16 @@ import { assertBatchOps, type BatchOp, type BatchOptions, type IterateOptions, t
 import { AitbcError } from '@aitbc/crypto';
 import { Level } from 'level';
 
-/** Options of {@link LevelKVStore}. */
+/**
+ * Options of {@link LevelKVStore}.
+ *
+ * @example
+ * ```ts
+ * import { LevelKVStore, type LevelKVStoreOptions } from '@aitbc/storage-level';
+ * const options: LevelKVStoreOptions = { path: './data/chain', cacheSize: 32 * 1024 * 1024 };
+ * const store = await LevelKVStore.open(options);
+ * ```
+ */
 export interface LevelKVStoreOptions {
   /** Directory of the database (Node) or database name (browsers). Created when missing. */
   readonly path: string;
