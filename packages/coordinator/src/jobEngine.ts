@@ -136,6 +136,8 @@ export class JobEngine {
   /** Client addresses that passed the address check (bounded). */
   readonly #knownClients = new Set<string>();
   readonly #listeners = new Set<JobListener>();
+  /** Transitions being written, per job: readers wait for them, so no state is seen before it is durable. */
+  readonly #writing = new Map<string, Promise<void>>();
   readonly #store: JobStore;
   readonly #hub: PoolHub;
   readonly #receipts: ReceiptHandler;
@@ -337,6 +339,8 @@ export class JobEngine {
   /** A job by id (active ones from memory, finished ones from the store). */
   async get(jobId: string): Promise<Job | undefined> {
     if (!JOB_ID_RE.test(jobId)) return undefined;
+    // A COMPLETED job whose batch is still in flight would have no result or receipt to read yet.
+    await this.#writing.get(jobId)?.catch(() => undefined);
     const live = this.#jobs.get(jobId);
     return live !== undefined ? this.#copy(live) : this.#store.get(jobId);
   }
@@ -697,7 +701,13 @@ export class JobEngine {
     const terminal = TERMINAL_STATES.has(to);
     const ops = this.#store.jobOps(job, terminal, false);
     for (const op of extraOps) ops.push(op);
-    await this.#store.write(ops);
+    const write = this.#store.write(ops);
+    this.#writing.set(job.id, write);
+    try {
+      await write;
+    } finally {
+      if (this.#writing.get(job.id) === write) this.#writing.delete(job.id);
+    }
     if (terminal) this.#jobs.delete(job.id);
     this.#emit(job, from);
   }

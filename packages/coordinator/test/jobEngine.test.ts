@@ -1,3 +1,4 @@
+import { MemoryKVStore } from '@aitbc/chain-core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { JobEngine } from '../src/index.js';
 import { type EngineRig, minerIdentity, startEngine, structuralReceipts } from './fixtures.js';
@@ -110,6 +111,46 @@ describe('JobEngine lifecycle', () => {
     expect(failed.receiptId).toBeUndefined();
     expect(await engine.receiptJson(job.id)).toBeUndefined();
     expect(hub.registry.get('m1')!.stats.failed).toBe(1);
+  });
+
+  it('a reader never sees COMPLETED before the result and receipt are stored (the batch is in flight)', async () => {
+    const store = new (class extends MemoryKVStore {
+      hold: (() => void) | undefined;
+      held: (() => void) | undefined;
+      override async batch(ops: Parameters<MemoryKVStore['batch']>[0]): Promise<void> {
+        if (this.held !== undefined) {
+          await new Promise<void>((resolve) => {
+            this.hold = resolve;
+            this.held?.();
+          });
+        }
+        return super.batch(ops);
+      }
+    })();
+    const { engine, hub, client } = await rig({}, store);
+    const m = minerIdentity('m1');
+    await hub.registry.register(m.registration);
+    const job = await engine.submit(client, submission);
+    await engine.poll('m1', { maxWaitMs: 1000 });
+    const writing = new Promise<void>((resolve) => {
+      store.held = resolve;
+    });
+    const completing = engine.complete(
+      'm1',
+      job.id,
+      { digest: 'abc' },
+      { job_id: job.id, provider: m.registration.address },
+    );
+    await writing; // the completion's batch is waiting for the disk
+    const seen = engine.get(job.id).then(async (j) => ({
+      state: j?.state,
+      result: await engine.result(job.id),
+      receipt: (await engine.receiptJson(job.id)) !== undefined,
+    }));
+    store.held = undefined;
+    store.hold!();
+    await completing;
+    expect(await seen).toEqual({ state: 'COMPLETED', result: { digest: 'abc' }, receipt: true });
   });
 
   it('re-queues a job whose miner stops heartbeating, to another miner, up to maxAttempts', async () => {
