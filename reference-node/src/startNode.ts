@@ -70,6 +70,11 @@ export interface ValidatorEngine {
     listener: (event: { height: number; round: number; blockHash: Uint8Array; latencyMs: number }) => void,
   ): void;
   onRound(listener: (event: { height: number; round: number; step: string }) => void): void;
+  /**
+   * Re-sends what the validator signed at the current height; the node calls it when a peer
+   * connects (what was sent before reached nobody, or not that peer). Optional for custom engines.
+   */
+  resend?(): void;
 }
 
 /** Creates the {@link ValidatorEngine} of a validator node. */
@@ -383,6 +388,8 @@ export async function startNode(config: NodeConfig, modules: StartNodeModules = 
     network.on('peer:connected', (p) => {
       metrics.networkPeers.set(network.peers().length);
       log.info(`peer connected ${p.nodeId.slice(0, 12)} (${p.direction})`);
+      // The first proposal and votes of a fresh network go out before the peers are connected.
+      engine?.resend?.();
       void sync();
     });
     network.on('peer:disconnected', (p) => {

@@ -66,5 +66,6 @@ export function createValidatorEngine(deps: ValidatorEngineDeps): ValidatorEngin
     onRound(listener) {
       driver.on('round', (e) => listener({ height: e.height, round: e.round, step: e.step }));
     },
+    resend: () => driver.resend(),
   };
 }

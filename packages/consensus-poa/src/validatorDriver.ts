@@ -46,9 +46,14 @@ export interface ValidatorDriverOptions {
   /** Persists the signed messages of the current height and the locked/valid values (key `consensus/state`). */
   readonly store: KVStore;
   readonly transport: ConsensusTransport;
-  /** Pause after a block before the next height starts when there are transactions (default 1,000 ms). */
+  /**
+   * Target time between the starts of two heights when there are transactions (default 1,000 ms):
+   * the next height starts this long after the previous one started, or at its decision when
+   * consensus took longer — not this long after the decision, which would add the consensus time
+   * to every block interval.
+   */
   readonly blockTimeMs?: number;
-  /** Longest pause without transactions: an empty block at least this often (default 10,000 ms). */
+  /** Longest time between the starts of two heights without transactions: an empty block at least this often (default 10,000 ms). */
   readonly emptyBlockIntervalMs?: number;
   readonly timeouts?: Partial<BftTimeouts>;
   readonly clock?: Clock;
@@ -90,9 +95,18 @@ export interface ValidatorDriver {
   status(): { height: number; round: number; step: BftStep; validator: string | null };
   /** Resolves when everything received or scheduled so far has been processed (tests, simulators). */
   idle(): Promise<void>;
+  /**
+   * Re-sends everything this validator signed at the current height. Call it when a peer connects:
+   * what was broadcast before (at start, the first proposal and votes go out before the peers are
+   * connected) would otherwise reach the peer only with the periodic re-gossip, one propose timeout
+   * later — just when the peers give up on the round.
+   */
+  resend(): void;
 }
 
 const STATE_KEY = utf8ToBytes('consensus/state');
+/** Longest wait between two looks at an empty mempool once the block time has passed (ms). */
+const IDLE_POLL_MS = 100;
 /** `consensus/block/<hash hex>`: a block the persisted state refers to, written once per height. */
 const blockKey = (hashHex: string) => utf8ToBytes(`consensus/block/${hashHex}`);
 
@@ -171,7 +185,8 @@ export function createValidatorDriver(options: ValidatorDriverOptions): Validato
   let paceTimer: unknown;
   /** True between our own import of a decided block and the start of the next height. */
   let pacing = false;
-  let lastCommitAt = clock.now();
+  /** When the current height started (the block interval is measured between height starts). */
+  let heightStartedAt = clock.now();
   /** Blocks stored under {@link blockKey} (hash hex → the height whose state refers to them). */
   const persistedBlocks = new Map<string, number>();
 
@@ -349,22 +364,27 @@ export function createValidatorDriver(options: ValidatorDriverOptions): Validato
       latencyMs: now - (firstSeen.get(`${height}`) ?? now),
     });
     firstSeen.delete(`${height}`);
-    lastCommitAt = now;
     pacing = true;
     pace();
   };
 
-  /** After a decision: start the next height once there is work and `blockTimeMs` passed, or at the empty-block interval. */
+  /**
+   * After a decision: start the next height once there is work and `blockTimeMs` passed since the
+   * current height started, or at the empty-block interval. Without work the mempool is looked at
+   * every {@link IDLE_POLL_MS} (at most), so a transaction arriving on an idle chain waits for the
+   * next poll, not for a whole block time.
+   */
   const pace = () => {
     if (paceTimer !== undefined) clock.clearTimeout(paceTimer);
-    const since = clock.now() - lastCommitAt;
+    const since = clock.now() - heightStartedAt;
     const hasWork = mempool !== undefined && mempool.size > 0;
     if ((hasWork && since >= blockTimeMs) || since >= emptyIntervalMs) {
       paceTimer = undefined;
       enqueue('newHeight', () => nextHeight());
       return;
     }
-    const delay = since < blockTimeMs ? blockTimeMs - since : Math.min(blockTimeMs, emptyIntervalMs - since);
+    const delay =
+      since < blockTimeMs ? blockTimeMs - since : Math.min(blockTimeMs, IDLE_POLL_MS, emptyIntervalMs - since);
     paceTimer = clock.setTimeout(() => {
       paceTimer = undefined;
       if (running) pace();
@@ -380,6 +400,7 @@ export function createValidatorDriver(options: ValidatorDriverOptions): Validato
     const height = chain.head.height + 1;
     if (state === undefined || height <= state.height) return;
     clearTimers(height);
+    heightStartedAt = clock.now();
     await apply({ type: 'newHeight', height });
   };
 
@@ -403,7 +424,7 @@ export function createValidatorDriver(options: ValidatorDriverOptions): Validato
       if (record !== undefined && record.height === height) t = engine.restore(record);
       else t = engine.start(height);
       state = t.state;
-      lastCommitAt = clock.now();
+      heightStartedAt = clock.now();
       unsubscribe = chain.onBlock(() => enqueue('head', onHead));
       const outputs = t.outputs;
       enqueue('start', () => execute(outputs));
@@ -431,6 +452,13 @@ export function createValidatorDriver(options: ValidatorDriverOptions): Validato
         )
           await nextHeight();
         await apply({ type: 'message', message });
+      });
+    },
+    resend() {
+      if (!running) return;
+      enqueue('resend', async () => {
+        if (state === undefined) return;
+        for (const m of state.signed.values()) if (m.height === state.height) transport.broadcast(m);
       });
     },
     evidence: () => state?.evidence ?? [],

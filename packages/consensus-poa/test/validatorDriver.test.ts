@@ -13,6 +13,7 @@ import { addressFromPublicKey, publicKeyFromSeed, sha256, toHex0x, utf8ToBytes }
 import { afterEach, describe, expect, it } from 'vitest';
 import { until } from '../../../test-support/until.ts';
 import {
+  type Clock,
   type ConsensusMessage,
   createPoaConsensus,
   createValidatorDriver,
@@ -303,5 +304,150 @@ describe('validator driver: 4 validators in one process over chain-core', () => 
     driver.receive(vote);
     await driver.idle();
     expect(refused).toHaveLength(1);
+  });
+});
+
+/**
+ * A virtual clock and an in-process network with a fixed message delay, run event by event: time
+ * only moves when every driver is idle, so the pacing of heights can be read off exactly.
+ */
+function virtualWorld(delayMs: number) {
+  let now = Date.now();
+  let seq = 0;
+  const events: { time: number; seq: number; fn: () => void }[] = [];
+  const clock: Clock = {
+    now: () => now,
+    setTimeout(fn, ms) {
+      const e = { time: now + Math.max(0, ms), seq: seq++, fn };
+      events.push(e);
+      return e;
+    },
+    clearTimeout(h) {
+      const i = events.indexOf(h as (typeof events)[number]);
+      if (i >= 0) events.splice(i, 1);
+    },
+  };
+  const nodes: { chain: Chain; mempool: Mempool; driver: ValidatorDriver; commitsAt: number[] }[] = [];
+  const settle = async () => {
+    for (let i = 0; i < 5; i++) {
+      await Promise.all(nodes.map((n) => n.driver.idle()));
+      await new Promise((r) => setImmediate(r));
+    }
+  };
+  const boot = async (g: Genesis, seed: Uint8Array, opts: { blockTimeMs: number; emptyBlockIntervalMs: number }) => {
+    const chain = createChain({ store: new MemoryKVStore(), genesis: g, consensus: createPoaConsensus() });
+    await chain.open();
+    const mempool = createMempool({ chainId: g.chainId, minFee: g.params.minFee, account: (a) => chain.account(a) });
+    const node = { chain, mempool, commitsAt: [] as number[] } as (typeof nodes)[number];
+    node.driver = createValidatorDriver({
+      chain,
+      mempool,
+      seed,
+      store: new MemoryKVStore(),
+      clock,
+      ...opts,
+      timeouts: { propose: 60_000, prevote: 60_000, precommit: 60_000, delta: 0 },
+      transport: {
+        broadcast(m) {
+          const wire = JSON.stringify(encodeConsensusMessage(m));
+          for (const other of nodes)
+            if (other !== node)
+              clock.setTimeout(() => other.driver.receive(decodeConsensusMessage(JSON.parse(wire))), delayMs);
+        },
+      },
+    });
+    node.driver.on('commit', () => node.commitsAt.push(now));
+    nodes.push(node);
+    running.push({ driver: node.driver, up: true } as Node);
+    return node;
+  };
+  /** Runs the events due until `ms` of virtual time passed (bounded in count). */
+  const run = async (ms: number) => {
+    const end = now + ms;
+    for (let i = 0; i < 100_000; i++) {
+      await settle();
+      events.sort((a, b) => a.time - b.time || a.seq - b.seq);
+      const e = events[0];
+      if (e === undefined || e.time > end) break;
+      events.shift();
+      now = e.time;
+      e.fn();
+    }
+    now = end;
+    await settle();
+  };
+  return { nodes, boot, run, clock, now: () => now };
+}
+
+describe('validator driver pacing (virtual clock)', () => {
+  it('starts heights one block time apart, not one block time after each decision', async () => {
+    // Each message takes 200 ms: a height needs ~600 ms (proposal, prevotes, precommits) to decide.
+    const g: Genesis = { ...genesis, params: { ...genesis.params, blockTimeMs: 1000, emptyBlockIntervalMs: 1000 } };
+    const world = virtualWorld(200);
+    for (const s of seeds) await world.boot(g, s, { blockTimeMs: 1000, emptyBlockIntervalMs: 1000 });
+    for (const n of world.nodes) await n.driver.start();
+    await world.run(8_500);
+    const at = world.nodes[0]!.commitsAt;
+    expect(at.length).toBeGreaterThanOrEqual(8);
+    // Decisions (and so heights) come every block time: pacing from the decision gave 1,600 ms.
+    const gaps = at.slice(1).map((t, i) => t - at[i]!);
+    for (const gap of gaps) expect(gap).toBe(1000);
+    expect(world.nodes.every((n) => n.chain.head.height >= 8)).toBe(true);
+  });
+
+  it('starts a height at most 100 ms after a transaction reaches an idle pool past the block time', async () => {
+    const solo: Genesis = {
+      ...genesis,
+      validators: [genesis.validators[0]!],
+      params: { ...genesis.params, blockTimeMs: 1000, emptyBlockIntervalMs: 10_000 },
+    };
+    const world = virtualWorld(0);
+    const node = await world.boot(solo, seeds[0]!, { blockTimeMs: 1000, emptyBlockIntervalMs: 10_000 });
+    await node.driver.start();
+    await world.run(10_050); // height 1 at the start, the empty block of height 2 after 10 s
+    expect(node.chain.head.height).toBe(2);
+    await world.run(1_500); // idle, past the block time
+    const tx = signTx(
+      {
+        type: 'transfer',
+        chainId: solo.chainId,
+        from: faucet,
+        nonce: 0,
+        fee: solo.params.minFee,
+        to: node.driver.status().validator!,
+        amount: 1n,
+      },
+      faucetSeed,
+    );
+    await node.mempool.add(tx);
+    const addedAt = world.now();
+    await world.run(150);
+    expect(node.chain.head.height).toBe(3);
+    expect(node.commitsAt.at(-1)! - addedAt).toBeLessThanOrEqual(100);
+    expect(await node.chain.getTx(tx.id)).toBeDefined();
+  });
+
+  it('resend() delivers what was signed before the peers were connected: round 0 decides without a timeout', async () => {
+    // Messages sent while "disconnected" are lost; the round timeouts (60 s) are far beyond the test.
+    const g: Genesis = { ...genesis, params: { ...genesis.params, blockTimeMs: 1000, emptyBlockIntervalMs: 1000 } };
+    const world = virtualWorld(10);
+    for (const s of seeds) await world.boot(g, s, { blockTimeMs: 1000, emptyBlockIntervalMs: 1000 });
+    const connected = { value: false };
+    for (const n of world.nodes) {
+      const receive = n.driver.receive.bind(n.driver);
+      n.driver.receive = (m) => {
+        if (connected.value) receive(m);
+      };
+    }
+    for (const n of world.nodes) await n.driver.start();
+    await world.run(500);
+    expect(world.nodes.every((n) => n.chain.head.height === 0)).toBe(true); // the first messages were lost
+    connected.value = true;
+    await world.run(500);
+    expect(world.nodes.every((n) => n.chain.head.height === 0)).toBe(true); // nothing re-sends them yet
+    for (const n of world.nodes) n.driver.resend();
+    await world.run(100);
+    expect(world.nodes.every((n) => n.chain.head.height >= 1)).toBe(true);
+    expect((await world.nodes[0]!.chain.getCommit(1))!.round).toBe(0);
   });
 });
