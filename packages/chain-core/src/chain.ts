@@ -147,10 +147,41 @@ const K = {
   block: (h: number) => concatBytes(utf8ToBytes('chain/block/'), u64(h)),
   commit: (h: number) => concatBytes(utf8ToBytes('chain/commit/'), u64(h)),
   hash: (hash: Uint8Array) => concatBytes(utf8ToBytes('chain/hash/'), hash),
-  tx: (id: Uint8Array) => concatBytes(utf8ToBytes('chain/tx/'), id),
+  tx: (id: Uint8Array) => concatBytes(TX_PREFIX, id),
   /** `chain/addr/<address>/` + height (u64) + index (u32): one entry per transaction touching the address. */
   addr: (address: string) => utf8ToBytes(`chain/addr/${address}/`),
 };
+
+const TX_PREFIX = utf8ToBytes('chain/tx/');
+
+/** Bytes of an ASCII string (addresses, numbers, the keys above) without a text encoder. */
+function asciiInto(out: Uint8Array, at: number, text: string): number {
+  for (let i = 0; i < text.length; i++) out[at + i] = text.charCodeAt(i);
+  return at + text.length;
+}
+
+/** `K.addr(address)` + height + index, in one allocation (one per tx and address at import). */
+function addrIndexKey(address: string, height: number, index: number): Uint8Array {
+  // Validated addresses are ASCII (bech32m); anything else takes the general path.
+  if (!/^[\x21-\x7e]*$/.test(address)) return concatBytes(K.addr(address), u64(height), u32(index));
+  const key = new Uint8Array(12 + address.length + 12);
+  let at = asciiInto(key, 0, 'chain/addr/');
+  at = asciiInto(key, at, address);
+  key[at++] = 0x2f; // '/'
+  const view = new DataView(key.buffer);
+  view.setUint32(at, Math.floor(height / 2 ** 32));
+  view.setUint32(at + 4, height >>> 0);
+  view.setUint32(at + 8, index);
+  return key;
+}
+
+/** The tx-location record `{"height":h,"index":i}`, as `json` writes it. */
+function txLocation(height: number, index: number): Uint8Array {
+  const text = `{"height":${height},"index":${index}}`;
+  const out = new Uint8Array(text.length);
+  asciiInto(out, 0, text);
+  return out;
+}
 
 /** The addresses a transaction touches (for the by-address index). */
 function involved(tx: SignedTx): string[] {
@@ -461,11 +492,9 @@ export function createChain(options: ChainOptions): Chain {
           { type: 'put', key: K.block(h), value: json(blockToJson(block)) },
           { type: 'put', key: K.commit(h), value: json(commitToJson(commit)) },
           { type: 'put', key: K.hash(hash), value: u64(h) },
-          ...block.txs.map((t, i): BatchOp => ({ type: 'put', key: K.tx(t.id), value: json({ height: h, index: i }) })),
+          ...block.txs.map((t, i): BatchOp => ({ type: 'put', key: K.tx(t.id), value: txLocation(h, i) })),
           ...block.txs.flatMap((t, i) =>
-            involved(t).map(
-              (a): BatchOp => ({ type: 'put', key: concatBytes(K.addr(a), u64(h), u32(i)), value: t.id }),
-            ),
+            involved(t).map((a): BatchOp => ({ type: 'put', key: addrIndexKey(a, h, i), value: t.id })),
           ),
           { type: 'put', key: K.head, value: u64(h) },
         ];
