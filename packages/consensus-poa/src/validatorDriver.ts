@@ -23,19 +23,49 @@ import {
 } from './bftEngine.js';
 import { type ConsensusMessage, encodeConsensusMessage, type SignatureVerifier } from './consensusMessage.js';
 
-/** A clock with timers (the real one by default; simulators pass a virtual one). */
+/**
+ * A clock with timers (the real one by default; simulators pass a virtual one).
+ *
+ * @example
+ * ```ts
+ * import { type Clock, createValidatorDriver } from '@aitbc/consensus-poa';
+ * // The default, wall-clock one; the simulator passes a virtual clock of the same shape.
+ * const clock: Clock = { now: Date.now, setTimeout: (fn, ms) => setTimeout(fn, ms), clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout) };
+ * const driver = createValidatorDriver({ chain, seed, store, transport, clock });
+ * ```
+ */
 export interface Clock {
   now(): number;
   setTimeout(fn: () => void, ms: number): unknown;
   clearTimeout(handle: unknown): void;
 }
 
-/** Where the driver sends what it signed. */
+/**
+ * Where the driver sends what it signed.
+ *
+ * @example
+ * ```ts
+ * import { type ConsensusTransport, encodeConsensusMessage } from '@aitbc/consensus-poa';
+ * const transport: ConsensusTransport = { broadcast: (m) => gossip.publish(JSON.stringify(encodeConsensusMessage(m))) };
+ * ```
+ */
 export interface ConsensusTransport {
   broadcast(message: ConsensusMessage): void;
 }
 
-/** Options of {@link createValidatorDriver}. */
+/**
+ * Options of {@link createValidatorDriver}.
+ *
+ * @example
+ * ```ts
+ * import { createValidatorDriver, type ValidatorDriverOptions } from '@aitbc/consensus-poa';
+ * const options: ValidatorDriverOptions = {
+ *   chain, mempool, seed, store: new MemoryKVStore(), transport,
+ *   blockTimeMs: genesis.params.blockTimeMs, maxBlockTxs: genesis.params.maxBlockTxs, timeouts: { propose: 2_000 },
+ * };
+ * const driver = createValidatorDriver(options);
+ * ```
+ */
 export interface ValidatorDriverOptions {
   /** The chain, opened. Final blocks are imported into it with their commit. */
   readonly chain: Chain;
@@ -66,7 +96,17 @@ export interface ValidatorDriverOptions {
   readonly maxClockDriftMs?: number;
 }
 
-/** The typed events of a {@link ValidatorDriver}. */
+/**
+ * The typed events of a {@link ValidatorDriver}.
+ *
+ * @example
+ * ```ts
+ * import type { ValidatorDriverEvents } from '@aitbc/consensus-poa';
+ * const onCommit = (e: ValidatorDriverEvents['commit']) => console.log(`final ${e.height} after ${e.latencyMs} ms`);
+ * driver.on('commit', onCommit);
+ * driver.on('rejected', (e) => console.warn(e.code, e.reason));
+ * ```
+ */
 export interface ValidatorDriverEvents {
   /** A block was finalized and imported. `latencyMs`: from this node first seeing the block to its import. */
   commit: { height: number; round: number; blockHash: Uint8Array; latencyMs: number };
@@ -80,7 +120,19 @@ export interface ValidatorDriverEvents {
   error: { during: string; error: unknown };
 }
 
-/** A running validator (or follower): the engine wired to chain, store, clock and transport. */
+/**
+ * A running validator (or follower): the engine wired to chain, store, clock and transport.
+ *
+ * @example
+ * ```ts
+ * import { createValidatorDriver, decodeConsensusMessage } from '@aitbc/consensus-poa';
+ * const driver = createValidatorDriver({ chain, seed, store, transport });
+ * await driver.start();
+ * gossip.onMessage((text) => driver.receive(decodeConsensusMessage(JSON.parse(text))));
+ * gossip.onPeerConnected(() => driver.resend());
+ * console.log(driver.status()); // { height, round, step, validator }
+ * ```
+ */
 export interface ValidatorDriver {
   /** Restores the persisted state (or starts at the head + 1) and begins. */
   start(): Promise<void>;
