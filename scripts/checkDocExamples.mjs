@@ -13,8 +13,8 @@
 // interfaces, type aliases, variables, enums and namespaces pass on their own comment; members do
 // not need examples. A symbol re-exported by several entry points (or packages) counts once, under
 // the package whose source declares it.
-import { readFileSync } from 'node:fs';
-import { join, relative, resolve, sep } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import { Application, ReflectionKind } from 'typedoc';
 
 const root = resolve(import.meta.dirname, '..');
@@ -30,10 +30,24 @@ if (pi >= 0 && (only === undefined || only.startsWith('--'))) {
   process.exit(2);
 }
 
+function commonDir(paths) {
+  const parts = paths.map((p) => p.split(sep));
+  let n = 0;
+  while (n < parts[0].length && parts.every((p) => p[n] === parts[0][n])) n++;
+  return parts[0].slice(0, n).join(sep);
+}
+
 const config = JSON.parse(readFileSync(join(root, 'typedoc.json'), 'utf8'));
 const packages = config.entryPoints.map((dir) => {
   const manifest = JSON.parse(readFileSync(join(root, dir, 'package.json'), 'utf8'));
-  return { dir, abs: resolve(root, dir), name: manifest.name, exports: manifest.exports ?? {} };
+  const own = join(root, dir, 'typedoc.json');
+  const entries =
+    (existsSync(own) && JSON.parse(readFileSync(own, 'utf8')).entryPoints) ||
+    manifest.typedocOptions?.entryPoints ||
+    config.packageOptions.entryPoints;
+  // typedoc writes source file names relative to the common directory of the package's entry points.
+  const base = commonDir(entries.map((e) => resolve(root, dir, dirname(e))));
+  return { dir, abs: resolve(root, dir), base, name: manifest.name, exports: manifest.exports ?? {} };
 });
 const selected = only
   ? packages.filter(
@@ -49,7 +63,12 @@ const app = await Application.bootstrapWithPlugins({
   options: 'typedoc.json',
   entryPoints: selected.map((p) => p.dir),
   // Source positions identify a re-exported symbol; type errors in work in progress are not ours.
-  packageOptions: { ...config.packageOptions, disableSources: false, disableGit: true, sourceLinkTemplate: '{path}' },
+  packageOptions: {
+    ...config.packageOptions,
+    disableSources: false,
+    disableGit: true,
+    sourceLinkTemplate: '{path}',
+  },
   disableSources: false,
   skipErrorChecking: true,
   logLevel: 'Warn',
@@ -80,7 +99,7 @@ function collect(pkg, moduleName, mod) {
   for (const r of mod.children ?? []) {
     if (!kindsNeedingExample.has(r.kind)) continue;
     const src = r.sources?.[0];
-    const file = src ? resolve(root, src.fullFileName ?? src.fileName) : undefined;
+    const file = src ? resolve(pkg.base, src.fileName) : undefined;
     const key = src ? `${file}:${src.line}:${r.name}` : `${moduleName}:${r.name}`;
     const at = src ? `${relative(root, file)}:${src.line}` : '?';
     const entry = {
