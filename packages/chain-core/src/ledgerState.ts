@@ -1,17 +1,41 @@
 import { AitbcError, bytesToUtf8, canonicalize, concatBytes, parseAddress, sha256, utf8ToBytes } from '@aitbc/crypto';
 import type { SparseMerkleTree } from './stateTree/sparseMerkleTree.js';
 
-/** An account: its balance (base units) and the nonce its next transaction must carry. */
+/**
+ * An account: its balance (base units) and the nonce its next transaction must carry.
+ *
+ * @example
+ * ```ts
+ * import type { Account } from '@aitbc/chain-core';
+ * const account: Account = { balance: 10n ** 18n, nonce: 0 };
+ * ```
+ */
 export interface Account {
   readonly balance: bigint;
   /** Bounded counter (< 2^53). */
   readonly nonce: number;
 }
 
-/** Where an escrow stands. */
+/**
+ * Where an escrow stands.
+ *
+ * @example
+ * ```ts
+ * const escrow = await chain.getEscrow('job-1');
+ * if (escrow?.status === 'locked') console.log('still payable until height', escrow.expiresAtHeight);
+ * ```
+ */
 export type EscrowStatus = 'locked' | 'settled' | 'refunded';
 
-/** Payment locked for a job. */
+/**
+ * Payment locked for a job.
+ *
+ * @example
+ * ```ts
+ * const escrow = await chain.getEscrow('job-1');
+ * if (escrow?.status === 'settled') console.log(`${escrow.provider} was paid ${escrow.paid}`);
+ * ```
+ */
 export interface Escrow {
   readonly jobId: string;
   /** The client's address: it locked the payment and gets refunds. */
@@ -50,12 +74,29 @@ function sharedAccountKey(address: string): Uint8Array {
   return key;
 }
 
-/** The state-tree key of an account: `sha256("AITBC/account\n" || address payload)`. */
+/**
+ * The state-tree key of an account: `sha256("AITBC/account\n" || address payload)`.
+ *
+ * @example
+ * ```ts
+ * import { accountKey, decodeAccount } from '@aitbc/chain-core';
+ * const bytes = await tree.get(accountKey(address)); // raw record, or undefined
+ * const account = bytes === undefined ? undefined : decodeAccount(bytes);
+ * ```
+ */
 export function accountKey(address: string): Uint8Array {
   return sharedAccountKey(address).slice();
 }
 
-/** The state-tree key of an escrow: `sha256("AITBC/escrow\n" || utf8(jobId))`. */
+/**
+ * The state-tree key of an escrow: `sha256("AITBC/escrow\n" || utf8(jobId))`.
+ *
+ * @example
+ * ```ts
+ * import { escrowKey } from '@aitbc/chain-core';
+ * const proof = await tree.prove(escrowKey('job-1')); // inclusion or exclusion proof
+ * ```
+ */
 export function escrowKey(jobId: string): Uint8Array {
   return sha256(concatBytes(ESCROW_TAG, utf8ToBytes(jobId)));
 }
@@ -64,7 +105,15 @@ export function escrowKey(jobId: string): Uint8Array {
 const BALANCE_OPEN = utf8ToBytes('{"balance":"');
 const NONCE_OPEN = utf8ToBytes('","nonce":');
 
-/** Canonical bytes of an account (JCS of `{balance, nonce}`): what the state tree and proofs hold. */
+/**
+ * Canonical bytes of an account (JCS of `{balance, nonce}`): what the state tree and proofs hold.
+ *
+ * @example
+ * ```ts
+ * import { encodeAccount } from '@aitbc/chain-core';
+ * encodeAccount({ balance: 5n, nonce: 1 }); // utf8 of {"balance":"5","nonce":1}
+ * ```
+ */
 export function encodeAccount(a: Account): Uint8Array {
   if (typeof a.balance !== 'bigint' || !Number.isSafeInteger(a.nonce))
     return canonicalize({ balance: a.balance, nonce: a.nonce });
@@ -96,7 +145,16 @@ function decodeCanonicalAccount(b: Uint8Array): Account | undefined {
   return { balance: BigInt(balance), nonce };
 }
 
-/** Decodes {@link encodeAccount}. @throws AitbcError `CHAIN_STATE_CORRUPT`. */
+/**
+ * Decodes {@link encodeAccount}.
+ * @throws AitbcError `CHAIN_STATE_CORRUPT`.
+ *
+ * @example
+ * ```ts
+ * import { decodeAccount, encodeAccount } from '@aitbc/chain-core';
+ * decodeAccount(encodeAccount({ balance: 5n, nonce: 1 })); // { balance: 5n, nonce: 1 }
+ * ```
+ */
 export function decodeAccount(bytes: Uint8Array): Account {
   const fast = decodeCanonicalAccount(bytes);
   if (fast !== undefined) return fast;
@@ -125,6 +183,17 @@ function decodeEscrow(bytes: Uint8Array): Escrow {
  * Accounts and escrows over a {@link SparseMerkleTree}, with a write overlay: reads see pending
  * writes, and {@link flush} applies them to the tree in one batched update (so a block touching k
  * accounts costs one O(k log n) update). {@link discard} drops them.
+ *
+ * @example
+ * ```ts
+ * import { LedgerState, MemoryKVStore, SparseMerkleTree } from '@aitbc/chain-core';
+ * const store = new MemoryKVStore();
+ * const tree = new SparseMerkleTree(store);
+ * const state = new LedgerState(tree);
+ * state.setAccount(address, { balance: 100n, nonce: 0 });
+ * const stateRoot = await state.flush(); // one batched tree update
+ * await store.batch(tree.commitOps());
+ * ```
  */
 export class LedgerState {
   readonly #tree: SparseMerkleTree;

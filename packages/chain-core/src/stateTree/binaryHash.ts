@@ -5,7 +5,15 @@
  */
 import { sha256Binary } from '#hasher';
 
-/** Largest value a tree leaf holds, in bytes. */
+/**
+ * Largest value a tree leaf holds, in bytes.
+ *
+ * @example
+ * ```ts
+ * import { MAX_VALUE_BYTES } from '@aitbc/chain-core';
+ * if (value.length > MAX_VALUE_BYTES) throw new Error('too large for one state entry');
+ * ```
+ */
 export const MAX_VALUE_BYTES = 1024;
 
 /** The empty subtree's hash (32 zero bytes) as a binary string. */

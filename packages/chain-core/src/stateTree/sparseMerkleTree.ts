@@ -212,7 +212,15 @@ class NodeCache {
   }
 }
 
-/** Options of {@link SparseMerkleTree}. */
+/**
+ * Options of {@link SparseMerkleTree}.
+ *
+ * @example
+ * ```ts
+ * import { SparseMerkleTree } from '@aitbc/chain-core';
+ * const tree = new SparseMerkleTree(store, stateRoot, { cacheNodes: 200_000 }); // a smaller cache
+ * ```
+ */
 export interface SparseMerkleTreeOptions {
   /**
    * Decoded nodes kept in memory (default 1,000,000 ≈ a 500k-key tree). About half of the budget is
@@ -237,6 +245,13 @@ interface Shared {
 /**
  * Staged changes taken out of a {@link SparseMerkleTree} by {@link SparseMerkleTree.stash}, to be
  * staged again by {@link SparseMerkleTree.restore}. Opaque apart from its root.
+ *
+ * @example
+ * ```ts
+ * await tree.update(changes);
+ * const snapshot = tree.stash(); // the tree is back at its committed root
+ * if (tree.restore(snapshot)) await store.batch(tree.commitOps()); // staged again, then persisted
+ * ```
  */
 export interface StagedSnapshot {
   /** The root the snapshot's changes lead to. */
@@ -257,7 +272,16 @@ class Snapshot implements StagedSnapshot {
   }
 }
 
-/** One change for {@link SparseMerkleTree.update}: a key and its new value, or `null` to delete it. */
+/**
+ * One change for {@link SparseMerkleTree.update}: a key and its new value, or `null` to delete it.
+ *
+ * @example
+ * ```ts
+ * import type { StateChange } from '@aitbc/chain-core';
+ * const changes: StateChange[] = [[keyA, valueA], [keyB, null]]; // set A, delete B
+ * await tree.update(changes);
+ * ```
+ */
 export type StateChange = readonly [key: Uint8Array, value: Uint8Array | null];
 
 function checkKey(key: unknown): asserts key is Uint8Array {
@@ -268,13 +292,15 @@ function checkKey(key: unknown): asserts key is Uint8Array {
 /**
  * An authenticated map from 32-byte keys to byte values: a binary sparse Merkle tree with path
  * compression (a subtree holding one key is that key's leaf), whose root commits to every entry.
- * Nodes are content-addressed in a {@link KVStore}, so every committed root stays readable.
+ * It is stored in a {@link KVStore} in content-addressed pages of four levels (one record per page,
+ * checked against its hash when read), so every committed root stays readable and a path of depth d
+ * costs about d/4 records to write or read.
  *
  * Updates are batched: {@link update} sorts the keys and recomputes each touched node once (O(k log n)
- * for k keys in a tree of n), stages the new nodes in memory, and {@link commitOps} hands their writes
- * to the caller, who persists them in the same atomic batch as the block that produced them. Reads go
- * through a bounded cache of decoded nodes, then the store's synchronous `getSync` when it has one
- * (no await per node), else a level-by-level `getMany` prefetch.
+ * for k keys in a tree of n), stages the new nodes in memory, and {@link commitOps} hands the writes of
+ * the touched pages to the caller, who persists them in the same atomic batch as the block that
+ * produced them. Reads go through a bounded cache of decoded pages, then the store's synchronous
+ * `getSync` when it has one (no await per page), else a page-level-by-page-level `getMany` prefetch.
  *
  * @example
  * ```ts

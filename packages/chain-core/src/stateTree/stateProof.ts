@@ -4,7 +4,15 @@ import { binaryLeafHash, EMPTY_BINARY, MAX_VALUE_BYTES, toBinary } from './binar
 
 export { MAX_VALUE_BYTES } from './binaryHash.js';
 
-/** Root (and node hash) of the empty tree: 32 zero bytes. */
+/**
+ * Root (and node hash) of the empty tree: 32 zero bytes.
+ *
+ * @example
+ * ```ts
+ * import { EMPTY_HASH, MemoryKVStore, SparseMerkleTree } from '@aitbc/chain-core';
+ * new SparseMerkleTree(new MemoryKVStore()).root; // equals EMPTY_HASH
+ * ```
+ */
 export const EMPTY_HASH: Uint8Array = new Uint8Array(32);
 
 /** Reused input buffers: hashing is synchronous, so one buffer per shape avoids an allocation per node. */
@@ -12,7 +20,15 @@ const nodeInput = new Uint8Array(65);
 nodeInput[0] = 0x01;
 const leafInput = new Uint8Array(33 + MAX_VALUE_BYTES);
 
-/** Hash of a leaf: `sha256(0x00 || key || value)`. */
+/**
+ * Hash of a leaf: `sha256(0x00 || key || value)`.
+ *
+ * @example
+ * ```ts
+ * import { leafHash } from '@aitbc/chain-core';
+ * await tree.update([[key, value]]); // in an empty tree, the root is then leafHash(key, value)
+ * ```
+ */
 export function leafHash(key: Uint8Array, value: Uint8Array): Uint8Array {
   if (value.length > MAX_VALUE_BYTES || key.length !== 32) {
     const big = new Uint8Array(1 + key.length + value.length);
@@ -26,7 +42,15 @@ export function leafHash(key: Uint8Array, value: Uint8Array): Uint8Array {
   return sha256(leafInput.subarray(0, 33 + value.length));
 }
 
-/** Hash of an internal node: `sha256(0x01 || left || right)`. */
+/**
+ * Hash of an internal node: `sha256(0x01 || left || right)`.
+ *
+ * @example
+ * ```ts
+ * import { EMPTY_HASH, leafHash, nodeHash } from '@aitbc/chain-core';
+ * const root = nodeHash(leafHash(leftKey, leftValue), EMPTY_HASH); // the empty subtree hashes to zeros
+ * ```
+ */
 export function nodeHash(left: Uint8Array, right: Uint8Array): Uint8Array {
   if (left.length !== 32 || right.length !== 32)
     throw new AitbcError('CHAIN_STATE_BAD_KEY', 'node children are 32-byte hashes');
@@ -49,6 +73,14 @@ export function keyBit(key: Uint8Array, i: number): number {
  * `siblings[i]` is the hash of the sibling at depth `i` on the key's path (root first). The path ends
  * at an empty subtree (`leaf` absent) or at a leaf: the key's own (inclusion) or another key's with
  * the same first `siblings.length` bits (exclusion).
+ *
+ * @example
+ * ```ts
+ * import { verifyStateProof } from '@aitbc/chain-core';
+ * const proof = await tree.prove(key);
+ * if (proof.leaf === undefined) console.log('absent: the path ends in an empty subtree');
+ * verifyStateProof(tree.root, key, value, proof); // true for the value the tree holds
+ * ```
  */
 export interface StateProof {
   readonly siblings: readonly Uint8Array[];
@@ -113,13 +145,29 @@ export function verifyStateProof(
   }
 }
 
-/** JSON form of a proof: hex strings. */
+/**
+ * JSON form of a proof: hex strings.
+ *
+ * @example
+ * ```ts
+ * import { stateProofToJson } from '@aitbc/chain-core';
+ * const json = stateProofToJson(await tree.prove(key)); // { siblings: ['0x…'], leaf?: { key, value } }
+ * ```
+ */
 export interface StateProofJson {
   readonly siblings: readonly string[];
   readonly leaf?: { readonly key: string; readonly value: string };
 }
 
-/** Encodes a proof for the wire. */
+/**
+ * Encodes a proof for the wire.
+ *
+ * @example
+ * ```ts
+ * import { stateProofToJson } from '@aitbc/chain-core';
+ * const body = JSON.stringify({ proof: stateProofToJson(await tree.prove(key)) });
+ * ```
+ */
 export function stateProofToJson(proof: StateProof): StateProofJson {
   const siblings = proof.siblings.map(toHex0x);
   return proof.leaf === undefined
@@ -130,6 +178,13 @@ export function stateProofToJson(proof: StateProof): StateProofJson {
 /**
  * Decodes a proof from the wire, strictly.
  * @throws AitbcError `CHAIN_BAD_PROOF`.
+ *
+ * @example
+ * ```ts
+ * import { stateProofFromJson, verifyStateProof } from '@aitbc/chain-core';
+ * const proof = stateProofFromJson(JSON.parse(text).proof);
+ * verifyStateProof(stateRoot, key, value, proof);
+ * ```
  */
 export function stateProofFromJson(json: unknown): StateProof {
   const bad = (why: string) => new AitbcError('CHAIN_BAD_PROOF', `state proof: ${why}`);
