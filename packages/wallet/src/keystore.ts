@@ -13,14 +13,33 @@ import {
 import { xchacha20poly1305 } from '@noble/ciphers/chacha.js';
 import { argon2id } from 'hash-wasm';
 
-/** Argon2id parameters: memory in KiB, iterations, parallelism. */
+/**
+ * Argon2id parameters: memory in KiB, iterations, parallelism.
+ *
+ * @example
+ * ```ts
+ * import { createKeystore, type KdfParams } from '@aitbc/wallet';
+ * const kdf: KdfParams = { m: 131_072, t: 4, p: 1 }; // 128 MiB, 4 passes
+ * const file = await createKeystore(seed, passphrase, { kdf });
+ * ```
+ */
 export interface KdfParams {
   readonly m: number;
   readonly t: number;
   readonly p: number;
 }
 
-/** The keystore file (DESIGN.md §6). Binary fields are lowercase hex. */
+/**
+ * The keystore file (DESIGN.md §6). Binary fields are lowercase hex.
+ *
+ * @example
+ * ```ts
+ * import { createKeystore, type Keystore, unlockKeystore } from '@aitbc/wallet';
+ * const file: Keystore = await createKeystore(seed, passphrase);
+ * await writeFile('wallet.json', JSON.stringify(file)); // file.address is readable without the passphrase
+ * const { address } = await unlockKeystore(await readFile('wallet.json', 'utf8'), passphrase);
+ * ```
+ */
 export interface Keystore {
   readonly version: 1;
   readonly id: string;
@@ -39,21 +58,54 @@ export interface Keystore {
   readonly ciphertext: string;
 }
 
-/** Default Argon2id parameters: 64 MiB, 3 passes, 1 lane (≈0.3 s here, by design). */
+/**
+ * Default Argon2id parameters: 64 MiB, 3 passes, 1 lane (≈0.3 s here, by design).
+ *
+ * @example
+ * ```ts
+ * import { createKeystore, DEFAULT_KDF } from '@aitbc/wallet';
+ * const file = await createKeystore(seed, passphrase, { kdf: DEFAULT_KDF }); // the default, spelled out
+ * ```
+ */
 export const DEFAULT_KDF: KdfParams = Object.freeze({ m: 65_536, t: 3, p: 1 });
-/** The lowest parameters accepted when creating a keystore (for tests and constrained devices). */
+/**
+ * The lowest parameters accepted when creating a keystore (for tests and constrained devices).
+ *
+ * @example
+ * ```ts
+ * import { createKeystore, MIN_KDF } from '@aitbc/wallet';
+ * const testFile = await createKeystore(seed, 'test', { kdf: MIN_KDF }); // fast, for tests only
+ * ```
+ */
 export const MIN_KDF: KdfParams = Object.freeze({ m: 8_192, t: 1, p: 1 });
 const MAX_KDF: KdfParams = Object.freeze({ m: 4_194_304, t: 64, p: 16 });
 
 /**
  * A key-derivation function with {@link deriveKey}'s contract. The wallet daemon passes one that runs
  * Argon2id on a worker thread, so the event loop stays free during an unlock.
+ *
+ * @example
+ * ```ts
+ * import { type DeriveKey, deriveKey, unlockKeystore } from '@aitbc/wallet';
+ * const timed: DeriveKey = async (passphrase, salt, params) => {
+ *   const t0 = performance.now();
+ *   try { return await deriveKey(passphrase, salt, params); } finally { console.log(`kdf ${performance.now() - t0} ms`); }
+ * };
+ * await unlockKeystore(file, passphrase, { derive: timed });
+ * ```
  */
 export type DeriveKey = (passphrase: string, salt: Uint8Array, params: KdfParams) => Promise<Uint8Array>;
 
 /**
  * Argon2id through hash-wasm (WASM; the library API is async).
  * @throws AitbcError `WALLET_BAD_KDF` for parameters out of range.
+ *
+ * @example
+ * ```ts
+ * import { deriveKey, MIN_KDF } from '@aitbc/wallet';
+ * import { randomBytes } from '@aitbc/crypto';
+ * const key = await deriveKey('passphrase', randomBytes(16), MIN_KDF); // 32 bytes
+ * ```
  */
 export async function deriveKey(passphrase: string, salt: Uint8Array, params: KdfParams): Promise<Uint8Array> {
   checkKdf(params);
@@ -68,12 +120,33 @@ export async function deriveKey(passphrase: string, salt: Uint8Array, params: Kd
   });
 }
 
-/** XChaCha20-Poly1305 seal (ciphertext ‖ 16-byte tag). */
+/**
+ * XChaCha20-Poly1305 seal (ciphertext ‖ 16-byte tag).
+ *
+ * @example
+ * ```ts
+ * import { open, seal } from '@aitbc/wallet';
+ * import { randomBytes, utf8ToBytes } from '@aitbc/crypto';
+ * const key = randomBytes(32);
+ * const nonce = randomBytes(24);
+ * const sealed = seal(key, nonce, utf8ToBytes('secret'), utf8ToBytes('header'));
+ * open(key, nonce, sealed, utf8ToBytes('header')); // the plaintext bytes again
+ * ```
+ */
 export function seal(key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, aad: Uint8Array): Uint8Array {
   return xchacha20poly1305(key, nonce, aad).encrypt(plaintext);
 }
 
-/** XChaCha20-Poly1305 open; `undefined` when authentication fails. */
+/**
+ * XChaCha20-Poly1305 open; `undefined` when authentication fails.
+ *
+ * @example
+ * ```ts
+ * import { open } from '@aitbc/wallet';
+ * const plaintext = open(key, nonce, sealed, aad);
+ * if (plaintext === undefined) throw new Error('wrong key or tampered data');
+ * ```
+ */
 export function open(key: Uint8Array, nonce: Uint8Array, sealed: Uint8Array, aad: Uint8Array): Uint8Array | undefined {
   try {
     return xchacha20poly1305(key, nonce, aad).decrypt(sealed);
@@ -197,7 +270,16 @@ function parse(input: unknown): Keystore {
   return k as unknown as Keystore;
 }
 
-/** What {@link unlockKeystore} returns. */
+/**
+ * What {@link unlockKeystore} returns.
+ *
+ * @example
+ * ```ts
+ * import { type UnlockedKey, unlockKeystore } from '@aitbc/wallet';
+ * const unlocked: UnlockedKey = await unlockKeystore(fileText, passphrase);
+ * if (unlocked.upgraded) await writeFile(path, JSON.stringify(unlocked.upgraded)); // stronger KDF, same key
+ * ```
+ */
 export interface UnlockedKey {
   readonly seed: Uint8Array;
   readonly publicKey: Uint8Array;
@@ -206,7 +288,16 @@ export interface UnlockedKey {
   readonly upgraded?: Keystore;
 }
 
-/** Options of {@link unlockKeystore}. */
+/**
+ * Options of {@link unlockKeystore}.
+ *
+ * @example
+ * ```ts
+ * import { unlockKeystore, type UnlockOptions } from '@aitbc/wallet';
+ * const options: UnlockOptions = { upgrade: false }; // read-only: never re-encrypt
+ * const { seed, address } = await unlockKeystore(fileText, passphrase, options);
+ * ```
+ */
 export interface UnlockOptions {
   /** Re-encrypt a file below `upgradeTo` (default true). */
   readonly upgrade?: boolean;
@@ -222,6 +313,17 @@ export interface UnlockOptions {
  * @throws AitbcError `WALLET_WRONG_PASSPHRASE`, `WALLET_TAMPERED` (a header field or the ciphertext was
  * changed), `WALLET_UNSUPPORTED_VERSION`, `WALLET_TRUNCATED`, `WALLET_MALFORMED`, `WALLET_BAD_KDF`.
  * None of them says which byte was wrong.
+ *
+ * @example
+ * ```ts
+ * import { isAitbcError } from '@aitbc/crypto';
+ * import { unlockKeystore } from '@aitbc/wallet';
+ * try {
+ *   const { seed, address } = await unlockKeystore(fileText, passphrase);
+ * } catch (e) {
+ *   if (isAitbcError(e, 'WALLET_WRONG_PASSPHRASE')) console.error('wrong passphrase');
+ * }
+ * ```
  */
 export async function unlockKeystore(
   input: Keystore | string,
@@ -260,6 +362,13 @@ export async function unlockKeystore(
  * Re-encrypts a keystore under a new passphrase (fresh salt and nonce; current default parameters
  * unless given).
  * @throws as {@link unlockKeystore} and {@link createKeystore}.
+ *
+ * @example
+ * ```ts
+ * import { changePassphrase } from '@aitbc/wallet';
+ * const next = await changePassphrase(fileText, 'old passphrase', 'new passphrase');
+ * await writeFile(path, JSON.stringify(next));
+ * ```
  */
 export async function changePassphrase(
   input: Keystore | string,

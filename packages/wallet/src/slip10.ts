@@ -2,14 +2,31 @@ import { AitbcError, concatBytes, utf8ToBytes } from '@aitbc/crypto';
 import { hmac } from '@noble/hashes/hmac.js';
 import { sha512 } from '@noble/hashes/sha2.js';
 
-/** A SLIP-0010 extended private key: the 32-byte Ed25519 seed and its chain code. */
+/**
+ * A SLIP-0010 extended private key: the 32-byte Ed25519 seed and its chain code.
+ *
+ * @example
+ * ```ts
+ * import { mnemonicToBip39Seed, type Slip10Node, slip10Child, slip10MasterNode } from '@aitbc/wallet';
+ * const master: Slip10Node = slip10MasterNode(await mnemonicToBip39Seed(mnemonic));
+ * const child: Slip10Node = slip10Child(master, 0x8000_002c); // m/44'
+ * ```
+ */
 export interface Slip10Node {
   /** The private key: an Ed25519 seed (RFC 8032 "private key"). */
   readonly key: Uint8Array;
   readonly chainCode: Uint8Array;
 }
 
-/** Index offset of hardened children (2^31). */
+/**
+ * Index offset of hardened children (2^31).
+ *
+ * @example
+ * ```ts
+ * import { HARDENED_OFFSET, slip10Child } from '@aitbc/wallet';
+ * const purpose = slip10Child(master, HARDENED_OFFSET + 44); // m/44'
+ * ```
+ */
 export const HARDENED_OFFSET = 0x8000_0000;
 const MAX_DEPTH = 32;
 const MASTER_KEY = utf8ToBytes('ed25519 seed');
@@ -19,6 +36,12 @@ const SEGMENT_RE = /^(0|[1-9][0-9]{0,9})'$/;
  * Parses an all-hardened derivation path such as `m/44'/8006'/0'/0'/0'` into child indexes (each
  * `+ 2^31`). Ed25519 under SLIP-0010 has hardened derivation only, so an unhardened segment is refused.
  * @throws AitbcError `WALLET_BAD_PATH`.
+ *
+ * @example
+ * ```ts
+ * import { parseHardenedPath } from '@aitbc/wallet';
+ * parseHardenedPath("m/44'/8006'/0'"); // [0x8000002c, 0x80001f46, 0x80000000]
+ * ```
  */
 export function parseHardenedPath(path: string): number[] {
   if (typeof path !== 'string' || path.length > 512)
@@ -37,7 +60,15 @@ export function parseHardenedPath(path: string): number[] {
   });
 }
 
-/** The SLIP-0010 Ed25519 master node of a BIP-39 seed (16–64 bytes): HMAC-SHA512("ed25519 seed", seed). */
+/**
+ * The SLIP-0010 Ed25519 master node of a BIP-39 seed (16–64 bytes): HMAC-SHA512("ed25519 seed", seed).
+ *
+ * @example
+ * ```ts
+ * import { mnemonicToBip39Seed, slip10MasterNode } from '@aitbc/wallet';
+ * const { key, chainCode } = slip10MasterNode(await mnemonicToBip39Seed(mnemonic));
+ * ```
+ */
 export function slip10MasterNode(seed: Uint8Array): Slip10Node {
   if (!(seed instanceof Uint8Array) || seed.length < 16 || seed.length > 64)
     throw new AitbcError('WALLET_BAD_INPUT', 'a SLIP-0010 seed is 16 to 64 bytes');
@@ -45,7 +76,17 @@ export function slip10MasterNode(seed: Uint8Array): Slip10Node {
   return { key: i.slice(0, 32), chainCode: i.slice(32) };
 }
 
-/** One hardened child: HMAC-SHA512(chainCode, 0x00 ‖ key ‖ ser32(index)). */
+/**
+ * One hardened child: HMAC-SHA512(chainCode, 0x00 ‖ key ‖ ser32(index)).
+ *
+ * @example
+ * ```ts
+ * import { HARDENED_OFFSET, parseHardenedPath, slip10Child, slip10MasterNode } from '@aitbc/wallet';
+ * let node = slip10MasterNode(bip39Seed);
+ * for (const index of parseHardenedPath("m/44'/8006'/0'/0'/0'")) node = slip10Child(node, index);
+ * // node.key is the account's Ed25519 seed (same as deriveSlip10Ed25519(bip39Seed, path).key)
+ * ```
+ */
 export function slip10Child(parent: Slip10Node, index: number): Slip10Node {
   if (!Number.isInteger(index) || index < HARDENED_OFFSET || index > 0xffff_ffff)
     throw new AitbcError('WALLET_BAD_PATH', 'Ed25519 children are hardened: index must be in [2^31, 2^32)');

@@ -12,10 +12,28 @@ import {
  * Message kinds a wallet signs through {@link WalletSigner.signMessage}. Protocol kinds (`tx`,
  * `block`, `vote`, `proposal`, `handshake`) are refused there: a "message" signature must never be
  * usable as a transaction or a consensus vote, and transactions go through {@link WalletSigner.signTx}.
+ *
+ * @example
+ * ```ts
+ * import { createWalletSigner, MESSAGE_KINDS } from '@aitbc/wallet';
+ * if (!MESSAGE_KINDS.includes(kind)) throw new Error(`cannot sign "${kind}" messages`);
+ * const sig = createWalletSigner(seed).signMessage(kind, 'aitbc-devnet', body);
+ * ```
  */
 export const MESSAGE_KINDS: readonly string[] = Object.freeze(['message', 'login']);
 
-/** A signed transaction in the forms callers need. */
+/**
+ * A signed transaction in the forms callers need.
+ *
+ * @example
+ * ```ts
+ * import { createWalletSigner, type SignedTransfer } from '@aitbc/wallet';
+ * const signer = createWalletSigner(seed);
+ * const signed: SignedTransfer = signer.signTx({ type: 'transfer', chainId: 'aitbc-devnet', from: signer.address,
+ *   to, amount: 5n, nonce: 0, fee: 1n });
+ * await node.sendTx(signed.json); // a NodeClient from @aitbc/rpc/client; resolves with signed.id
+ * ```
+ */
 export interface SignedTransfer {
   readonly tx: SignedTx;
   /** `0x` + 64 hex. */
@@ -23,7 +41,16 @@ export interface SignedTransfer {
   readonly json: TxJson;
 }
 
-/** A domain-separated message signature. */
+/**
+ * A domain-separated message signature.
+ *
+ * @example
+ * ```ts
+ * import { createWalletSigner, type MessageSignature } from '@aitbc/wallet';
+ * const proof: MessageSignature = createWalletSigner(seed).signMessage('login', 'aitbc-devnet', { nonce });
+ * // send proof.address, proof.publicKey and proof.signature (hex) to the server that issued `nonce`
+ * ```
+ */
 export interface MessageSignature {
   readonly kind: string;
   readonly chainId: string;
@@ -34,7 +61,20 @@ export interface MessageSignature {
   readonly address: string;
 }
 
-/** Signs with one Ed25519 seed until {@link WalletSigner.wipe}. */
+/**
+ * Signs with one Ed25519 seed until {@link WalletSigner.wipe}.
+ *
+ * @example
+ * ```ts
+ * import { createWalletSigner, type WalletSigner } from '@aitbc/wallet';
+ * const signer: WalletSigner = createWalletSigner(seed);
+ * try {
+ *   const { id } = signer.signTx({ type: 'transfer', chainId, from: signer.address, to, amount: 1n, nonce, fee: 1n });
+ * } finally {
+ *   signer.wipe();
+ * }
+ * ```
+ */
 export interface WalletSigner {
   readonly address: string;
   readonly publicKey: Uint8Array;

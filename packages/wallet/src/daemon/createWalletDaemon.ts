@@ -14,7 +14,17 @@ import type { WalletNode } from './walletNode.js';
 import { WALLET_OPERATIONS, type WalletParams } from './walletOperations.js';
 import { WalletVault } from './walletVault.js';
 
-/** Options of {@link createWalletDaemon}. */
+/**
+ * Options of {@link createWalletDaemon}.
+ *
+ * @example
+ * ```ts
+ * import { createWalletDaemon, type WalletDaemonOptions } from '@aitbc/wallet/daemon';
+ * const options: WalletDaemonOptions = { dataDir: './.aitbc/wallet', port: 8002, chainId: 'aitbc-devnet',
+ *   sessionTtlSeconds: 120, unlockThrottle: { freeAttempts: 5 } };
+ * const daemon = createWalletDaemon(options);
+ * ```
+ */
 export interface WalletDaemonOptions {
   /** Data directory (0700): `api-token` (0600) and `keystores/` (0700, one 0600 file per wallet). */
   readonly dataDir: string;
@@ -52,7 +62,17 @@ export interface WalletDaemonOptions {
   readonly logStream?: { write(line: string): void };
 }
 
-/** A wallet daemon: `start()` binds and resolves the URL; `stop()` zeroes sessions and closes. */
+/**
+ * A wallet daemon: `start()` binds and resolves the URL; `stop()` zeroes sessions and closes.
+ *
+ * @example
+ * ```ts
+ * import { createWalletDaemon, type WalletDaemon } from '@aitbc/wallet/daemon';
+ * const daemon: WalletDaemon = createWalletDaemon({ dataDir, port: 0 });
+ * const url = await daemon.start(); // 'http://127.0.0.1:<port>'
+ * await daemon.stop(); // sessions zeroed, port released
+ * ```
+ */
 export interface WalletDaemon {
   start(): Promise<string>;
   stop(): Promise<void>;
@@ -62,7 +82,16 @@ export interface WalletDaemon {
   readonly keystoreDir: string;
 }
 
-/** Name of the bearer-token file in the data directory. */
+/**
+ * Name of the bearer-token file in the data directory.
+ *
+ * @example
+ * ```ts
+ * import { join } from 'node:path';
+ * import { TOKEN_FILE } from '@aitbc/wallet/daemon';
+ * const token = (await readFile(join(dataDir, TOKEN_FILE), 'utf8')).trim(); // send as `Authorization: Bearer <token>`
+ * ```
+ */
 export const TOKEN_FILE = 'api-token';
 
 const STATUS_BY_CODE: Readonly<Record<string, number>> = {

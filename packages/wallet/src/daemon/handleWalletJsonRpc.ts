@@ -2,19 +2,48 @@ import { isAitbcError } from '@aitbc/crypto';
 import type { WalletJson, WalletOperation } from './walletOperations.js';
 import type { WalletVault } from './walletVault.js';
 
-/** A JSON-RPC 2.0 error object; `data.code` carries the stable AITBC code. */
+/**
+ * A JSON-RPC 2.0 error object; `data.code` carries the stable AITBC code.
+ *
+ * @example
+ * ```ts
+ * import { handleWalletJsonRpc, WALLET_OPERATIONS, type WalletJsonRpcError } from '@aitbc/wallet/daemon';
+ * const res = await handleWalletJsonRpc(WALLET_OPERATIONS, vault, { jsonrpc: '2.0', id: 1, method: 'wallet.get', params: {} });
+ * if (res && !Array.isArray(res) && 'error' in res) {
+ *   const err: WalletJsonRpcError = res.error; // err.code -32602, err.data.code 'WALLET_BAD_PARAMS'
+ * }
+ * ```
+ */
 export interface WalletJsonRpcError {
   readonly code: number;
   readonly message: string;
   readonly data: { readonly code: string; readonly details?: WalletJson };
 }
 
-/** A JSON-RPC 2.0 response. */
+/**
+ * A JSON-RPC 2.0 response.
+ *
+ * @example
+ * ```ts
+ * import { handleWalletJsonRpc, WALLET_OPERATIONS, type WalletJsonRpcResponse } from '@aitbc/wallet/daemon';
+ * const res = (await handleWalletJsonRpc(WALLET_OPERATIONS, vault, { jsonrpc: '2.0', id: 1, method: 'wallet.list' })) as WalletJsonRpcResponse;
+ * if ('result' in res) console.log(res.result);
+ * else console.error(res.error.data.code, res.error.message);
+ * ```
+ */
 export type WalletJsonRpcResponse =
   | { readonly jsonrpc: '2.0'; readonly id: string | number | null; readonly result: WalletJson }
   | { readonly jsonrpc: '2.0'; readonly id: string | number | null; readonly error: WalletJsonRpcError };
 
-/** JSON-RPC 2.0 error numbers. Application errors are `serverError` with the AITBC code in `data.code`. */
+/**
+ * JSON-RPC 2.0 error numbers. Application errors are `serverError` with the AITBC code in `data.code`.
+ *
+ * @example
+ * ```ts
+ * import { WALLET_JSON_RPC_CODES } from '@aitbc/wallet/daemon';
+ * if (response.error?.code === WALLET_JSON_RPC_CODES.serverError) console.error(response.error.data.code); // e.g. WALLET_LOCKED
+ * ```
+ */
 export const WALLET_JSON_RPC_CODES = Object.freeze({
   parseError: -32700,
   invalidRequest: -32600,
@@ -24,7 +53,16 @@ export const WALLET_JSON_RPC_CODES = Object.freeze({
   serverError: -32000,
 });
 
-/** Options of {@link handleWalletJsonRpc}. */
+/**
+ * Options of {@link handleWalletJsonRpc}.
+ *
+ * @example
+ * ```ts
+ * import { handleWalletJsonRpc, WALLET_OPERATIONS, type WalletJsonRpcOptions } from '@aitbc/wallet/daemon';
+ * const options: WalletJsonRpcOptions = { maxBatch: 8, onCall: (method, outcome) => calls.inc({ method, outcome }) };
+ * const res = await handleWalletJsonRpc(WALLET_OPERATIONS, vault, body, options);
+ * ```
+ */
 export interface WalletJsonRpcOptions {
   /** Maximum requests in one batch (default 16; batch entries run one after another). */
   readonly maxBatch?: number;
@@ -39,7 +77,17 @@ function fail(id: string | number | null, code: number, stable: string, message:
   return { jsonrpc: '2.0' as const, id, error: { code, message, data } };
 }
 
-/** The JSON-RPC answer to a body that is not JSON. */
+/**
+ * The JSON-RPC answer to a body that is not JSON.
+ *
+ * @example
+ * ```ts
+ * import { handleWalletJsonRpc, WALLET_OPERATIONS, walletJsonRpcParseError } from '@aitbc/wallet/daemon';
+ * let body: unknown;
+ * try { body = JSON.parse(text); } catch { return reply.send(walletJsonRpcParseError()); } // id null, code -32700
+ * return reply.send(await handleWalletJsonRpc(WALLET_OPERATIONS, vault, body));
+ * ```
+ */
 export function walletJsonRpcParseError(): WalletJsonRpcResponse {
   return fail(null, WALLET_JSON_RPC_CODES.parseError, 'WALLET_BAD_JSON', 'request body is not valid JSON');
 }

@@ -21,7 +21,18 @@ parentPort.on('message', (job) => {
 });
 `;
 
-/** A key-derivation function running on a worker thread, with a lifecycle. */
+/**
+ * A key-derivation function running on a worker thread, with a lifecycle.
+ *
+ * @example
+ * ```ts
+ * import { createKdfWorker, type KdfWorker } from '@aitbc/wallet/daemon';
+ * import { unlockKeystore } from '@aitbc/wallet';
+ * const worker: KdfWorker = createKdfWorker();
+ * const { seed } = await unlockKeystore(fileText, passphrase, { derive: worker.derive });
+ * await worker.close();
+ * ```
+ */
 export interface KdfWorker {
   /** Argon2id off the main thread (same contract as `deriveKey`; parameters are checked by the caller). */
   readonly derive: DeriveKey;
@@ -33,6 +44,15 @@ export interface KdfWorker {
  * Starts one worker thread for Argon2id. hash-wasm's `argon2id` is async in name only: the WASM runs
  * on the calling thread and blocks it (≈0.3–1 s at the defaults), so the daemon derives keys here and
  * its event loop keeps answering. Jobs run one at a time (each needs `m` KiB of memory).
+ *
+ * @example
+ * ```ts
+ * import { createKdfWorker } from '@aitbc/wallet/daemon';
+ * import { createKeystore } from '@aitbc/wallet';
+ * const worker = createKdfWorker();
+ * const file = await createKeystore(seed, passphrase, { derive: worker.derive }); // event loop stays free
+ * await worker.close();
+ * ```
  */
 export function createKdfWorker(): KdfWorker {
   const hashWasm = createRequire(import.meta.url).resolve('hash-wasm');

@@ -9,6 +9,12 @@ const NAME_RE = /^[0-9a-f]{32}\.json$/;
  * Writes `data` to `path` so that a crash leaves either the old file or the new one, never half of
  * one: write a fresh temporary file (mode 0600, `wx`), fsync it, rename it over `path`, fsync the
  * directory.
+ *
+ * @example
+ * ```ts
+ * import { writeFileAtomic } from '@aitbc/wallet/daemon';
+ * await writeFileAtomic(dataDir, 'api-token', `${token}\n`); // mode 0600; old or new file after a crash, never half
+ * ```
  */
 export async function writeFileAtomic(dir: string, name: string, data: string): Promise<void> {
   const tmp = join(dir, `.${name}.${bytesToHex(randomBytes(6))}.tmp`);
@@ -42,6 +48,15 @@ function fsyncDir(dir: string): void {
 /**
  * Keystore files on disk: one `<id>.json` (mode 0600) per wallet in a directory of mode 0700, every
  * write atomic ({@link writeFileAtomic}). Temporary files left by a crash are removed on open.
+ *
+ * @example
+ * ```ts
+ * import { KeystoreDirectory } from '@aitbc/wallet/daemon';
+ * const dir = new KeystoreDirectory('./.aitbc/wallet/keystores');
+ * await dir.open(); // creates it 0700, removes leftovers of crashed writes
+ * await dir.write(keystore.id, JSON.stringify(keystore));
+ * for (const [id, json] of await dir.readAll()) console.log(id, json.length);
+ * ```
  */
 export class KeystoreDirectory {
   readonly #dir: string;

@@ -1,6 +1,15 @@
 import { AitbcError } from '@aitbc/crypto';
 
-/** Options of {@link UnlockThrottle}. */
+/**
+ * Options of {@link UnlockThrottle}.
+ *
+ * @example
+ * ```ts
+ * import { UnlockThrottle, type UnlockThrottleOptions } from '@aitbc/wallet/daemon';
+ * const options: UnlockThrottleOptions = { freeAttempts: 5, baseDelayMs: 500, maxDelayMs: 60_000 };
+ * const throttle = new UnlockThrottle(options);
+ * ```
+ */
 export interface UnlockThrottleOptions {
   /** Wrong passphrases allowed before delays start (default 3). */
   readonly freeAttempts?: number;
@@ -15,6 +24,15 @@ export interface UnlockThrottleOptions {
 /**
  * Growing delays after wrong passphrases, per wallet: after `freeAttempts` failures each further one
  * blocks the wallet's unlocks for `baseDelayMs · 2^(n−1)` (capped). A success resets the count.
+ *
+ * @example
+ * ```ts
+ * import { UnlockThrottle } from '@aitbc/wallet/daemon';
+ * const throttle = new UnlockThrottle({ freeAttempts: 3 });
+ * throttle.check(walletId); // throws WALLET_UNLOCK_THROTTLED (details.retryAfterMs) while blocked
+ * const delayMs = throttle.failure(walletId); // after a wrong passphrase: 0, 0, 0, 1000, 2000, …
+ * throttle.success(walletId); // after a correct one
+ * ```
  */
 export class UnlockThrottle {
   readonly #free: number;

@@ -2,13 +2,39 @@ import { AitbcError, base64urlToBytes, type CanonicalValue, hexToBytes, isAddres
 import { parseReceiptJson, type ReceiptVerification, verifyReceiptAsync } from '@aitbc/receipts';
 import type { SendBody, WalletVault } from './walletVault.js';
 
-/** JSON as the operations return it. */
+/**
+ * JSON as the operations return it.
+ *
+ * @example
+ * ```ts
+ * import { WALLET_OPERATIONS, type WalletJson } from '@aitbc/wallet/daemon';
+ * const result: WalletJson = await WALLET_OPERATIONS.get('wallet.list')!.run(vault, {}); // { items: [...] }
+ * ```
+ */
 export type WalletJson = string | number | boolean | null | WalletJson[] | { [key: string]: WalletJson };
 
-/** Parameters of an operation: a JSON object (REST body plus path parameters, or JSON-RPC params). */
+/**
+ * Parameters of an operation: a JSON object (REST body plus path parameters, or JSON-RPC params).
+ *
+ * @example
+ * ```ts
+ * import { WALLET_OPERATIONS, type WalletParams } from '@aitbc/wallet/daemon';
+ * const params: WalletParams = { id: walletId, passphrase, ttlSeconds: 60 };
+ * const grant = await WALLET_OPERATIONS.get('wallet.unlock')!.run(vault, params); // { session, expiresAt }
+ * ```
+ */
 export type WalletParams = Readonly<Record<string, unknown>>;
 
-/** One wallet daemon operation, shared by the REST routes and the JSON-RPC methods. */
+/**
+ * One wallet daemon operation, shared by the REST routes and the JSON-RPC methods.
+ *
+ * @example
+ * ```ts
+ * import { WALLET_OPERATIONS, type WalletOperation } from '@aitbc/wallet/daemon';
+ * const op: WalletOperation | undefined = WALLET_OPERATIONS.get('wallet.sign');
+ * const sig = await op?.run(vault, { id: walletId, session, kind: 'login', message: { nonce } });
+ * ```
+ */
 export interface WalletOperation {
   /** JSON-RPC method name (`wallet.unlock`…). */
   readonly method: string;
@@ -123,7 +149,15 @@ function sendBody(p: WalletParams): SendBody {
   }
 }
 
-/** Largest accepted message to sign, in characters of its JSON. */
+/**
+ * Largest accepted message to sign, in characters of its JSON.
+ *
+ * @example
+ * ```ts
+ * import { MAX_SIGN_MESSAGE_CHARS } from '@aitbc/wallet/daemon';
+ * if (JSON.stringify(message).length > MAX_SIGN_MESSAGE_CHARS) throw new Error('message too large to sign');
+ * ```
+ */
 export const MAX_SIGN_MESSAGE_CHARS = 16 * 1024;
 
 async function verify(p: WalletParams): Promise<ReceiptVerification> {
@@ -154,6 +188,13 @@ async function verify(p: WalletParams): Promise<ReceiptVerification> {
 /**
  * The wallet daemon's operations by JSON-RPC method name. The REST routes call the same entries, so
  * both surfaces validate identically and return identical bodies.
+ *
+ * @example
+ * ```ts
+ * import { WALLET_OPERATIONS } from '@aitbc/wallet/daemon';
+ * for (const [method, op] of WALLET_OPERATIONS) console.log(method, '—', op.summary);
+ * const wallets = await WALLET_OPERATIONS.get('wallet.list')!.run(vault, {});
+ * ```
  */
 export const WALLET_OPERATIONS: ReadonlyMap<string, WalletOperation> = new Map(
   (

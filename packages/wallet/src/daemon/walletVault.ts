@@ -17,7 +17,16 @@ import { KeystoreDirectory } from './keystoreDirectory.js';
 import type { UnlockThrottle } from './unlockThrottle.js';
 import type { WalletNode, WalletTxStatus } from './walletNode.js';
 
-/** A stored wallet as the API shows it (no secret). */
+/**
+ * A stored wallet as the API shows it (no secret).
+ *
+ * @example
+ * ```ts
+ * import type { WalletInfo } from '@aitbc/wallet/daemon';
+ * const wallets: WalletInfo[] = vault.list();
+ * for (const w of wallets) console.log(w.id, w.address, w.unlocked ? 'unlocked' : 'locked', w.kdf.m);
+ * ```
+ */
 export interface WalletInfo {
   readonly id: string;
   readonly address: string;
@@ -29,14 +38,34 @@ export interface WalletInfo {
   readonly kdf: KdfParams & { readonly name: 'argon2id' };
 }
 
-/** What the vault logs (pino-compatible). Never passed a secret. */
+/**
+ * What the vault logs (pino-compatible). Never passed a secret.
+ *
+ * @example
+ * ```ts
+ * import type { VaultLogger } from '@aitbc/wallet/daemon';
+ * const log: VaultLogger = { info: (o, m) => console.log(m, o), warn: (o, m) => console.warn(m, o), debug: () => {} };
+ * ```
+ */
 export interface VaultLogger {
   info(obj: object, msg: string): void;
   warn(obj: object, msg: string): void;
   debug(obj: object, msg: string): void;
 }
 
-/** Options of {@link WalletVault}. */
+/**
+ * Options of {@link WalletVault}.
+ *
+ * @example
+ * ```ts
+ * import { UnlockThrottle, WalletVault, type WalletVaultOptions } from '@aitbc/wallet/daemon';
+ * import { deriveKey, MIN_KDF } from '@aitbc/wallet';
+ * const options: WalletVaultOptions = { dir: './keystores', chainId: 'aitbc-devnet', kdf: MIN_KDF, derive: deriveKey,
+ *   sessionTtlMs: { default: 300_000, max: 3_600_000 }, maxSessionsPerWallet: 8, throttle: new UnlockThrottle(),
+ *   defaultFee: 1n, log: console };
+ * const vault = new WalletVault(options);
+ * ```
+ */
 export interface WalletVaultOptions {
   /** Keystore directory (created 0700). */
   readonly dir: string;
@@ -60,7 +89,16 @@ export interface WalletVaultOptions {
   readonly pollMs?: number;
 }
 
-/** An unlocked session. */
+/**
+ * An unlocked session.
+ *
+ * @example
+ * ```ts
+ * import type { SessionGrant } from '@aitbc/wallet/daemon';
+ * const grant: SessionGrant = await vault.unlock(walletId, passphrase, 60_000);
+ * const sig = vault.sign(walletId, grant.session, 'login', undefined, { nonce }); // until grant.expiresAt
+ * ```
+ */
 export interface SessionGrant {
   /** Bearer of the unlocked key: pass it to sign and send (base64url, 32 random bytes). */
   readonly session: string;
@@ -68,7 +106,16 @@ export interface SessionGrant {
   readonly expiresAt: number;
 }
 
-/** The transaction part of a send (nonce and sender are the vault's). */
+/**
+ * The transaction part of a send (nonce and sender are the vault's).
+ *
+ * @example
+ * ```ts
+ * import type { SendBody } from '@aitbc/wallet/daemon';
+ * const body: SendBody = { type: 'transfer', to: 'ait1…', amount: 250n };
+ * const result = await vault.send(walletId, session, body, { wait: true });
+ * ```
+ */
 export type SendBody =
   | { readonly type: 'transfer'; readonly to: string; readonly amount: bigint }
   | {
@@ -80,7 +127,16 @@ export type SendBody =
     }
   | { readonly type: 'escrow.refund'; readonly jobId: string };
 
-/** The result of a send. */
+/**
+ * The result of a send.
+ *
+ * @example
+ * ```ts
+ * import type { SendResult } from '@aitbc/wallet/daemon';
+ * const sent: SendResult = await vault.send(walletId, session, { type: 'transfer', to, amount: 5n }, { wait: true });
+ * console.log(sent.id, sent.nonce, sent.status, sent.height); // status 'final' once committed
+ * ```
+ */
 export interface SendResult {
   /** `0x` + 64 hex. */
   readonly id: string;
@@ -104,7 +160,15 @@ interface Session {
 
 const tokenHash = (token: string) => bytesToHex(sha256(utf8ToBytes(token)));
 const MAX_EXPIRED_REMEMBERED = 1_024;
-/** The costliest Argon2id a daemon accepts in an imported file (1 GiB, 16 passes): one unlock must not hold the KDF worker for minutes. */
+/**
+ * The costliest Argon2id a daemon accepts in an imported file (1 GiB, 16 passes): one unlock must not hold the KDF worker for minutes.
+ *
+ * @example
+ * ```ts
+ * import { MAX_IMPORT_KDF } from '@aitbc/wallet/daemon';
+ * const tooCostly = keystore.kdf.m > MAX_IMPORT_KDF.m || keystore.kdf.t > MAX_IMPORT_KDF.t; // import refuses it
+ * ```
+ */
 export const MAX_IMPORT_KDF: KdfParams = Object.freeze({ m: 1_048_576, t: 16, p: 16 });
 const MAX_IDEMPOTENT = 1_024;
 const IDEMPOTENCY_TTL_MS = 10 * 60_000;
@@ -113,6 +177,17 @@ const IDEMPOTENCY_TTL_MS = 10 * 60_000;
  * The wallet daemon's state: keystores on disk, unlocked sessions in memory (seed zeroed on lock or
  * expiry), per-wallet passphrase throttling, and per-address nonce tracking of this daemon's pending
  * transactions. The HTTP and JSON-RPC layers call it through the operation table.
+ *
+ * @example
+ * ```ts
+ * import { UnlockThrottle, WalletVault } from '@aitbc/wallet/daemon';
+ * import { DEFAULT_KDF, deriveKey } from '@aitbc/wallet';
+ * const vault = new WalletVault({ dir, chainId: 'aitbc-devnet', kdf: DEFAULT_KDF, derive: deriveKey, log: console,
+ *   sessionTtlMs: { default: 300_000, max: 3_600_000 }, maxSessionsPerWallet: 8, throttle: new UnlockThrottle(), defaultFee: 1n });
+ * await vault.open();
+ * const { wallet, mnemonic } = await vault.create(passphrase, 24);
+ * const { session } = await vault.unlock(wallet.id, passphrase, undefined);
+ * ```
  */
 export class WalletVault {
   readonly #o: WalletVaultOptions;
