@@ -45,7 +45,6 @@ const packages = config.entryPoints.map((dir) => {
     (existsSync(own) && JSON.parse(readFileSync(own, 'utf8')).entryPoints) ||
     manifest.typedocOptions?.entryPoints ||
     config.packageOptions.entryPoints;
-  // typedoc writes source file names relative to the common directory of the package's entry points.
   const base = commonDir(entries.map((e) => resolve(root, dir, dirname(e))));
   return { dir, abs: resolve(root, dir), base, name: manifest.name, exports: manifest.exports ?? {} };
 });
@@ -91,6 +90,15 @@ const kindsNeedingExample = new Set([
 const hasExample = (comment) => comment?.blockTags?.some((t) => t.tag === '@example') ?? false;
 const documented = (r) => hasExample(r.comment) || (r.signatures ?? []).some((s) => hasExample(s.comment));
 
+/**
+ * typedoc writes source paths relative to a base directory it derives per package (the entry points'
+ * common directory, or higher when the program's files span several packages): try those bases.
+ */
+function sourcePath(pkg, fileName) {
+  const bases = [pkg.base, pkg.abs, dirname(pkg.abs), root];
+  return bases.map((b) => resolve(b, fileName)).find((f) => existsSync(f)) ?? resolve(pkg.base, fileName);
+}
+
 /** Declarations of one leaf module: { module: '@aitbc/x/sub', decl } */
 const seen = new Map(); // source key -> entry
 const modules = [];
@@ -99,7 +107,7 @@ function collect(pkg, moduleName, mod) {
   for (const r of mod.children ?? []) {
     if (!kindsNeedingExample.has(r.kind)) continue;
     const src = r.sources?.[0];
-    const file = src ? resolve(pkg.base, src.fileName) : undefined;
+    const file = src ? sourcePath(pkg, src.fileName) : undefined;
     const key = src ? `${file}:${src.line}:${r.name}` : `${moduleName}:${r.name}`;
     const at = src ? `${relative(root, file)}:${src.line}` : '?';
     const entry = {
