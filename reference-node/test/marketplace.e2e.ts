@@ -166,9 +166,9 @@ async function receiptsOf(jobId: string): Promise<Receipt[]> {
   return out;
 }
 
-/** The `escrow.settle` transactions the coordinator got included for a job. */
-async function settlementsOf(jobId: string): Promise<number> {
-  let count = 0;
+/** The heights of the `escrow.settle` transactions the coordinator got included for a job. */
+async function settlementHeights(jobId: string): Promise<number[]> {
+  const heights: number[] = [];
   let cursor: string | undefined;
   for (let page = 0; page < 20; page++) {
     const { items, nextCursor } = await rig.node.txsByAddress(rig.coordinator.address, {
@@ -176,17 +176,16 @@ async function settlementsOf(jobId: string): Promise<number> {
       ...(cursor !== undefined ? { cursor } : {}),
     });
     for (const t of items)
-      if (
-        t.type === 'escrow.settle' &&
-        t.from === rig.coordinator.address &&
-        t.jobId === jobId &&
-        t.status !== 'pending'
-      )
-        count++;
-    if (nextCursor === null) return count;
+      if (t.type === 'escrow.settle' && t.from === rig.coordinator.address && t.jobId === jobId)
+        heights.push(t.height as number);
+    if (nextCursor === null) return heights;
     cursor = nextCursor;
   }
   throw new Error('too many coordinator transactions');
+}
+
+async function settlementsOf(jobId: string): Promise<number> {
+  return (await settlementHeights(jobId)).length;
 }
 
 /**
@@ -214,7 +213,14 @@ async function expectPaidOnce(jobId: string, ranOn: RigMiner): Promise<Receipt> 
     receiptId: receipt.receipt_id,
     amount: MAX_PRICE.toString(),
   });
-  expect(await settlementsOf(jobId)).toBe(1);
+  const heights = await settlementHeights(jobId);
+  expect(heights).toHaveLength(1);
+  // final: the block holding the settlement has its commit (signed by the validator)
+  const commit = await rig.node.commit(heights[0]!);
+  expect(commit).toMatchObject({
+    height: heights[0],
+    signatures: [{ validator: rig.network.validators[0]!.address }],
+  });
   credit(ranOn.address, price);
   credit(rig.faucet.address, MAX_PRICE - price);
   debit(rig.coordinator.address, FEE);
