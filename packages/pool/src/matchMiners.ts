@@ -11,14 +11,32 @@ import type { MatchCandidate, MatchRequest, MatchResult, MinerRecord } from './t
 
 const MAX_EXACT = BigInt(Number.MAX_SAFE_INTEGER);
 
-/** A miner ranked for a request, without the explanation (see {@link rankMiners}). */
+/**
+ * A miner ranked for a request, without the explanation (see {@link rankMiners}).
+ *
+ * @example
+ * ```ts
+ * import type { RankedMiner } from '@aitbc/pool';
+ * const top: RankedMiner | undefined = hub.rank({ requirements: { jobKind: 'wasm' } }).ranked[0];
+ * if (top) console.log(top.miner.id, top.score);
+ * ```
+ */
 export interface RankedMiner {
   readonly miner: MinerRecord;
   /** Weighted score in [0, 1]; equal to `scoreMiner(…).score`. */
   readonly score: number;
 }
 
-/** The answer of {@link rankMiners}. */
+/**
+ * The answer of {@link rankMiners}.
+ *
+ * @example
+ * ```ts
+ * import type { RankResult } from '@aitbc/pool';
+ * const result: RankResult = hub.rank(request, { topK: 1 });
+ * const chosen = result.ranked[0]?.miner; // undefined when result.eligible === 0
+ * ```
+ */
 export interface RankResult {
   /** The best `topK` eligible miners, best first. */
   readonly ranked: readonly RankedMiner[];
@@ -34,10 +52,29 @@ export interface RankResult {
  * Visits candidates with their cached {@link MinerFeatures} (e.g. `MinerRegistry.scanCandidates`).
  * A source may skip miners that certainly fail the hard filters; it then returns the number of
  * candidates online (otherwise they are counted as visited).
+ *
+ * @example
+ * ```ts
+ * import { type CandidateSource, DEFAULT_WEIGHTS, minerFeatures, rankMiners } from '@aitbc/pool';
+ * const source: CandidateSource = (visit) => {
+ *   for (const m of miners) visit(m, minerFeatures(m));
+ *   return undefined; // every visited candidate counts as online
+ * };
+ * const { ranked } = rankMiners(source, request, DEFAULT_WEIGHTS);
+ * ```
  */
 export type CandidateSource = (visit: (miner: MinerRecord, features: MinerFeatures) => void) => number | undefined;
 
-/** Options of {@link rankMiners}. */
+/**
+ * Options of {@link rankMiners}.
+ *
+ * @example
+ * ```ts
+ * import type { RankOptions } from '@aitbc/pool';
+ * const options: RankOptions = { topK: 1, accept: (m) => idleMiners.has(m.id) };
+ * const next = hub.rank(request, options).ranked[0]?.miner;
+ * ```
+ */
 export interface RankOptions {
   /** Candidates to keep (default `request.topK`, else 5). */
   readonly topK?: number;
@@ -68,6 +105,14 @@ let scratchBusy = false;
  * eligible ones with {@link scoreWith} (numbers only, no allocation per candidate), and keeps the top
  * k in a bounded min-heap. Cost O(n + e log k) for n candidates, e eligible; no explanations are built
  * (see {@link matchMiners} for those).
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_WEIGHTS, minerFeatures, rankMiners } from '@aitbc/pool';
+ * const result = rankMiners((visit) => { for (const m of miners) visit(m, minerFeatures(m)); return undefined; },
+ *   { requirements: { jobKind: 'wasm' }, topK: 3 }, DEFAULT_WEIGHTS);
+ * console.log(result.ranked.map((r) => r.miner.id), result.eligible);
+ * ```
  */
 export function rankMiners(
   source: CandidateSource,
@@ -165,7 +210,16 @@ function rank(
   return { ranked, eligible, online, context };
 }
 
-/** Builds the explained candidates of a ranking (reasons for the top k alone). */
+/**
+ * Builds the explained candidates of a ranking (reasons for the top k alone).
+ *
+ * @example
+ * ```ts
+ * import { explainRanking } from '@aitbc/pool';
+ * const ranking = hub.rank(request);
+ * const candidates = explainRanking(ranking, request, hub.weights); // what hub.match(request) returns
+ * ```
+ */
 export function explainRanking(result: RankResult, request: MatchRequest, weights: ScoreWeights): MatchCandidate[] {
   return result.ranked.map(({ miner }) => {
     const { score, terms } = scoreMiner(miner, request, result.context, weights);
@@ -180,6 +234,13 @@ export function explainRanking(result: RankResult, request: MatchRequest, weight
  *
  * @param candidates - miners to consider (e.g. `registry.liveCandidates(jobKind)`).
  * @param online - miners online at query time, reported back.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_WEIGHTS, matchMiners } from '@aitbc/pool';
+ * const miners = hub.registry.liveCandidates('wasm');
+ * const result = matchMiners(miners, { requirements: { jobKind: 'wasm' } }, DEFAULT_WEIGHTS, miners.length);
+ * ```
  */
 export function matchMiners(
   candidates: readonly MinerRecord[],

@@ -20,7 +20,16 @@ interface Entry {
   slot: number;
 }
 
-/** Options of {@link MinerRegistry}. */
+/**
+ * Options of {@link MinerRegistry}.
+ *
+ * @example
+ * ```ts
+ * import { MinerRegistry, type MinerRegistryOptions } from '@aitbc/pool';
+ * const options: MinerRegistryOptions = { heartbeatTimeoutMs: 15_000, maxMiners: 10_000, latencySmoothing: 0.3 };
+ * const registry = new MinerRegistry(options);
+ * ```
+ */
 export interface MinerRegistryOptions {
   /** A miner whose last heartbeat is older than this is offline (ms, default 30 000). */
   readonly heartbeatTimeoutMs?: number;

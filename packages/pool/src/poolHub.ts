@@ -4,7 +4,17 @@ import { MinerRegistry } from './minerRegistry.js';
 import { normalizeWeights, type ScoreWeights } from './scoring.js';
 import type { MatchRequest, MatchResult } from './types.js';
 
-/** Options of {@link createPoolHub}. */
+/**
+ * Options of {@link createPoolHub}.
+ *
+ * @example
+ * ```ts
+ * import { MemoryKVStore } from '@aitbc/chain-core';
+ * import { createPoolHub, type PoolHubOptions } from '@aitbc/pool';
+ * const options: PoolHubOptions = { heartbeatTimeoutMs: 15_000, weights: { price: 0.4 }, store: new MemoryKVStore() };
+ * const hub = createPoolHub(options);
+ * ```
+ */
 export interface PoolHubOptions {
   /** Score weights (merged over the defaults, then normalized). */
   readonly weights?: Partial<ScoreWeights>;
@@ -18,7 +28,18 @@ export interface PoolHubOptions {
   readonly now?: () => number;
 }
 
-/** The pool hub as a library: a miner registry plus scored matching. Embed it in a coordinator or serve it with `createPoolHubServer`. */
+/**
+ * The pool hub as a library: a miner registry plus scored matching. Embed it in a coordinator or serve it with `createPoolHubServer`.
+ *
+ * @example
+ * ```ts
+ * import { createPoolHub, type PoolHub } from '@aitbc/pool';
+ * const hub: PoolHub = createPoolHub();
+ * await hub.open();
+ * await hub.registry.register(registration);
+ * const { candidates } = hub.match({ requirements: { jobKind: 'wasm' }, topK: 3 });
+ * ```
+ */
 export interface PoolHub {
   readonly registry: MinerRegistry;
   /** The normalized weights in force. */

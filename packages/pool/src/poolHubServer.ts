@@ -11,10 +11,29 @@ import {
   minerRegistrationFromJson,
 } from './wire.js';
 
-/** Roles of the pool hub API. */
+/**
+ * Roles of the pool hub API.
+ *
+ * @example
+ * ```ts
+ * import { hashApiKey, type PoolRole } from '@aitbc/pool';
+ * const role: PoolRole = 'coordinator';
+ * const apiKeys = [{ role, hash: hashApiKey(process.env.COORDINATOR_KEY ?? '') }];
+ * ```
+ */
 export type PoolRole = 'admin' | 'coordinator' | 'miner' | 'client';
 
-/** Options of {@link createPoolHubServer}. */
+/**
+ * Options of {@link createPoolHubServer}.
+ *
+ * @example
+ * ```ts
+ * import { createPoolHub, createPoolHubServer, hashApiKey, type PoolHubServerOptions } from '@aitbc/pool';
+ * const options: PoolHubServerOptions = { hub: createPoolHub(), port: 0, logLevel: false,
+ *   apiKeys: [{ role: 'admin', hash: hashApiKey(adminKey) }] };
+ * const server = createPoolHubServer(options);
+ * ```
+ */
 export interface PoolHubServerOptions {
   readonly hub: PoolHub;
   /** Interface to bind (default `127.0.0.1`). */
@@ -31,7 +50,18 @@ export interface PoolHubServerOptions {
   readonly logLevel?: ServiceLogLevel;
 }
 
-/** A running (or startable) pool hub HTTP service. */
+/**
+ * A running (or startable) pool hub HTTP service.
+ *
+ * @example
+ * ```ts
+ * import { createPoolHub, createPoolHubServer, type PoolHubServer } from '@aitbc/pool';
+ * const server: PoolHubServer = createPoolHubServer({ hub: createPoolHub(), apiKeys, port: 0 });
+ * const { url } = await server.start();
+ * const res = await server.app.inject({ method: 'GET', url: '/health' }); // 200
+ * await server.stop();
+ * ```
+ */
 export interface PoolHubServer {
   /** Binds and listens; resolves with the base URL. */
   start(): Promise<{ url: string }>;

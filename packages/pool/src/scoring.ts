@@ -1,12 +1,27 @@
 import { AitbcError } from '@aitbc/crypto';
 import type { MatchRequest, MinerRecord, ScoreTerm, ScoreTermName } from './types.js';
 
-/** Relative weights of the score terms. They are normalized to sum to 1. */
+/**
+ * Relative weights of the score terms. They are normalized to sum to 1.
+ *
+ * @example
+ * ```ts
+ * import { createPoolHub, type ScoreWeights } from '@aitbc/pool';
+ * const weights: ScoreWeights = { fit: 1, price: 4, latency: 1, successRate: 2, load: 1, trust: 1 }; // normalized to sum 1
+ * const hub = createPoolHub({ weights });
+ * ```
+ */
 export type ScoreWeights = Readonly<Record<ScoreTermName, number>>;
 
 /**
  * Default weights: price matters most, then reliability; fit, latency and load shape the order
  * among comparable miners; operator trust breaks ties.
+ *
+ * @example
+ * ```ts
+ * import { createPoolHub, DEFAULT_WEIGHTS } from '@aitbc/pool';
+ * const hub = createPoolHub({ weights: { ...DEFAULT_WEIGHTS, latency: 0.3 } }); // latency-sensitive jobs
+ * ```
  */
 export const DEFAULT_WEIGHTS: ScoreWeights = Object.freeze({
   fit: 0.15,
@@ -17,7 +32,16 @@ export const DEFAULT_WEIGHTS: ScoreWeights = Object.freeze({
   trust: 0.1,
 });
 
-/** Latency at which the latency term is 0.5 (ms). */
+/**
+ * Latency at which the latency term is 0.5 (ms).
+ *
+ * @example
+ * ```ts
+ * import { REFERENCE_LATENCY_MS } from '@aitbc/pool';
+ * // a miner reporting REFERENCE_LATENCY_MS (500 ms) gets latency term 0.5; faster ones score higher
+ * console.log(candidates[0]?.terms.latency.value, REFERENCE_LATENCY_MS);
+ * ```
+ */
 export const REFERENCE_LATENCY_MS = 500;
 
 const TERM_NAMES: readonly ScoreTermName[] = ['fit', 'price', 'latency', 'successRate', 'load', 'trust'];
@@ -25,6 +49,13 @@ const TERM_NAMES: readonly ScoreTermName[] = ['fit', 'price', 'latency', 'succes
 /**
  * Validates weights and normalizes them to sum to 1.
  * @throws AitbcError `POOL_BAD_WEIGHTS` for a missing, negative or non-finite weight, or all zero.
+ *
+ * @example
+ * ```ts
+ * import { normalizeWeights } from '@aitbc/pool';
+ * const w = normalizeWeights({ price: 0.5 }); // merged over DEFAULT_WEIGHTS, then scaled to sum 1
+ * normalizeWeights({ trust: -1 }); // throws AitbcError POOL_BAD_WEIGHTS
+ * ```
  */
 export function normalizeWeights(weights: Partial<ScoreWeights> = {}): ScoreWeights {
   const merged: Record<ScoreTermName, number> = { ...DEFAULT_WEIGHTS, ...weights };
@@ -43,7 +74,16 @@ export function normalizeWeights(weights: Partial<ScoreWeights> = {}): ScoreWeig
   return Object.freeze(merged);
 }
 
-/** Context shared by every candidate of one query. */
+/**
+ * Context shared by every candidate of one query.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_WEIGHTS, type ScoringContext, scoreMiner } from '@aitbc/pool';
+ * const context: ScoringContext = { minEligiblePrice: 200n }; // the cheapest eligible price of the query
+ * const { score, terms } = scoreMiner(miner, request, context, DEFAULT_WEIGHTS);
+ * ```
+ */
 export interface ScoringContext {
   /** Cheapest price among the eligible candidates (base units). */
   readonly minEligiblePrice: bigint;
@@ -68,6 +108,13 @@ function largestVram(miner: MinerRecord): number {
 /**
  * Per-miner values derived from a registration once (not per query): the hot path of matching reads
  * these instead of walking GPU lists or converting bigint prices for every candidate.
+ *
+ * @example
+ * ```ts
+ * import { type MinerFeatures, minerFeatures } from '@aitbc/pool';
+ * const f: MinerFeatures = minerFeatures(miner);
+ * console.log(f.maxVramGb, f.priceNumber, f.priceExact);
+ * ```
  */
 export interface MinerFeatures {
   /** VRAM of the largest GPU, GiB. */
@@ -78,7 +125,16 @@ export interface MinerFeatures {
   readonly priceExact: boolean;
 }
 
-/** Computes the {@link MinerFeatures} of a miner (what the registry caches per registration). */
+/**
+ * Computes the {@link MinerFeatures} of a miner (what the registry caches per registration).
+ *
+ * @example
+ * ```ts
+ * import { isEligibleWith, minerFeatures } from '@aitbc/pool';
+ * const features = minerFeatures(miner); // compute once per registration
+ * const ok = isEligibleWith(miner, features, request);
+ * ```
+ */
 export function minerFeatures(miner: MinerRecord): MinerFeatures {
   const p = miner.pricePerUnit;
   return { maxVramGb: largestVram(miner), priceNumber: Number(p), priceExact: p <= MAX_EXACT };
@@ -86,7 +142,15 @@ export function minerFeatures(miner: MinerRecord): MinerFeatures {
 
 const MAX_EXACT = BigInt(Number.MAX_SAFE_INTEGER);
 
-/** The raw term values of one miner, each in [0, 1], in {@link TERM_ORDER}. */
+/**
+ * The raw term values of one miner, each in [0, 1], in {@link TERM_ORDER}.
+ *
+ * @example
+ * ```ts
+ * import { type TermValues, termValues } from '@aitbc/pool';
+ * const [fit, price, latency, successRate, load, trust]: TermValues = termValues(miner, request, { minEligiblePrice: 200n });
+ * ```
+ */
 export type TermValues = readonly [
   fit: number,
   price: number,
@@ -96,7 +160,16 @@ export type TermValues = readonly [
   trust: number,
 ];
 
-/** The order of terms in {@link TermValues}. */
+/**
+ * The order of terms in {@link TermValues}.
+ *
+ * @example
+ * ```ts
+ * import { TERM_ORDER, termValues } from '@aitbc/pool';
+ * const values = termValues(miner, request, context);
+ * TERM_ORDER.forEach((name, i) => console.log(name, values[i])); // fit, price, latency, successRate, load, trust
+ * ```
+ */
 export const TERM_ORDER: readonly ScoreTermName[] = TERM_NAMES;
 
 function clamp(v: number): number {
@@ -159,6 +232,13 @@ function fitReason(miner: MinerRecord, request: MatchRequest): string {
  * - **trust** — the operator-assigned trust.
  *
  * The score is the weighted sum `Σ weight × value` (weights normalized to sum 1), so it is in [0, 1].
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_WEIGHTS, termValues, weightedScore } from '@aitbc/pool';
+ * const values = termValues(miner, request, { minEligiblePrice: 200n }); // each in [0, 1]
+ * const score = weightedScore(values, DEFAULT_WEIGHTS);
+ * ```
  */
 export function termValues(miner: MinerRecord, request: MatchRequest, context: ScoringContext): TermValues {
   return termValuesWith(miner, minerFeatures(miner), request, context);
@@ -219,6 +299,12 @@ function termValuesWith(
  * The weighted score of an eligible miner, computed without allocating: the same terms, weights and
  * summation order as `weightedScore(termValues(…))`, so the two agree to the last bit. The hot path
  * of ranking.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_WEIGHTS, minerFeatures, scoreWith } from '@aitbc/pool';
+ * const score = scoreWith(miner, minerFeatures(miner), request, { minEligiblePrice: 200n }, DEFAULT_WEIGHTS);
+ * ```
  */
 export function scoreWith(
   miner: MinerRecord,
@@ -238,7 +324,15 @@ export function scoreWith(
   return score;
 }
 
-/** Weighted sum of term values. */
+/**
+ * Weighted sum of term values.
+ *
+ * @example
+ * ```ts
+ * import { normalizeWeights, weightedScore } from '@aitbc/pool';
+ * weightedScore([1, 0.5, 0.5, 1, 1, 0.5], normalizeWeights()); // ≈ 0.75 with the default weights
+ * ```
+ */
 export function weightedScore(values: TermValues, weights: ScoreWeights): number {
   let score = 0;
   for (let i = 0; i < TERM_NAMES.length; i++) score += values[i]! * weights[TERM_NAMES[i]!];
@@ -248,6 +342,13 @@ export function weightedScore(values: TermValues, weights: ScoreWeights): number
 /**
  * Scores one eligible miner and explains every term (value, weight, contribution and the inputs
  * behind it). See {@link termValues} for the formula.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_WEIGHTS, scoreMiner } from '@aitbc/pool';
+ * const { score, terms } = scoreMiner(miner, request, { minEligiblePrice: 200n }, DEFAULT_WEIGHTS);
+ * for (const [name, t] of Object.entries(terms)) console.log(name, t.contribution.toFixed(3), t.reason);
+ * ```
  */
 export function scoreMiner(
   miner: MinerRecord,
@@ -285,12 +386,26 @@ export function scoreMiner(
 /**
  * Whether a miner satisfies every hard requirement of a request (and is online with a free slot).
  * Candidates failing this are never returned, whatever their score.
+ *
+ * @example
+ * ```ts
+ * import { isEligible } from '@aitbc/pool';
+ * const fits = hub.registry.list().filter((m) => isEligible(m, { requirements: { jobKind: 'wasm', minVramGb: 16 } }));
+ * ```
  */
 export function isEligible(miner: MinerRecord, request: MatchRequest): boolean {
   return isEligibleWith(miner, minerFeatures(miner), request);
 }
 
-/** {@link isEligible} with the miner's cached {@link MinerFeatures} (the hot path of ranking). */
+/**
+ * {@link isEligible} with the miner's cached {@link MinerFeatures} (the hot path of ranking).
+ *
+ * @example
+ * ```ts
+ * import { isEligibleWith, minerFeatures } from '@aitbc/pool';
+ * if (isEligibleWith(miner, minerFeatures(miner), request)) console.log(`${miner.id} can take the job`);
+ * ```
+ */
 export function isEligibleWith(miner: MinerRecord, features: MinerFeatures, request: MatchRequest): boolean {
   const req = request.requirements;
   const caps = miner.capabilities;

@@ -1,6 +1,14 @@
 import type { Address } from '@aitbc/crypto';
 
-/** One GPU of a miner. */
+/**
+ * One GPU of a miner.
+ *
+ * @example
+ * ```ts
+ * import type { GpuInfo } from '@aitbc/pool';
+ * const gpu: GpuInfo = { model: 'NVIDIA RTX 4090', vramGb: 24 };
+ * ```
+ */
 export interface GpuInfo {
   /** Model name as reported by the driver, e.g. `NVIDIA RTX 4090`. */
   readonly model: string;
@@ -8,7 +16,16 @@ export interface GpuInfo {
   readonly vramGb: number;
 }
 
-/** What a miner can do. Sizes are bounded numbers (GiB, cores). */
+/**
+ * What a miner can do. Sizes are bounded numbers (GiB, cores).
+ *
+ * @example
+ * ```ts
+ * import type { MinerCapabilities } from '@aitbc/pool';
+ * const capabilities: MinerCapabilities = { gpus: [{ model: 'A100', vramGb: 80 }], cpuCores: 32, ramGb: 256,
+ *   models: ['llama3:8b'], jobKinds: ['wasm', 'llm.generate'], region: 'eu-west' };
+ * ```
+ */
 export interface MinerCapabilities {
   readonly gpus: readonly GpuInfo[];
   readonly cpuCores: number;
@@ -21,7 +38,18 @@ export interface MinerCapabilities {
   readonly region: string;
 }
 
-/** A miner as registered with the pool hub. */
+/**
+ * A miner as registered with the pool hub.
+ *
+ * @example
+ * ```ts
+ * import { addressFromPublicKey } from '@aitbc/crypto';
+ * import type { MinerRegistration } from '@aitbc/pool';
+ * const registration: MinerRegistration = { id: 'gpu-box-1', address: addressFromPublicKey(publicKey), publicKey,
+ *   capabilities, pricePerUnit: 250n, maxConcurrency: 2 };
+ * await hub.registry.register(registration);
+ * ```
+ */
 export interface MinerRegistration {
   /** Stable id chosen by the miner or its coordinator (1–64 chars `[A-Za-z0-9._:-]`). */
   readonly id: string;
@@ -36,7 +64,16 @@ export interface MinerRegistration {
   readonly maxConcurrency: number;
 }
 
-/** Live status, refreshed by heartbeats. */
+/**
+ * Live status, refreshed by heartbeats.
+ *
+ * @example
+ * ```ts
+ * import type { MinerStatus } from '@aitbc/pool';
+ * const status: MinerStatus | undefined = hub.registry.get('gpu-box-1')?.status;
+ * if (status?.online) console.log(`${status.activeJobs} running, ${status.latencyMs} ms`);
+ * ```
+ */
 export interface MinerStatus {
   /** Whether the last heartbeat is within the timeout. */
   readonly online: boolean;
@@ -52,13 +89,31 @@ export interface MinerStatus {
   readonly utilization: number;
 }
 
-/** Outcome counters that feed the success-rate term. */
+/**
+ * Outcome counters that feed the success-rate term.
+ *
+ * @example
+ * ```ts
+ * import type { MinerStats } from '@aitbc/pool';
+ * const stats: MinerStats | undefined = hub.registry.get('gpu-box-1')?.stats;
+ * const failureRate = stats ? stats.failed / Math.max(1, stats.completed + stats.failed) : 0;
+ * ```
+ */
 export interface MinerStats {
   readonly completed: number;
   readonly failed: number;
 }
 
-/** A registered miner with its status, stats and trust. */
+/**
+ * A registered miner with its status, stats and trust.
+ *
+ * @example
+ * ```ts
+ * import type { MinerRecord } from '@aitbc/pool';
+ * const online: MinerRecord[] = hub.registry.list({ onlineOnly: true });
+ * for (const m of online) console.log(m.id, m.address, m.trust, m.status.utilization);
+ * ```
+ */
 export interface MinerRecord extends MinerRegistration {
   readonly status: MinerStatus;
   readonly stats: MinerStats;
@@ -68,7 +123,16 @@ export interface MinerRecord extends MinerRegistration {
   readonly registeredAt: number;
 }
 
-/** A heartbeat from a miner. Omitted fields keep their previous value. */
+/**
+ * A heartbeat from a miner. Omitted fields keep their previous value.
+ *
+ * @example
+ * ```ts
+ * import type { Heartbeat } from '@aitbc/pool';
+ * const beat: Heartbeat = { activeJobs: 1, queueLength: 0, latencyMs: 42, utilization: 0.6 };
+ * hub.registry.heartbeat('gpu-box-1', beat);
+ * ```
+ */
 export interface Heartbeat {
   readonly queueLength?: number;
   readonly activeJobs?: number;
@@ -76,7 +140,16 @@ export interface Heartbeat {
   readonly utilization?: number;
 }
 
-/** Hard requirements: a candidate that does not satisfy every one of them is never returned. */
+/**
+ * Hard requirements: a candidate that does not satisfy every one of them is never returned.
+ *
+ * @example
+ * ```ts
+ * import type { MatchRequirements } from '@aitbc/pool';
+ * const requirements: MatchRequirements = { jobKind: 'llm.generate', minVramGb: 40, models: ['llama3:8b'], maxPricePerUnit: 400n };
+ * const { candidates } = hub.match({ requirements });
+ * ```
+ */
 export interface MatchRequirements {
   readonly jobKind?: string;
   /** Minimum VRAM of the miner's largest GPU, GiB. */
@@ -93,7 +166,16 @@ export interface MatchRequirements {
   readonly maxPricePerUnit?: bigint;
 }
 
-/** Soft preferences that shape the score but never exclude. */
+/**
+ * Soft preferences that shape the score but never exclude.
+ *
+ * @example
+ * ```ts
+ * import type { MatchHints } from '@aitbc/pool';
+ * const hints: MatchHints = { region: 'eu-west', excludeMinerIds: ['gpu-box-7'] }; // e.g. it failed this job before
+ * hub.match({ requirements: { jobKind: 'wasm' }, hints });
+ * ```
+ */
 export interface MatchHints {
   /** Preferred region: candidates there get full latency credit even without reports. */
   readonly region?: string;
@@ -101,7 +183,16 @@ export interface MatchHints {
   readonly excludeMinerIds?: readonly string[];
 }
 
-/** A match query. */
+/**
+ * A match query.
+ *
+ * @example
+ * ```ts
+ * import type { MatchRequest } from '@aitbc/pool';
+ * const request: MatchRequest = { requirements: { jobKind: 'wasm', minGpus: 1 }, hints: { region: 'us-east' }, topK: 3 };
+ * const result = hub.match(request);
+ * ```
+ */
 export interface MatchRequest {
   readonly requirements: MatchRequirements;
   readonly hints?: MatchHints;
@@ -109,10 +200,28 @@ export interface MatchRequest {
   readonly topK?: number;
 }
 
-/** The names of the scoring terms. */
+/**
+ * The names of the scoring terms.
+ *
+ * @example
+ * ```ts
+ * import type { ScoreTermName } from '@aitbc/pool';
+ * const explain = (name: ScoreTermName) => candidates[0]?.terms[name].reason;
+ * explain('price'); // e.g. 'price 250, cheapest eligible 200'
+ * ```
+ */
 export type ScoreTermName = 'fit' | 'price' | 'latency' | 'successRate' | 'load' | 'trust';
 
-/** One term of a score: its value in [0, 1], its weight, its contribution and why. */
+/**
+ * One term of a score: its value in [0, 1], its weight, its contribution and why.
+ *
+ * @example
+ * ```ts
+ * import type { ScoreTerm } from '@aitbc/pool';
+ * const latency: ScoreTerm | undefined = hub.match(request).candidates[0]?.terms.latency;
+ * console.log(latency?.value, latency?.weight, latency?.contribution, latency?.reason);
+ * ```
+ */
 export interface ScoreTerm {
   readonly value: number;
   readonly weight: number;
@@ -120,7 +229,16 @@ export interface ScoreTerm {
   readonly reason: string;
 }
 
-/** A ranked candidate. */
+/**
+ * A ranked candidate.
+ *
+ * @example
+ * ```ts
+ * import type { MatchCandidate } from '@aitbc/pool';
+ * const best: MatchCandidate | undefined = hub.match(request).candidates[0];
+ * if (best) console.log(best.minerId, best.address, best.score.toFixed(3), best.pricePerUnit);
+ * ```
+ */
 export interface MatchCandidate {
   readonly minerId: string;
   readonly address: Address;
@@ -130,7 +248,16 @@ export interface MatchCandidate {
   readonly terms: Readonly<Record<ScoreTermName, ScoreTerm>>;
 }
 
-/** The answer to a match query. */
+/**
+ * The answer to a match query.
+ *
+ * @example
+ * ```ts
+ * import type { MatchResult } from '@aitbc/pool';
+ * const result: MatchResult = hub.match({ requirements: { jobKind: 'wasm' } });
+ * if (result.candidates.length === 0) console.warn(`no match: ${result.eligible} eligible of ${result.online} online`);
+ * ```
+ */
 export interface MatchResult {
   readonly candidates: readonly MatchCandidate[];
   /** Miners considered after the hard filters (before top-k). */

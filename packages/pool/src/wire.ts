@@ -10,7 +10,15 @@ import type {
 } from './types.js';
 import { WireReader } from './wireReader.js';
 
-/** Limits on registrations and queries (documented in the README). */
+/**
+ * Limits on registrations and queries (documented in the README).
+ *
+ * @example
+ * ```ts
+ * import { WIRE_LIMITS } from '@aitbc/pool';
+ * const request = { requirements: { job_kind: 'wasm' }, top_k: Math.min(wanted, WIRE_LIMITS.maxTopK) };
+ * ```
+ */
 export const WIRE_LIMITS = Object.freeze({
   maxGpus: 64,
   maxModels: 256,
@@ -47,6 +55,13 @@ function capabilitiesFromJson(r: WireReader): MinerCapabilities {
  * vram_gb}], cpu_cores, ram_gb, models, job_kinds, region}, price_per_unit (decimal string),
  * max_concurrency}`. The address must be the one of the public key.
  * @throws AitbcError `POOL_BAD_REQUEST` naming the field.
+ *
+ * @example
+ * ```ts
+ * import { minerRegistrationFromJson } from '@aitbc/pool';
+ * const registration = minerRegistrationFromJson({ miner_id: 'gpu-box-1', address, public_key: publicKeyHex,
+ *   capabilities: { gpus: [{ model: 'A100', vram_gb: 80 }], job_kinds: ['wasm'] }, price_per_unit: '250', max_concurrency: 2 });
+ * ```
  */
 export function minerRegistrationFromJson(body: unknown): MinerRegistration {
   const r = new WireReader(body).only([
@@ -86,7 +101,15 @@ export function minerRegistrationFromJson(body: unknown): MinerRegistration {
   };
 }
 
-/** Parses a heartbeat body `{queue_length?, active_jobs?, latency_ms?, utilization?}`. */
+/**
+ * Parses a heartbeat body `{queue_length?, active_jobs?, latency_ms?, utilization?}`.
+ *
+ * @example
+ * ```ts
+ * import { heartbeatFromJson } from '@aitbc/pool';
+ * hub.registry.heartbeat(minerId, heartbeatFromJson({ active_jobs: 1, latency_ms: 40, utilization: 0.5 }));
+ * ```
+ */
 export function heartbeatFromJson(body: unknown): Heartbeat {
   const r = new WireReader(body ?? {}).only(['queue_length', 'active_jobs', 'latency_ms', 'utilization']);
   const hb: { -readonly [K in keyof Heartbeat]: Heartbeat[K] } = {};
@@ -100,6 +123,13 @@ export function heartbeatFromJson(body: unknown): Heartbeat {
 /**
  * Parses `{requirements:{job_kind?, min_vram_gb?, min_gpus?, min_ram_gb?, min_cpu_cores?, models?,
  * regions?, max_price_per_unit?}, hints?:{region?, exclude_miner_ids?}, top_k?}`.
+ *
+ * @example
+ * ```ts
+ * import { matchRequestFromJson } from '@aitbc/pool';
+ * const request = matchRequestFromJson({ requirements: { job_kind: 'llm.generate', min_vram_gb: 40 }, hints: { region: 'eu-west' }, top_k: 3 });
+ * const result = hub.match(request);
+ * ```
  */
 export function matchRequestFromJson(body: unknown): MatchRequest {
   const r = new WireReader(body).only(['requirements', 'hints', 'top_k']);
@@ -136,7 +166,15 @@ export function matchRequestFromJson(body: unknown): MatchRequest {
   return hints === undefined ? { requirements, topK } : { requirements, hints, topK };
 }
 
-/** JSON form of a miner record (snake_case, amounts as decimal strings, key as hex). */
+/**
+ * JSON form of a miner record (snake_case, amounts as decimal strings, key as hex).
+ *
+ * @example
+ * ```ts
+ * import { minerRecordToJson } from '@aitbc/pool';
+ * const items = hub.registry.list().map(minerRecordToJson); // snake_case, price as decimal string
+ * ```
+ */
 export function minerRecordToJson(m: MinerRecord): Record<string, unknown> {
   return {
     miner_id: m.id,
@@ -166,7 +204,15 @@ export function minerRecordToJson(m: MinerRecord): Record<string, unknown> {
   };
 }
 
-/** JSON form of a match result. */
+/**
+ * JSON form of a match result.
+ *
+ * @example
+ * ```ts
+ * import { matchResultToJson } from '@aitbc/pool';
+ * reply.send(matchResultToJson(hub.match(request))); // { candidates: [...], eligible, online }
+ * ```
+ */
 export function matchResultToJson(result: MatchResult): Record<string, unknown> {
   return {
     candidates: result.candidates.map((c) => ({
