@@ -32,7 +32,18 @@ import {
 } from './marketWire.js';
 import { jobSubmissionFromJson, jobToJson } from './wire.js';
 
-/** Options of {@link createCoordinatorServer}. */
+/**
+ * Options of {@link createCoordinatorServer}.
+ *
+ * @example
+ * ```ts
+ * import { type CoordinatorServerOptions, createCoordinatorServer } from '@aitbc/coordinator';
+ * import { hashApiKey } from '@aitbc/service-kit';
+ * const options: CoordinatorServerOptions = { engine, hub, chainId: 'aitbc-devnet', coordinatorId: 'coord-1', port: 0,
+ *   apiKeys: [{ role: 'admin', hash: hashApiKey(adminKey) }, { role: 'miner', subject: 'gpu-box-1', hash: hashApiKey(minerKey) }] };
+ * const server = createCoordinatorServer(options);
+ * ```
+ */
 export interface CoordinatorServerOptions {
   readonly engine: JobEngine;
   /** The pool hub the engine dispatches with (miners register into its registry). */
@@ -64,7 +75,17 @@ export interface CoordinatorServerOptions {
   readonly marketplace?: Marketplace;
 }
 
-/** The coordinator HTTP service. */
+/**
+ * The coordinator HTTP service.
+ *
+ * @example
+ * ```ts
+ * import { type CoordinatorServer, createCoordinatorServer } from '@aitbc/coordinator';
+ * const server: CoordinatorServer = createCoordinatorServer({ engine, hub, chainId, coordinatorId: 'coord-1', apiKeys });
+ * const { url } = await server.start(); // http://127.0.0.1:8000
+ * await server.stop();
+ * ```
+ */
 export interface CoordinatorServer {
   start(): Promise<{ url: string }>;
   stop(): Promise<void>;

@@ -1,9 +1,25 @@
 import type { MatchRequirements } from '@aitbc/pool';
 
-/** Job states (DESIGN.md §5). Terminal: COMPLETED, FAILED, CANCELED, EXPIRED. */
+/**
+ * Job states (DESIGN.md §5). Terminal: COMPLETED, FAILED, CANCELED, EXPIRED.
+ *
+ * @example
+ * ```ts
+ * import type { JobState } from '@aitbc/coordinator';
+ * const label = (s: JobState) => (s === 'COMPLETED' ? 'done' : s === 'QUEUED' ? 'waiting' : s.toLowerCase());
+ * ```
+ */
 export type JobState = 'QUEUED' | 'ASSIGNED' | 'RUNNING' | 'COMPLETED' | 'FAILED' | 'CANCELED' | 'EXPIRED';
 
-/** Every job state, in lifecycle order. */
+/**
+ * Every job state, in lifecycle order.
+ *
+ * @example
+ * ```ts
+ * import { JOB_STATES } from '@aitbc/coordinator';
+ * for (const state of JOB_STATES) console.log(state, (await engine.listAll({ state })).items.length);
+ * ```
+ */
 export const JOB_STATES: readonly JobState[] = Object.freeze([
   'QUEUED',
   'ASSIGNED',
@@ -14,13 +30,41 @@ export const JOB_STATES: readonly JobState[] = Object.freeze([
   'EXPIRED',
 ]);
 
-/** States a job never leaves. */
+/**
+ * States a job never leaves.
+ *
+ * @example
+ * ```ts
+ * import { TERMINAL_STATES } from '@aitbc/coordinator';
+ * const job = await engine.get(jobId);
+ * if (job && TERMINAL_STATES.has(job.state)) console.log('finished:', job.state);
+ * ```
+ */
 export const TERMINAL_STATES: ReadonlySet<JobState> = new Set(['COMPLETED', 'FAILED', 'CANCELED', 'EXPIRED']);
 
-/** A JSON value (inputs and outputs of jobs). */
+/**
+ * A JSON value (inputs and outputs of jobs).
+ *
+ * @example
+ * ```ts
+ * import type { JsonValue } from '@aitbc/coordinator';
+ * const input: JsonValue = { prompt: 'Hello', max_tokens: 64 };
+ * await engine.submit(clientAddress, { kind: 'llm.generate', input, maxPrice: 10n ** 18n });
+ * ```
+ */
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 
-/** What a client submits. */
+/**
+ * What a client submits.
+ *
+ * @example
+ * ```ts
+ * import type { JobSubmission } from '@aitbc/coordinator';
+ * const submission: JobSubmission = { kind: 'wasm', input: { module: 'sha256', data: 'aGk' },
+ *   requirements: { minVramGb: 8 }, maxPrice: 5_000n, ttlMs: 60_000 };
+ * const job = await engine.submit(clientAddress, submission, 'order-42'); // idempotency key
+ * ```
+ */
 export interface JobSubmission {
   /** Job kind, e.g. `wasm`, `llm.generate`, `hash`. */
   readonly kind: string;
@@ -39,7 +83,16 @@ export interface JobSubmission {
   readonly bidId?: string;
 }
 
-/** The marketplace terms a job runs under (one unit of a matched bid). */
+/**
+ * The marketplace terms a job runs under (one unit of a matched bid).
+ *
+ * @example
+ * ```ts
+ * import type { JobMarketTerms } from '@aitbc/coordinator';
+ * const terms: JobMarketTerms | undefined = (await engine.get(jobId))?.market;
+ * if (terms) console.log(`bid ${terms.bidId}: miner ${terms.minerId} at ${terms.pricePerUnit} per unit`);
+ * ```
+ */
 export interface JobMarketTerms {
   readonly bidId: string;
   readonly matchId: string;
@@ -50,7 +103,16 @@ export interface JobMarketTerms {
   readonly pricePerUnit: bigint;
 }
 
-/** One entry of a job's history. */
+/**
+ * One entry of a job's history.
+ *
+ * @example
+ * ```ts
+ * import type { JobEvent } from '@aitbc/coordinator';
+ * const history: readonly JobEvent[] = (await engine.get(jobId))?.history ?? [];
+ * for (const e of history) console.log(new Date(e.at).toISOString(), e.state, e.minerId ?? '', e.reason ?? '');
+ * ```
+ */
 export interface JobEvent {
   readonly state: JobState;
   /** ms since epoch. */
@@ -59,7 +121,16 @@ export interface JobEvent {
   readonly reason?: string;
 }
 
-/** A job as stored and returned. */
+/**
+ * A job as stored and returned.
+ *
+ * @example
+ * ```ts
+ * import type { Job } from '@aitbc/coordinator';
+ * const job: Job = await engine.submit(clientAddress, { kind: 'hash', input: 'abc', maxPrice: 100n });
+ * console.log(job.id, job.state, job.expiresAt); // 'job_…', 'QUEUED'
+ * ```
+ */
 export interface Job {
   readonly id: string;
   /** The client's `ait1…` address (the receipt's `client`, the escrow's owner). */
@@ -91,7 +162,16 @@ export interface Job {
   readonly market?: JobMarketTerms;
 }
 
-/** What a miner receives from `poll`. */
+/**
+ * What a miner receives from `poll`.
+ *
+ * @example
+ * ```ts
+ * import type { Assignment } from '@aitbc/coordinator';
+ * const assignment: Assignment | null = await engine.poll('gpu-box-1', { maxWaitMs: 25_000 });
+ * if (assignment) console.log(assignment.jobId, assignment.kind, assignment.input, assignment.leaseExpiresAt);
+ * ```
+ */
 export interface Assignment {
   readonly jobId: string;
   readonly kind: string;

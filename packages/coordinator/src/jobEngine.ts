@@ -15,7 +15,16 @@ import type { Marketplace } from './marketplace.js';
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
-/** What the engine needs to turn a miner's signed receipt into a stored, attested one. */
+/**
+ * What the engine needs to turn a miner's signed receipt into a stored, attested one.
+ *
+ * @example
+ * ```ts
+ * import { createReceiptHandler, JobEngine, type ReceiptHandler } from '@aitbc/coordinator';
+ * const receipts: ReceiptHandler = createReceiptHandler({ chainId: 'aitbc-devnet', coordinatorSeed });
+ * const engine = new JobEngine({ store, hub, receipts }); // engine.complete() calls receipts.verifyAndAttest
+ * ```
+ */
 export interface ReceiptHandler {
   /**
    * Checks the miner's receipt against the job and the miner's registered key, attests it with the
@@ -29,7 +38,19 @@ export interface ReceiptHandler {
   ): { receiptId: string; attestedJson: string } | Promise<{ receiptId: string; attestedJson: string }>;
 }
 
-/** Options of {@link JobEngine}. */
+/**
+ * Options of {@link JobEngine}.
+ *
+ * @example
+ * ```ts
+ * import { createReceiptHandler, JobEngine, type JobEngineOptions } from '@aitbc/coordinator';
+ * import { createPoolHub } from '@aitbc/pool';
+ * import { LevelKVStore } from '@aitbc/storage-level';
+ * const options: JobEngineOptions = { store: await LevelKVStore.open({ path: './data/coordinator' }), hub: createPoolHub(),
+ *   receipts: createReceiptHandler({ chainId: 'aitbc-devnet', coordinatorSeed }), leaseMs: 15_000, maxAttempts: 5 };
+ * const engine = new JobEngine(options);
+ * ```
+ */
 export interface JobEngineOptions {
   /** Where jobs, results and receipts persist (LevelKVStore in production). */
   readonly store: KVStore;
@@ -61,7 +82,16 @@ export interface JobEngineOptions {
   readonly marketPreferenceMs?: number;
 }
 
-/** Listener for job transitions. */
+/**
+ * Listener for job transitions.
+ *
+ * @example
+ * ```ts
+ * import type { JobListener } from '@aitbc/coordinator';
+ * const log: JobListener = (job, previous) => console.log(`${job.id}: ${previous ?? '∅'} → ${job.state}`);
+ * const unsubscribe = engine.onTransition(log);
+ * ```
+ */
 export type JobListener = (job: Job, previous: JobState | undefined) => void;
 
 interface Waiter {

@@ -50,6 +50,13 @@ function strings(o: Record<string, unknown>, key: string): string[] {
 /**
  * Parses `POST /v1/marketplace/offers`: `{job_kinds, models?, price_per_unit, slots, ttl_ms?}`.
  * @throws AitbcError `COORD_BAD_REQUEST` naming the field.
+ *
+ * @example
+ * ```ts
+ * import { offerInputFromJson } from '@aitbc/coordinator';
+ * const input = offerInputFromJson({ job_kinds: ['wasm'], price_per_unit: '300', slots: 4 });
+ * await market.placeOffer(minerId, input);
+ * ```
  */
 export function offerInputFromJson(body: unknown): OfferInput {
   const o = object(body);
@@ -68,6 +75,13 @@ export function offerInputFromJson(body: unknown): OfferInput {
  * requirements are the pool's (`min_vram_gb`, `min_gpus`, `min_ram_gb`, `min_cpu_cores`, `models`,
  * `regions`), without `job_kind` and `max_price_per_unit` (fields of the bid).
  * @throws AitbcError `COORD_BAD_REQUEST` (or `POOL_BAD_REQUEST` for a bad requirement) naming the field.
+ *
+ * @example
+ * ```ts
+ * import { bidInputFromJson } from '@aitbc/coordinator';
+ * const input = bidInputFromJson({ job_kind: 'wasm', requirements: { min_vram_gb: 8 }, max_price_per_unit: '500', quantity: 2 });
+ * await market.placeBid(clientAddress, input);
+ * ```
  */
 export function bidInputFromJson(body: unknown): BidInput {
   const o = object(body);
@@ -93,6 +107,13 @@ export function bidInputFromJson(body: unknown): BidInput {
 /**
  * Parses the query of `GET /v1/marketplace/offers`: `job_kind, miner_id, region, model, min_vram_gb,
  * max_price_per_unit` (all optional).
+ *
+ * @example
+ * ```ts
+ * import { offerFilterFromQuery } from '@aitbc/coordinator';
+ * const filter = offerFilterFromQuery({ job_kind: 'wasm', max_price_per_unit: '400' }); // from req.query
+ * const page = market.listOffers(filter);
+ * ```
  */
 export function offerFilterFromQuery(query: Record<string, string | undefined>): OfferFilter {
   const f: { -readonly [K in keyof OfferFilter]: OfferFilter[K] } = {};
@@ -119,7 +140,15 @@ export function offerFilterFromQuery(query: Record<string, string | undefined>):
   return f;
 }
 
-/** The public JSON form of an offer. */
+/**
+ * The public JSON form of an offer.
+ *
+ * @example
+ * ```ts
+ * import { offerToJson } from '@aitbc/coordinator';
+ * const items = market.listOffers({ jobKind: 'wasm' }).items.map(offerToJson); // price_per_unit as a decimal string
+ * ```
+ */
 export function offerToJson(o: Offer): Record<string, unknown> {
   return {
     offer_id: o.id,
@@ -151,7 +180,15 @@ function requirementsToJson(r: BidRequirements): Record<string, unknown> {
   };
 }
 
-/** The public JSON form of a bid: no client address, no usage, no matches. */
+/**
+ * The public JSON form of a bid: no client address, no usage, no matches.
+ *
+ * @example
+ * ```ts
+ * import { bidToPublicJson } from '@aitbc/coordinator';
+ * const items = market.listBids({ jobKind: 'wasm' }).items.map(bidToPublicJson); // no client address
+ * ```
+ */
 export function bidToPublicJson(b: Bid): Record<string, unknown> {
   return {
     bid_id: b.id,
@@ -166,7 +203,15 @@ export function bidToPublicJson(b: Bid): Record<string, unknown> {
   };
 }
 
-/** The JSON form of a match. */
+/**
+ * The JSON form of a match.
+ *
+ * @example
+ * ```ts
+ * import { matchToJson } from '@aitbc/coordinator';
+ * market.onMatch((m) => broadcast(JSON.stringify(matchToJson(m))));
+ * ```
+ */
 export function matchToJson(m: MarketMatch): Record<string, unknown> {
   return {
     match_id: m.id,
@@ -182,7 +227,16 @@ export function matchToJson(m: MarketMatch): Record<string, unknown> {
   };
 }
 
-/** The owner's JSON form of a bid: the public fields plus client, units used and matches. */
+/**
+ * The owner's JSON form of a bid: the public fields plus client, units used and matches.
+ *
+ * @example
+ * ```ts
+ * import { bidToJson } from '@aitbc/coordinator';
+ * const bid = await market.getBid(bidId);
+ * if (bid?.client === caller) reply.send(bidToJson(bid, await market.matchesOf(bid)));
+ * ```
+ */
 export function bidToJson(b: Bid, matches: readonly MarketMatch[]): Record<string, unknown> {
   return {
     ...bidToPublicJson(b),
@@ -193,7 +247,15 @@ export function bidToJson(b: Bid, matches: readonly MarketMatch[]): Record<strin
   };
 }
 
-/** The JSON form of the market statistics (amounts as decimal strings). */
+/**
+ * The JSON form of the market statistics (amounts as decimal strings).
+ *
+ * @example
+ * ```ts
+ * import { marketStatsToJson } from '@aitbc/coordinator';
+ * reply.send(marketStatsToJson(market.stats())); // volume and prices as decimal strings
+ * ```
+ */
 export function marketStatsToJson(s: MarketStats): Record<string, unknown> {
   return {
     offers_open: s.offersOpen,

@@ -21,13 +21,40 @@ import {
 import { GroupCommit } from './groupCommit.js';
 import type { JobMarketTerms } from './job.js';
 
-/** An offer's state: `open` (units available), `exhausted` (all matched; reopens if a bid releases units), `withdrawn`, `expired`. */
+/**
+ * An offer's state: `open` (units available), `exhausted` (all matched; reopens if a bid releases units), `withdrawn`, `expired`.
+ *
+ * @example
+ * ```ts
+ * import type { OfferState } from '@aitbc/coordinator';
+ * const state: OfferState | undefined = (await market.getOffer(offerId))?.state;
+ * if (state === 'exhausted') console.log('every unit is matched (it reopens if a bid releases units)');
+ * ```
+ */
 export type OfferState = 'open' | 'exhausted' | 'withdrawn' | 'expired';
 
-/** A bid's state: `open` (units left to match), `filled`, `canceled`, `expired`. */
+/**
+ * A bid's state: `open` (units left to match), `filled`, `canceled`, `expired`.
+ *
+ * @example
+ * ```ts
+ * import type { BidState } from '@aitbc/coordinator';
+ * const state: BidState | undefined = (await market.getBid(bidId))?.state;
+ * if (state === 'open' || state === 'filled') console.log('the bid can still be used for jobs');
+ * ```
+ */
 export type BidState = 'open' | 'filled' | 'canceled' | 'expired';
 
-/** A miner's published capacity and price. */
+/**
+ * A miner's published capacity and price.
+ *
+ * @example
+ * ```ts
+ * import type { Offer } from '@aitbc/coordinator';
+ * const { items }: { items: Offer[] } = market.listOffers({ jobKind: 'llm.generate', region: 'eu-west' });
+ * for (const o of items) console.log(o.id, o.minerId, o.pricePerUnit, `${o.available}/${o.slots}`);
+ * ```
+ */
 export interface Offer {
   readonly id: string;
   readonly minerId: string;
@@ -51,7 +78,16 @@ export interface Offer {
   readonly expiresAt: number;
 }
 
-/** What a miner sends to place an offer. */
+/**
+ * What a miner sends to place an offer.
+ *
+ * @example
+ * ```ts
+ * import type { OfferInput } from '@aitbc/coordinator';
+ * const input: OfferInput = { jobKinds: ['llm.generate'], models: ['llama3:8b'], pricePerUnit: 300n, slots: 10, ttlMs: 3_600_000 };
+ * const { offer, matches } = await market.placeOffer('gpu-box-1', input);
+ * ```
+ */
 export interface OfferInput {
   readonly jobKinds: readonly string[];
   readonly models?: readonly string[];
@@ -61,10 +97,28 @@ export interface OfferInput {
   readonly ttlMs?: number;
 }
 
-/** Requirements of a bid: the pool's hard requirements minus the job kind and price, which are fields of the bid. */
+/**
+ * Requirements of a bid: the pool's hard requirements minus the job kind and price, which are fields of the bid.
+ *
+ * @example
+ * ```ts
+ * import type { BidRequirements } from '@aitbc/coordinator';
+ * const requirements: BidRequirements = { minVramGb: 40, models: ['llama3:8b'], regions: ['eu-west'] };
+ * await market.placeBid(clientAddress, { jobKind: 'llm.generate', requirements, maxPricePerUnit: 400n, quantity: 5 });
+ * ```
+ */
 export type BidRequirements = Omit<MatchRequirements, 'jobKind' | 'maxPricePerUnit'>;
 
-/** A client's demand. */
+/**
+ * A client's demand.
+ *
+ * @example
+ * ```ts
+ * import type { Bid } from '@aitbc/coordinator';
+ * const { bid }: { bid: Bid } = await market.placeBid(clientAddress, { jobKind: 'wasm', maxPricePerUnit: 500n, quantity: 3 });
+ * console.log(bid.id, bid.state, `${bid.filled}/${bid.quantity} matched, ${bid.used} used`);
+ * ```
+ */
 export interface Bid {
   readonly id: string;
   /** The client's `ait1…` address (private: not in public listings). */
@@ -85,7 +139,16 @@ export interface Bid {
   readonly expiresAt: number;
 }
 
-/** What a client sends to place a bid. */
+/**
+ * What a client sends to place a bid.
+ *
+ * @example
+ * ```ts
+ * import type { BidInput } from '@aitbc/coordinator';
+ * const input: BidInput = { jobKind: 'wasm', requirements: { minGpus: 1 }, maxPricePerUnit: 500n, quantity: 3 };
+ * const { bid, matches } = await market.placeBid(clientAddress, input, 'bid-order-7');
+ * ```
+ */
 export interface BidInput {
   readonly jobKind: string;
   readonly requirements?: BidRequirements;
@@ -94,7 +157,16 @@ export interface BidInput {
   readonly ttlMs?: number;
 }
 
-/** Units of one offer matched to one bid, at the offer's price. */
+/**
+ * Units of one offer matched to one bid, at the offer's price.
+ *
+ * @example
+ * ```ts
+ * import type { MarketMatch } from '@aitbc/coordinator';
+ * const matches: MarketMatch[] = await market.matchesOf(bid);
+ * for (const m of matches) console.log(m.minerId, m.pricePerUnit, `${m.used}/${m.quantity}`, m.score.toFixed(2));
+ * ```
+ */
 export interface MarketMatch {
   readonly id: string;
   readonly bidId: string;
@@ -111,7 +183,16 @@ export interface MarketMatch {
   readonly createdAt: number;
 }
 
-/** Public market figures. */
+/**
+ * Public market figures.
+ *
+ * @example
+ * ```ts
+ * import type { MarketStats } from '@aitbc/coordinator';
+ * const stats: MarketStats = market.stats();
+ * console.log(stats.offersOpen, stats.bidsOpen, stats.volume, stats.byKind.wasm?.medianMatchPrice);
+ * ```
+ */
 export interface MarketStats {
   readonly offersOpen: number;
   readonly bidsOpen: number;
@@ -137,7 +218,16 @@ export interface MarketStats {
   >;
 }
 
-/** Filters of {@link Marketplace.listOffers}. */
+/**
+ * Filters of {@link Marketplace.listOffers}.
+ *
+ * @example
+ * ```ts
+ * import type { OfferFilter } from '@aitbc/coordinator';
+ * const filter: OfferFilter = { jobKind: 'llm.generate', model: 'llama3:8b', minVramGb: 24, maxPricePerUnit: 400n };
+ * const page = market.listOffers(filter, { limit: 20 });
+ * ```
+ */
 export interface OfferFilter {
   readonly jobKind?: string;
   readonly minerId?: string;
@@ -147,7 +237,17 @@ export interface OfferFilter {
   readonly maxPricePerUnit?: bigint;
 }
 
-/** Options of {@link Marketplace}. */
+/**
+ * Options of {@link Marketplace}.
+ *
+ * @example
+ * ```ts
+ * import { Marketplace, type MarketplaceOptions } from '@aitbc/coordinator';
+ * const options: MarketplaceOptions = { store, hub, maxOffersPerMiner: 4, defaultTtlMs: 30 * 60_000 };
+ * const market = new Marketplace(options);
+ * await market.start();
+ * ```
+ */
 export interface MarketplaceOptions {
   /** Where offers, bids and matches persist (the coordinator's store). */
   readonly store: KVStore;
@@ -169,7 +269,16 @@ export interface MarketplaceOptions {
   readonly sweepIntervalMs?: number;
 }
 
-/** Listener for new matches. */
+/**
+ * Listener for new matches.
+ *
+ * @example
+ * ```ts
+ * import type { MatchListener } from '@aitbc/coordinator';
+ * const onMatch: MatchListener = (m) => console.log(`bid ${m.bidId} ↔ offer ${m.offerId}: ${m.quantity} × ${m.pricePerUnit}`);
+ * const unsubscribe = market.onMatch(onMatch);
+ * ```
+ */
 export type MatchListener = (match: MarketMatch) => void;
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
@@ -966,7 +1075,20 @@ export class Marketplace {
   }
 }
 
-/** A page of a listing. */
+/**
+ * A page of a listing.
+ *
+ * @example
+ * ```ts
+ * import type { Offer, PageOf } from '@aitbc/coordinator';
+ * let cursor: string | undefined;
+ * do {
+ *   const page: PageOf<Offer> = market.listOffers({ jobKind: 'wasm' }, cursor === undefined ? {} : { cursor });
+ *   for (const o of page.items) console.log(o.id);
+ *   cursor = page.nextCursor ?? undefined;
+ * } while (cursor !== undefined);
+ * ```
+ */
 export interface PageOf<T> {
   readonly items: T[];
   readonly nextCursor: string | null;

@@ -12,7 +12,16 @@ import {
 import type { Job } from './job.js';
 import type { ReceiptHandler } from './jobEngine.js';
 
-/** Options of {@link createReceiptHandler}. */
+/**
+ * Options of {@link createReceiptHandler}.
+ *
+ * @example
+ * ```ts
+ * import { createReceiptHandler, type ReceiptHandlerOptions } from '@aitbc/coordinator';
+ * const options: ReceiptHandlerOptions = { chainId: 'aitbc-devnet', coordinatorSeed };
+ * const receipts = createReceiptHandler(options);
+ * ```
+ */
 export interface ReceiptHandlerOptions {
   /** The chain the receipts settle on; a receipt must name it in `chain_id`. */
   readonly chainId: string;

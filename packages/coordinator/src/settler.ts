@@ -10,7 +10,18 @@ import {
 import type { Job } from './job.js';
 import type { JobEngine } from './jobEngine.js';
 
-/** How the coordinator reaches the chain (the node API client, or a chain in-process). */
+/**
+ * How the coordinator reaches the chain (the node API client, or a chain in-process).
+ *
+ * @example
+ * ```ts
+ * import type { SettlementGateway } from '@aitbc/coordinator';
+ * import { createNodeClient } from '@aitbc/rpc/client';
+ * import { createNodeSettlementGateway } from 'aitbc-node';
+ * const gateway: SettlementGateway = createNodeSettlementGateway(createNodeClient({ baseUrl: 'http://127.0.0.1:8006' }));
+ * const next = await gateway.nextNonce(coordinatorAddress);
+ * ```
+ */
 export interface SettlementGateway {
   /** The next nonce of an account, counting its transactions still pending in the mempool. */
   nextNonce(address: string): Promise<number>;
@@ -20,7 +31,19 @@ export interface SettlementGateway {
   escrow(jobId: string): Promise<{ readonly status: 'locked' | 'settled' | 'refunded' } | undefined>;
 }
 
-/** Signs an `escrow.settle` transaction (chain-core's `signTx` + `txToJson`, injected to keep the layers apart). */
+/**
+ * Signs an `escrow.settle` transaction (chain-core's `signTx` + `txToJson`, injected to keep the layers apart).
+ *
+ * @example
+ * ```ts
+ * import { signTx, txIdHex, txToJson } from '@aitbc/chain-core';
+ * import type { SettleTxSigner } from '@aitbc/coordinator';
+ * const sign: SettleTxSigner = (body, seed) => {
+ *   const tx = signTx({ type: 'escrow.settle', ...body }, seed);
+ *   return { id: txIdHex(tx), json: txToJson(tx) };
+ * };
+ * ```
+ */
 export type SettleTxSigner = (
   body: { chainId: string; from: string; nonce: number; fee: bigint; jobId: string; receipt: string },
   seed: Uint8Array,
@@ -29,10 +52,28 @@ export type SettleTxSigner = (
   json: Record<string, unknown>;
 };
 
-/** A settlement's state. */
+/**
+ * A settlement's state.
+ *
+ * @example
+ * ```ts
+ * import type { SettlementState } from '@aitbc/coordinator';
+ * const state: SettlementState | undefined = (await settler.get(jobId))?.state;
+ * if (state === 'failed') console.error('settlement gave up; see settlement.error');
+ * ```
+ */
 export type SettlementState = 'pending' | 'submitted' | 'final' | 'failed';
 
-/** A settlement record (persisted). */
+/**
+ * A settlement record (persisted).
+ *
+ * @example
+ * ```ts
+ * import type { Settlement } from '@aitbc/coordinator';
+ * const s: Settlement | undefined = await settler.get(jobId);
+ * if (s?.state === 'final') console.log(`paid by ${s.txId} after ${s.attempts} attempt(s)`);
+ * ```
+ */
 export interface Settlement {
   readonly jobId: string;
   readonly state: SettlementState;
@@ -44,7 +85,16 @@ export interface Settlement {
   readonly updatedAt: number;
 }
 
-/** Options of {@link Settler}. */
+/**
+ * Options of {@link Settler}.
+ *
+ * @example
+ * ```ts
+ * import { Settler, type SettlerOptions } from '@aitbc/coordinator';
+ * const options: SettlerOptions = { engine, store, gateway, sign, chainId: 'aitbc-devnet', coordinatorSeed, fee: 1n, intervalMs: 2_000 };
+ * const settler = new Settler(options);
+ * ```
+ */
 export interface SettlerOptions {
   readonly engine: JobEngine;
   readonly store: KVStore;
@@ -75,6 +125,15 @@ const PREFIX = 'coord/settle/';
  * settlements are persisted, a job already settled on chain is marked final without a new
  * transaction, and a rejected or lost transaction is retried (with a fresh nonce) up to `maxAttempts`.
  * The chain itself refuses a second settlement of one escrow, so a job is never paid twice.
+ *
+ * @example
+ * ```ts
+ * import { Settler } from '@aitbc/coordinator';
+ * const settler = new Settler({ engine, store, gateway, sign, chainId: 'aitbc-devnet', coordinatorSeed, fee: 1n });
+ * settler.start(); // settles every COMPLETED job; resumes pending ones after a restart
+ * const settlement = await settler.get(jobId); // { state: 'pending' | 'submitted' | 'final' | 'failed', … }
+ * await settler.stop();
+ * ```
  */
 export class Settler {
   readonly #o: Required<SettlerOptions>;

@@ -2,7 +2,15 @@ import { AitbcError } from '@aitbc/crypto';
 import { type MatchRequirements, matchRequestFromJson } from '@aitbc/pool';
 import type { Job, JobSubmission, JsonValue } from './job.js';
 
-/** The JSON form of a job (snake_case, amounts as decimal strings). */
+/**
+ * The JSON form of a job (snake_case, amounts as decimal strings).
+ *
+ * @example
+ * ```ts
+ * import { jobToJson } from '@aitbc/coordinator';
+ * reply.send(jobToJson(job)); // { id, state, max_price: '5000', … }
+ * ```
+ */
 export function jobToJson(job: Job): Record<string, unknown> {
   const r = job.requirements;
   return {
@@ -56,6 +64,13 @@ function bad(field: string, expected: string): AitbcError {
 /**
  * Parses `POST /v1/jobs`: `{kind, input, requirements?, max_price, ttl_ms?, bid_id?}`.
  * @throws AitbcError `COORD_BAD_REQUEST` (or `POOL_BAD_REQUEST` for a bad requirement) naming the field.
+ *
+ * @example
+ * ```ts
+ * import { jobSubmissionFromJson } from '@aitbc/coordinator';
+ * const submission = jobSubmissionFromJson({ kind: 'wasm', input: { n: 1 }, max_price: '5000', ttl_ms: 60_000 });
+ * const job = await engine.submit(clientAddress, submission);
+ * ```
  */
 export function jobSubmissionFromJson(body: unknown): JobSubmission {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) throw bad('body', 'a JSON object');
