@@ -44,6 +44,59 @@ function amountOf(tx: SignedTx): bigint {
   return b.type === 'transfer' || b.type === 'escrow.lock' ? b.amount : 0n;
 }
 
+/** What a transaction can take from its sender's balance: its fee and amount. */
+function costOf(tx: SignedTx): bigint {
+  return tx.body.fee + amountOf(tx);
+}
+
+/**
+ * One sender's pending transactions by nonce, with the total they spend and the highest nonce held,
+ * so that admitting the next nonce checks funds in O(1) instead of summing the queue.
+ */
+class SenderQueue {
+  readonly txs = new Map<number, SignedTx>();
+  /** Sum of {@link costOf} over `txs`. */
+  #spend = 0n;
+  /** Highest nonce in `txs` (-1 when empty). */
+  #top = -1;
+
+  get size(): number {
+    return this.txs.size;
+  }
+
+  /** The highest-nonce transaction. */
+  last(): SignedTx | undefined {
+    return this.txs.get(this.#top);
+  }
+
+  /** Adds a transaction whose nonce is not held. */
+  add(tx: SignedTx): void {
+    const n = tx.body.nonce;
+    this.txs.set(n, tx);
+    this.#spend += costOf(tx);
+    if (n > this.#top) this.#top = n;
+  }
+
+  delete(nonce: number): void {
+    const tx = this.txs.get(nonce);
+    if (tx === undefined) return;
+    this.txs.delete(nonce);
+    this.#spend -= costOf(tx);
+    if (nonce === this.#top) {
+      this.#top = -1;
+      for (const n of this.txs.keys()) if (n > this.#top) this.#top = n;
+    }
+  }
+
+  /** What the held transactions with nonces below `nonce` spend. */
+  spendBefore(nonce: number): bigint {
+    if (nonce > this.#top) return this.#spend;
+    let spend = 0n;
+    for (const [n, p] of this.txs) if (n < nonce) spend += costOf(p);
+    return spend;
+  }
+}
+
 /**
  * Pending transactions: strict nonce order per sender, fee priority across senders, replace-by-fee
  * with a minimum bump, limits on count, per-sender depth and bytes (the lowest fee is evicted when
@@ -60,8 +113,8 @@ function amountOf(tx: SignedTx): bigint {
 export class Mempool {
   readonly #opts: Required<Omit<MempoolOptions, 'signatureCache'>>;
   readonly #cache: SignatureCache;
-  /** sender → nonce → tx */
-  readonly #bySender = new Map<string, Map<number, SignedTx>>();
+  /** sender → its pending transactions by nonce */
+  readonly #bySender = new Map<string, SenderQueue>();
   readonly #byId = new Map<string, SignedTx>();
   #bytes = 0;
 
@@ -111,11 +164,11 @@ export class Mempool {
     const id = idKey(tx.id);
     if (this.#byId.has(id)) return { status: 'known', id: toHex0x(tx.id) };
     this.#precheck(tx);
-    if (!this.#cache.has(tx.id, tx.signature)) {
+    if (!this.#cache.hasKey(id, tx.signature)) {
       if (!verify(tx.signature, sharedSigningBytes(tx), tx.publicKey)) throw badSignature();
-      this.#cache.add(tx.id, tx.signature);
+      this.#cache.addKey(id, tx.signature);
     }
-    return this.#admit(tx, id);
+    return this.#insert(tx, id, await this.#opts.account(tx.body.from));
   }
 
   /**
@@ -130,13 +183,16 @@ export class Mempool {
     if (txs.length > MAX_ADD_BATCH)
       throw new AitbcError('MEMPOOL_BATCH_TOO_LARGE', `at most ${MAX_ADD_BATCH} transactions per batch`);
     const results: (AddManyResult | undefined)[] = new Array(txs.length);
+    const ids: string[] = new Array(txs.length);
     const toVerify: number[] = [];
     for (let i = 0; i < txs.length; i++) {
       const tx = txs[i]!;
       try {
-        if (this.#byId.has(idKey(tx.id))) continue; // reported as known below, in order
+        const id = idKey(tx.id);
+        ids[i] = id;
+        if (this.#byId.has(id)) continue; // reported as known below, in order
         this.#precheck(tx);
-        if (!this.#cache.has(tx.id, tx.signature)) toVerify.push(i);
+        if (!this.#cache.hasKey(id, tx.signature)) toVerify.push(i);
       } catch (e) {
         if (!isAitbcError(e)) throw e;
         results[i] = e;
@@ -150,16 +206,18 @@ export class Mempool {
       })),
     );
     for (let j = 0; j < toVerify.length; j++) {
-      const tx = txs[toVerify[j]!]!;
-      if (verified[j]) this.#cache.add(tx.id, tx.signature);
-      else results[toVerify[j]!] = badSignature();
+      const i = toVerify[j]!;
+      if (verified[j]) this.#cache.addKey(ids[i]!, txs[i]!.signature);
+      else results[i] = badSignature();
     }
     for (let i = 0; i < txs.length; i++) {
       if (results[i] !== undefined) continue;
       const tx = txs[i]!;
-      const id = idKey(tx.id);
+      const id = ids[i]!;
       try {
-        results[i] = this.#byId.has(id) ? { status: 'known', id: toHex0x(tx.id) } : await this.#admit(tx, id);
+        results[i] = this.#byId.has(id)
+          ? { status: 'known', id: toHex0x(tx.id) }
+          : this.#insert(tx, id, await this.#opts.account(tx.body.from));
       } catch (e) {
         if (!isAitbcError(e)) throw e;
         results[i] = e;
@@ -200,10 +258,9 @@ export class Mempool {
       throw new AitbcError('CHAIN_FEE_TOO_LOW', `fee is below the minimum of ${this.#opts.minFee}`);
   }
 
-  /** Everything after the signature: nonce, funds, replacement, room; then inserts. */
-  async #admit(tx: SignedTx, id: string): Promise<AddResult> {
+  /** Everything after the signature, once the sender's account is read: nonce, funds, replacement, room; then inserts. */
+  #insert(tx: SignedTx, id: string, account: Account): AddResult {
     const b = tx.body;
-    const account = await this.#opts.account(b.from);
     if (b.nonce < account.nonce)
       throw new AitbcError('CHAIN_BAD_NONCE', `nonce ${b.nonce} was already used`, {
         details: { expected: account.nonce },
@@ -213,16 +270,14 @@ export class Mempool {
         details: { expected: account.nonce },
       });
     }
-    const queue = this.#bySender.get(b.from) ?? new Map<number, SignedTx>();
+    const queue = this.#bySender.get(b.from) ?? new SenderQueue();
     // Funds: this transaction plus every pending one before it must be payable.
-    let committed = b.fee + amountOf(tx);
-    for (const [n, p] of queue) if (n < b.nonce) committed += p.body.fee + amountOf(p);
-    if (committed > account.balance)
+    if (costOf(tx) + queue.spendBefore(b.nonce) > account.balance)
       throw new AitbcError(
         'CHAIN_INSUFFICIENT_FUNDS',
         'balance does not cover this and the sender’s earlier pending transactions',
       );
-    const existing = queue.get(b.nonce);
+    const existing = queue.txs.get(b.nonce);
     if (existing !== undefined) {
       const needed = existing.body.fee + (existing.body.fee * BigInt(this.#opts.replaceBumpPercent)) / 100n;
       if (b.fee < needed) {
@@ -234,7 +289,7 @@ export class Mempool {
     }
     if (!this.#makeRoom(tx))
       throw new AitbcError('MEMPOOL_FULL', 'the mempool is full of transactions paying higher fees');
-    queue.set(b.nonce, tx);
+    queue.add(tx);
     this.#bySender.set(b.from, queue);
     this.#byId.set(id, tx);
     this.#bytes += tx.size;
@@ -251,7 +306,7 @@ export class Mempool {
     for (const [sender, queue] of this.#bySender) {
       let next = (await this.#opts.account(sender)).nonce;
       const run: SignedTx[] = [];
-      for (let tx = queue.get(next); tx !== undefined; tx = queue.get(++next)) run.push(tx);
+      for (let tx = queue.txs.get(next); tx !== undefined; tx = queue.txs.get(++next)) run.push(tx);
       if (run.length > 0) runs.push(run);
     }
     const out: SignedTx[] = [];
@@ -303,10 +358,14 @@ export class Mempool {
     for (const [sender, queue] of [...this.#bySender]) {
       const account = await this.#opts.account(sender);
       let spend = 0n;
-      for (const n of [...queue.keys()].sort((a, b) => a - b)) {
-        const tx = queue.get(n)!;
-        spend += tx.body.fee + amountOf(tx);
-        if (n < account.nonce || spend > account.balance) this.#remove(tx);
+      for (const n of [...queue.txs.keys()].sort((a, b) => a - b)) {
+        const tx = queue.txs.get(n)!;
+        if (n < account.nonce) {
+          this.#remove(tx); // included (or replaced on chain): its cost is already out of the balance
+          continue;
+        }
+        spend += costOf(tx);
+        if (spend > account.balance) this.#remove(tx);
       }
     }
   }
@@ -325,8 +384,7 @@ export class Mempool {
     while (this.#byId.size + 1 > this.#opts.maxTxs || this.#bytes + tx.size > this.#opts.maxBytes) {
       let victim: SignedTx | undefined;
       for (const queue of this.#bySender.values()) {
-        let last: SignedTx | undefined;
-        for (const t of queue.values()) if (last === undefined || t.body.nonce > last.body.nonce) last = t;
+        const last = queue.last();
         if (last !== undefined && (victim === undefined || last.body.fee < victim.body.fee)) victim = last;
       }
       if (victim === undefined || victim.body.fee >= tx.body.fee) return false;

@@ -19,15 +19,30 @@ export class SignatureCache {
 
   /** Whether `(id, signature)` was verified. */
   has(id: Uint8Array, signature: Uint8Array): boolean {
-    const sig = this.#ids.get(idKey(id));
+    return this.hasKey(idKey(id), signature);
+  }
+
+  /** Records a verified `(id, signature)`. */
+  add(id: Uint8Array, signature: Uint8Array): void {
+    this.addKey(idKey(id), signature);
+  }
+
+  /**
+   * {@link SignatureCache.has} for an id in key form (one character per byte), as the mempool holds it.
+   * @internal
+   */
+  hasKey(key: string, signature: Uint8Array): boolean {
+    const sig = this.#ids.get(key);
     if (sig === undefined || sig.length !== signature.length) return false;
     for (let i = 0; i < sig.length; i++) if (sig[i] !== signature[i]) return false;
     return true;
   }
 
-  /** Records a verified `(id, signature)`. */
-  add(id: Uint8Array, signature: Uint8Array): void {
-    const key = idKey(id);
+  /**
+   * {@link SignatureCache.add} for an id in key form (one character per byte).
+   * @internal
+   */
+  addKey(key: string, signature: Uint8Array): void {
     if (this.#ids.size >= this.#max && !this.#ids.has(key)) {
       const oldest = this.#ids.keys().next();
       if (!oldest.done) this.#ids.delete(oldest.value);

@@ -3,13 +3,15 @@ import {
   addressFromPublicKey,
   bytesToHex,
   canonicalize,
-  hexToBytes,
+  canonicalizeToString,
   isAddress,
   publicKeyFromSeed,
   sha256,
   sign,
   signingBytesOfCanonical,
+  signingBytesOfCanonicalString,
   toHex0x,
+  utf8ToBytes,
   verify,
 } from '@aitbc/crypto';
 
@@ -83,8 +85,6 @@ export const TX_LIMITS = Object.freeze({ maxTxBytes: 96 * 1024, maxReceiptChars:
 const CHAIN_ID_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const JOB_ID_RE = /^[A-Za-z0-9._:-]{1,128}$/;
 const DECIMAL_RE = /^(0|[1-9][0-9]{0,77})$/;
-const KEY_RE = /^[0-9a-f]{64}$/;
-const SIG_RE = /^[0-9a-f]{128}$/;
 
 const FIELDS: Readonly<Record<TxType, readonly string[]>> = {
   transfer: ['to', 'amount'],
@@ -96,6 +96,10 @@ const COMMON = ['chainId', 'type', 'from', 'nonce', 'fee'];
 /** The fields each type may carry, built once. */
 const ALLOWED: Readonly<Record<string, ReadonlySet<string>>> = Object.fromEntries(
   Object.entries(FIELDS).map(([t, f]) => [t, new Set([...COMMON, ...f])]),
+);
+/** The fields each type carries on the wire: the body's, the public key and the signature. */
+const WIRE_ALLOWED: Readonly<Record<string, ReadonlySet<string>>> = Object.fromEntries(
+  Object.entries(FIELDS).map(([t, f]) => [t, new Set([...COMMON, ...f, 'publicKey', 'signature'])]),
 );
 
 function malformed(field: string, expected: string): AitbcError {
@@ -133,22 +137,50 @@ export function txBodyJson(body: TxBody): TxJson {
   return out;
 }
 
+/** Bound of each decode cache below (Map insertion order, oldest out). */
+let cacheMax = 1 << 16;
+
+/**
+ * Sizes and bound of this module's decode caches (valid addresses, sender keys, decoded
+ * transactions); with `max`, first sets the bound (entries above it go as new ones come). For tests,
+ * which exercise eviction with a small bound; not part of the package API.
+ */
+export function txCacheStats(max?: number): {
+  readonly max: number;
+  readonly addresses: number;
+  readonly keys: number;
+  readonly decoded: number;
+} {
+  if (max !== undefined) cacheMax = max;
+  return { max: cacheMax, addresses: validAddresses.size, keys: senderKeys.size, decoded: decoded.size };
+}
+
+/** Makes room for one more entry in a bounded cache (drops the oldest). */
+function makeRoom<K>(cache: Set<K> | Map<K, unknown>): void {
+  while (cache.size >= cacheMax && cache.size > 0) cache.delete(cache.keys().next().value as K);
+}
+
 /**
  * Addresses already found valid (bounded, oldest out): checking one decodes its bech32m checksum,
  * and the same senders and recipients recur in every block.
  */
 const validAddresses = new Set<string>();
-/** Sender addresses by public key (hex, as on the wire), bounded: deriving one hashes and encodes. */
-const keyAddresses = new Map<string, string>();
-const ADDRESS_CACHE_MAX = 1 << 16;
 
-/** Makes room for one more entry in a bounded cache (drops the oldest). */
-function makeRoom<K>(cache: Set<K> | Map<K, unknown>): void {
-  if (cache.size >= ADDRESS_CACHE_MAX) cache.delete(cache.keys().next().value as K);
+/** A sender key as decoded from the wire. */
+interface SenderKey {
+  readonly hex: string;
+  readonly bytes: Uint8Array;
+  readonly address: string;
 }
 
-function readAddress(json: Record<string, unknown>, field: string): string {
-  const v = json[field];
+/**
+ * Sender public keys by their wire form (64 lowercase hex), bounded (oldest out): the decoded bytes
+ * and the `ait1…` address they sign for (deriving one hashes and bech32m-encodes). Each transaction
+ * gets its own copy of the bytes, so no caller can alter a cached key.
+ */
+const senderKeys = new Map<string, SenderKey>();
+
+function readAddress(v: unknown, field: string): string {
   if (typeof v !== 'string') throw malformed(field, 'a valid lowercase ait1… address');
   if (validAddresses.has(v)) return v;
   if (!isAddress(v)) throw malformed(field, 'a valid lowercase ait1… address');
@@ -157,33 +189,170 @@ function readAddress(json: Record<string, unknown>, field: string): string {
   return v;
 }
 
-function addressOfKey(hex: string, key: Uint8Array): string {
-  let address = keyAddresses.get(hex);
-  if (address === undefined) {
-    address = addressFromPublicKey(key);
-    makeRoom(keyAddresses);
-    keyAddresses.set(hex, address);
+/** Lowercase hex digit values by character code (-1: not a lowercase hex digit). */
+const HEX_VALUES = new Int8Array(128).fill(-1);
+for (let i = 0; i < 16; i++) HEX_VALUES['0123456789abcdef'.charCodeAt(i)] = i;
+
+/** Decodes exactly `length` bytes of lowercase hex (no prefix); `undefined` for anything else. */
+function decodeLowerHex(text: string, length: number): Uint8Array | undefined {
+  if (text.length !== 2 * length) return undefined;
+  const out = new Uint8Array(length);
+  for (let i = 0; i < length; i++) {
+    const hi = text.charCodeAt(2 * i);
+    const lo = text.charCodeAt(2 * i + 1);
+    const h = hi < 128 ? HEX_VALUES[hi]! : -1;
+    const l = lo < 128 ? HEX_VALUES[lo]! : -1;
+    if ((h | l) < 0) return undefined;
+    out[i] = (h << 4) | l;
   }
-  return address;
+  return out;
 }
 
-function readAmount(json: Record<string, unknown>, field: string): bigint {
-  const v = json[field];
+/**
+ * A wire public key's bytes and address, through the cache (only well-formed keys are cached).
+ * @throws AitbcError `CHAIN_TX_MALFORMED` unless it is 64 lowercase hex digits.
+ */
+function senderKey(hex: unknown): SenderKey {
+  if (typeof hex !== 'string') throw malformed('publicKey', '64 lowercase hex digits');
+  let entry = senderKeys.get(hex);
+  if (entry === undefined) {
+    const bytes = decodeLowerHex(hex, 32);
+    if (bytes === undefined) throw malformed('publicKey', '64 lowercase hex digits');
+    entry = { hex, bytes, address: addressFromPublicKey(bytes) };
+    makeRoom(senderKeys);
+    senderKeys.set(hex, entry);
+  }
+  return entry;
+}
+
+/** A decimal amount as on the wire: its text is already canonical (no sign, no leading zeros). */
+function readAmountText(v: unknown, field: string): string {
   if (typeof v !== 'string' || !DECIMAL_RE.test(v))
     throw malformed(field, 'a decimal string of base units (no sign, no leading zeros)');
-  return BigInt(v);
+  return v;
 }
 
-function readCounter(json: Record<string, unknown>, field: string, min: number): number {
-  const v = json[field];
+function readCounter(v: unknown, field: string, min: number): number {
   if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min) throw malformed(field, `an integer ≥ ${min}`);
   return v;
 }
 
-function readJobId(json: Record<string, unknown>): string {
-  const v = json.jobId;
+function readJobId(v: unknown): string {
   if (typeof v !== 'string' || !JOB_ID_RE.test(v)) throw malformed('jobId', '1–128 characters of [A-Za-z0-9._:-]');
   return v;
+}
+
+const isOwnEnumerable = Object.prototype.propertyIsEnumerable;
+
+/**
+ * A body validated from JSON, with its canonical (RFC 8785) JSON text — for a settlement, the text
+ * up to its receipt (see {@link canonicalText}) — and the wire text of its amounts (for the decode cache).
+ */
+interface CheckedBody {
+  readonly body: TxBody;
+  readonly canonical: string;
+  readonly fee: string;
+  readonly amount: string | undefined;
+}
+
+/**
+ * Validates a body in JSON form — every field's type, length and range; no unknown fields; only own
+ * enumerable fields count — and writes its canonical JSON directly: the key order of each type is
+ * fixed, and every string field except a receipt has been checked to need no escaping, so the text
+ * is byte for byte what `canonicalize(txBodyJson(body))` gives (tested against it).
+ * @param allowed - the fields each type may carry (body fields, or body and wire fields).
+ */
+function checkBody(o: Record<string, unknown>, allowed: Readonly<Record<string, ReadonlySet<string>>>): CheckedBody {
+  const type = isOwnEnumerable.call(o, 'type') ? o.type : undefined;
+  if (typeof type !== 'string' || !Object.hasOwn(FIELDS, type))
+    throw malformed('type', `one of ${Object.keys(FIELDS).join(', ')}`);
+  const fields = allowed[type]!;
+  const keys = Object.keys(o);
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i]!;
+    if (!fields.has(k)) throw new AitbcError('CHAIN_TX_MALFORMED', `unknown field tx.${k}`, { details: { field: k } });
+  }
+  // Every allowed field present as an own enumerable property: read them in place; otherwise read
+  // from a copy of the own enumerable ones, so a missing field is never taken from a prototype.
+  const src = keys.length === fields.size ? o : { ...o };
+  const chainId = src.chainId;
+  if (typeof chainId !== 'string' || !CHAIN_ID_RE.test(chainId)) throw malformed('chainId', 'a chain id');
+  const from = readAddress(src.from, 'from');
+  const nonce = readCounter(src.nonce, 'nonce', 0);
+  const fee = readAmountText(src.fee, 'fee');
+  const common = `"chainId":"${chainId}","fee":"${fee}","from":"${from}"`;
+  switch (type as TxType) {
+    case 'transfer': {
+      const to = readAddress(src.to, 'to');
+      const amount = readAmountText(src.amount, 'amount');
+      return {
+        body: { chainId, from, nonce, fee: BigInt(fee), type: 'transfer', to, amount: BigInt(amount) },
+        canonical: `{"amount":"${amount}",${common},"nonce":${nonce},"to":"${to}","type":"transfer"}`,
+        fee,
+        amount,
+      };
+    }
+    case 'escrow.lock': {
+      const jobId = readJobId(src.jobId);
+      const amount = readAmountText(src.amount, 'amount');
+      const coordinator = readAddress(src.coordinator, 'coordinator');
+      const expiresAtHeight = readCounter(src.expiresAtHeight, 'expiresAtHeight', 1);
+      return {
+        body: {
+          chainId,
+          from,
+          nonce,
+          fee: BigInt(fee),
+          type: 'escrow.lock',
+          jobId,
+          amount: BigInt(amount),
+          coordinator,
+          expiresAtHeight,
+        },
+        canonical:
+          `{"amount":"${amount}","chainId":"${chainId}","coordinator":"${coordinator}",` +
+          `"expiresAtHeight":${expiresAtHeight},"fee":"${fee}","from":"${from}","jobId":"${jobId}",` +
+          `"nonce":${nonce},"type":"escrow.lock"}`,
+        fee,
+        amount,
+      };
+    }
+    case 'escrow.settle': {
+      const receipt = src.receipt;
+      if (typeof receipt !== 'string' || receipt.length === 0 || receipt.length > TX_LIMITS.maxReceiptChars) {
+        throw malformed('receipt', `the receipt's JSON text (at most ${TX_LIMITS.maxReceiptChars} characters)`);
+      }
+      const jobId = readJobId(src.jobId);
+      return {
+        body: { chainId, from, nonce, fee: BigInt(fee), type: 'escrow.settle', jobId, receipt },
+        // The receipt is free text: it is escaped (and a lone surrogate refused) by the canonicalizer,
+        // when the transaction is built.
+        canonical: `{${common},"jobId":"${jobId}","nonce":${nonce},"receipt":`,
+        fee,
+        amount: undefined,
+      };
+    }
+    case 'escrow.refund': {
+      const jobId = readJobId(src.jobId);
+      return {
+        body: { chainId, from, nonce, fee: BigInt(fee), type: 'escrow.refund', jobId },
+        canonical: `{${common},"jobId":"${jobId}","nonce":${nonce},"type":"escrow.refund"}`,
+        fee,
+        amount: undefined,
+      };
+    }
+  }
+}
+
+/**
+ * The canonical JSON text of a checked body.
+ * @throws AitbcError `CRYPTO_CANONICAL_JSON` for a receipt with a lone surrogate.
+ */
+function canonicalText(checked: CheckedBody): string {
+  const b = checked.body;
+  return b.type === 'escrow.settle'
+    ? `${checked.canonical}${canonicalizeToString(b.receipt)},"type":"escrow.settle"}`
+    : checked.canonical;
 }
 
 /**
@@ -193,49 +362,89 @@ function readJobId(json: Record<string, unknown>): string {
 export function txBodyFromJson(json: unknown): TxBody {
   if (typeof json !== 'object' || json === null || Array.isArray(json))
     throw new AitbcError('CHAIN_TX_MALFORMED', 'a transaction must be a JSON object');
-  const o = json as Record<string, unknown>;
-  const type = o.type;
-  if (typeof type !== 'string' || !Object.hasOwn(FIELDS, type))
-    throw malformed('type', `one of ${Object.keys(FIELDS).join(', ')}`);
-  const allowed = ALLOWED[type]!;
-  for (const k of Object.keys(o))
-    if (!allowed.has(k)) throw new AitbcError('CHAIN_TX_MALFORMED', `unknown field tx.${k}`, { details: { field: k } });
-  if (typeof o.chainId !== 'string' || !CHAIN_ID_RE.test(o.chainId)) throw malformed('chainId', 'a chain id');
-  const common = {
-    chainId: o.chainId,
-    from: readAddress(o, 'from'),
-    nonce: readCounter(o, 'nonce', 0),
-    fee: readAmount(o, 'fee'),
-  };
-  switch (type as TxType) {
-    case 'transfer':
-      return { ...common, type: 'transfer', to: readAddress(o, 'to'), amount: readAmount(o, 'amount') };
-    case 'escrow.lock':
-      return {
-        ...common,
-        type: 'escrow.lock',
-        jobId: readJobId(o),
-        amount: readAmount(o, 'amount'),
-        coordinator: readAddress(o, 'coordinator'),
-        expiresAtHeight: readCounter(o, 'expiresAtHeight', 1),
-      };
-    case 'escrow.settle': {
-      const receipt = o.receipt;
-      if (typeof receipt !== 'string' || receipt.length === 0 || receipt.length > TX_LIMITS.maxReceiptChars) {
-        throw malformed('receipt', `the receipt's JSON text (at most ${TX_LIMITS.maxReceiptChars} characters)`);
-      }
-      return { ...common, type: 'escrow.settle', jobId: readJobId(o), receipt };
-    }
-    case 'escrow.refund':
-      return { ...common, type: 'escrow.refund', jobId: readJobId(o) };
-  }
+  return checkBody(json as Record<string, unknown>, ALLOWED).body;
 }
 
 /**
- * The signing bytes of every transaction this module built, so verification (mempool, block import)
- * never re-encodes. Sound because those transactions and their bodies are frozen.
+ * A transaction this module built (signed or decoded): it keeps its signing bytes, so verification
+ * (mempool, block import) never re-encodes, and, when decoded, the wire text it came from, for the
+ * decode cache. Sound because the transaction and its body are frozen.
  */
-const signingBytesCache = new WeakMap<SignedTx, Uint8Array>();
+class BuiltTx implements SignedTx {
+  readonly body: TxBody;
+  readonly publicKey: Uint8Array;
+  readonly signature: Uint8Array;
+  readonly id: Uint8Array;
+  readonly size: number;
+  readonly #signing: Uint8Array;
+  /** Wire public key (hex), fee and amount texts; the key is empty for a transaction signed here. */
+  readonly #wireKey: string;
+  readonly #wireFee: string;
+  readonly #wireAmount: string | undefined;
+
+  constructor(checked: CheckedBody, canonical: string, publicKey: Uint8Array, signature: Uint8Array, wireKey: string) {
+    const body = checked.body;
+    const signing = signingBytesOfCanonicalString('tx', body.chainId, canonical);
+    // Canonical wire size: the body plus `"publicKey":"<64 hex>"` (78), `"signature":"<128 hex>"` (142)
+    // and the two commas that join them in. The body text is ASCII except inside a receipt.
+    const bodyBytes = body.type === 'escrow.settle' ? utf8ToBytes(canonical).length : canonical.length;
+    const size = bodyBytes + 222;
+    if (size > TX_LIMITS.maxTxBytes) {
+      throw new AitbcError('CHAIN_TX_TOO_LARGE', `transaction is ${size} bytes; the limit is ${TX_LIMITS.maxTxBytes}`, {
+        details: { size },
+      });
+    }
+    this.body = Object.freeze(body);
+    this.publicKey = publicKey;
+    this.signature = signature;
+    this.id = sha256(signing);
+    this.size = size;
+    this.#signing = signing;
+    this.#wireKey = wireKey;
+    this.#wireFee = checked.fee;
+    this.#wireAmount = checked.amount;
+    Object.freeze(this);
+  }
+
+  /** The signing bytes of `tx` if this module built it. */
+  static signingOf(tx: SignedTx): Uint8Array | undefined {
+    return #signing in tx ? tx.#signing : undefined;
+  }
+
+  /**
+   * Whether a wire object is exactly (same own fields, same values) the one this transaction was
+   * decoded from; its signature was matched by the caller.
+   */
+  static sameWire(o: Record<string, unknown>, tx: BuiltTx): boolean {
+    if (tx.#wireKey === '' || o.publicKey !== tx.#wireKey) return false;
+    let n = 0;
+    for (const k in o) {
+      if (!Object.hasOwn(o, k)) return false;
+      n++;
+    }
+    if (n !== WIRE_ALLOWED[tx.body.type]!.size) return false;
+    const b = tx.body;
+    const own = (k: string, v: unknown) => Object.hasOwn(o, k) && o[k] === v;
+    if (!own('type', b.type) || !own('chainId', b.chainId) || !own('from', b.from) || !own('nonce', b.nonce))
+      return false;
+    if (!own('fee', tx.#wireFee)) return false;
+    switch (b.type) {
+      case 'transfer':
+        return own('to', b.to) && own('amount', tx.#wireAmount);
+      case 'escrow.lock':
+        return (
+          own('jobId', b.jobId) &&
+          own('amount', tx.#wireAmount) &&
+          own('coordinator', b.coordinator) &&
+          own('expiresAtHeight', b.expiresAtHeight)
+        );
+      case 'escrow.settle':
+        return own('jobId', b.jobId) && own('receipt', b.receipt);
+      case 'escrow.refund':
+        return own('jobId', b.jobId);
+    }
+  }
+}
 
 /**
  * Transactions decoded from the wire, by signature (hex, as on the wire), bounded (oldest out): a
@@ -243,49 +452,11 @@ const signingBytesCache = new WeakMap<SignedTx, Uint8Array>();
  * the second decode (strict field checks, canonical encoding, hashing) is then a field-by-field
  * comparison that returns the same frozen transaction (whose signature the node already verified).
  */
-const decoded = new Map<
-  string,
-  { readonly tx: SignedTx; readonly bodyJson: TxJson; readonly publicKey: string; readonly fields: number }
->();
-const DECODED_MAX = 1 << 16;
-
-/** Whether a wire object is exactly (same fields, same values) the one a cached transaction was decoded from. */
-function sameWire(
-  o: Record<string, unknown>,
-  seen: { readonly bodyJson: TxJson; readonly publicKey: string; readonly fields: number },
-): boolean {
-  if (o.publicKey !== seen.publicKey) return false;
-  let n = 0;
-  for (const k in o) {
-    if (!Object.hasOwn(o, k)) return false;
-    n++;
-  }
-  if (n !== seen.fields) return false;
-  const b = seen.bodyJson;
-  for (const k in b) if (!Object.hasOwn(o, k) || o[k] !== b[k]) return false;
-  return true;
-}
-
-function finish(body: TxBody, bodyJson: TxJson, publicKey: Uint8Array, signature: Uint8Array): SignedTx {
-  const canonical = canonicalize(bodyJson);
-  const signing = signingBytesOfCanonical('tx', body.chainId, canonical);
-  const id = sha256(signing);
-  // Canonical wire size: the body plus `"publicKey":"<64 hex>"` (78), `"signature":"<128 hex>"` (142)
-  // and the two commas that join them in.
-  const size = canonical.length + 222;
-  if (size > TX_LIMITS.maxTxBytes) {
-    throw new AitbcError('CHAIN_TX_TOO_LARGE', `transaction is ${size} bytes; the limit is ${TX_LIMITS.maxTxBytes}`, {
-      details: { size },
-    });
-  }
-  const tx: SignedTx = Object.freeze({ body: Object.freeze(body), publicKey, signature, id, size });
-  signingBytesCache.set(tx, signing);
-  return tx;
-}
+const decoded = new Map<string, BuiltTx>();
 
 /** The signing bytes of `tx`, shared (callers in this package never mutate them). */
 export function sharedSigningBytes(tx: SignedTx): Uint8Array {
-  return signingBytesCache.get(tx) ?? signingBytesOfCanonical('tx', tx.body.chainId, canonicalize(txBodyJson(tx.body)));
+  return BuiltTx.signingOf(tx) ?? signingBytesOfCanonical('tx', tx.body.chainId, canonicalize(txBodyJson(tx.body)));
 }
 
 /**
@@ -299,14 +470,13 @@ export function sharedSigningBytes(tx: SignedTx): Uint8Array {
  * @throws AitbcError `CHAIN_TX_MALFORMED` for an invalid body, `CHAIN_FROM_MISMATCH` when `from` is not the key's address.
  */
 export function signTx(body: TxBody, seed: Uint8Array, publicKey: Uint8Array = publicKeyFromSeed(seed)): SignedTx {
-  const bodyJson = txBodyJson(body);
-  const checked = txBodyFromJson(bodyJson);
-  if (addressFromPublicKey(publicKey) !== checked.from) {
+  const checked = checkBody(txBodyJson(body), ALLOWED);
+  if (addressFromPublicKey(publicKey) !== checked.body.from) {
     throw new AitbcError('CHAIN_FROM_MISMATCH', 'tx.from is not the address of the signing key');
   }
-  const canonical = canonicalize(bodyJson);
-  const signature = sign(signingBytesOfCanonical('tx', checked.chainId, canonical), seed);
-  return finish(checked, bodyJson, publicKey, signature);
+  const canonical = canonicalText(checked);
+  const signature = sign(signingBytesOfCanonicalString('tx', checked.body.chainId, canonical), seed);
+  return new BuiltTx(checked, canonical, publicKey, signature, '');
 }
 
 /**
@@ -319,24 +489,23 @@ export function txFromJson(json: unknown): SignedTx {
   if (typeof json !== 'object' || json === null || Array.isArray(json))
     throw new AitbcError('CHAIN_TX_MALFORMED', 'a transaction must be a JSON object');
   const o = json as Record<string, unknown>;
-  if (typeof o.signature === 'string') {
-    const seen = decoded.get(o.signature);
-    if (seen !== undefined && sameWire(o, seen)) return seen.tx;
+  const publicKey = o.publicKey;
+  const signature = o.signature;
+  if (typeof signature === 'string') {
+    const seen = decoded.get(signature);
+    if (seen !== undefined && BuiltTx.sameWire(o, seen)) return seen;
   }
-  const { publicKey, signature, ...rest } = o;
-  if (typeof publicKey !== 'string' || !KEY_RE.test(publicKey)) throw malformed('publicKey', '64 lowercase hex digits');
-  if (typeof signature !== 'string' || !SIG_RE.test(signature))
-    throw malformed('signature', '128 lowercase hex digits');
-  const body = txBodyFromJson(rest);
-  const key = hexToBytes(publicKey);
-  if (addressOfKey(publicKey, key) !== body.from)
+  const key = senderKey(publicKey);
+  const sig = typeof signature === 'string' ? decodeLowerHex(signature, 64) : undefined;
+  if (sig === undefined || typeof signature !== 'string') throw malformed('signature', '128 lowercase hex digits');
+  const checked = checkBody(o, WIRE_ALLOWED);
+  if (key.address !== checked.body.from)
     throw new AitbcError('CHAIN_FROM_MISMATCH', 'tx.from is not the address of tx.publicKey');
-  const bodyJson = txBodyJson(body);
-  const tx = finish(body, bodyJson, key, hexToBytes(signature));
+  const tx = new BuiltTx(checked, canonicalText(checked), key.bytes.slice(), sig, key.hex);
   // The first decode under a signature stays: a tampered copy cannot evict the real transaction.
   if (!decoded.has(signature)) {
-    if (decoded.size >= DECODED_MAX) decoded.delete(decoded.keys().next().value as string);
-    decoded.set(signature, { tx, bodyJson, publicKey, fields: Object.keys(bodyJson).length + 2 });
+    makeRoom(decoded);
+    decoded.set(signature, tx);
   }
   return tx;
 }

@@ -225,4 +225,61 @@ describe('mempool', () => {
     await expect(pool.addMany('x' as never)).rejects.toMatchObject({ code: 'MEMPOOL_BAD_INPUT' });
     expect(pool.size).toBe(1);
   });
+
+  it('checks funds against the earlier nonces only, through gaps, replacements, eviction and revalidation', async () => {
+    const [a, b] = [kp(), kp()];
+    const { pool, accounts } = setup({ [a.address]: 1000n, [b.address]: 10_000n }, { maxTxs: 3 });
+    const code = async (t: SignedTx) =>
+      pool.add(t).then(
+        (r) => r.status,
+        (e: { code: string }) => e.code,
+      );
+    expect(await code(tx(a, 0, 100n, 300n))).toBe('added'); // spends 400
+    expect(await code(tx(a, 2, 100n, 400n))).toBe('added'); // 500 + 400 before it
+    expect(await code(tx(a, 1, 100n, 100n))).toBe('added'); // a gap filled: 200 + 400 (nonce 2 comes after)
+    expect(pool.size).toBe(3);
+    // nonce 3 would follow 1,100 of pending spending
+    accounts.set(b.address, { balance: 10_000n, nonce: 0 });
+    const a2 = tx(a, 2, 110n, 0n);
+    expect(await code(a2)).toBe('replaced'); // 110 + 600 before it; the pool now spends 710 for a
+    const pending = () => pool.select(100, 1e9);
+    expect((await pending()).map((t) => t.body.nonce)).toEqual([0, 1, 2]);
+    // revalidation after a block that included nonces 0 and 1: 110 is left pending
+    accounts.set(a.address, { balance: 400n, nonce: 2 });
+    await pool.revalidate();
+    expect(pool.size).toBe(1);
+    expect(await code(tx(a, 3, 100n, 191n))).toBe('CHAIN_INSUFFICIENT_FUNDS'); // 291 + 110 > 400
+    expect(await code(tx(a, 3, 100n, 190n))).toBe('added'); // 290 + 110 = 400
+    expect(await code(tx(a, 4, 100n, 0n))).toBe('CHAIN_INSUFFICIENT_FUNDS');
+    // eviction: the pool is full (3), b's fees are higher, so a's highest nonce goes
+    expect(await code(tx(b, 0, 200n))).toBe('added');
+    expect(await code(tx(b, 1, 200n))).toBe('added');
+    expect(pool.size).toBe(3);
+    expect((await pending()).filter((t) => t.body.from === a.address).map((t) => t.body.nonce)).toEqual([2]);
+    // what the evicted nonce 3 spent is no longer counted: a new nonce 3 may spend the rest
+    accounts.set(b.address, { balance: 10_000n, nonce: 2 });
+    await pool.revalidate();
+    expect(pool.size).toBe(1);
+    expect(await code(tx(a, 3, 100n, 191n))).toBe('CHAIN_INSUFFICIENT_FUNDS');
+    expect(await code(tx(a, 3, 100n, 190n))).toBe('added');
+    expect(await code(tx(a, 4, 100n, 0n))).toBe('CHAIN_INSUFFICIENT_FUNDS');
+  });
+
+  it('refuses forgeries from a sender whose key and earlier transactions are cached', async () => {
+    const a = kp();
+    const { pool } = setup({ [a.address]: 10_000n });
+    const t0 = txToJson(tx(a, 0, MIN));
+    expect((await pool.addJson(JSON.parse(JSON.stringify(t0)))).status).toBe('added');
+    const t1 = txToJson(tx(a, 1, MIN));
+    // another transaction's signature, a changed body, a flipped signature bit
+    await expect(pool.addJson({ ...t1, signature: t0.signature })).rejects.toMatchObject({
+      code: 'CHAIN_BAD_SIGNATURE',
+    });
+    await expect(pool.addJson({ ...t1, amount: '2' })).rejects.toMatchObject({ code: 'CHAIN_BAD_SIGNATURE' });
+    const sig = String(t1.signature);
+    const flipped = `${sig.slice(0, 10)}${sig[10] === '0' ? '1' : '0'}${sig.slice(11)}`;
+    await expect(pool.addJson({ ...t1, signature: flipped })).rejects.toMatchObject({ code: 'CHAIN_BAD_SIGNATURE' });
+    expect(pool.size).toBe(1);
+    expect((await pool.addJson(JSON.parse(JSON.stringify(t1)))).status).toBe('added');
+  });
 });

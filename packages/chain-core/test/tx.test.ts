@@ -1,7 +1,27 @@
-import { addressFromPublicKey, bytesToHex, canonicalize, generateKeyPair } from '@aitbc/crypto';
+import {
+  addressFromPublicKey,
+  bytesToHex,
+  canonicalize,
+  generateKeyPair,
+  hexToBytes,
+  sha256,
+  signingBytes,
+} from '@aitbc/crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { signTx, type TxBody, txFromJson, txIdHex, txToJson, verifyTxSignature } from '../src/index.js';
+import {
+  createMempool,
+  signTx,
+  type TxBody,
+  txBodyFromJson,
+  txBodyJson,
+  txFromJson,
+  txIdHex,
+  txSigningBytes,
+  txToJson,
+  verifyTxSignature,
+} from '../src/index.js';
+import { txCacheStats } from '../src/tx.js';
 
 const alice = generateKeyPair();
 const bob = generateKeyPair();
@@ -157,5 +177,159 @@ describe('transactions', () => {
       ),
       { numRuns: 100 },
     );
+  });
+
+  it('writes each type’s canonical JSON byte for byte as the generic JCS encoder does (property)', () => {
+    const alnum = [...'ABCXYZabcxyz0189'];
+    const chainId = fc
+      .tuple(fc.constantFrom(...alnum), fc.string({ unit: fc.constantFrom(...alnum, '.', '_', '-'), maxLength: 63 }))
+      .map(([head, tail]) => head + tail);
+    const amount = fc.bigInt({ min: 0n, max: 10n ** 78n - 1n });
+    const jobId = fc.string({ unit: fc.constantFrom(...alnum, '.', '_', ':', '-'), minLength: 1, maxLength: 128 });
+    const common = { chainId, from: fc.constant(A), nonce: fc.maxSafeNat(), fee: amount };
+    const body: fc.Arbitrary<TxBody> = fc.oneof(
+      fc.record({ ...common, type: fc.constant('transfer' as const), to: fc.constantFrom(A, B), amount }),
+      fc.record({
+        ...common,
+        type: fc.constant('escrow.lock' as const),
+        jobId,
+        amount,
+        coordinator: fc.constantFrom(A, B),
+        expiresAtHeight: fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER }),
+      }),
+      fc.record({
+        ...common,
+        type: fc.constant('escrow.settle' as const),
+        jobId,
+        // any text: quotes, backslashes, control characters, non-ASCII, astral characters
+        receipt: fc.oneof(
+          fc.string({
+            unit: fc.oneof(
+              fc.string({ minLength: 1, maxLength: 1 }),
+              fc.constantFrom('"', '\\', '\u0000', '\u001f', '\n', '\u007f', '\u2028', 'é', '€', '😀', '\ud83d\ude00'),
+            ),
+            minLength: 1,
+            maxLength: 64,
+          }),
+          fc.constantFrom('{"units":1.0}', '"\\\\\\u0000\\n', 'é€😀', '\u2028\u2029\u007f'),
+        ),
+      }),
+      fc.record({ ...common, type: fc.constant('escrow.refund' as const), jobId }),
+    );
+    fc.assert(
+      fc.property(body, (b) => {
+        const tx = signTx(b, alice.seed);
+        // compared as hex: one string comparison instead of an element-by-element deep equality
+        const generic = bytesToHex(signingBytes('tx', b.chainId, txBodyJson(b)));
+        expect(bytesToHex(txSigningBytes(tx))).toBe(generic);
+        expect(bytesToHex(tx.id)).toBe(bytesToHex(sha256(hexToBytes(generic))));
+        expect(tx.size).toBe(canonicalize(txToJson(tx)).length);
+        expect(verifyTxSignature(tx)).toBe(true);
+        const back = txFromJson(JSON.parse(JSON.stringify(txToJson(tx))));
+        expect(back.body).toEqual(b);
+        expect(bytesToHex(txSigningBytes(back))).toBe(generic);
+        expect(bytesToHex(back.id)).toBe(bytesToHex(tx.id));
+        expect(back.size).toBe(tx.size);
+        expect(verifyTxSignature(back)).toBe(true);
+        expect(txBodyFromJson(txBodyJson(b))).toEqual(b);
+      }),
+      { numRuns: 120 },
+    );
+  });
+
+  it('refuses a receipt with a lone surrogate (no canonical form), after the sender check', () => {
+    const settle: TxBody = {
+      type: 'escrow.settle',
+      chainId: 'aitbc-devnet',
+      from: A,
+      nonce: 0,
+      fee: 1n,
+      jobId: 'j',
+      receipt: 'ok',
+    };
+    expect(() => signTx({ ...settle, receipt: 'a\ud800b' }, alice.seed)).toThrow(
+      expect.objectContaining({ code: 'CRYPTO_CANONICAL_JSON' }),
+    );
+    const wire = { ...txToJson(signTx(settle, alice.seed)), receipt: 'a\udc00' };
+    expect(() => txFromJson(wire)).toThrow(expect.objectContaining({ code: 'CRYPTO_CANONICAL_JSON' }));
+    expect(() => txFromJson({ ...wire, publicKey: bytesToHex(bob.publicKey) })).toThrow(
+      expect.objectContaining({ code: 'CHAIN_FROM_MISMATCH' }),
+    );
+  });
+
+  it('counts only own enumerable fields: a field hidden or inherited is missing', () => {
+    const wire = txToJson(signTx({ ...transfer, nonce: 77 }, alice.seed));
+    const hidden = (field: string) => {
+      const o: Record<string, unknown> = { ...wire };
+      delete o[field];
+      Object.defineProperty(o, field, { value: wire[field], enumerable: false });
+      return o;
+    };
+    for (const field of ['type', 'to', 'amount', 'nonce'])
+      expect(() => txFromJson(hidden(field))).toThrow(
+        expect.objectContaining({ code: 'CHAIN_TX_MALFORMED', details: { field } }),
+      );
+    const { amount: _amount, ...noAmount } = wire;
+    const inherited = Object.assign(Object.create({ amount: wire.amount }) as Record<string, unknown>, noAmount);
+    expect(() => txFromJson(inherited)).toThrow(
+      expect.objectContaining({ code: 'CHAIN_TX_MALFORMED', details: { field: 'amount' } }),
+    );
+    expect(() =>
+      txBodyFromJson(Object.assign(Object.create({ to: B }), { ...txBodyJson(transfer), to: undefined })),
+    ).toThrow(expect.objectContaining({ code: 'CHAIN_TX_MALFORMED', details: { field: 'to' } }));
+    expect(txFromJson({ ...wire }).body).toMatchObject({ nonce: 77 });
+  });
+
+  it('caches sender keys within a bound; an evicted sender decodes the same, and a cached key never vouches for a forgery', async () => {
+    const tx0 = signTx({ ...transfer, nonce: 9001 }, alice.seed);
+    const wire = txToJson(tx0);
+    const first = txFromJson({ ...wire, amount: '7' }); // alice's key is now cached (that body is not what she signed)
+    expect(verifyTxSignature(first)).toBe(false);
+    // each transaction owns its key bytes: changing one never changes the cache or another transaction
+    first.publicKey.fill(0);
+    const again = txFromJson({ ...wire, amount: '8' });
+    expect(again.publicKey).toEqual(alice.publicKey);
+    // a forged signature or a foreign key with a cached sender is still refused
+    const pool = createMempool({
+      chainId: 'aitbc-devnet',
+      minFee: 1n,
+      account: async () => ({ balance: 10n ** 30n, nonce: 9001 }),
+    });
+    await expect(pool.add(again)).rejects.toMatchObject({ code: 'CHAIN_BAD_SIGNATURE' });
+    const forged = {
+      ...wire,
+      signature: bytesToHex(signTx({ ...transfer, nonce: 9001 }, bob.seed, alice.publicKey).signature),
+    };
+    await expect(pool.addJson(forged)).rejects.toMatchObject({ code: 'CHAIN_BAD_SIGNATURE' });
+    expect(() => txFromJson({ ...wire, publicKey: bytesToHex(bob.publicKey) })).toThrow(
+      expect.objectContaining({ code: 'CHAIN_FROM_MISMATCH' }),
+    );
+    // Fill the key cache past a small bound with keys that sign for no sender (each one is refused).
+    const { max: bound } = txCacheStats();
+    const max = 64;
+    txCacheStats(max);
+    const filler = new Uint8Array(32);
+    for (let i = 0; i <= max; i++) {
+      filler[0] = i & 0xff;
+      filler[1] = (i >> 8) & 0xff;
+      filler[2] = i >> 16;
+      expect(() => txFromJson({ ...wire, publicKey: bytesToHex(filler), amount: '9' })).toThrow(
+        expect.objectContaining({ code: 'CHAIN_FROM_MISMATCH' }),
+      );
+    }
+    const stats = txCacheStats();
+    expect(stats.keys).toBe(max);
+    // alice's key was evicted: her transaction decodes to exactly what she signed, and is admitted
+    const back = txFromJson(JSON.parse(JSON.stringify(wire)));
+    expect(back.publicKey).toEqual(alice.publicKey);
+    expect(back.id).toEqual(tx0.id);
+    expect(verifyTxSignature(back)).toBe(true);
+    expect((await pool.add(back)).status).toBe('added');
+    // the other caches keep to the bound too, as entries come
+    for (let n = 0; n < max; n++) txFromJson(txToJson(signTx({ ...transfer, nonce: 20_000 + n, to: A }, alice.seed)));
+    expect(txCacheStats()).toMatchObject({ keys: max, addresses: expect.any(Number), decoded: max });
+    expect(txCacheStats().addresses).toBeLessThanOrEqual(max);
+    await expect(pool.addJson({ ...wire, amount: '10' })).rejects.toMatchObject({ code: 'CHAIN_BAD_SIGNATURE' });
+    txCacheStats(bound);
   });
 });

@@ -2,7 +2,7 @@ import { ed25519 } from '@noble/curves/ed25519.js';
 import { backend } from '#backend';
 import type { VerifyItem } from './backend/types.js';
 import { BoundedCache } from './boundedCache.js';
-import { assertLength, bytesToBase64url } from './bytes.js';
+import { assertLength } from './bytes.js';
 import { AitbcError } from './errors.js';
 
 export type { VerifyItem } from './backend/types.js';
@@ -22,6 +22,24 @@ export interface KeyPair {
 
 const strictKeys = new BoundedCache<string, boolean>(16_384);
 
+/**
+ * The cache key of a 32-byte public key: one character per byte (a flat one-byte string, cheaper to
+ * build and hash than base64url). The same key names the key in the backend's key-object cache.
+ */
+function keyIdOf(publicKey: Uint8Array): string {
+  return String.fromCharCode.apply(null, publicKey as unknown as number[]);
+}
+
+/** {@link isValidPublicKey} for a 32-byte key and its {@link keyIdOf}. */
+function isStrictKey(publicKey: Uint8Array, id: string): boolean {
+  let ok = strictKeys.get(id);
+  if (ok === undefined) {
+    ok = checkStrict(publicKey);
+    strictKeys.set(id, ok);
+  }
+  return ok;
+}
+
 function checkStrict(publicKey: Uint8Array): boolean {
   try {
     const point = ed25519.Point.fromBytes(publicKey, false); // rejects non-canonical encodings
@@ -37,13 +55,7 @@ function checkStrict(publicKey: Uint8Array): boolean {
  */
 export function isValidPublicKey(publicKey: Uint8Array): boolean {
   if (!(publicKey instanceof Uint8Array) || publicKey.length !== PUBLIC_KEY_LENGTH) return false;
-  const id = bytesToBase64url(publicKey);
-  let ok = strictKeys.get(id);
-  if (ok === undefined) {
-    ok = checkStrict(publicKey);
-    strictKeys.set(id, ok);
-  }
-  return ok;
+  return isStrictKey(publicKey, keyIdOf(publicKey));
 }
 
 /** Creates a key pair from fresh randomness (`crypto.getRandomValues` / `node:crypto`). */
@@ -87,8 +99,10 @@ export function sign(message: Uint8Array, seed: Uint8Array): Uint8Array {
 export function verify(signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array): boolean {
   if (!(signature instanceof Uint8Array) || signature.length !== SIGNATURE_LENGTH) return false;
   if (!(message instanceof Uint8Array)) return false;
-  if (!isValidPublicKey(publicKey)) return false;
-  return backend.verify(signature, message, publicKey);
+  if (!(publicKey instanceof Uint8Array) || publicKey.length !== PUBLIC_KEY_LENGTH) return false;
+  const id = keyIdOf(publicKey);
+  if (!isStrictKey(publicKey, id)) return false;
+  return backend.verify(signature, message, publicKey, id);
 }
 
 /**
@@ -98,20 +112,26 @@ export function verify(signature: Uint8Array, message: Uint8Array, publicKey: Ui
 export async function verifyMany(items: readonly VerifyItem[]): Promise<boolean[]> {
   const results: boolean[] = new Array<boolean>(items.length).fill(false);
   const pending: VerifyItem[] = [];
+  const ids: string[] = [];
   const indexes: number[] = [];
   for (let i = 0; i < items.length; i++) {
     const it = items[i]!;
+    const key = it.publicKey;
     if (
       it.signature instanceof Uint8Array &&
       it.signature.length === SIGNATURE_LENGTH &&
       it.message instanceof Uint8Array &&
-      isValidPublicKey(it.publicKey)
+      key instanceof Uint8Array &&
+      key.length === PUBLIC_KEY_LENGTH
     ) {
+      const id = keyIdOf(key);
+      if (!isStrictKey(key, id)) continue;
       pending.push(it);
+      ids.push(id);
       indexes.push(i);
     }
   }
-  const verified = await backend.verifyMany(pending);
+  const verified = await backend.verifyMany(pending, ids);
   for (let j = 0; j < verified.length; j++) results[indexes[j]!] = verified[j]!;
   return results;
 }

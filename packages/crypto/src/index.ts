@@ -52,6 +52,7 @@ export {
   messageId,
   signingBytes,
   signingBytesOfCanonical,
+  signingBytesOfCanonicalString,
   signMessage,
   verifyMessage,
 } from './signedMessage.js';

@@ -10,14 +10,35 @@ export type MessageKind = 'tx' | 'block' | 'vote' | 'proposal' | 'handshake' | '
 const KIND_RE = /^[a-z][a-z0-9._-]{0,31}$/;
 const CHAIN_ID_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const prefixCache = new Map<string, Uint8Array>();
+const prefixTextCache = new Map<string, string>();
+
+/** The last prefix built: a node signs and verifies for one chain, mostly one kind at a time. */
+let lastKind = '';
+let lastChainId = '';
+let lastPrefix = '';
+
+/** The domain prefix as text (ASCII: the kind and chain id are checked). */
+function domainPrefixText(kind: string, chainId: string): string {
+  if (kind === lastKind && chainId === lastChainId && lastPrefix !== '') return lastPrefix;
+  const key = `${kind}\n${chainId}`;
+  let prefix = prefixTextCache.get(key);
+  if (prefix === undefined) {
+    if (!KIND_RE.test(kind)) throw new AitbcError('CRYPTO_BAD_DOMAIN', `invalid message kind "${kind}"`);
+    if (!CHAIN_ID_RE.test(chainId)) throw new AitbcError('CRYPTO_BAD_DOMAIN', 'invalid chain id');
+    prefix = `AITBC/v1/${kind}\n${chainId}\n`;
+    if (prefixTextCache.size < 1024) prefixTextCache.set(key, prefix);
+  }
+  lastKind = kind;
+  lastChainId = chainId;
+  lastPrefix = prefix;
+  return prefix;
+}
 
 function domainPrefix(kind: string, chainId: string): Uint8Array {
   const key = `${kind}\n${chainId}`;
   let prefix = prefixCache.get(key);
   if (prefix === undefined) {
-    if (!KIND_RE.test(kind)) throw new AitbcError('CRYPTO_BAD_DOMAIN', `invalid message kind "${kind}"`);
-    if (!CHAIN_ID_RE.test(chainId)) throw new AitbcError('CRYPTO_BAD_DOMAIN', 'invalid chain id');
-    prefix = utf8ToBytes(`AITBC/v1/${kind}\n${chainId}\n`);
+    prefix = utf8ToBytes(domainPrefixText(kind, chainId));
     if (prefixCache.size < 1024) prefixCache.set(key, prefix);
   }
   return prefix;
@@ -35,6 +56,17 @@ export function signingBytes(kind: MessageKind, chainId: string, body: Canonical
 /** Like {@link signingBytes}, for a body already in canonical bytes. */
 export function signingBytesOfCanonical(kind: MessageKind, chainId: string, canonicalBody: Uint8Array): Uint8Array {
   return concatBytes(domainPrefix(kind, chainId), canonicalBody);
+}
+
+/**
+ * Like {@link signingBytesOfCanonical}, for a body already in canonical JSON text: the prefix and the
+ * text are UTF-8 encoded in one pass, into one array (no concatenation copy). The caller vouches that
+ * `canonicalJson` is the JCS text of the body.
+ * @throws AitbcError `CRYPTO_BAD_DOMAIN` for a malformed kind or chain id.
+ */
+export function signingBytesOfCanonicalString(kind: MessageKind, chainId: string, canonicalJson: string): Uint8Array {
+  if (typeof canonicalJson !== 'string') throw new AitbcError('CRYPTO_BAD_INPUT', 'canonical JSON must be a string');
+  return utf8ToBytes(domainPrefixText(kind, chainId) + canonicalJson);
 }
 
 /** The id of a signed object: SHA-256 of its signing bytes (so it excludes the signature). */

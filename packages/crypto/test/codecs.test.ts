@@ -8,6 +8,8 @@ import {
   bytesToBase64url,
   bytesToHex,
   bytesToUtf8,
+  type CanonicalValue,
+  canonicalizeToString,
   compareBytes,
   concatBytes,
   constantTimeEqual,
@@ -18,6 +20,8 @@ import {
   parseId,
   sha256,
   signingBytes,
+  signingBytesOfCanonical,
+  signingBytesOfCanonicalString,
   signMessage,
   toHex0x,
   utf8ToBytes,
@@ -141,6 +145,40 @@ describe('domain-separated signing (DESIGN.md §2)', () => {
     expect(verifyMessage('tx', 'aitbc-mainnet', body, sig, kp.publicKey)).toBe(false);
     expect(verifyMessage('tx', 'aitbc-devnet', { ...body, nonce: 2 }, sig, kp.publicKey)).toBe(false);
     expect(verifyMessage('tx', 'aitbc-devnet', { x: Number.NaN }, sig, kp.publicKey)).toBe(false);
+  });
+
+  it('signingBytesOfCanonicalString gives the bytes of signingBytesOfCanonical, for any kind, chain and text', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom('tx', 'block', 'vote'),
+        fc.constantFrom('aitbc-devnet', 'aitbc-mainnet', 'c'),
+        fc.jsonValue(),
+        (kind, chainId, value) => {
+          const text = canonicalizeToString(value as CanonicalValue);
+          expect(signingBytesOfCanonicalString(kind, chainId, text)).toEqual(
+            signingBytesOfCanonical(kind, chainId, utf8ToBytes(text)),
+          );
+          expect(signingBytesOfCanonicalString(kind, chainId, text)).toEqual(
+            signingBytes(kind, chainId, value as CanonicalValue),
+          );
+        },
+      ),
+      { numRuns: 200 },
+    );
+    expect(() => signingBytesOfCanonicalString('Bad Kind', 'c', '{}')).toThrow(
+      expect.objectContaining({ code: 'CRYPTO_BAD_DOMAIN' }),
+    );
+    // the last prefix is remembered: switching chains and kinds back and forth never mixes them up
+    for (const [kind, chainId] of [
+      ['tx', 'a'],
+      ['tx', 'b'],
+      ['vote', 'b'],
+      ['tx', 'a'],
+    ] as const)
+      expect(bytesToUtf8(signingBytesOfCanonicalString(kind, chainId, '{}'))).toBe(`AITBC/v1/${kind}\n${chainId}\n{}`);
+    expect(() => signingBytesOfCanonicalString('tx', 'chain\nid', '{}')).toThrow(
+      expect.objectContaining({ code: 'CRYPTO_BAD_DOMAIN' }),
+    );
   });
 
   it('rejects malformed kinds and chain ids', () => {

@@ -18,7 +18,10 @@ const PKCS8_ED25519_PREFIX = Uint8Array.from([
   0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20,
 ]);
 
-/** Public keys by base64url: importing via JWK costs ~6 µs, so keep the hot set (bounded). */
+/**
+ * Public key objects by key id (one character per byte, as `ed25519.ts` derives it): importing via JWK
+ * costs ~6 µs, so keep the hot set (bounded).
+ */
 const publicKeys = new BoundedCache<string, KeyObject>(16_384);
 /** Private key objects per seed array instance: no secret copies outlive the caller's array. */
 const privateKeys = new WeakMap<Uint8Array, { key: KeyObject; publicKey: Uint8Array }>();
@@ -47,12 +50,14 @@ function privateEntry(seed: Uint8Array): { key: KeyObject; publicKey: Uint8Array
   return entry;
 }
 
-function publicKeyObject(publicKey: Uint8Array): KeyObject {
-  const x = bytesToBase64url(publicKey);
-  let key = publicKeys.get(x);
+function publicKeyObject(
+  publicKey: Uint8Array,
+  id: string = String.fromCharCode.apply(null, publicKey as unknown as number[]),
+): KeyObject {
+  let key = publicKeys.get(id);
   if (key === undefined) {
-    key = createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x }, format: 'jwk' });
-    publicKeys.set(x, key);
+    key = createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: bytesToBase64url(publicKey) }, format: 'jwk' });
+    publicKeys.set(id, key);
   }
   return key;
 }
@@ -68,21 +73,21 @@ export const nodeBackend: CryptoBackend = {
   randomBytes: (length) => asBytes(nodeRandomBytes(length)),
   publicKeyFromSeed: (seed) => privateEntry(seed).publicKey.slice(),
   sign: (message, seed) => asBytes(nodeSign(null, message, privateEntry(seed).key)),
-  verify(signature, message, publicKey) {
+  verify(signature, message, publicKey, keyId) {
     try {
-      return nodeVerify(null, message, publicKeyObject(publicKey), signature);
+      return nodeVerify(null, message, publicKeyObject(publicKey, keyId), signature);
     } catch {
       return false;
     }
   },
-  verifyMany(items: readonly VerifyItem[]) {
+  verifyMany(items: readonly VerifyItem[], keyIds?: readonly string[]) {
     return Promise.all(
       items.map(
-        (it) =>
+        (it, i) =>
           new Promise<boolean>((resolve) => {
             let key: KeyObject;
             try {
-              key = publicKeyObject(it.publicKey);
+              key = publicKeyObject(it.publicKey, keyIds?.[i]);
             } catch {
               resolve(false);
               return;

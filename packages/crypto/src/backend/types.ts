@@ -21,6 +21,8 @@ export interface CryptoBackend {
   randomBytes(length: number): Uint8Array;
   publicKeyFromSeed(seed: Uint8Array): Uint8Array;
   sign(message: Uint8Array, seed: Uint8Array): Uint8Array;
-  verify(signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array): boolean;
-  verifyMany(items: readonly VerifyItem[]): Promise<boolean[]>;
+  /** `keyId`, when given, is a cache key the caller derived from `publicKey` (one character per byte). */
+  verify(signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array, keyId?: string): boolean;
+  /** `keyIds`, when given, holds each item's `keyId` (as for {@link CryptoBackend.verify}). */
+  verifyMany(items: readonly VerifyItem[], keyIds?: readonly string[]): Promise<boolean[]>;
 }
