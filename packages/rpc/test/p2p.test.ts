@@ -252,6 +252,34 @@ describe('peer network', () => {
     expect(a.peers().find((x) => x.nodeId === bytesToHex(c.key.publicKey))?.score).toBe(-25);
   });
 
+  it('a gossip frame arriving again (or re-encoded) is delivered and relayed once, as received', async () => {
+    const a = node();
+    await a.start();
+    const p = new RawPeer(a.listenUrl as string);
+    const conn = once(a, 'peer:connected');
+    await p.handshake();
+    await conn;
+    const q = new RawPeer(a.listenUrl as string);
+    const connQ = once(a, 'peer:connected');
+    await q.handshake();
+    await connQ;
+    const seen: GossipEvent[] = [];
+    a.on('gossip', (e) => seen.push(e));
+    const frame = '{"t":"gossip","kind":"tx","body":{"b":1,"a":"x"}}';
+    p.send(frame);
+    p.send(frame);
+    p.send({ t: 'gossip', kind: 'tx', body: { a: 'x', b: 1 } }); // same message id, other text
+    p.send({ t: 'gossip', kind: 'tx', body: { marker: true } });
+    await once(a, 'gossip', (e: GossipEvent) => e.body.marker === true);
+    expect(seen.map((e) => e.body)).toEqual([{ b: 1, a: 'x' }, { marker: true }]);
+    // q got each message once, the first one as p sent it.
+    const relayed = [await q.next('gossip'), await q.next('gossip')];
+    expect(relayed.map((m) => m.body)).toEqual([{ b: 1, a: 'x' }, { marker: true }]);
+    expect(Object.keys(relayed[0]!.body as object)).toEqual(['b', 'a']);
+    expect(q.inbox.filter((m) => m.t === 'gossip')).toHaveLength(0);
+    expect(a.peers().every((x) => x.score === 0)).toBe(true);
+  });
+
   it('reconnects with backoff after the peer restarts', async () => {
     const keyA = generateKeyPair();
     const a = node({ nodeKey: keyA });

@@ -1,3 +1,4 @@
+import { hash } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import {
   bytesToHex,
@@ -180,6 +181,13 @@ export function createPeerNetwork(options: PeerNetworkOptions): PeerNetwork {
   const ready = new Map<string, Peer>();
   const banned = new Map<string, number>(); // nodeId or url → until
   const seen = new Set<string>();
+  /**
+   * Digests of gossip frames as received or sent, checked before a frame is parsed: in a mesh each
+   * message arrives once per peer that relays it, and the copies are the same text (relays forward
+   * the frame as received), so they are dropped without parsing and canonicalizing the body — which
+   * for a proposal is its whole block. The message id (canonical body) stays the dedupe of record.
+   */
+  const seenFrames = new Set<string>();
   const dialed = new Map<string, { attempt: number; timer: NodeJS.Timeout | undefined; peer: Peer | undefined }>();
   const pending = new Map<
     number,
@@ -191,15 +199,18 @@ export function createPeerNetwork(options: PeerNetworkOptions): PeerNetwork {
   let running = false;
   let keepAlive: NodeJS.Timeout | undefined;
 
-  function remember(id: string): boolean {
-    if (seen.has(id)) return false;
-    seen.add(id);
-    if (seen.size > seenMax) {
-      const oldest = seen.values().next().value;
-      if (oldest !== undefined) seen.delete(oldest);
+  function remember(id: string, set: Set<string> = seen): boolean {
+    if (set.has(id)) return false;
+    set.add(id);
+    if (set.size > seenMax) {
+      const oldest = set.values().next().value;
+      if (oldest !== undefined) set.delete(oldest);
     }
     return true;
   }
+
+  const frameDigest = (text: string) => hash('sha256', text, 'base64');
+  const GOSSIP_PREFIX = '{"t":"gossip"';
 
   function isBanned(key: string): boolean {
     const until = banned.get(key);
@@ -260,6 +271,8 @@ export function createPeerNetwork(options: PeerNetworkOptions): PeerNetwork {
   }
 
   function onMessage(peer: Peer, text: string) {
+    // A copy of a gossip frame already seen: dropped before parsing (see seenFrames).
+    if (peer.ready && text.startsWith(GOSSIP_PREFIX) && !remember(frameDigest(text), seenFrames)) return;
     const msg = parsePeerMessage(text);
     if (msg === undefined) return penalize(peer, 'malformed message');
     if (!peer.ready) return onHandshake(peer, msg);
@@ -274,7 +287,7 @@ export function createPeerNetwork(options: PeerNetworkOptions): PeerNetwork {
         if (!remember(id)) return;
         if (options.validateGossip !== undefined && !options.validateGossip(msg.kind, msg.body))
           return penalize(peer, 'invalid gossip');
-        const text = JSON.stringify(msg);
+        // Relayed as received: the parsed envelope has exactly its three keys and a valid body.
         for (const other of ready.values()) if (other !== peer) send(other, text);
         emit('gossip', { kind: msg.kind, body: msg.body, id, from: peer.nodeId as string });
         return;
@@ -476,6 +489,7 @@ export function createPeerNetwork(options: PeerNetworkOptions): PeerNetwork {
       const id = bytesToHex(messageId(`gossip.${kind}`, chainId, body));
       if (remember(id)) {
         const text = JSON.stringify({ t: 'gossip', kind, body });
+        remember(frameDigest(text), seenFrames); // our own frame relayed back to us
         for (const peer of ready.values()) send(peer, text);
       }
       return id;
