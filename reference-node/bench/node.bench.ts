@@ -7,7 +7,9 @@
  * committed on node 0. Speed is reported, never asserted.
  *
  * Knobs (environment): AITBC_BENCH_RATE (offered tx/s, default 2500), AITBC_BENCH_SECONDS (default 8),
- * AITBC_BENCH_ONLY (`4` or `1` to run one case).
+ * AITBC_BENCH_ONLY (`4` or `1` to run one case), AITBC_BENCH_NODE_ARGS (Node.js flags of every node
+ * process, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`: the nodes are then stopped gracefully so that
+ * they write their profiles).
  */
 import { DEFAULT_PARAMS, signTx, txIdHex, txToJson } from '@aitbc/chain-core';
 import { addressFromPublicKey, generateKeyPair, type KeyPair } from '@aitbc/crypto';
@@ -21,6 +23,7 @@ const BATCH = 500;
 const SENDERS = 500;
 const TICK_MS = 200;
 const MAX_BLOCK_TXS = 2500;
+const NODE_ARGS = process.env.AITBC_BENCH_NODE_ARGS?.split(' ').filter((a) => a !== '');
 
 interface Outcome {
   readonly committed: number;
@@ -51,6 +54,7 @@ async function run(validators: number): Promise<Outcome> {
     consensus: { timeoutProposeMs: 6000, timeoutVoteMs: 2000, timeoutDeltaMs: 1000 },
     allocations: senders.map((s) => ({ address: s.address, amount: 10n ** 24n })),
     env: { AITBC_MEMPOOL_MAX_TXS: '100000', AITBC_MEMPOOL_MAX_PER_SENDER: '1000' },
+    ...(NODE_ARGS === undefined ? {} : { execArgv: NODE_ARGS }),
   });
   try {
     const total = RATE * SECONDS;
@@ -144,6 +148,7 @@ async function run(validators: number): Promise<Outcome> {
       rejected,
     };
   } finally {
+    if (NODE_ARGS !== undefined) await Promise.all(net.validators.map((n) => n.stop()));
     await net.close();
   }
 }

@@ -51,6 +51,27 @@ function txWire(tx: SignedTx, extra: JsonObject = {}): JsonObject {
   return { ...txToJson(tx), id: txIdHex(tx), ...extra };
 }
 
+/**
+ * {@link txWire} computed on first read: every admitted transaction goes to the subscription hub,
+ * which reads it only when someone subscribed to `new_transactions`.
+ */
+function lazyTxWire(tx: SignedTx): JsonObject {
+  let wire: JsonObject | undefined;
+  const get = () => {
+    wire ??= txWire(tx);
+    return wire;
+  };
+  return new Proxy({} as JsonObject, {
+    get: (_, key) => Reflect.get(get(), key),
+    has: (_, key) => Reflect.has(get(), key),
+    ownKeys: () => Reflect.ownKeys(get()),
+    getOwnPropertyDescriptor: (_, key) => {
+      const d = Reflect.getOwnPropertyDescriptor(get(), key);
+      return d === undefined ? undefined : { ...d, configurable: true };
+    },
+  });
+}
+
 /** Network views a {@link createChainBackend} serves when the node has peers. */
 export interface ChainBackendNetwork {
   /** Connected peers (default: none). */
@@ -162,7 +183,10 @@ export function createChainBackend(
       const result = await mempool.addJson(json);
       const tx = mempool.get(id(result.id));
       if (result.status !== 'known' && tx !== undefined) {
-        for (const l of listeners.tx) l(txWire(tx));
+        if (listeners.tx.size > 0) {
+          const wire = lazyTxWire(tx);
+          for (const l of listeners.tx) l(wire);
+        }
         network.onAdmitted?.(json);
       }
       onSubmitted?.();
@@ -192,7 +216,7 @@ export function createChainBackend(
     },
     emitTx(tx) {
       if (listeners.tx.size === 0) return;
-      const wire = txWire(tx);
+      const wire = lazyTxWire(tx);
       for (const l of listeners.tx) l(wire);
     },
   };

@@ -216,6 +216,8 @@ export async function startNode(config: NodeConfig, modules: StartNodeModules = 
     let net: PeerNetwork | undefined;
     let syncTarget = 0;
     let syncing = false;
+    /** Our head when a peer was first seen ahead of it (see `sync`). */
+    let lag: { head: number; since: number } | undefined;
     const pendingGossip: JsonObject[] = [];
     let gossipTimer: NodeJS.Timeout | undefined;
     const flushGossip = () => {
@@ -303,7 +305,18 @@ export async function startNode(config: NodeConfig, modules: StartNodeModules = 
       if (syncing || net === undefined) return;
       const best = Math.max(0, ...net.peers().map((p) => (typeof p.height === 'number' ? p.height : 0)));
       syncTarget = Math.max(syncTarget, best);
-      if (best <= chain.head.height) return;
+      const head = chain.head.height;
+      if (best <= head) {
+        lag = undefined;
+        return;
+      }
+      // A validator one height behind is almost always finishing that height itself (its engine is
+      // importing the decided block): fetching it from the first peer that announced it would make
+      // both execute and (de)serialize the whole block once more. It syncs when it stays behind.
+      if (engine !== undefined && best === head + 1) {
+        if (lag?.head !== head) lag = { head, since: Date.now() };
+        if (Date.now() - lag.since < 2 * Math.max(250, genesis.params.blockTimeMs)) return;
+      }
       syncing = true;
       try {
         await net.sync({ from: chain.head.height + 1, importBlocks });
