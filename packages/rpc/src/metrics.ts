@@ -1,6 +1,17 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 
-/** The node's Prometheus metrics in a private registry (never the global one). */
+/**
+ * The node's Prometheus metrics in a private registry (never the global one).
+ *
+ * @example
+ * ```ts
+ * import { createNodeApiServer, createNodeMetrics, type NodeMetrics } from '@aitbc/rpc';
+ * const metrics: NodeMetrics = createNodeMetrics();
+ * const server = createNodeApiServer({ backend, metrics });
+ * backend.on('block', (b) => metrics.recordBlock(b.height, b.txs.length));
+ * console.log(await metrics.render()); // Prometheus text format
+ * ```
+ */
 export interface NodeMetrics {
   /** The private registry; `/metrics` serves its text exposition. */
   readonly registry: Registry;

@@ -6,13 +6,37 @@
  * shape yet they are opaque JSON objects of which this package reads only the fields typed below.
  */
 
-/** A JSON value as it travels on the wire. */
+/**
+ * A JSON value as it travels on the wire.
+ *
+ * @example
+ * ```ts
+ * import type { JsonValue } from '@aitbc/rpc';
+ * const result: JsonValue = await NODE_OPERATIONS.get('get_head')!.run(backend, {}); // { height, hash, … }
+ * ```
+ */
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 
-/** A JSON object as it travels on the wire. */
+/**
+ * A JSON object as it travels on the wire.
+ *
+ * @example
+ * ```ts
+ * import type { JsonObject } from '@aitbc/rpc';
+ * const account: JsonObject = { address: 'ait1…', balance: '1000', nonce: 3 };
+ * ```
+ */
 export type JsonObject = { [key: string]: JsonValue };
 
-/** A block on the wire: opaque JSON plus the fields the API needs. */
+/**
+ * A block on the wire: opaque JSON plus the fields the API needs.
+ *
+ * @example
+ * ```ts
+ * import type { BlockWire } from '@aitbc/rpc';
+ * const block: BlockWire = { height: 12, hash: 'ab'.repeat(32), txs: [], proposer: 'ait1…' };
+ * ```
+ */
 export interface BlockWire extends JsonObject {
   /** Block height (a bounded counter, `number`). */
   height: number;
@@ -22,26 +46,60 @@ export interface BlockWire extends JsonObject {
   txs: JsonObject[];
 }
 
-/** The chain head summary. */
+/**
+ * The chain head summary.
+ *
+ * @example
+ * ```ts
+ * import type { HeadWire } from '@aitbc/rpc';
+ * const head: HeadWire = await backend.head();
+ * console.log(`head ${head.height} ${head.hash}`);
+ * ```
+ */
 export interface HeadWire extends JsonObject {
   height: number;
   hash: string;
 }
 
-/** A page of results with an opaque cursor for the next page (`null` when done). */
+/**
+ * A page of results with an opaque cursor for the next page (`null` when done).
+ *
+ * @example
+ * ```ts
+ * import type { JsonObject, Page } from '@aitbc/rpc';
+ * const page: Page<JsonObject> = await backend.txsByAddress('ait1…', { cursor: undefined, limit: 20 });
+ * if (page.nextCursor !== null) await backend.txsByAddress('ait1…', { cursor: page.nextCursor, limit: 20 });
+ * ```
+ */
 export interface Page<T> {
   readonly items: readonly T[];
   readonly nextCursor: string | null;
 }
 
-/** Sync progress of the node. */
+/**
+ * Sync progress of the node.
+ *
+ * @example
+ * ```ts
+ * import type { SyncStatusWire } from '@aitbc/rpc';
+ * const s: SyncStatusWire = { syncing: true, height: 90, targetHeight: 120 };
+ * ```
+ */
 export interface SyncStatusWire extends JsonObject {
   syncing: boolean;
   height: number;
   targetHeight: number;
 }
 
-/** A connected peer as the API shows it. */
+/**
+ * A connected peer as the API shows it.
+ *
+ * @example
+ * ```ts
+ * import type { PeerWire } from '@aitbc/rpc';
+ * const peer: PeerWire = { nodeId: 'ab12…', address: '127.0.0.1:7070', direction: 'outbound', score: 100 };
+ * ```
+ */
 export interface PeerWire extends JsonObject {
   nodeId: string;
   address: string;
@@ -49,13 +107,30 @@ export interface PeerWire extends JsonObject {
   score: number;
 }
 
-/** A consensus event (round, proposal, vote, commit...) as opaque JSON with a `type`. */
+/**
+ * A consensus event (round, proposal, vote, commit...) as opaque JSON with a `type`.
+ *
+ * @example
+ * ```ts
+ * import type { ConsensusEventWire } from '@aitbc/rpc';
+ * const event: ConsensusEventWire = { type: 'commit', height: 42, round: 0 };
+ * ```
+ */
 export interface ConsensusEventWire extends JsonObject {
   type: string;
   height: number;
 }
 
-/** Events the API fans out to WebSocket subscribers. */
+/**
+ * Events the API fans out to WebSocket subscribers.
+ *
+ * @example
+ * ```ts
+ * import type { NodeBackendEvents } from '@aitbc/rpc';
+ * const onBlock: NodeBackendEvents['block'] = (block) => console.log('committed', block.height, block.txs.length);
+ * const unsubscribe = backend.on('block', onBlock);
+ * ```
+ */
 export interface NodeBackendEvents {
   /** A block was committed (and is readable through `blockByHeight`). */
   block: (block: BlockWire) => void;
@@ -69,6 +144,15 @@ export interface NodeBackendEvents {
  * What the node API serves. Lookups resolve `undefined` for unknown ids; the server answers those
  * with `RPC_NOT_FOUND`. `submitTx` throws an `AitbcError` (e.g. `CHAIN_*`) for a rejected transaction;
  * the server passes the code through.
+ *
+ * @example
+ * ```ts
+ * import { createNodeApiServer, type NodeBackend } from '@aitbc/rpc';
+ * import { createChainBackend } from 'aitbc-node';
+ * const backend: NodeBackend = createChainBackend(chain, mempool); // the reference node's chain-core adapter
+ * const server = createNodeApiServer({ backend, port: 0 });
+ * const url = await server.start();
+ * ```
  */
 export interface NodeBackend {
   /** The current head. */

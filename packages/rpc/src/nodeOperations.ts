@@ -6,10 +6,28 @@ const HEX32_RE = /^(0x)?[0-9a-fA-F]{64}$/;
 const JOB_ID_RE = /^[A-Za-z0-9._:-]{1,128}$/;
 const HEIGHT_RE = /^(0|[1-9][0-9]{0,15})$/;
 
-/** Parameters of a node operation, as parsed JSON (from a URL, a query string or JSON-RPC params). */
+/**
+ * Parameters of a node operation, as parsed JSON (from a URL, a query string or JSON-RPC params).
+ *
+ * @example
+ * ```ts
+ * import { NODE_OPERATIONS, type OperationParams } from '@aitbc/rpc';
+ * const params: OperationParams = { address: 'ait1…', proof: true };
+ * const account = await NODE_OPERATIONS.get('get_account')!.run(backend, params);
+ * ```
+ */
 export type OperationParams = Readonly<Record<string, unknown>>;
 
-/** One node API operation: shared by the REST routes and the JSON-RPC methods. */
+/**
+ * One node API operation: shared by the REST routes and the JSON-RPC methods.
+ *
+ * @example
+ * ```ts
+ * import { NODE_OPERATIONS, type NodeOperation } from '@aitbc/rpc';
+ * const op: NodeOperation | undefined = NODE_OPERATIONS.get('get_block');
+ * const block = await op?.run(backend, { id: 12 });
+ * ```
+ */
 export interface NodeOperation {
   /** JSON-RPC method name (`get_head`...). */
   readonly method: string;
@@ -23,7 +41,16 @@ function param(params: OperationParams, name: string): unknown {
   return Object.hasOwn(params, name) ? params[name] : undefined;
 }
 
-/** Parses a block height given as a JSON number or a decimal string. @throws `RPC_BAD_PARAMS` */
+/**
+ * Parses a block height given as a JSON number or a decimal string. @throws `RPC_BAD_PARAMS`
+ *
+ * @example
+ * ```ts
+ * import { parseHeight } from '@aitbc/rpc';
+ * parseHeight('42'); // 42
+ * parseHeight(-1, 'fromHeight'); // throws AitbcError RPC_BAD_PARAMS (details.param 'fromHeight')
+ * ```
+ */
 export function parseHeight(value: unknown, name = 'height'): number {
   if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) return value;
   if (typeof value === 'string' && HEIGHT_RE.test(value)) {
@@ -64,9 +91,25 @@ function notFound(what: string, id: string | number): never {
   throw rpcError('RPC_NOT_FOUND', `${what} not found`, { [what]: id });
 }
 
-/** Maximum page size of `get_txs_by_address`. */
+/**
+ * Maximum page size of `get_txs_by_address`.
+ *
+ * @example
+ * ```ts
+ * import { MAX_PAGE_LIMIT } from '@aitbc/rpc';
+ * const page = await node.txsByAddress('ait1…', { limit: MAX_PAGE_LIMIT }); // the largest page the node serves
+ * ```
+ */
 export const MAX_PAGE_LIMIT = 100;
-/** Maximum transactions listed by `get_mempool`. */
+/**
+ * Maximum transactions listed by `get_mempool`.
+ *
+ * @example
+ * ```ts
+ * import { MAX_MEMPOOL_LIMIT } from '@aitbc/rpc';
+ * const { size, txs } = await node.mempool(MAX_MEMPOOL_LIMIT); // txs.length ≤ 1000
+ * ```
+ */
 export const MAX_MEMPOOL_LIMIT = 1000;
 
 async function account(backend: NodeBackend, params: OperationParams): Promise<JsonObject> {
@@ -78,6 +121,13 @@ async function account(backend: NodeBackend, params: OperationParams): Promise<J
 /**
  * The node API operations by JSON-RPC method name. REST routes call the same operations, so both
  * surfaces validate identically and return identical bodies.
+ *
+ * @example
+ * ```ts
+ * import { NODE_OPERATIONS } from '@aitbc/rpc';
+ * for (const [method, op] of NODE_OPERATIONS) console.log(method, '—', op.summary);
+ * const head = await NODE_OPERATIONS.get('get_head')!.run(backend, {});
+ * ```
  */
 export const NODE_OPERATIONS: ReadonlyMap<string, NodeOperation> = new Map(
   (

@@ -4,6 +4,13 @@ import { AitbcError, type ErrorDetails } from '@aitbc/crypto';
  * Every `RPC_*` error code of this package with its HTTP status — the single table the REST
  * routes, JSON-RPC error objects and the client agree on. Backend errors with other codes
  * (e.g. `CHAIN_*`) are passed through with status 400 (or 500 when the code ends in `_INTERNAL`).
+ *
+ * @example
+ * ```ts
+ * import { RPC_ERROR_STATUS } from '@aitbc/rpc';
+ * RPC_ERROR_STATUS.RPC_NOT_FOUND; // 404
+ * RPC_ERROR_STATUS.RPC_BODY_TOO_LARGE; // 413
+ * ```
  */
 export const RPC_ERROR_STATUS = Object.freeze({
   RPC_BAD_JSON: 400,
@@ -31,17 +38,48 @@ export const RPC_ERROR_STATUS = Object.freeze({
   RPC_P2P_NOT_STARTED: 503,
 } as const);
 
-/** A stable error code of this package. */
+/**
+ * A stable error code of this package.
+ *
+ * @example
+ * ```ts
+ * import { isAitbcError } from '@aitbc/crypto';
+ * import type { RpcErrorCode } from '@aitbc/rpc';
+ * try { await node.block(height); } catch (e) {
+ *   const code = isAitbcError(e) ? (e.code as RpcErrorCode) : undefined;
+ *   if (code === 'RPC_NOT_FOUND') console.log('no such block yet');
+ *   else if (code === 'RPC_RATE_LIMITED') await new Promise((r) => setTimeout(r, 1000));
+ * }
+ * ```
+ */
 export type RpcErrorCode = keyof typeof RPC_ERROR_STATUS;
 
-/** HTTP status for any AITBC error code (`RPC_*` from the table; others 400, `*_INTERNAL` 500). */
+/**
+ * HTTP status for any AITBC error code (`RPC_*` from the table; others 400, `*_INTERNAL` 500).
+ *
+ * @example
+ * ```ts
+ * import { httpStatusOf } from '@aitbc/rpc';
+ * httpStatusOf('RPC_NOT_FOUND'); // 404
+ * httpStatusOf('CHAIN_BAD_NONCE'); // 400 (passed through)
+ * httpStatusOf('CHAIN_INTERNAL'); // 500
+ * ```
+ */
 export function httpStatusOf(code: string): number {
   const known = (RPC_ERROR_STATUS as Readonly<Record<string, number>>)[code];
   if (known !== undefined) return known;
   return code.endsWith('_INTERNAL') ? 500 : 400;
 }
 
-/** Creates an {@link AitbcError} with an `RPC_*` code. */
+/**
+ * Creates an {@link AitbcError} with an `RPC_*` code.
+ *
+ * @example
+ * ```ts
+ * import { rpcError } from '@aitbc/rpc';
+ * throw rpcError('RPC_BAD_PARAMS', 'limit must be an integer in 1..100', { param: 'limit' });
+ * ```
+ */
 export function rpcError(code: RpcErrorCode, message: string, details?: ErrorDetails): AitbcError {
   return details === undefined ? new AitbcError(code, message) : new AitbcError(code, message, { details });
 }

@@ -1,12 +1,38 @@
 import { AitbcError } from '@aitbc/crypto';
 
-/** JSON as the client returns it (the node's wire shapes). */
+/**
+ * JSON as the client returns it (the node's wire shapes).
+ *
+ * @example
+ * ```ts
+ * import type { ClientJson } from '@aitbc/rpc/client';
+ * const result: ClientJson = await node.rpc('get_head');
+ * ```
+ */
 export type ClientJson = string | number | boolean | null | ClientJson[] | { [key: string]: ClientJson };
 
-/** A JSON object as the client returns it. */
+/**
+ * A JSON object as the client returns it.
+ *
+ * @example
+ * ```ts
+ * import type { ClientJsonObject } from '@aitbc/rpc/client';
+ * const account: ClientJsonObject = await node.account('ait1…');
+ * console.log(account.balance, account.nonce);
+ * ```
+ */
 export type ClientJsonObject = { [key: string]: ClientJson };
 
-/** Options of {@link createNodeClient}. */
+/**
+ * Options of {@link createNodeClient}.
+ *
+ * @example
+ * ```ts
+ * import { createNodeClient, type NodeClientOptions } from '@aitbc/rpc/client';
+ * const options: NodeClientOptions = { baseUrl: 'http://127.0.0.1:8006', headers: { 'user-agent': 'my-app/1.0' } };
+ * const node = createNodeClient(options);
+ * ```
+ */
 export interface NodeClientOptions {
   /** Node API base URL, e.g. `http://127.0.0.1:8006`. */
   readonly baseUrl: string;
@@ -16,13 +42,36 @@ export interface NodeClientOptions {
   readonly headers?: Readonly<Record<string, string>>;
 }
 
-/** One call of a JSON-RPC batch. */
+/**
+ * One call of a JSON-RPC batch.
+ *
+ * @example
+ * ```ts
+ * import type { JsonRpcCall } from '@aitbc/rpc/client';
+ * const calls: JsonRpcCall[] = [{ method: 'get_head' }, { method: 'get_account', params: { address: 'ait1…' } }];
+ * const [head, account] = await node.rpcBatch(calls); // each a result or an AitbcError
+ * ```
+ */
 export interface JsonRpcCall {
   readonly method: string;
   readonly params?: Readonly<Record<string, unknown>>;
 }
 
-/** A typed client of the node API (REST + JSON-RPC). Every failure is an `AitbcError`. */
+/**
+ * A typed client of the node API (REST + JSON-RPC). Every failure is an `AitbcError`.
+ *
+ * @example
+ * ```ts
+ * import { isAitbcError } from '@aitbc/crypto';
+ * import { createNodeClient, type NodeClient } from '@aitbc/rpc/client';
+ * const node: NodeClient = createNodeClient({ baseUrl: 'http://127.0.0.1:8006' });
+ * try {
+ *   const id = await node.sendTx(signed.json);
+ * } catch (e) {
+ *   if (isAitbcError(e, 'CHAIN_BAD_NONCE')) console.error('refresh the nonce and sign again');
+ * }
+ * ```
+ */
 export interface NodeClient {
   health(): Promise<{ status: string }>;
   syncStatus(): Promise<ClientJsonObject>;

@@ -2,19 +2,48 @@ import { isAitbcError } from '@aitbc/crypto';
 import type { JsonValue, NodeBackend } from '../nodeBackend.js';
 import { NODE_OPERATIONS } from '../nodeOperations.js';
 
-/** A JSON-RPC 2.0 error object; `data.code` carries the stable AITBC code. */
+/**
+ * A JSON-RPC 2.0 error object; `data.code` carries the stable AITBC code.
+ *
+ * @example
+ * ```ts
+ * import { handleJsonRpc, type JsonRpcError } from '@aitbc/rpc';
+ * const res = await handleJsonRpc(backend, { jsonrpc: '2.0', id: 1, method: 'get_block', params: { id: 'x' } });
+ * if (res && !Array.isArray(res) && 'error' in res) {
+ *   const err: JsonRpcError = res.error; // err.code -32602, err.data.code 'RPC_BAD_PARAMS'
+ * }
+ * ```
+ */
 export interface JsonRpcError {
   code: number;
   message: string;
   data: { code: string; details?: JsonValue };
 }
 
-/** A JSON-RPC 2.0 response. */
+/**
+ * A JSON-RPC 2.0 response.
+ *
+ * @example
+ * ```ts
+ * import { handleJsonRpc, type JsonRpcResponse } from '@aitbc/rpc';
+ * const res = (await handleJsonRpc(backend, { jsonrpc: '2.0', id: 7, method: 'get_head' })) as JsonRpcResponse;
+ * if ('result' in res) console.log(res.result);
+ * else console.error(res.error.data.code);
+ * ```
+ */
 export type JsonRpcResponse =
   | { jsonrpc: '2.0'; id: string | number | null; result: JsonValue }
   | { jsonrpc: '2.0'; id: string | number | null; error: JsonRpcError };
 
-/** Standard JSON-RPC 2.0 error numbers used by {@link handleJsonRpc}. */
+/**
+ * Standard JSON-RPC 2.0 error numbers used by {@link handleJsonRpc}.
+ *
+ * @example
+ * ```ts
+ * import { JSON_RPC_CODES } from '@aitbc/rpc';
+ * if (response.error?.code === JSON_RPC_CODES.methodNotFound) console.error('the node has no such method');
+ * ```
+ */
 export const JSON_RPC_CODES = Object.freeze({
   parseError: -32700,
   invalidRequest: -32600,
@@ -80,7 +109,16 @@ async function handleOne(
   }
 }
 
-/** Options of {@link handleJsonRpc}. */
+/**
+ * Options of {@link handleJsonRpc}.
+ *
+ * @example
+ * ```ts
+ * import { handleJsonRpc, type JsonRpcOptions } from '@aitbc/rpc';
+ * const options: JsonRpcOptions = { maxBatch: 20, onError: (err) => log.error({ err }, 'rpc failure') };
+ * const res = await handleJsonRpc(backend, body, options);
+ * ```
+ */
 export interface JsonRpcOptions {
   /** Maximum requests in one batch (a bounded counter; default 50). */
   readonly maxBatch?: number;

@@ -1,9 +1,27 @@
 import type { JsonObject } from '../nodeBackend.js';
 
-/** Gossip kinds carried by the peer network. */
+/**
+ * Gossip kinds carried by the peer network.
+ *
+ * @example
+ * ```ts
+ * import type { GossipKind } from '@aitbc/rpc';
+ * const kind: GossipKind = 'tx';
+ * const frame = JSON.stringify({ t: 'gossip', kind, body: txJson });
+ * ```
+ */
 export type GossipKind = 'tx' | 'proposal' | 'vote' | 'block';
 
-/** Messages of the peer protocol (JSON text frames). */
+/**
+ * Messages of the peer protocol (JSON text frames).
+ *
+ * @example
+ * ```ts
+ * import { type PeerMessage, parsePeerMessage } from '@aitbc/rpc';
+ * const msg: PeerMessage | undefined = parsePeerMessage(frame);
+ * if (msg?.t === 'status') console.log(`peer at height ${msg.height}`);
+ * ```
+ */
 export type PeerMessage =
   | { t: 'hello'; chainId: string; genesisHash: string; nodeKey: string; nonce: string; height: number }
   | { t: 'auth'; signature: string }
@@ -31,6 +49,13 @@ function exactKeys(o: Record<string, unknown>, keys: readonly string[]): boolean
 /**
  * Parses and strictly validates one peer message: exact key sets, types, formats (lowercase hex),
  * non-negative safe integers. Returns `undefined` for anything else (the caller scores the peer down).
+ *
+ * @example
+ * ```ts
+ * import { parsePeerMessage } from '@aitbc/rpc';
+ * parsePeerMessage('{"t":"status","height":5,"hash":"' + 'ab'.repeat(32) + '"}'); // { t: 'status', height: 5, hash: 'abab…' }
+ * parsePeerMessage('{"t":"status","height":-1}'); // undefined: the peer gets scored down
+ * ```
  */
 export function parsePeerMessage(text: string): PeerMessage | undefined {
   let v: unknown;

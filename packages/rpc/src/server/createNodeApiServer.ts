@@ -12,7 +12,16 @@ import { httpStatusOf, rpcError } from '../rpcErrors.js';
 import { createSubscriptionHub, type SubscriptionHubLimits } from '../ws/subscriptionHub.js';
 import { buildOpenApiDocument, NODE_ROUTES } from './nodeRoutes.js';
 
-/** Limits of the node API server (all bounded counters). */
+/**
+ * Limits of the node API server (all bounded counters).
+ *
+ * @example
+ * ```ts
+ * import { createNodeApiServer, type NodeApiLimits } from '@aitbc/rpc';
+ * const limits: NodeApiLimits = { bodyLimit: 128 * 1024, rateLimit: 600, maxBatch: 20, maxSubscriptionsPerConnection: 4 };
+ * const server = createNodeApiServer({ backend, limits });
+ * ```
+ */
 export interface NodeApiLimits extends SubscriptionHubLimits {
   /** Largest request body in bytes (default 256 KiB). */
   readonly bodyLimit?: number;
@@ -26,7 +35,16 @@ export interface NodeApiLimits extends SubscriptionHubLimits {
   readonly maxWsConnections?: number;
 }
 
-/** Options of {@link createNodeApiServer}. */
+/**
+ * Options of {@link createNodeApiServer}.
+ *
+ * @example
+ * ```ts
+ * import { createNodeApiServer, type NodeApiServerOptions } from '@aitbc/rpc';
+ * const options: NodeApiServerOptions = { backend, host: '127.0.0.1', port: 0, cors: { origins: ['http://localhost:5173'] }, logger: false };
+ * const server = createNodeApiServer(options);
+ * ```
+ */
 export interface NodeApiServerOptions {
   /** What the API serves. */
   readonly backend: NodeBackend;
@@ -43,7 +61,17 @@ export interface NodeApiServerOptions {
   readonly metrics?: NodeMetrics;
 }
 
-/** A node API server; see {@link createNodeApiServer}. */
+/**
+ * A node API server; see {@link createNodeApiServer}.
+ *
+ * @example
+ * ```ts
+ * import { createNodeApiServer, type NodeApiServer } from '@aitbc/rpc';
+ * const server: NodeApiServer = createNodeApiServer({ backend, port: 0 });
+ * const url = await server.start(); // e.g. 'http://127.0.0.1:40123'
+ * await server.stop();
+ * ```
+ */
 export interface NodeApiServer {
   /** Listens; resolves with the base URL (`http://127.0.0.1:8006`). */
   start(): Promise<string>;

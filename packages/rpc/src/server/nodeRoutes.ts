@@ -1,4 +1,13 @@
-/** One REST route of the node API, described by JSON schemas (used for validation and OpenAPI). */
+/**
+ * One REST route of the node API, described by JSON schemas (used for validation and OpenAPI).
+ *
+ * @example
+ * ```ts
+ * import { NODE_ROUTES, type NodeRoute } from '@aitbc/rpc';
+ * const gets: NodeRoute[] = NODE_ROUTES.filter((r) => r.method === 'GET');
+ * for (const r of gets) console.log(r.url, '→', r.operation);
+ * ```
+ */
 export interface NodeRoute {
   readonly method: 'GET' | 'POST';
   /** fastify path (`:param` segments). */
@@ -15,7 +24,15 @@ export interface NodeRoute {
 const address = { type: 'string', description: 'AITBC address (ait1…)', maxLength: 128 } as const;
 const proof = { proof: { type: 'boolean', description: 'include a state proof' } } as const;
 
-/** The REST routes of DESIGN.md §4 (aliases included), in OpenAPI order. */
+/**
+ * The REST routes of DESIGN.md §4 (aliases included), in OpenAPI order.
+ *
+ * @example
+ * ```ts
+ * import { NODE_ROUTES } from '@aitbc/rpc';
+ * const route = NODE_ROUTES.find((r) => r.url === '/rpc/head'); // { method: 'GET', operation: 'get_head', … }
+ * ```
+ */
 export const NODE_ROUTES: readonly NodeRoute[] = [
   { method: 'GET', url: '/health', operation: 'health', summary: 'Liveness' },
   { method: 'GET', url: '/sync_status', operation: 'sync_status', summary: 'Sync progress' },
@@ -116,6 +133,13 @@ const errorSchema = {
 /**
  * Builds the OpenAPI 3.1 document of the node API from {@link NODE_ROUTES} (a small generator of our
  * own: the routes are a static table, so no plugin is needed). Served at `/docs/openapi.json`.
+ *
+ * @example
+ * ```ts
+ * import { writeFile } from 'node:fs/promises';
+ * import { buildOpenApiDocument } from '@aitbc/rpc';
+ * await writeFile('openapi.json', JSON.stringify(buildOpenApiDocument('0.2.0'), null, 2));
+ * ```
  */
 export function buildOpenApiDocument(version = '0.1.0'): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {};

@@ -1,10 +1,28 @@
 import type { WebSocket } from 'ws';
 import type { BlockWire, ConsensusEventWire, JsonObject, NodeBackend } from '../nodeBackend.js';
 
-/** Subscription topics of `/ws`. */
+/**
+ * Subscription topics of `/ws`.
+ *
+ * @example
+ * ```ts
+ * import type { SubscriptionTopic } from '@aitbc/rpc';
+ * const topic: SubscriptionTopic = 'new_transactions';
+ * ws.send(JSON.stringify({ op: 'subscribe', topic, filter: { address: 'ait1…' } }));
+ * ```
+ */
 export type SubscriptionTopic = 'new_blocks' | 'new_transactions' | 'consensus_events';
 
-/** Limits of the subscription hub (all bounded counters). */
+/**
+ * Limits of the subscription hub (all bounded counters).
+ *
+ * @example
+ * ```ts
+ * import { createSubscriptionHub, type SubscriptionHubLimits } from '@aitbc/rpc';
+ * const limits: SubscriptionHubLimits = { maxSubscriptionsPerConnection: 4, maxBufferedBytes: 1024 * 1024 };
+ * const hub = createSubscriptionHub(backend, limits);
+ * ```
+ */
 export interface SubscriptionHubLimits {
   /** Subscriptions per connection (default 16). */
   readonly maxSubscriptionsPerConnection?: number;
@@ -58,7 +76,17 @@ function consensusMatches(event: ConsensusEventWire, filter: Filter): boolean {
   return filter.txType === undefined && (filter.address === undefined || event.validator === filter.address);
 }
 
-/** A connected subscription hub; see {@link createSubscriptionHub}. */
+/**
+ * A connected subscription hub; see {@link createSubscriptionHub}.
+ *
+ * @example
+ * ```ts
+ * import { createSubscriptionHub, type SubscriptionHub } from '@aitbc/rpc';
+ * const hub: SubscriptionHub = createSubscriptionHub(backend);
+ * hub.start();
+ * app.get('/ws', { websocket: true }, (socket) => hub.accept(socket));
+ * ```
+ */
 export interface SubscriptionHub {
   /** Takes over a WebSocket connection (from the `/ws` route). */
   accept(socket: WebSocket): void;
@@ -82,6 +110,13 @@ export interface SubscriptionHub {
  * with `RPC_WS_BAD_MESSAGE`, `RPC_WS_TOO_MANY_SUBSCRIPTIONS`, `RPC_BAD_PARAMS`, `RPC_RATE_LIMITED` (then
  * closed with 1008). A connection whose
  * send buffer exceeds `maxBufferedBytes` is terminated (slow consumer) so it cannot stall the node.
+ *
+ * @example
+ * ```ts
+ * import { createSubscriptionHub } from '@aitbc/rpc';
+ * const hub = createSubscriptionHub(backend, { maxSubscriptionsPerConnection: 8 }, { onConnectionsChanged: (n) => gauge.set(n) });
+ * hub.start(); // then hand it each /ws socket: hub.accept(socket); hub.stop() closes them all
+ * ```
  */
 export function createSubscriptionHub(
   backend: NodeBackend,
