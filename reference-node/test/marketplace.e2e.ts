@@ -292,6 +292,8 @@ describe('issue 7: the marketplace end to end on one network (chain, pool hub, c
     await victim.kill();
     expect(victim.events.filter((e) => e.job_id === jobId).map((e) => e.event)).toEqual(['started']);
     const survivor = otherMiner(victim);
+    // back for the next scenarios (same id and key: the pool hub knows it); the job now excludes it
+    const restarted = victim.start();
     const job = await finished(jobId);
     expect(job.state).toBe('COMPLETED');
     expect(job.miner_id).toBe(survivor.id);
@@ -307,7 +309,7 @@ describe('issue 7: the marketplace end to end on one network (chain, pool hub, c
     expect(steps[2]?.reason).toBe(`lease expired on ${victim.id}`);
     await expectPaidOnce(jobId, survivor);
     await expectBalances();
-    await victim.start(); // back for the next scenarios (same id and key: the pool hub knows it)
+    await restarted;
   });
 
   it('a failing job: no receipt, nothing settled, and the client refunds the escrow after its expiry', async () => {
