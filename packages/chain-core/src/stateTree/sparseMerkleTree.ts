@@ -30,6 +30,8 @@ class TreeNode {
   readonly value: Uint8Array | null;
   left: TreeNode | null = null;
   right: TreeNode | null = null;
+  /** A leaf's encoded page entry, made once (pages are rewritten whole, their leaves mostly unchanged). */
+  enc: Uint8Array | null = null;
   constructor(h: string, a: string, b: string, value: Uint8Array | null) {
     this.h = h;
     this.a = a;
@@ -93,13 +95,20 @@ class PageWriter {
     this.at = at + 32;
   }
   leaf(n: TreeNode): void {
-    const v = n.value!;
-    this.buf[this.at++] = T_LEAF;
-    this.binary(n.a);
-    this.buf[this.at++] = v.length >> 8;
-    this.buf[this.at++] = v.length & 0xff;
-    this.buf.set(v, this.at);
-    this.at += v.length;
+    let enc = n.enc;
+    if (enc === null) {
+      const v = n.value!;
+      enc = new Uint8Array(35 + v.length);
+      enc[0] = T_LEAF;
+      const k = n.a;
+      for (let i = 0; i < 32; i++) enc[1 + i] = k.charCodeAt(i);
+      enc[33] = v.length >> 8;
+      enc[34] = v.length & 0xff;
+      enc.set(v, 35);
+      n.enc = enc;
+    }
+    this.buf.set(enc, this.at);
+    this.at += enc.length;
   }
 }
 
@@ -158,9 +167,12 @@ function decodeNode(bytes: Uint8Array, at: { i: number }, rel: number): TreeNode
     const end = i + 35 + len;
     if (len > MAX_VALUE_BYTES || end > bytes.length) corrupt();
     const key = toBinary(bytes.subarray(i + 1, i + 33));
-    const value = bytes.slice(i + 35, end);
+    const enc = bytes.slice(i, end);
+    const value = enc.subarray(35);
     at.i = end;
-    return new TreeNode(binaryLeafHash(key, value), key, '', value);
+    const n = new TreeNode(binaryLeafHash(key, value), key, '', value);
+    n.enc = enc;
+    return n;
   }
   if (tag === T_NODE) {
     if (rel >= PAGE_LEVELS) corrupt();
