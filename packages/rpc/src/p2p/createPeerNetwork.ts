@@ -14,7 +14,17 @@ import type { JsonObject, PeerWire } from '../nodeBackend.js';
 import { rpcError } from '../rpcErrors.js';
 import { type GossipKind, type PeerMessage, parsePeerMessage } from './peerMessages.js';
 
-/** A gossip message delivered to the node (once per message id). */
+/**
+ * A gossip message delivered to the node (once per message id).
+ *
+ * @example
+ * ```ts
+ * import type { GossipEvent } from '@aitbc/rpc';
+ * network.on('gossip', (e: GossipEvent) => {
+ *   if (e.kind === 'tx') mempool.add(e.body); // delivered once per message id e.id, from peer e.from
+ * });
+ * ```
+ */
 export interface GossipEvent {
   readonly kind: GossipKind;
   readonly body: JsonObject;
@@ -24,7 +34,17 @@ export interface GossipEvent {
   readonly from: string;
 }
 
-/** Events of a {@link PeerNetwork}. */
+/**
+ * Events of a {@link PeerNetwork}.
+ *
+ * @example
+ * ```ts
+ * import type { PeerNetworkEvents } from '@aitbc/rpc';
+ * const onConnected: PeerNetworkEvents['peer:connected'] = (peer) => console.log('peer up', peer.nodeId, peer.address);
+ * network.on('peer:connected', onConnected);
+ * network.on('status', ({ nodeId, height }) => console.log(`${nodeId} is at ${height}`));
+ * ```
+ */
 export interface PeerNetworkEvents {
   gossip: (event: GossipEvent) => void;
   'peer:connected': (peer: PeerWire) => void;
@@ -32,7 +52,16 @@ export interface PeerNetworkEvents {
   status: (status: { nodeId: string; height: number; hash: string }) => void;
 }
 
-/** Limits and timings of the peer network (bounded counters and milliseconds). */
+/**
+ * Limits and timings of the peer network (bounded counters and milliseconds).
+ *
+ * @example
+ * ```ts
+ * import { createPeerNetwork, type PeerNetworkLimits } from '@aitbc/rpc';
+ * const limits: PeerNetworkLimits = { maxSyncRange: 32, banMs: 60_000, pingIntervalMs: 5_000 };
+ * const network = createPeerNetwork({ nodeKey, chainId: 'aitbc-devnet', genesisHash, limits });
+ * ```
+ */
 export interface PeerNetworkLimits {
   /** Bytes buffered for one peer before it is dropped as a slow peer (default 8 MiB). */
   readonly maxBufferedBytes?: number;
@@ -59,7 +88,18 @@ export interface PeerNetworkLimits {
   readonly pingIntervalMs?: number;
 }
 
-/** Options of {@link createPeerNetwork}. */
+/**
+ * Options of {@link createPeerNetwork}.
+ *
+ * @example
+ * ```ts
+ * import { generateKeyPair } from '@aitbc/crypto';
+ * import { createPeerNetwork, type PeerNetworkOptions } from '@aitbc/rpc';
+ * const options: PeerNetworkOptions = { nodeKey: generateKeyPair(), chainId: 'aitbc-devnet', genesisHash,
+ *   listen: { port: 0 }, peers: ['ws://127.0.0.1:7070'], status: () => ({ height: head.height, hash: head.hash }) };
+ * const network = createPeerNetwork(options);
+ * ```
+ */
 export interface PeerNetworkOptions {
   /** This node's key; the handshake proves it with a signed challenge. */
   readonly nodeKey: KeyPair;
@@ -79,7 +119,19 @@ export interface PeerNetworkOptions {
   readonly limits?: PeerNetworkLimits;
 }
 
-/** Options of {@link PeerNetwork.sync}. */
+/**
+ * Options of {@link PeerNetwork.sync}.
+ *
+ * @example
+ * ```ts
+ * import type { SyncOptions } from '@aitbc/rpc';
+ * const options: SyncOptions = {
+ *   from: chain.head.height + 1,
+ *   importBlocks: async (items) => { for (const item of items) await verifyAndImport(item); }, // { block, commit }; throw on bad data
+ * };
+ * const next = await network.sync(options); // the next height to fetch
+ * ```
+ */
 export interface SyncOptions {
   /** First height to fetch. */
   readonly from: number;
@@ -87,7 +139,19 @@ export interface SyncOptions {
   readonly importBlocks: (blocks: JsonObject[]) => Promise<void> | void;
 }
 
-/** A WebSocket peer network; see {@link createPeerNetwork}. */
+/**
+ * A WebSocket peer network; see {@link createPeerNetwork}.
+ *
+ * @example
+ * ```ts
+ * import { createPeerNetwork, type PeerNetwork } from '@aitbc/rpc';
+ * const network: PeerNetwork = createPeerNetwork({ nodeKey, chainId: 'aitbc-devnet', genesisHash, listen: { port: 0 } });
+ * await network.start();
+ * const id = network.publish('tx', txJson); // gossiped to every peer once
+ * console.log(network.listenUrl, network.peers().length);
+ * await network.stop();
+ * ```
+ */
 export interface PeerNetwork {
   /** Listens (if configured) and dials the configured peers. */
   start(): Promise<void>;
