@@ -7,14 +7,47 @@ import { AitbcError } from './errors.js';
 
 export type { VerifyItem } from './backend/types.js';
 
-/** Length of an Ed25519 seed (the private key) in bytes. */
+/**
+ * Length of an Ed25519 seed (the private key) in bytes.
+ *
+ * @example
+ * ```ts
+ * import { hexToBytes, SEED_LENGTH } from '@aitbc/crypto';
+ * const seed = hexToBytes(seedHex, SEED_LENGTH); // rejects anything but 32 bytes
+ * ```
+ */
 export const SEED_LENGTH = 32;
-/** Length of an Ed25519 public key in bytes. */
+/**
+ * Length of an Ed25519 public key in bytes.
+ *
+ * @example
+ * ```ts
+ * import { base64urlToBytes, PUBLIC_KEY_LENGTH } from '@aitbc/crypto';
+ * const publicKey = base64urlToBytes(body.publicKey, PUBLIC_KEY_LENGTH);
+ * ```
+ */
 export const PUBLIC_KEY_LENGTH = 32;
-/** Length of an Ed25519 signature in bytes. */
+/**
+ * Length of an Ed25519 signature in bytes.
+ *
+ * @example
+ * ```ts
+ * import { base64urlToBytes, SIGNATURE_LENGTH } from '@aitbc/crypto';
+ * const signature = base64urlToBytes(body.signature, SIGNATURE_LENGTH);
+ * ```
+ */
 export const SIGNATURE_LENGTH = 64;
 
-/** An Ed25519 key pair. The 32-byte `seed` is the private key: keep it secret. */
+/**
+ * An Ed25519 key pair. The 32-byte `seed` is the private key: keep it secret.
+ *
+ * @example
+ * ```ts
+ * import { generateKeyPair, type KeyPair, sign } from '@aitbc/crypto';
+ * const { seed, publicKey }: KeyPair = generateKeyPair();
+ * const signature = sign(message, seed); // verify(signature, message, publicKey) === true
+ * ```
+ */
 export interface KeyPair {
   readonly seed: Uint8Array;
   readonly publicKey: Uint8Array;
@@ -52,19 +85,42 @@ function checkStrict(publicKey: Uint8Array): boolean {
 /**
  * Whether a public key is acceptable under strict verification: 32 bytes, a canonical encoding of a
  * curve point, and not of small order. Results are cached (bounded), so repeated keys cost a lookup.
+ *
+ * @example
+ * ```ts
+ * import { isValidPublicKey } from '@aitbc/crypto';
+ * if (!isValidPublicKey(publicKey)) throw new Error('public key is not a strict Ed25519 key');
+ * ```
  */
 export function isValidPublicKey(publicKey: Uint8Array): boolean {
   if (!(publicKey instanceof Uint8Array) || publicKey.length !== PUBLIC_KEY_LENGTH) return false;
   return isStrictKey(publicKey, keyIdOf(publicKey));
 }
 
-/** Creates a key pair from fresh randomness (`crypto.getRandomValues` / `node:crypto`). */
+/**
+ * Creates a key pair from fresh randomness (`crypto.getRandomValues` / `node:crypto`).
+ *
+ * @example
+ * ```ts
+ * import { addressFromPublicKey, generateKeyPair } from '@aitbc/crypto';
+ * const { seed, publicKey } = generateKeyPair(); // keep `seed` secret
+ * const address = addressFromPublicKey(publicKey);
+ * ```
+ */
 export function generateKeyPair(): KeyPair {
   const seed = backend.randomBytes(SEED_LENGTH);
   return { seed, publicKey: backend.publicKeyFromSeed(seed) };
 }
 
-/** Cryptographically secure random bytes. */
+/**
+ * Cryptographically secure random bytes.
+ *
+ * @example
+ * ```ts
+ * import { bytesToBase64url, randomBytes } from '@aitbc/crypto';
+ * const nonce = bytesToBase64url(randomBytes(16));
+ * ```
+ */
 export function randomBytes(length: number): Uint8Array {
   if (!Number.isSafeInteger(length) || length < 0 || length > 65_536) {
     throw new AitbcError('CRYPTO_BAD_LENGTH', 'randomBytes length must be an integer in [0, 65536]');
@@ -75,6 +131,12 @@ export function randomBytes(length: number): Uint8Array {
 /**
  * Derives the 32-byte public key of a 32-byte seed.
  * @throws AitbcError `CRYPTO_BAD_LENGTH` if the seed is not 32 bytes.
+ *
+ * @example
+ * ```ts
+ * import { hexToBytes, publicKeyFromSeed } from '@aitbc/crypto';
+ * const publicKey = publicKeyFromSeed(hexToBytes(seedHex, 32));
+ * ```
  */
 export function publicKeyFromSeed(seed: Uint8Array): Uint8Array {
   assertLength(seed, SEED_LENGTH, 'seed');
@@ -85,6 +147,14 @@ export function publicKeyFromSeed(seed: Uint8Array): Uint8Array {
  * Signs `message` with the Ed25519 key of `seed` (RFC 8032, deterministic). In Node the key object is
  * cached per seed array, so keep one array per key for signing in a loop.
  * @throws AitbcError `CRYPTO_BAD_LENGTH` if the seed is not 32 bytes.
+ *
+ * @example
+ * ```ts
+ * import { generateKeyPair, sign, utf8ToBytes, verify } from '@aitbc/crypto';
+ * const { seed, publicKey } = generateKeyPair();
+ * const message = utf8ToBytes('hello');
+ * verify(sign(message, seed), message, publicKey); // true
+ * ```
  */
 export function sign(message: Uint8Array, seed: Uint8Array): Uint8Array {
   assertLength(seed, SEED_LENGTH, 'seed');
@@ -95,6 +165,12 @@ export function sign(message: Uint8Array, seed: Uint8Array): Uint8Array {
 /**
  * Strict Ed25519 verification: rejects non-canonical S, non-canonical point encodings and small-order
  * public keys. Returns `false` (never throws) for any invalid signature, key or length.
+ *
+ * @example
+ * ```ts
+ * import { verify } from '@aitbc/crypto';
+ * if (!verify(signature, message, publicKey)) throw new Error('bad signature');
+ * ```
  */
 export function verify(signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array): boolean {
   if (!(signature instanceof Uint8Array) || signature.length !== SIGNATURE_LENGTH) return false;
@@ -108,6 +184,13 @@ export function verify(signature: Uint8Array, message: Uint8Array, publicKey: Ui
 /**
  * Verifies many signatures at once. In Node the work runs on the libuv thread pool (all cores); in
  * browsers it runs sequentially. Results are in input order; invalid inputs yield `false`.
+ *
+ * @example
+ * ```ts
+ * import { verifyMany } from '@aitbc/crypto';
+ * const results = await verifyMany(txs.map((t) => ({ signature: t.sig, message: t.bytes, publicKey: t.key })));
+ * const allValid = results.every(Boolean);
+ * ```
  */
 export async function verifyMany(items: readonly VerifyItem[]): Promise<boolean[]> {
   const results: boolean[] = new Array<boolean>(items.length).fill(false);
@@ -136,7 +219,15 @@ export async function verifyMany(items: readonly VerifyItem[]): Promise<boolean[
   return results;
 }
 
-/** Which backend is active: `node` (node:crypto) or `noble` (pure JS). */
+/**
+ * Which backend is active: `node` (node:crypto) or `noble` (pure JS).
+ *
+ * @example
+ * ```ts
+ * import { cryptoBackendName } from '@aitbc/crypto';
+ * console.log(`crypto backend: ${cryptoBackendName()}`); // 'node' in Node, 'noble' in browsers
+ * ```
+ */
 export function cryptoBackendName(): 'node' | 'noble' {
   return backend.name;
 }

@@ -4,7 +4,16 @@ import { sign, verify } from './ed25519.js';
 import { AitbcError } from './errors.js';
 import { sha256 } from './sha256.js';
 
-/** The kinds of domain-separated messages AITBC signs (DESIGN.md §2). */
+/**
+ * The kinds of domain-separated messages AITBC signs (DESIGN.md §2).
+ *
+ * @example
+ * ```ts
+ * import { type MessageKind, signMessage } from '@aitbc/crypto';
+ * const kind: MessageKind = 'vote';
+ * const signature = signMessage(kind, 'aitbc-devnet', { height: 12, round: 0 }, seed);
+ * ```
+ */
 export type MessageKind = 'tx' | 'block' | 'vote' | 'proposal' | 'handshake' | 'login' | (string & {});
 
 const KIND_RE = /^[a-z][a-z0-9._-]{0,31}$/;
@@ -48,12 +57,28 @@ function domainPrefix(kind: string, chainId: string): Uint8Array {
  * The exact bytes AITBC signs: `utf8("AITBC/v1/" + kind + "\n" + chainId + "\n") || JCS(body)`.
  * A signature over one kind or chain never verifies as another.
  * @throws AitbcError `CRYPTO_BAD_DOMAIN` for a malformed kind or chain id, `CRYPTO_CANONICAL_JSON` for a body JCS cannot encode.
+ *
+ * @example
+ * ```ts
+ * import { sign, signingBytes } from '@aitbc/crypto';
+ * const bytes = signingBytes('tx', 'aitbc-devnet', { type: 'transfer', to, amount: 5n, nonce: 1 });
+ * const signature = sign(bytes, seed); // same as signMessage('tx', 'aitbc-devnet', body, seed)
+ * ```
  */
 export function signingBytes(kind: MessageKind, chainId: string, body: CanonicalValue): Uint8Array {
   return concatBytes(domainPrefix(kind, chainId), canonicalize(body));
 }
 
-/** Like {@link signingBytes}, for a body already in canonical bytes. */
+/**
+ * Like {@link signingBytes}, for a body already in canonical bytes.
+ *
+ * @example
+ * ```ts
+ * import { canonicalize, sign, signingBytesOfCanonical } from '@aitbc/crypto';
+ * const canonical = canonicalize(body); // computed once, reused for size checks and hashing
+ * const signature = sign(signingBytesOfCanonical('tx', 'aitbc-devnet', canonical), seed);
+ * ```
+ */
 export function signingBytesOfCanonical(kind: MessageKind, chainId: string, canonicalBody: Uint8Array): Uint8Array {
   return concatBytes(domainPrefix(kind, chainId), canonicalBody);
 }
@@ -63,24 +88,57 @@ export function signingBytesOfCanonical(kind: MessageKind, chainId: string, cano
  * text are UTF-8 encoded in one pass, into one array (no concatenation copy). The caller vouches that
  * `canonicalJson` is the JCS text of the body.
  * @throws AitbcError `CRYPTO_BAD_DOMAIN` for a malformed kind or chain id.
+ *
+ * @example
+ * ```ts
+ * import { canonicalizeToString, sign, signingBytesOfCanonicalString } from '@aitbc/crypto';
+ * const json = canonicalizeToString(body);
+ * const signature = sign(signingBytesOfCanonicalString('tx', 'aitbc-devnet', json), seed);
+ * ```
  */
 export function signingBytesOfCanonicalString(kind: MessageKind, chainId: string, canonicalJson: string): Uint8Array {
   if (typeof canonicalJson !== 'string') throw new AitbcError('CRYPTO_BAD_INPUT', 'canonical JSON must be a string');
   return utf8ToBytes(domainPrefixText(kind, chainId) + canonicalJson);
 }
 
-/** The id of a signed object: SHA-256 of its signing bytes (so it excludes the signature). */
+/**
+ * The id of a signed object: SHA-256 of its signing bytes (so it excludes the signature).
+ *
+ * @example
+ * ```ts
+ * import { messageId, toHex0x } from '@aitbc/crypto';
+ * const txId = toHex0x(messageId('tx', 'aitbc-devnet', body)); // independent of the signature
+ * ```
+ */
 export function messageId(kind: MessageKind, chainId: string, body: CanonicalValue): Uint8Array {
   return sha256(signingBytes(kind, chainId, body));
 }
 
-/** Signs a domain-separated message; returns the 64-byte signature. */
+/**
+ * Signs a domain-separated message; returns the 64-byte signature.
+ *
+ * @example
+ * ```ts
+ * import { generateKeyPair, signMessage, verifyMessage } from '@aitbc/crypto';
+ * const { seed, publicKey } = generateKeyPair();
+ * const sig = signMessage('login', 'aitbc-devnet', { nonce: 'n1' }, seed);
+ * verifyMessage('login', 'aitbc-devnet', { nonce: 'n1' }, sig, publicKey); // true
+ * ```
+ */
 export function signMessage(kind: MessageKind, chainId: string, body: CanonicalValue, seed: Uint8Array): Uint8Array {
   assertLength(seed, 32, 'seed');
   return sign(signingBytes(kind, chainId, body), seed);
 }
 
-/** Verifies a domain-separated message signature (strict). Returns `false` on any mismatch. */
+/**
+ * Verifies a domain-separated message signature (strict). Returns `false` on any mismatch.
+ *
+ * @example
+ * ```ts
+ * import { verifyMessage } from '@aitbc/crypto';
+ * if (!verifyMessage('vote', chainId, vote.body, vote.signature, validatorKey)) throw new Error('bad vote signature');
+ * ```
+ */
 export function verifyMessage(
   kind: MessageKind,
   chainId: string,

@@ -1,4 +1,13 @@
-/** One item of a batch signature verification. */
+/**
+ * One item of a batch signature verification.
+ *
+ * @example
+ * ```ts
+ * import { type VerifyItem, verifyMany } from '@aitbc/crypto';
+ * const item: VerifyItem = { signature, message, publicKey };
+ * const [ok] = await verifyMany([item]);
+ * ```
+ */
 export interface VerifyItem {
   /** 64-byte Ed25519 signature. */
   readonly signature: Uint8Array;
