@@ -339,11 +339,11 @@ describe('issue 7: the marketplace end to end on one network (chain, pool hub, c
       output: { output: '', size: 0 },
       receipt: receiptBy(miner, jobId, MAX_PRICE),
     });
-    // the job is finished: it is no longer an active job of any miner
-    expect(again).toEqual({ status: 404, code: 'COORD_UNKNOWN_JOB' });
+    // the job is finished: a second report is refused as such
+    expect(again).toEqual({ status: 409, code: 'COORD_JOB_FINISHED' });
     expect(await minerCall(miner, `/v1/miners/${jobId}/fail`, { message: 'late failure' })).toEqual({
-      status: 404,
-      code: 'COORD_UNKNOWN_JOB',
+      status: 409,
+      code: 'COORD_JOB_FINISHED',
     });
     expect((await client.jobs.get(jobId)).state).toBe('COMPLETED');
     expect((await receiptsOf(jobId)).map((r) => r.receipt_id)).toEqual([firstJob.receipt.receipt_id]);

@@ -518,11 +518,12 @@ export class JobEngine {
   /**
    * The assigned miner reports success with its signed receipt. The receipt is checked and attested,
    * then the job, output and receipt are stored in one batch.
-   * @throws AitbcError `COORD_UNKNOWN_JOB`, `COORD_NOT_ASSIGNED` (another miner, or a second report),
-   * `COORD_OUTPUT_TOO_LARGE`, `COORD_RECEIPT_INVALID`.
+   * @throws AitbcError `COORD_UNKNOWN_JOB`, `COORD_NOT_ASSIGNED` (another miner holds it, or held it),
+   * `COORD_JOB_FINISHED` (a second report: the job already ended), `COORD_OUTPUT_TOO_LARGE`,
+   * `COORD_RECEIPT_INVALID`.
    */
   async complete(minerId: string, jobId: string, output: JsonValue, receipt: unknown): Promise<Job> {
-    const job = this.#requireAssigned(minerId, jobId);
+    const job = await this.#reportable(minerId, jobId);
     let size: number;
     try {
       size = canonicalize(output).length;
@@ -556,7 +557,7 @@ export class JobEngine {
    * @throws AitbcError `COORD_UNKNOWN_JOB`, `COORD_NOT_ASSIGNED`.
    */
   async fail(minerId: string, jobId: string, message: string): Promise<Job> {
-    const job = this.#requireAssigned(minerId, jobId);
+    const job = await this.#reportable(minerId, jobId);
     const reason = String(message).slice(0, 1024);
     await this.#transition(job, 'FAILED', { reason: `miner reported: ${reason}` });
     await this.#hub.registry.countOutcome(minerId, { success: false }).catch(() => undefined);
@@ -594,6 +595,28 @@ export class JobEngine {
 
   #requireStarted(): void {
     if (!this.#started) throw new AitbcError('COORD_NOT_STARTED', 'the job engine is not started');
+  }
+
+  /**
+   * The active job `minerId` may report on. A job that already ended (it is only in the store) is
+   * `COORD_JOB_FINISHED` to the miner that ran it — a second report — and `COORD_NOT_ASSIGNED` to
+   * any other miner.
+   */
+  async #reportable(minerId: string, jobId: string): Promise<Mutable<Job>> {
+    if (!this.#jobs.has(jobId) && JOB_ID_RE.test(jobId)) {
+      await this.#writing.get(jobId)?.catch(() => undefined);
+      const stored = this.#jobs.has(jobId) ? undefined : await this.#store.get(jobId);
+      if (stored !== undefined) {
+        if (stored.minerId !== minerId)
+          throw new AitbcError('COORD_NOT_ASSIGNED', 'this job is not assigned to this miner', {
+            details: { jobId, minerId },
+          });
+        throw new AitbcError('COORD_JOB_FINISHED', `job is already ${stored.state}`, {
+          details: { jobId, state: stored.state },
+        });
+      }
+    }
+    return this.#requireAssigned(minerId, jobId);
   }
 
   #requireAssigned(minerId: string, jobId: string): Mutable<Job> {

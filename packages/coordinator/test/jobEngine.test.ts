@@ -84,8 +84,12 @@ describe('JobEngine lifecycle', () => {
     await expect(
       engine.complete(owner, job.id, { ok: true }, { job_id: job.id, provider: ownerAddress }),
     ).rejects.toMatchObject({
-      code: 'COORD_UNKNOWN_JOB',
+      code: 'COORD_JOB_FINISHED',
+      details: { state: 'COMPLETED' },
     });
+    await expect(engine.fail(owner, job.id, 'late')).rejects.toMatchObject({ code: 'COORD_JOB_FINISHED' });
+    await expect(engine.fail(other, job.id, 'late')).rejects.toMatchObject({ code: 'COORD_NOT_ASSIGNED' });
+    await expect(engine.fail(owner, 'job_nope', 'x')).rejects.toMatchObject({ code: 'COORD_UNKNOWN_JOB' });
   });
 
   it('rejects a receipt that does not check and keeps the job running', async () => {

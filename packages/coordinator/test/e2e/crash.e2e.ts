@@ -150,14 +150,11 @@ describe('coordinator killed with SIGKILL and restarted (real processes, level o
     ({ url, child } = await startCoordinator(env));
     expect((await call('GET', `/v1/jobs/${running}`, 'client-key')).json.state).toBe('COMPLETED');
     // the miner retries its report after the crash: refused, nothing paid twice
-    expect(
-      (
-        await call('POST', `/v1/miners/${running}/result`, 'miner-key', {
-          output: { ok: 1 },
-          receipt: receiptFor(running),
-        })
-      ).status,
-    ).toBe(404);
+    const retried = await call('POST', `/v1/miners/${running}/result`, 'miner-key', {
+      output: { ok: 1 },
+      receipt: receiptFor(running),
+    });
+    expect([retried.status, retried.json.error.code]).toEqual([409, 'COORD_JOB_FINISHED']);
 
     for (let i = 0; i < 2; i++) {
       const a = await call('POST', '/v1/miners/poll', 'miner-key', { max_wait_seconds: 5 });
