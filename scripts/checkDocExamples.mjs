@@ -67,6 +67,7 @@ const app = await Application.bootstrapWithPlugins({
     disableSources: false,
     disableGit: true,
     sourceLinkTemplate: '{path}',
+    skipErrorChecking: true,
   },
   disableSources: false,
   skipErrorChecking: true,
