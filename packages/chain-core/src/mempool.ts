@@ -1,7 +1,7 @@
-import { AitbcError, isAitbcError, toHex0x, verify, verifyMany } from '@aitbc/crypto';
+import { AitbcError, isAitbcError, toHex0x, verifyMany } from '@aitbc/crypto';
 import type { Account } from './ledgerState.js';
 import { SignatureCache } from './signatureCache.js';
-import { type SignedTx, sharedSigningBytes, txFromJson } from './tx.js';
+import { type SignedTx, sharedSigningBytes, txFromJson, verifyTxSignature } from './tx.js';
 
 /** Limits and policy of a {@link Mempool}. */
 export interface MempoolOptions {
@@ -165,7 +165,7 @@ export class Mempool {
     if (this.#byId.has(id)) return { status: 'known', id: toHex0x(tx.id) };
     this.#precheck(tx);
     if (!this.#cache.hasKey(id, tx.signature)) {
-      if (!verify(tx.signature, sharedSigningBytes(tx), tx.publicKey)) throw badSignature();
+      if (!verifyTxSignature(tx)) throw badSignature();
       this.#cache.addKey(id, tx.signature);
     }
     return this.#insert(tx, id, await this.#opts.account(tx.body.from));

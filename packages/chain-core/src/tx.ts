@@ -9,7 +9,7 @@ import {
   sha256,
   sign,
   signingBytesOfCanonical,
-  signingBytesOfCanonicalString,
+  signingTextOfCanonical,
   toHex0x,
   utf8ToBytes,
   verify,
@@ -365,6 +365,21 @@ export function txBodyFromJson(json: unknown): TxBody {
   return checkBody(json as Record<string, unknown>, ALLOWED).body;
 }
 
+const encoder = new TextEncoder();
+/** A buffer reused for signing bytes that are hashed, signed or verified at once (grows as needed). */
+let scratch = new Uint8Array(4096);
+
+/**
+ * The UTF-8 bytes of `text` as a view of the shared scratch buffer: valid only until the next call,
+ * so only for synchronous use (hashing, signing, a synchronous verify). Saves an allocation per
+ * transaction, which in V8 is an off-heap one for arrays above 64 bytes.
+ */
+function scratchUtf8(text: string): Uint8Array {
+  if (text.length * 3 > scratch.length) scratch = new Uint8Array(text.length * 3);
+  const { written } = encoder.encodeInto(text, scratch);
+  return scratch.subarray(0, written);
+}
+
 /**
  * A transaction this module built (signed or decoded): it keeps its signing bytes, so verification
  * (mempool, block import) never re-encodes, and, when decoded, the wire text it came from, for the
@@ -376,7 +391,9 @@ class BuiltTx implements SignedTx {
   readonly signature: Uint8Array;
   readonly id: Uint8Array;
   readonly size: number;
-  readonly #signing: Uint8Array;
+  /** The text whose UTF-8 bytes are signed; the bytes themselves are made when first asked for. */
+  readonly #text: string;
+  #signing: Uint8Array | undefined;
   /** Wire public key (hex), fee and amount texts; the key is empty for a transaction signed here. */
   readonly #wireKey: string;
   readonly #wireFee: string;
@@ -384,11 +401,11 @@ class BuiltTx implements SignedTx {
 
   constructor(checked: CheckedBody, canonical: string, publicKey: Uint8Array, signature: Uint8Array, wireKey: string) {
     const body = checked.body;
-    const signing = signingBytesOfCanonicalString('tx', body.chainId, canonical);
-    // Canonical wire size: the body plus `"publicKey":"<64 hex>"` (78), `"signature":"<128 hex>"` (142)
-    // and the two commas that join them in. The body text is ASCII except inside a receipt.
-    const bodyBytes = body.type === 'escrow.settle' ? utf8ToBytes(canonical).length : canonical.length;
-    const size = bodyBytes + 222;
+    const text = signingTextOfCanonical('tx', body.chainId, canonical);
+    const signing = scratchUtf8(text);
+    // Canonical wire size: the body's bytes (the signed bytes less the ASCII prefix) plus
+    // `"publicKey":"<64 hex>"` (78), `"signature":"<128 hex>"` (142) and the two commas that join them in.
+    const size = signing.length - (text.length - canonical.length) + 222;
     if (size > TX_LIMITS.maxTxBytes) {
       throw new AitbcError('CHAIN_TX_TOO_LARGE', `transaction is ${size} bytes; the limit is ${TX_LIMITS.maxTxBytes}`, {
         details: { size },
@@ -399,16 +416,28 @@ class BuiltTx implements SignedTx {
     this.signature = signature;
     this.id = sha256(signing);
     this.size = size;
-    this.#signing = signing;
+    this.#text = text;
+    this.#signing = undefined;
     this.#wireKey = wireKey;
     this.#wireFee = checked.fee;
     this.#wireAmount = checked.amount;
-    Object.freeze(this);
+    Object.freeze(this); // own properties only: the signing bytes may still be filled in once
   }
 
-  /** The signing bytes of `tx` if this module built it. */
+  /** The signing bytes of `tx` (made once, then kept) if this module built it. */
   static signingOf(tx: SignedTx): Uint8Array | undefined {
-    return #signing in tx ? tx.#signing : undefined;
+    if (!(#signing in tx)) return undefined;
+    tx.#signing ??= utf8ToBytes(tx.#text);
+    return tx.#signing;
+  }
+
+  /**
+   * The signing bytes of `tx` for immediate, synchronous use — kept ones, or else a view of the
+   * shared scratch buffer (overwritten by the next encoding) — if this module built it.
+   */
+  static signingNow(tx: SignedTx): Uint8Array | undefined {
+    if (!(#signing in tx)) return undefined;
+    return tx.#signing ?? scratchUtf8(tx.#text);
   }
 
   /**
@@ -475,7 +504,7 @@ export function signTx(body: TxBody, seed: Uint8Array, publicKey: Uint8Array = p
     throw new AitbcError('CHAIN_FROM_MISMATCH', 'tx.from is not the address of the signing key');
   }
   const canonical = canonicalText(checked);
-  const signature = sign(signingBytesOfCanonicalString('tx', checked.body.chainId, canonical), seed);
+  const signature = sign(scratchUtf8(signingTextOfCanonical('tx', checked.body.chainId, canonical)), seed);
   return new BuiltTx(checked, canonical, publicKey, signature, '');
 }
 
@@ -491,10 +520,8 @@ export function txFromJson(json: unknown): SignedTx {
   const o = json as Record<string, unknown>;
   const publicKey = o.publicKey;
   const signature = o.signature;
-  if (typeof signature === 'string') {
-    const seen = decoded.get(signature);
-    if (seen !== undefined && BuiltTx.sameWire(o, seen)) return seen;
-  }
+  const seen = typeof signature === 'string' ? decoded.get(signature) : undefined;
+  if (seen !== undefined && BuiltTx.sameWire(o, seen)) return seen;
   const key = senderKey(publicKey);
   const sig = typeof signature === 'string' ? decodeLowerHex(signature, 64) : undefined;
   if (sig === undefined || typeof signature !== 'string') throw malformed('signature', '128 lowercase hex digits');
@@ -503,7 +530,7 @@ export function txFromJson(json: unknown): SignedTx {
     throw new AitbcError('CHAIN_FROM_MISMATCH', 'tx.from is not the address of tx.publicKey');
   const tx = new BuiltTx(checked, canonicalText(checked), key.bytes.slice(), sig, key.hex);
   // The first decode under a signature stays: a tampered copy cannot evict the real transaction.
-  if (!decoded.has(signature)) {
+  if (seen === undefined) {
     makeRoom(decoded);
     decoded.set(signature, tx);
   }
@@ -522,7 +549,8 @@ export function txSigningBytes(tx: SignedTx): Uint8Array {
 
 /** Strict Ed25519 check of a transaction's signature. */
 export function verifyTxSignature(tx: SignedTx): boolean {
-  return verify(tx.signature, sharedSigningBytes(tx), tx.publicKey);
+  // verify reads the message synchronously: the scratch bytes serve (no allocation per check)
+  return verify(tx.signature, BuiltTx.signingNow(tx) ?? sharedSigningBytes(tx), tx.publicKey);
 }
 
 /** The id in wire form (`0x` + 64 hex). */

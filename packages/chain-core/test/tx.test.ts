@@ -21,7 +21,7 @@ import {
   txToJson,
   verifyTxSignature,
 } from '../src/index.js';
-import { txCacheStats } from '../src/tx.js';
+import { sharedSigningBytes, txCacheStats } from '../src/tx.js';
 
 const alice = generateKeyPair();
 const bob = generateKeyPair();
@@ -331,5 +331,24 @@ describe('transactions', () => {
     expect(txCacheStats().addresses).toBeLessThanOrEqual(max);
     await expect(pool.addJson({ ...wire, amount: '10' })).rejects.toMatchObject({ code: 'CHAIN_BAD_SIGNATURE' });
     txCacheStats(bound);
+  });
+
+  it('kept signing bytes never change as other transactions are encoded (a scratch buffer serves only synchronous use)', () => {
+    const t1 = txFromJson(txToJson(signTx({ ...transfer, nonce: 31_337 }, alice.seed)));
+    const expected = bytesToHex(signingBytes('tx', transfer.chainId, txBodyJson(t1.body)));
+    const kept = sharedSigningBytes(t1);
+    expect(sharedSigningBytes(t1)).toBe(kept); // made once
+    for (let n = 0; n < 5; n++) {
+      const other = txFromJson(txToJson(signTx({ ...transfer, nonce: 31_338 + n, amount: 1n }, alice.seed)));
+      expect(verifyTxSignature(other)).toBe(true);
+      expect(verifyTxSignature(t1)).toBe(true);
+    }
+    expect(bytesToHex(kept)).toBe(expected);
+    expect(bytesToHex(txSigningBytes(t1))).toBe(expected);
+    // a transaction built elsewhere (a copy of the fields) is encoded from its body
+    const copy = { ...t1 };
+    expect(bytesToHex(sharedSigningBytes(copy))).toBe(expected);
+    expect(verifyTxSignature(copy)).toBe(true);
+    expect(verifyTxSignature({ ...copy, body: { ...t1.body, nonce: 1 } })).toBe(false);
   });
 });

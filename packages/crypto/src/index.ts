@@ -53,6 +53,7 @@ export {
   signingBytes,
   signingBytesOfCanonical,
   signingBytesOfCanonicalString,
+  signingTextOfCanonical,
   signMessage,
   verifyMessage,
 } from './signedMessage.js';

@@ -97,8 +97,26 @@ export function signingBytesOfCanonical(kind: MessageKind, chainId: string, cano
  * ```
  */
 export function signingBytesOfCanonicalString(kind: MessageKind, chainId: string, canonicalJson: string): Uint8Array {
+  return utf8ToBytes(signingTextOfCanonical(kind, chainId, canonicalJson));
+}
+
+/**
+ * The text whose UTF-8 bytes {@link signingBytesOfCanonicalString} gives:
+ * `"AITBC/v1/" + kind + "\n" + chainId + "\n" + canonicalJson`. The prefix is ASCII, so its byte
+ * length is its length; callers that encode into a buffer of their own use this. The caller vouches
+ * that `canonicalJson` is the JCS text of the body.
+ * @throws AitbcError `CRYPTO_BAD_DOMAIN` for a malformed kind or chain id.
+ *
+ * @example
+ * ```ts
+ * import { canonicalizeToString, signingTextOfCanonical, utf8ToBytes } from '@aitbc/crypto';
+ * const text = signingTextOfCanonical('tx', 'aitbc-devnet', canonicalizeToString(body));
+ * const bytes = utf8ToBytes(text); // or TextEncoder#encodeInto a reused buffer
+ * ```
+ */
+export function signingTextOfCanonical(kind: MessageKind, chainId: string, canonicalJson: string): string {
   if (typeof canonicalJson !== 'string') throw new AitbcError('CRYPTO_BAD_INPUT', 'canonical JSON must be a string');
-  return utf8ToBytes(domainPrefixText(kind, chainId) + canonicalJson);
+  return domainPrefixText(kind, chainId) + canonicalJson;
 }
 
 /**

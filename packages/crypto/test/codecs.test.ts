@@ -22,6 +22,7 @@ import {
   signingBytes,
   signingBytesOfCanonical,
   signingBytesOfCanonicalString,
+  signingTextOfCanonical,
   signMessage,
   toHex0x,
   utf8ToBytes,
@@ -159,6 +160,9 @@ describe('domain-separated signing (DESIGN.md §2)', () => {
             signingBytesOfCanonical(kind, chainId, utf8ToBytes(text)),
           );
           expect(signingBytesOfCanonicalString(kind, chainId, text)).toEqual(
+            signingBytes(kind, chainId, value as CanonicalValue),
+          );
+          expect(utf8ToBytes(signingTextOfCanonical(kind, chainId, text))).toEqual(
             signingBytes(kind, chainId, value as CanonicalValue),
           );
         },
