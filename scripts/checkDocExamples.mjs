@@ -8,12 +8,15 @@
 //   node scripts/checkDocExamples.mjs --package crypto   one package (dir name or @aitbc/crypto)
 //   node scripts/checkDocExamples.mjs --summary          counts per package instead of the list
 //   node scripts/checkDocExamples.mjs --where            each line ends with the declaring file:line
+//   node scripts/checkDocExamples.mjs --typecheck        also compiles every example against the real API
+//     (free identifiers such as `seed` or `hub` are declared `any`; imports and calls on what the
+//     example imports are checked; best effort: an un-imported name is `any`, so it checks nothing)
 //
 // Rules: functions pass when a signature comment or the declaration comment has `@example`; classes,
 // interfaces, type aliases, variables, enums and namespaces pass on their own comment; members do
 // not need examples. A symbol re-exported by several entry points (or packages) counts once, under
 // the package whose source declares it.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { Application, ReflectionKind } from 'typedoc';
 
@@ -23,6 +26,7 @@ process.chdir(root);
 const argv = process.argv.slice(2);
 const summary = argv.includes('--summary');
 const where = argv.includes('--where');
+const typecheck = argv.includes('--typecheck');
 const pi = argv.indexOf('--package');
 const only = pi >= 0 ? argv[pi + 1] : undefined;
 if (pi >= 0 && (only === undefined || only.startsWith('--'))) {
@@ -90,6 +94,13 @@ const kindsNeedingExample = new Set([
 ]);
 const hasExample = (comment) => comment?.blockTags?.some((t) => t.tag === '@example') ?? false;
 const documented = (r) => hasExample(r.comment) || (r.signatures ?? []).some((s) => hasExample(s.comment));
+/** The code of every `@example` block of a declaration and its signatures. */
+const examplesOf = (r) =>
+  [r.comment, ...(r.signatures ?? []).map((s) => s.comment)]
+    .flatMap((c) => c?.blockTags ?? [])
+    .filter((t) => t.tag === '@example')
+    .flatMap((t) => t.content.filter((part) => part.kind === 'code').map((part) => part.text))
+    .map((text) => text.replace(/^```[a-z]*\n?/, '').replace(/\n?```$/, ''));
 
 /**
  * typedoc writes source paths relative to a base directory it derives per package (the entry points'
@@ -118,6 +129,7 @@ function collect(pkg, moduleName, mod) {
       kind: ReflectionKind[r.kind],
       ok: documented(r),
       at,
+      examples: examplesOf(r),
     };
     const prev = seen.get(key);
     const ownsFile = file?.startsWith(pkg.abs + sep) ?? false;
@@ -164,4 +176,67 @@ if (summary) {
 }
 for (const e of undocumentedEntries) console.log(`entry point not documented by typedoc: ${e}`);
 console.log(`${missing.length} of ${entries.length} exported declarations have no @example`);
-process.exit(missing.length > 0 || undocumentedEntries.length > 0 ? 1 : 0);
+const badExamples = typecheck ? await typecheckExamples(entries) : 0;
+process.exit(missing.length > 0 || undocumentedEntries.length > 0 || badExamples > 0 ? 1 : 0);
+
+/**
+ * Compiles each example as its own module (imports on top, the rest in an async function) with the
+ * repo's compiler options. Pass 1 finds the example's free identifiers (`seed`, `hub`…) and declares
+ * them `any`; pass 2 reports what is left: wrong imports, unknown members, wrong argument types.
+ */
+async function typecheckExamples(list) {
+  const ts = (await import('typescript')).default;
+  const dir = join(root, 'node_modules', '.cache', 'aitbc-doc-examples');
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  const owners = new Map();
+  const sources = new Map();
+  for (const e of list) {
+    e.examples.forEach((code, i) => {
+      const lines = code.split('\n');
+      const top = (l) => l.startsWith('import ') || l.startsWith('declare ');
+      const imports = lines.filter(top);
+      const body = lines.filter((l) => !top(l));
+      const file = join(dir, `ex${owners.size}.mts`);
+      owners.set(file, `${e.module}: ${e.name} (${e.kind})${e.examples.length > 1 ? ` example ${i + 1}` : ''}`);
+      sources.set(file, { imports, body, free: new Set() });
+    });
+  }
+  const config = ts.parseJsonConfigFileContent(
+    { extends: join(root, 'tsconfig.base.json'), compilerOptions: { noEmit: true, noImplicitAny: false } },
+    ts.sys,
+    dir,
+  );
+  const FREE = new Set([2304, 2552, 18004]); // cannot find name / did you mean / shorthand without a value
+  const ARTIFACTS = new Set([2347]); // type arguments on a call of a free (any) identifier
+  let diagnostics = [];
+  for (let pass = 1; pass <= 2; pass++) {
+    for (const [file, src] of sources) {
+      const declares = [...src.free].map((n) => `declare let ${n}: any;`);
+      const text = [...src.imports, ...declares, 'export async function example(): Promise<void> {', ...src.body, '}'];
+      writeFileSync(file, `${text.join('\n')}\n`);
+    }
+    const program = ts.createProgram([...sources.keys()], config.options);
+    diagnostics = ts
+      .getPreEmitDiagnostics(program)
+      .filter((d) => d.file !== undefined && sources.has(d.file.fileName) && !ARTIFACTS.has(d.code));
+    if (pass === 1) {
+      for (const d of diagnostics) {
+        if (!FREE.has(d.code) || d.start === undefined) continue;
+        const name = d.file.text.slice(d.start, d.start + (d.length ?? 0));
+        if (/^[A-Za-z_$][\w$]*$/.test(name)) sources.get(d.file.fileName).free.add(name);
+      }
+    }
+  }
+  for (const d of diagnostics) {
+    const src = sources.get(d.file.fileName);
+    const { line } = d.file.getLineAndCharacterOfPosition(d.start ?? 0);
+    const code = d.file.text.split('\n')[line]?.trim();
+    console.log(
+      `example does not compile: ${owners.get(d.file.fileName)}: ${ts.flattenDiagnosticMessageText(d.messageText, ' ')}`,
+    );
+    if (code !== undefined && src !== undefined) console.log(`    ${code}`);
+  }
+  console.log(`${diagnostics.length} compile errors in ${sources.size} examples`);
+  return diagnostics.length;
+}

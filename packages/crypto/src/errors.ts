@@ -20,6 +20,7 @@ export type ErrorDetails = Readonly<Record<string, unknown>>;
  *
  * @example
  * ```ts
+ * import { isAitbcError, parseAddress } from '@aitbc/crypto';
  * try { parseAddress(input); } catch (e) {
  *   if (isAitbcError(e) && e.code === 'CRYPTO_ADDRESS_CHECKSUM') console.log('typo in address');
  * }
