@@ -1,9 +1,12 @@
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { AitbcError, isAitbcError } from '@aitbc/crypto';
+import { addApiKey, readApiKeysFile, removeApiKey } from './apiKeys.js';
+import { startCoordinatorRole } from './coordinatorRole.js';
 import { startDevnet } from './devnet.js';
 import { initNetwork } from './initNetwork.js';
 import { loadNodeConfig, NODE_CONFIG_KEYS } from './nodeConfig.js';
+import { startPoolRole } from './poolRole.js';
 import { startNode } from './startNode.js';
 import { createValidatorEngine } from './validatorEngine.js';
 import { startWalletRole } from './walletRole.js';
@@ -25,7 +28,10 @@ const USAGE = `aitbc-node — the AITBC reference node
 Usage:
   aitbc-node init    [--dir DIR] [--validators N] [--followers N] [--chain-id ID] [--block-time-ms MS]
                      [--rpc-port P] [--p2p-port P] [--fast-kdf]
-  aitbc-node start   [--config FILE] [--role validator|follower|wallet]
+  aitbc-node start   [--config FILE] [--role validator|follower|wallet|coordinator|pool]
+  aitbc-node api-key add    --file FILE --role client|miner|admin|coordinator [--subject ADDRESS | --miner-id ID]
+  aitbc-node api-key list   --file FILE
+  aitbc-node api-key remove --file FILE --id ID
   aitbc-node devnet  [--dir DIR] [--validators N] [--block-time-ms MS] [--rpc-port P] [--p2p-port P]
                      [--pool-port P] [--coordinator-port P] [--wallet-port P] [--web-port P] [--nodes-only]
   aitbc-node config-keys      print every config key with its AITBC_* variable
@@ -38,7 +44,9 @@ Exit codes: 0 ok, 1 runtime failure, 2 usage or configuration error.`;
 function isUsageError(err: unknown): boolean {
   if (!isAitbcError(err)) return false;
   return (
-    /^NODE_(USAGE|CONFIG_|INIT_|KEY_|NOT_A_VALIDATOR|GENESIS_|DEVNET_MISMATCH|BAD_ROLE|ROLE_)/.test(err.code) ||
+    /^NODE_(USAGE|CONFIG_|INIT_|KEY_|API_KEYS_|NOT_A_VALIDATOR|GENESIS_|DEVNET_MISMATCH|BAD_ROLE|ROLE_)/.test(
+      err.code,
+    ) ||
     err.code === 'CHAIN_BAD_GENESIS' ||
     err.code.startsWith('WALLET_')
   );
@@ -102,8 +110,10 @@ export async function runCli(argv: readonly string[], io: CliIo = defaultIo()): 
         return await start(rest, io);
       case 'devnet':
         return await devnet(rest, io);
+      case 'api-key':
+        return apiKey(rest, io);
       case 'config-keys':
-        for (const k of NODE_CONFIG_KEYS) io.out(`${k.key.padEnd(22)} ${k.env.padEnd(28)} default ${k.default}`);
+        for (const k of NODE_CONFIG_KEYS) io.out(`${k.key.padEnd(29)} ${k.env.padEnd(35)} default ${k.default}`);
         return 0;
       case 'help':
       case '--help':
@@ -167,11 +177,55 @@ async function start(argv: readonly string[], io: CliIo): Promise<number> {
   const node: { stop(): Promise<void> } =
     config.role === 'wallet'
       ? await startWalletRole(config)
-      : await startNode(config, { env: io.env, validatorEngine: createValidatorEngine });
+      : config.role === 'pool'
+        ? await startPoolRole(config)
+        : config.role === 'coordinator'
+          ? await startCoordinatorRole(config, { env: io.env })
+          : await startNode(config, { env: io.env, validatorEngine: createValidatorEngine });
   const signal = await stopped;
   io.out(`${signal}: stopping ${config.name}`);
   await node.stop();
   return 0;
+}
+
+/** `aitbc-node api-key add|list|remove`: keys files hold hashes only; `add` prints the key once. */
+function apiKey(argv: readonly string[], io: CliIo): number {
+  const [sub, ...rest] = argv;
+  const v = parse(rest, {
+    file: { type: 'string' },
+    role: { type: 'string' },
+    subject: { type: 'string' },
+    'miner-id': { type: 'string' },
+    id: { type: 'string' },
+  });
+  const file = v.file;
+  if (typeof file !== 'string') throw usage(`api-key ${sub ?? ''}: --file FILE is required\n\n${USAGE}`);
+  switch (sub) {
+    case 'add': {
+      if (typeof v.role !== 'string') throw usage('api-key add: --role is required');
+      if (typeof v.subject === 'string' && typeof v['miner-id'] === 'string')
+        throw usage('api-key add: give --subject or --miner-id, not both');
+      const subject = (v['miner-id'] ?? v.subject) as string | undefined;
+      const { key, stored } = addApiKey(file, { role: v.role, ...(subject !== undefined ? { subject } : {}) });
+      io.out(key);
+      io.err(
+        `added key ${stored.id} (role ${stored.role}${stored.subject !== undefined ? `, subject ${stored.subject}` : ''}) to ${file}; the key above is shown only once — restart the server to use it`,
+      );
+      return 0;
+    }
+    case 'list':
+      for (const k of readApiKeysFile(file))
+        io.out(`${k.id}  ${k.role.padEnd(11)} ${(k.subject ?? '-').padEnd(40)} ${k.createdAt}`);
+      return 0;
+    case 'remove': {
+      if (typeof v.id !== 'string') throw usage('api-key remove: --id is required');
+      const k = removeApiKey(file, v.id);
+      io.err(`removed key ${k.id} (role ${k.role}) from ${file}; restart the server to drop it`);
+      return 0;
+    }
+    default:
+      throw usage(`api-key: expected add, list or remove, got ${JSON.stringify(sub ?? '')}\n\n${USAGE}`);
+  }
 }
 
 async function devnet(argv: readonly string[], io: CliIo): Promise<number> {

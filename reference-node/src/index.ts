@@ -2,8 +2,23 @@
  * The AITBC reference node: composition of the @aitbc packages.
  * @packageDocumentation
  */
+export {
+  API_KEY_ROLES,
+  addApiKey,
+  apiKeyEntries,
+  readApiKeysFile,
+  removeApiKey,
+  type StoredApiKey,
+} from './apiKeys.js';
 export { type ChainBackend, type ChainBackendNetwork, createChainBackend } from './chainBackend.js';
 export { type CliIo, EXIT_USAGE, runCli } from './cli.js';
+export {
+  COORDINATOR_KEY_ROLES,
+  type CoordinatorServices,
+  type CoordinatorServicesOptions,
+  startCoordinatorRole,
+  startCoordinatorServices,
+} from './coordinatorRole.js';
 export { type Devnet, type DevnetOptions, startDevnet } from './devnet.js';
 export { type DevnetOfOne, type DevnetOfOneOptions, startDevnetOfOne } from './devnetOfOne.js';
 export { type DevnetServices, type DevnetServicesOptions, startDevnetServices } from './devnetServices.js';
@@ -28,6 +43,7 @@ export {
 export { ensurePassphrase, PASSPHRASE_ENV, readKeystoreFile, readPassphrase, writeKeystoreFile } from './nodeKeys.js';
 export { createNodeLog, type NodeLog } from './nodeLog.js';
 export { NODE_MAIN, type NodeProcess, type SpawnNodeOptions, spawnNode, waitForHealth } from './nodeProcess.js';
+export { POOL_KEY_ROLES, type RunningPool, startPoolRole } from './poolRole.js';
 export { createNodeSettlementGateway, settleTxSigner } from './settlementGateway.js';
 export {
   type RunningNode,

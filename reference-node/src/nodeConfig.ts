@@ -3,11 +3,21 @@ import { dirname, extname, resolve } from 'node:path';
 import { AitbcError } from '@aitbc/crypto';
 import { parse as parseYaml } from 'yaml';
 
-/** Roles a node process can run. `validator` and `follower` run the chain; `wallet` runs the wallet daemon. */
-export type NodeRole = 'validator' | 'follower' | 'wallet';
+/**
+ * Roles a node process can run. `validator` and `follower` run the chain; `wallet` runs the wallet
+ * daemon; `coordinator` runs the coordinator (job engine, marketplace, settler) with its pool hub;
+ * `pool` runs a pool hub on its own.
+ */
+export type NodeRole = 'validator' | 'follower' | 'wallet' | 'coordinator' | 'pool';
 
 /** Every role {@link loadNodeConfig} accepts. */
-export const NODE_ROLES: readonly NodeRole[] = Object.freeze(['validator', 'follower', 'wallet']);
+export const NODE_ROLES: readonly NodeRole[] = Object.freeze([
+  'validator',
+  'follower',
+  'wallet',
+  'coordinator',
+  'pool',
+]);
 
 /** Log levels of the node's structured logs. */
 export type NodeLogLevel = 'silent' | 'error' | 'warn' | 'info' | 'debug';
@@ -64,6 +74,40 @@ export interface NodeConfig {
     readonly nodeUrl: string;
     /** Chain id of the transactions it signs. */
     readonly chainId: string;
+  };
+  /** The pool hub (role `pool`; role `coordinator` serves its in-process hub here when `apiKeysFile` is set). */
+  readonly pool: {
+    readonly host: string;
+    readonly port: number;
+    /** API keys file (see `aitbc-node api-key add`); required for role `pool`. */
+    readonly apiKeysFile: string | undefined;
+  };
+  /** The coordinator (role `coordinator`). */
+  readonly coordinator: {
+    readonly host: string;
+    readonly port: number;
+    /** API keys file (see `aitbc-node api-key add`); required for role `coordinator`. */
+    readonly apiKeysFile: string | undefined;
+    /** Node API the settler submits `escrow.settle` through. */
+    readonly nodeUrl: string;
+    /** Chain id (receipts, settlements and wallet logins are bound to it). */
+    readonly chainId: string;
+    /** This coordinator's id, bound into login challenges and receipts. */
+    readonly id: string;
+    /** A miner silent this long (no heartbeat) loses its jobs (ms). */
+    readonly leaseMs: number;
+    /** Runs of a job before it fails for good. */
+    readonly maxAttempts: number;
+    /** Interval of the lease/expiry sweep (ms). */
+    readonly sweepIntervalMs: number;
+    /** Longest miner long-poll (s). */
+    readonly maxPollSeconds: number;
+    /** Interval of the settler's pass over unsettled jobs (ms). */
+    readonly settleIntervalMs: number;
+    /** Submissions of one settlement before it is given up. */
+    readonly settleMaxAttempts: number;
+    /** How long the settler waits for the client's escrow lock to land (ms). */
+    readonly settleLockWaitMs: number;
   };
   readonly log: { readonly level: NodeLogLevel };
 }
@@ -133,7 +177,13 @@ const SPECS: readonly KeySpec[] = [
   ),
   spec('dataDir', { t: 'path' }, 'a directory path', undefined, 'Data directory (chain database in `chain/`).'),
   spec('genesis', { t: 'path' }, 'a path to a genesis JSON file', undefined, 'Genesis file.'),
-  spec('keystore', { t: 'path' }, 'a path to an encrypted keystore file', undefined, 'Node key (the validator key).'),
+  spec(
+    'keystore',
+    { t: 'path' },
+    'a path to an encrypted keystore file',
+    undefined,
+    'Node key (validator key; chain key of role coordinator).',
+  ),
   spec(
     'passphraseFile',
     { t: 'path' },
@@ -230,6 +280,94 @@ const SPECS: readonly KeySpec[] = [
     'a chain id of 1–64 letters, digits, ".", "_" or "-"',
     'aitbc-devnet',
     'Chain of the transactions it signs (role wallet).',
+  ),
+  spec('pool.host', { t: 'host' }, 'a host name or IP address', '127.0.0.1', 'Pool hub listen address.'),
+  spec('pool.port', { t: 'port' }, PORT, 8018, 'Pool hub port.'),
+  spec(
+    'pool.apiKeysFile',
+    { t: 'path' },
+    'a path to an API keys file (aitbc-node api-key add)',
+    undefined,
+    'Pool hub API keys (role pool; role coordinator serves its hub only when set).',
+  ),
+  spec('coordinator.host', { t: 'host' }, 'a host name or IP address', '127.0.0.1', 'Coordinator listen address.'),
+  spec('coordinator.port', { t: 'port' }, PORT, 8000, 'Coordinator API port.'),
+  spec(
+    'coordinator.apiKeysFile',
+    { t: 'path' },
+    'a path to an API keys file (aitbc-node api-key add)',
+    undefined,
+    'Coordinator API keys (role coordinator).',
+  ),
+  spec(
+    'coordinator.nodeUrl',
+    { t: 'url' },
+    'an http(s)://host:port URL',
+    'http://127.0.0.1:8006',
+    'Node API the settler submits escrow.settle through.',
+  ),
+  spec(
+    'coordinator.chainId',
+    { t: 'name' },
+    'a chain id of 1–64 letters, digits, ".", "_" or "-"',
+    'aitbc-devnet',
+    'Chain of receipts and settlements.',
+  ),
+  spec(
+    'coordinator.id',
+    { t: 'name' },
+    'an id of 1–64 letters, digits, ".", "_" or "-"',
+    'local-coordinator',
+    'Coordinator id in login challenges.',
+  ),
+  spec(
+    'coordinator.leaseMs',
+    { t: 'int', min: 1_000, max: 3_600_000 },
+    'an integer number of ms in 1000..3600000',
+    30_000,
+    'A miner without heartbeat this long loses its jobs.',
+  ),
+  spec(
+    'coordinator.maxAttempts',
+    { t: 'int', min: 1, max: 100 },
+    'an integer in 1..100',
+    3,
+    'Runs of a job before it fails.',
+  ),
+  spec(
+    'coordinator.sweepIntervalMs',
+    { t: 'int', min: 50, max: 600_000 },
+    'an integer number of ms in 50..600000',
+    1_000,
+    'Lease/expiry sweep interval.',
+  ),
+  spec(
+    'coordinator.maxPollSeconds',
+    { t: 'int', min: 1, max: 600 },
+    'an integer number of seconds in 1..600',
+    60,
+    'Longest miner long-poll.',
+  ),
+  spec(
+    'coordinator.settleIntervalMs',
+    { t: 'int', min: 50, max: 600_000 },
+    'an integer number of ms in 50..600000',
+    1_000,
+    'Settler pass interval.',
+  ),
+  spec(
+    'coordinator.settleMaxAttempts',
+    { t: 'int', min: 1, max: 1_000 },
+    'an integer in 1..1000',
+    10,
+    'Submissions of a settlement before giving up.',
+  ),
+  spec(
+    'coordinator.settleLockWaitMs',
+    { t: 'int', min: 0, max: 86_400_000 },
+    'an integer number of ms in 0..86400000',
+    600_000,
+    'Wait for the escrow lock to land.',
   ),
   spec(
     'log.level',
@@ -411,7 +549,14 @@ export function loadNodeConfig(options: LoadNodeConfigOptions = {}): NodeConfig 
     else values.set(s.key, v);
   }
   const role = (values.get('role') ?? 'validator') as NodeRole;
-  const required = role === 'wallet' ? ['dataDir'] : ['dataDir', 'genesis', 'keystore'];
+  const required =
+    role === 'wallet'
+      ? ['dataDir']
+      : role === 'pool'
+        ? ['dataDir', 'pool.apiKeysFile']
+        : role === 'coordinator'
+          ? ['dataDir', 'keystore', 'coordinator.apiKeysFile']
+          : ['dataDir', 'genesis', 'keystore'];
   for (const key of required)
     if (!values.has(key) && !problems.some((p) => p.key === key)) {
       const s = SPECS.find((x) => x.key === key) as KeySpec;
@@ -458,6 +603,26 @@ export function loadNodeConfig(options: LoadNodeConfigOptions = {}): NodeConfig 
       port: g<number>('wallet.port'),
       nodeUrl: g<string>('wallet.nodeUrl'),
       chainId: g<string>('wallet.chainId'),
+    }),
+    pool: Object.freeze({
+      host: g<string>('pool.host'),
+      port: g<number>('pool.port'),
+      apiKeysFile: values.has('pool.apiKeysFile') ? g<string>('pool.apiKeysFile') : undefined,
+    }),
+    coordinator: Object.freeze({
+      host: g<string>('coordinator.host'),
+      port: g<number>('coordinator.port'),
+      apiKeysFile: values.has('coordinator.apiKeysFile') ? g<string>('coordinator.apiKeysFile') : undefined,
+      nodeUrl: g<string>('coordinator.nodeUrl'),
+      chainId: g<string>('coordinator.chainId'),
+      id: g<string>('coordinator.id'),
+      leaseMs: g<number>('coordinator.leaseMs'),
+      maxAttempts: g<number>('coordinator.maxAttempts'),
+      sweepIntervalMs: g<number>('coordinator.sweepIntervalMs'),
+      maxPollSeconds: g<number>('coordinator.maxPollSeconds'),
+      settleIntervalMs: g<number>('coordinator.settleIntervalMs'),
+      settleMaxAttempts: g<number>('coordinator.settleMaxAttempts'),
+      settleLockWaitMs: g<number>('coordinator.settleLockWaitMs'),
     }),
     log: Object.freeze({ level: g<NodeLogLevel>('log.level') }),
   }) as NodeConfig;

@@ -1,29 +1,23 @@
 /**
  * One marketplace network of real processes on 127.0.0.1 for `marketplace.e2e.ts`: a chain of one
  * validator (`aitbc-node start --config`, through {@link startTestNetwork}), the pool hub and the
- * coordinator with its settler in one services process ({@link ./marketplaceServices.ts}), and two
+ * coordinator with its settler in one `aitbc-node start --config services.json` process (role
+ * `coordinator`, its pool hub served too; API keys made with `aitbc-node api-key add`), and two
  * miners, each the real `aitbc miner start` command (wasm runner) printing its events as NDJSON.
- * Every process can be SIGKILLed and started again on the same ports and level databases.
+ * Every process can be SIGKILLed and started again on the same ports, keys files and level databases.
  */
 import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import {
-  addressFromPublicKey,
-  bytesToBase64url,
-  bytesToHex,
-  generateKeyPair,
-  publicKeyFromSeed,
-  randomBytes,
-} from '@aitbc/crypto';
+import { addressFromPublicKey, bytesToHex, generateKeyPair, publicKeyFromSeed } from '@aitbc/crypto';
 import { createNodeClient, type NodeClient } from '@aitbc/rpc/client';
 import { until } from '../../test-support/until.ts';
-import { readKeystoreFile, readPassphrase } from '../src/index.js';
+import { NODE_MAIN, readKeystoreFile, readPassphrase, runCli } from '../src/index.js';
 import { startTestNetwork, type TestNetwork } from './networkHarness.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
-const SERVICES_MAIN = join(import.meta.dirname, 'marketplaceServices.ts');
 const CLI_MAIN = join(ROOT, 'packages', 'cli', 'src', 'bin.ts');
 
 /** A child process of the rig. */
@@ -168,14 +162,38 @@ export async function startMarketplaceRig(options: MarketplaceRigOptions): Promi
     const passphraseFile = join(network.dir, 'passphrase');
     const keystore = join(network.dir, 'coordinator.keystore.json');
     const coordinatorKey = await readKeystoreFile(keystore, readPassphrase(passphraseFile, {}));
-    const key = () => bytesToBase64url(randomBytes(24));
-    const clientKey = key();
-    const poolAdminKey = key();
+    const coordinatorKeysFile = join(network.dir, 'coordinator-keys.json');
+    const poolKeysFile = join(network.dir, 'pool-keys.json');
+    const clientKey = await addKey(coordinatorKeysFile, ['--role', 'client', '--subject', network.faucet.address]);
+    const poolAdminKey = await addKey(poolKeysFile, ['--role', 'admin']);
     const [coordinatorPort, poolPort] = [await freePort(), await freePort()];
     const coordinatorUrl = `http://127.0.0.1:${coordinatorPort}`;
     const poolUrl = `http://127.0.0.1:${poolPort}`;
     const minerIds = ['miner-a', 'miner-b'] as const;
-    const minerKeys = Object.fromEntries(minerIds.map((id) => [id, key()]));
+    const minerKeys: Record<string, string> = {};
+    for (const id of minerIds) minerKeys[id] = await addKey(coordinatorKeysFile, ['--role', 'miner', '--miner-id', id]);
+    const servicesConfig = join(network.dir, 'services.json');
+    writeFileSync(
+      servicesConfig,
+      JSON.stringify({
+        role: 'coordinator',
+        name: 'services',
+        dataDir: join(network.dir, 'services'),
+        keystore,
+        passphraseFile,
+        coordinator: {
+          port: coordinatorPort,
+          apiKeysFile: coordinatorKeysFile,
+          nodeUrl,
+          chainId: network.chainId,
+          leaseMs: options.leaseMs,
+          sweepIntervalMs: 250,
+          settleIntervalMs: 250,
+        },
+        pool: { port: poolPort, apiKeysFile: poolKeysFile },
+        log: { level: 'warn' },
+      }),
+    );
 
     let servicesProcess: RigProcess | undefined;
     const services = {
@@ -183,40 +201,26 @@ export async function startMarketplaceRig(options: MarketplaceRigOptions): Promi
         return servicesProcess;
       },
       async start() {
-        let ready: (() => void) | undefined;
-        const started = new Promise<void>((resolve) => {
-          ready = resolve;
-        });
-        const log = record('services');
-        const p = spawnTs(
-          SERVICES_MAIN,
-          [],
-          {
-            AITBC_DATA_DIR: join(network.dir, 'services'),
-            AITBC_NODE_URL: nodeUrl,
-            AITBC_CHAIN_ID: network.chainId,
-            AITBC_KEYSTORE: keystore,
-            AITBC_PASSPHRASE_FILE: passphraseFile,
-            AITBC_POOL_PORT: String(poolPort),
-            AITBC_COORDINATOR_PORT: String(coordinatorPort),
-            AITBC_CLIENT_ADDRESS: network.faucet.address,
-            AITBC_CLIENT_KEY: clientKey,
-            AITBC_POOL_ADMIN_KEY: poolAdminKey,
-            AITBC_MINER_KEYS: JSON.stringify(minerKeys),
-            AITBC_LEASE_MS: String(options.leaseMs),
-          },
-          (line) => {
-            log(line);
-            if (line.startsWith('{"coordinatorUrl"')) ready?.();
-          },
-        );
+        const p = spawnTs(NODE_MAIN, ['start', '--config', servicesConfig], {}, record('services'));
         procs.add(p);
         servicesProcess = p;
         const exitedEarly = p.exited.then((code) => {
           throw new Error(`the services exited with ${String(code)}:\n${output.slice(-20).join('\n')}`);
         });
         exitedEarly.catch(() => undefined); // after the start, an exit is the test's business
-        await withTimeout(Promise.race([started, exitedEarly]), 60_000, 'the services did not start');
+        const healthy = until(async () => {
+          if (!p.running) throw new Error(`the services exited:\n${output.slice(-20).join('\n')}`);
+          const up = await Promise.all(
+            [coordinatorUrl, poolUrl].map((u) =>
+              fetch(`${u}/health`).then(
+                (r) => r.ok,
+                () => false,
+              ),
+            ),
+          );
+          return up.every(Boolean) ? true : undefined;
+        }, 60_000);
+        await withTimeout(Promise.race([healthy, exitedEarly]), 70_000, 'the services did not start');
       },
       async kill() {
         const p = servicesProcess;
@@ -315,6 +319,20 @@ export async function startMarketplaceRig(options: MarketplaceRigOptions): Promi
     await closeAll();
     throw err;
   }
+}
+
+/** `aitbc-node api-key add --file <file> <args>`, run in process; the plaintext key it printed. */
+async function addKey(file: string, args: readonly string[]): Promise<string> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await runCli(['api-key', 'add', '--file', file, ...args], {
+    out: (l) => out.push(l),
+    err: (l) => err.push(l),
+    env: {},
+    stopSignal: () => new Promise(() => undefined),
+  });
+  if (code !== 0 || out.length !== 1) throw new Error(`api-key add failed (${code}): ${err.join('\n')}`);
+  return out[0]!;
 }
 
 /** `promise`, or a rejection with `message` after `ms`. */

@@ -156,3 +156,126 @@ describe('loadNodeConfig', () => {
     }
   });
 });
+
+describe('loadNodeConfig: roles coordinator and pool', () => {
+  it('reads the coordinator keys with the library defaults and resolves key files against the config file', () => {
+    const cfg = loadNodeConfig({
+      file: file(
+        'coord.json',
+        JSON.stringify({
+          role: 'coordinator',
+          dataDir: 'c',
+          keystore: 'coordinator.keystore.json',
+          coordinator: { apiKeysFile: 'keys.json', leaseMs: 10_000 },
+        }),
+      ),
+      env: {},
+    });
+    expect(cfg.role).toBe('coordinator');
+    expect(cfg.coordinator).toEqual({
+      host: '127.0.0.1',
+      port: 8000,
+      apiKeysFile: join(dir, 'keys.json'),
+      nodeUrl: 'http://127.0.0.1:8006',
+      chainId: 'aitbc-devnet',
+      id: 'local-coordinator',
+      leaseMs: 10_000,
+      maxAttempts: 3,
+      sweepIntervalMs: 1_000,
+      maxPollSeconds: 60,
+      settleIntervalMs: 1_000,
+      settleMaxAttempts: 10,
+      settleLockWaitMs: 600_000,
+    });
+    expect(cfg.pool).toEqual({ host: '127.0.0.1', port: 8018, apiKeysFile: undefined });
+    expect(cfg.keystore).toBe(join(dir, 'coordinator.keystore.json'));
+  });
+
+  it('takes AITBC_COORDINATOR_* and AITBC_POOL_* variables', () => {
+    const cfg = loadNodeConfig({
+      env: {
+        AITBC_ROLE: 'pool',
+        AITBC_DATA_DIR: '/var/lib/aitbc-pool',
+        AITBC_POOL_PORT: '9018',
+        AITBC_POOL_HOST: '0.0.0.0',
+        AITBC_POOL_API_KEYS_FILE: '/etc/aitbc/pool-keys.json',
+        AITBC_COORDINATOR_LEASE_MS: '45000',
+        AITBC_COORDINATOR_NODE_URL: 'http://10.0.0.5:8006/',
+      },
+    });
+    expect(cfg.pool).toEqual({ host: '0.0.0.0', port: 9018, apiKeysFile: '/etc/aitbc/pool-keys.json' });
+    expect(cfg.coordinator.leaseMs).toBe(45_000);
+    expect(cfg.coordinator.nodeUrl).toBe('http://10.0.0.5:8006');
+  });
+
+  it('requires what each role needs (no genesis for coordinator and pool)', () => {
+    expect(
+      problemsOf(() => loadNodeConfig({ env: { AITBC_ROLE: 'coordinator' } }))
+        .map((p) => p.key)
+        .sort(),
+    ).toEqual(['coordinator.apiKeysFile', 'dataDir', 'keystore']);
+    const pool = problemsOf(() => loadNodeConfig({ env: { AITBC_ROLE: 'pool', AITBC_DATA_DIR: 'p' } }));
+    expect(pool).toEqual([
+      expect.objectContaining({
+        key: 'pool.apiKeysFile',
+        env: 'AITBC_POOL_API_KEYS_FILE',
+        expected: expect.stringContaining('required for role pool'),
+      }),
+    ]);
+  });
+
+  it('names every bad coordinator value at once', () => {
+    const problems = problemsOf(() =>
+      loadNodeConfig({
+        file: file(
+          'coord-bad.json',
+          JSON.stringify({
+            role: 'coordinator',
+            dataDir: 'c',
+            keystore: 'k.json',
+            coordinator: {
+              apiKeysFile: 'keys.json',
+              leaseMs: 10,
+              maxAttempts: 0,
+              nodeUrl: 'ftp://node',
+              id: 'bad id!',
+              settleIntervalMs: 1.5,
+              port: 65_536,
+            },
+            pool: { port: -1 },
+          }),
+        ),
+        env: { AITBC_COORDINATOR_SETTLE_MAX_ATTEMPTS: 'ten' },
+      }),
+    );
+    const byKey = Object.fromEntries(problems.map((p) => [p.key, p]));
+    expect(Object.keys(byKey).sort()).toEqual(
+      [
+        'coordinator.id',
+        'coordinator.leaseMs',
+        'coordinator.maxAttempts',
+        'coordinator.nodeUrl',
+        'coordinator.port',
+        'coordinator.settleIntervalMs',
+        'coordinator.settleMaxAttempts',
+        'pool.port',
+      ].sort(),
+    );
+    expect(byKey['coordinator.leaseMs']).toMatchObject({
+      env: 'AITBC_COORDINATOR_LEASE_MS',
+      source: 'file',
+      got: '10',
+      expected: 'an integer number of ms in 1000..3600000',
+    });
+    expect(byKey['coordinator.settleMaxAttempts']).toMatchObject({ source: 'env', got: '"ten"' });
+  });
+
+  it('refuses unknown coordinator keys', () => {
+    expect(() =>
+      loadNodeConfig({
+        file: file('coord-typo.json', JSON.stringify({ role: 'coordinator', coordinator: { leaseMS: 1 } })),
+        env: {},
+      }),
+    ).toThrow(expect.objectContaining({ code: 'NODE_CONFIG_UNKNOWN_KEY', details: { keys: ['coordinator.leaseMS'] } }));
+  });
+});
