@@ -1,14 +1,11 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DEFAULT_PARAMS } from '@aitbc/chain-core';
-import { createCoordinatorServer, createReceiptHandler, JobEngine, Marketplace, Settler } from '@aitbc/coordinator';
 import { bytesToBase64url, bytesToHex, generateKeyPair, hexToBytes, randomBytes } from '@aitbc/crypto';
-import { createPoolHub, createPoolHubServer, hashApiKey } from '@aitbc/pool';
+import { hashApiKey } from '@aitbc/pool';
 import { createNodeClient } from '@aitbc/rpc/client';
 import { createMinerAgent } from '@aitbc/sdk/miner';
-import { LevelKVStore } from '@aitbc/storage-level';
 import { createWalletDaemon } from '@aitbc/wallet/daemon';
-import { createNodeSettlementGateway, settleTxSigner } from './settlementGateway.js';
+import { startCoordinatorServices } from './coordinatorRole.js';
 import { createWalletNodeGateway } from './walletNodeGateway.js';
 
 /** The miner id the devnet's coordinator `miner` key is bound to (for a miner the user starts). */
@@ -70,7 +67,9 @@ export interface DevnetServices {
 /**
  * The services half of the devnet, wired from the packages: the pool hub, the coordinator job engine,
  * marketplace and API, the settler paying completed jobs on chain through the node API at
- * `nodeRpcUrl`, the wallet daemon over the same node API, and a demo miner agent working jobs.
+ * `nodeRpcUrl` (all through {@link startCoordinatorServices}, as `role: coordinator` runs them, but
+ * with fresh random API keys each start), the wallet daemon over the same node API, and a demo miner
+ * agent working jobs.
  */
 export async function startDevnetServices(options: DevnetServicesOptions): Promise<DevnetServices> {
   const stack: Array<() => Promise<void> | void> = [];
@@ -78,69 +77,39 @@ export async function startDevnetServices(options: DevnetServicesOptions): Promi
     for (const fn of stack.splice(0).reverse()) await fn();
   };
   try {
-    const poolStore = await LevelKVStore.open({ path: join(options.dataDir, 'pool') });
-    stack.push(() => poolStore.close());
-    const hub = createPoolHub({ store: poolStore });
-    await hub.open();
     const admin = bytesToBase64url(randomBytes(24));
     const poolClient = bytesToBase64url(randomBytes(24));
     const coordinatorClient = bytesToBase64url(randomBytes(24));
     const minerKey = bytesToBase64url(randomBytes(24));
     const demoMinerKey = bytesToBase64url(randomBytes(24));
-    const pool = createPoolHubServer({
-      hub,
-      port: options.poolPort ?? 8018,
-      logLevel: 'warn',
-      apiKeys: [
-        { role: 'admin', hash: hashApiKey(admin) },
-        { role: 'client', hash: hashApiKey(poolClient) },
-      ],
-    });
-    const poolUrl = (await pool.start()).url;
-    stack.push(() => pool.stop());
-
-    const coordinatorStore = await LevelKVStore.open({ path: join(options.dataDir, 'coordinator') });
-    stack.push(() => coordinatorStore.close());
-    // The marketplace (offers, bids, matches; the web marketplace and `aitbc market` read it).
-    const marketplace = new Marketplace({ store: coordinatorStore, hub });
-    await marketplace.start();
-    stack.push(() => marketplace.stop());
-    const engine = new JobEngine({
-      store: coordinatorStore,
-      hub,
-      marketplace,
-      receipts: createReceiptHandler({ chainId: options.chainId, coordinatorSeed: options.coordinatorSeed }),
-    });
-    await engine.start();
-    stack.push(() => engine.stop());
-    const settler = new Settler({
-      engine,
-      store: coordinatorStore,
-      gateway: createNodeSettlementGateway(createNodeClient({ baseUrl: options.nodeRpcUrl })),
-      sign: settleTxSigner,
+    // The same wiring as `aitbc-node start --role coordinator` (pool hub served too), with fresh keys.
+    const services = await startCoordinatorServices({
+      dataDir: options.dataDir,
+      nodeRpcUrl: options.nodeRpcUrl,
       chainId: options.chainId,
       coordinatorSeed: options.coordinatorSeed,
-      fee: DEFAULT_PARAMS.minFee,
-    });
-    const coordinator = createCoordinatorServer({
-      engine,
-      hub,
-      chainId: options.chainId,
       coordinatorId: 'local-coordinator',
-      marketplace,
+      pool: {
+        port: options.poolPort ?? 8018,
+        apiKeys: [
+          { role: 'admin', hash: hashApiKey(admin) },
+          { role: 'client', hash: hashApiKey(poolClient) },
+        ],
+      },
+      coordinator: {
+        ...(options.coordinatorPort !== undefined ? { port: options.coordinatorPort } : {}),
+        apiKeys: [
+          { role: 'client', subject: options.faucetAddress, hash: hashApiKey(coordinatorClient) },
+          { role: 'admin', hash: hashApiKey(admin) },
+          { role: 'miner', subject: DEVNET_MINER_ID, hash: hashApiKey(minerKey) },
+          { role: 'miner', subject: DEMO_MINER_ID, hash: hashApiKey(demoMinerKey) },
+        ],
+      },
       logLevel: 'warn',
-      ...(options.coordinatorPort !== undefined ? { port: options.coordinatorPort } : {}),
-      apiKeys: [
-        { role: 'client', subject: options.faucetAddress, hash: hashApiKey(coordinatorClient) },
-        { role: 'admin', hash: hashApiKey(admin) },
-        { role: 'miner', subject: DEVNET_MINER_ID, hash: hashApiKey(minerKey) },
-        { role: 'miner', subject: DEMO_MINER_ID, hash: hashApiKey(demoMinerKey) },
-      ],
     });
-    const coordinatorUrl = (await coordinator.start()).url;
-    stack.push(() => coordinator.stop());
-    settler.start();
-    stack.push(() => settler.stop());
+    stack.push(() => services.stop());
+    const { coordinatorUrl } = services;
+    const poolUrl = services.poolUrl as string;
     let demoMiner: DevnetServices['demoMiner'];
     if (options.demoMiner !== false) {
       // One key per miner id, kept across runs: the pool hub binds an id to its first key.
