@@ -146,6 +146,25 @@ describe('aitbc-node api-key', () => {
     expect(list.out.join('\n')).not.toContain(minerKey);
   });
 
+  it('config-keys lists the coordinator and pool keys with their variables and defaults', async () => {
+    const r = await cli(['config-keys']);
+    expect(r.code).toBe(0);
+    const line = (key: string) => r.out.find((l) => l.startsWith(`${key} `))?.split(/\s+/);
+    expect(line('coordinator.leaseMs')).toEqual([
+      'coordinator.leaseMs',
+      'AITBC_COORDINATOR_LEASE_MS',
+      'default',
+      '30000',
+    ]);
+    expect(line('pool.port')).toEqual(['pool.port', 'AITBC_POOL_PORT', 'default', '8018']);
+    expect(line('coordinator.apiKeysFile')).toEqual([
+      'coordinator.apiKeysFile',
+      'AITBC_COORDINATOR_API_KEYS_FILE',
+      'default',
+      '—',
+    ]);
+  });
+
   it('refuses bad input with usage errors naming the flag', async () => {
     const f = join(dir, 'bad-keys.json');
     expect(await cli(['api-key', 'add', '--file', f, '--role', 'root'])).toMatchObject({
