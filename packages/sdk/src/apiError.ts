@@ -18,6 +18,7 @@ export type ServiceName = 'node' | 'coordinator' | 'pool' | 'wallet';
  *
  * @example
  * ```ts
+ * import { ApiError } from '@aitbc/sdk';
  * try { await client.jobs.get('job_x'); } catch (e) {
  *   if (e instanceof ApiError && e.code === 'COORD_UNKNOWN_JOB') console.log('no such job', e.status);
  * }

@@ -55,7 +55,8 @@ export interface MatchRequestJson {
  *
  * @example
  * ```ts
- * const [best] = (await client.pool.match({ requirements: { job_kind: 'hash' } })).candidates;
+ * import type { MatchCandidate } from '@aitbc/sdk';
+ * const [best]: MatchCandidate[] = (await client.pool.match({ requirements: { job_kind: 'hash' } })).candidates;
  * if (best) for (const [term, e] of Object.entries(best.explanation)) console.log(term, e.contribution, e.reason);
  * ```
  */
