@@ -13,7 +13,15 @@ import { hashApiKey } from '@aitbc/pool';
 import { MIN_KDF } from '@aitbc/wallet';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { until } from '../../test-support/until.ts';
-import { type CliIo, EXIT_USAGE, readApiKeysFile, runCli, writeKeystoreFile } from '../src/index.js';
+import {
+  type CliIo,
+  EXIT_USAGE,
+  readApiKeysFile,
+  runCli,
+  spawnNode,
+  waitForHealth,
+  writeKeystoreFile,
+} from '../src/index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'aitbc-roles-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -102,11 +110,12 @@ let configFile: string;
 let clientKey: string;
 let minerKey: string;
 let poolAdminKey: string;
+const coordinatorSeed = generateKeyPair().seed;
 
 beforeAll(async () => {
   const passphraseFile = join(dir, 'passphrase');
   writeFileSync(passphraseFile, 'correct horse\n', { mode: 0o600 });
-  await writeKeystoreFile(join(dir, 'coordinator.keystore.json'), generateKeyPair().seed, 'correct horse', MIN_KDF);
+  await writeKeystoreFile(join(dir, 'coordinator.keystore.json'), coordinatorSeed, 'correct horse', MIN_KDF);
   [coordinatorPort, poolPort] = [await freePort(), await freePort()];
   configFile = join(dir, 'coordinator.json');
   writeFileSync(
@@ -255,6 +264,27 @@ describe('aitbc-node start --role coordinator', () => {
     } finally {
       expect(await running.stop()).toBe(0);
     }
+  });
+
+  it('as a process: SIGTERM stops it with exit 0, and at log level debug no key or seed is in its output', async () => {
+    const debugConfig = join(dir, 'coordinator-debug.json');
+    const base = JSON.parse(readFileSync(configFile, 'utf8')) as Record<string, unknown>;
+    writeFileSync(debugConfig, JSON.stringify({ ...base, log: { level: 'debug' } }));
+    const lines: string[] = [];
+    const child = spawnNode(['start', '--config', debugConfig], { name: 'coordinator', onLine: (l) => lines.push(l) });
+    try {
+      await waitForHealth(coordinator(), child, 30_000);
+      const key = await addKey(keysFile, '--role', 'admin'); // not loaded by this run: 401
+      expect((await call(`${coordinator()}/v1/jobs`, key)).status).toBe(401);
+      expect((await call(`${coordinator()}/v1/jobs`, minerKey)).status).toBe(403);
+    } finally {
+      expect(await child.stop(10_000)).toBe(0);
+    }
+    const output = lines.join('\n');
+    expect(output).toContain(`coordinator local-coordinator ${coordinator()}`);
+    expect(output).not.toContain(minerKey);
+    expect(output).not.toContain(bytesToHex(coordinatorSeed));
+    expect(output).not.toContain('correct horse');
   });
 
   it('exits with a usage error naming the problem for a bad keys file or a missing key', async () => {
