@@ -365,6 +365,11 @@ export function txBodyFromJson(json: unknown): TxBody {
   return checkBody(json as Record<string, unknown>, ALLOWED).body;
 }
 
+/** The text whose UTF-8 bytes are signed, of a body this module checked (so it re-checks cleanly). */
+function signingTextOf(body: TxBody): string {
+  return signingTextOfCanonical('tx', body.chainId, canonicalText(checkBody(txBodyJson(body), ALLOWED)));
+}
+
 const encoder = new TextEncoder();
 /** A buffer reused for signing bytes that are hashed, signed or verified at once (grows as needed). */
 let scratch = new Uint8Array(4096);
@@ -391,8 +396,11 @@ class BuiltTx implements SignedTx {
   readonly signature: Uint8Array;
   readonly id: Uint8Array;
   readonly size: number;
-  /** The text whose UTF-8 bytes are signed; the bytes themselves are made when first asked for. */
-  readonly #text: string;
+  /**
+   * The signing bytes, made when first asked for (rebuilt from the frozen body): hashing and the
+   * mempool's verify use the scratch buffer, and a verified transaction's bytes are rarely asked
+   * for again (block import finds it in the signature cache), so most transactions never keep any.
+   */
   #signing: Uint8Array | undefined;
   /** Wire public key (hex), fee and amount texts; the key is empty for a transaction signed here. */
   readonly #wireKey: string;
@@ -416,7 +424,6 @@ class BuiltTx implements SignedTx {
     this.signature = signature;
     this.id = sha256(signing);
     this.size = size;
-    this.#text = text;
     this.#signing = undefined;
     this.#wireKey = wireKey;
     this.#wireFee = checked.fee;
@@ -427,7 +434,7 @@ class BuiltTx implements SignedTx {
   /** The signing bytes of `tx` (made once, then kept) if this module built it. */
   static signingOf(tx: SignedTx): Uint8Array | undefined {
     if (!(#signing in tx)) return undefined;
-    tx.#signing ??= utf8ToBytes(tx.#text);
+    tx.#signing ??= utf8ToBytes(signingTextOf(tx.body));
     return tx.#signing;
   }
 
@@ -437,7 +444,7 @@ class BuiltTx implements SignedTx {
    */
   static signingNow(tx: SignedTx): Uint8Array | undefined {
     if (!(#signing in tx)) return undefined;
-    return tx.#signing ?? scratchUtf8(tx.#text);
+    return tx.#signing ?? scratchUtf8(signingTextOf(tx.body));
   }
 
   /**
