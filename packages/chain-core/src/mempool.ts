@@ -3,7 +3,16 @@ import type { Account } from './ledgerState.js';
 import { SignatureCache } from './signatureCache.js';
 import { type SignedTx, sharedSigningBytes, txFromJson, verifyTxSignature } from './tx.js';
 
-/** Limits and policy of a {@link Mempool}. */
+/**
+ * Limits and policy of a {@link Mempool}.
+ *
+ * @example
+ * ```ts
+ * import { createMempool, type MempoolOptions } from '@aitbc/chain-core';
+ * const options: MempoolOptions = { chainId, minFee: genesis.params.minFee, account: (a) => chain.account(a), maxTxs: 50_000 };
+ * const mempool = createMempool(options);
+ * ```
+ */
 export interface MempoolOptions {
   readonly chainId: string;
   readonly minFee: bigint;
@@ -21,13 +30,37 @@ export interface MempoolOptions {
   readonly signatureCache?: SignatureCache;
 }
 
-/** What {@link Mempool.add} did. */
+/**
+ * What {@link Mempool.add} did.
+ *
+ * @example
+ * ```ts
+ * const { status, id } = await mempool.addJson(wire);
+ * if (status === 'known') console.log(`${id} was already pending`);
+ * ```
+ */
 export type AddResult = { readonly status: 'added' | 'replaced' | 'known'; readonly id: string };
 
-/** What {@link Mempool.addMany} reports for one transaction: what was done, or the error that refused it. */
+/**
+ * What {@link Mempool.addMany} reports for one transaction: what was done, or the error that refused it.
+ *
+ * @example
+ * ```ts
+ * import { isAitbcError } from '@aitbc/crypto';
+ * for (const r of await mempool.addManyJson(wires)) console.log(isAitbcError(r) ? r.code : r.status);
+ * ```
+ */
 export type AddManyResult = AddResult | AitbcError;
 
-/** Most transactions one {@link Mempool.addMany} call takes. */
+/**
+ * Most transactions one {@link Mempool.addMany} call takes.
+ *
+ * @example
+ * ```ts
+ * import { MAX_ADD_BATCH } from '@aitbc/chain-core';
+ * for (let i = 0; i < wires.length; i += MAX_ADD_BATCH) await mempool.addManyJson(wires.slice(i, i + MAX_ADD_BATCH));
+ * ```
+ */
 export const MAX_ADD_BATCH = 10_000;
 
 /** Binary string of a transaction id: the pool's Map key (cheaper than hex). */
@@ -394,7 +427,16 @@ export class Mempool {
   }
 }
 
-/** Creates a {@link Mempool}. */
+/**
+ * Creates a {@link Mempool}.
+ *
+ * @example
+ * ```ts
+ * import { createMempool, SignatureCache } from '@aitbc/chain-core';
+ * const signatureCache = new SignatureCache(); // share it with createChain: import skips verified txs
+ * const mempool = createMempool({ chainId, minFee: genesis.params.minFee, account: (a) => chain.account(a), signatureCache });
+ * ```
+ */
 export function createMempool(options: MempoolOptions): Mempool {
   return new Mempool(options);
 }

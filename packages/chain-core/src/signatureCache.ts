@@ -8,6 +8,14 @@ function idKey(id: Uint8Array): string {
  * out). Shared by the mempool and the chain so that a transaction is verified once per node: at
  * admission, not again at block import. The id covers every signed byte, so an id seen here was
  * verified together with its exact body; the signature itself is compared too.
+ *
+ * @example
+ * ```ts
+ * import { createChain, createMempool, SignatureCache } from '@aitbc/chain-core';
+ * const signatureCache = new SignatureCache();
+ * const chain = createChain({ store, genesis, consensus, signatureCache });
+ * const mempool = createMempool({ chainId: genesis.chainId, minFee: genesis.params.minFee, account: (a) => chain.account(a), signatureCache });
+ * ```
  */
 export class SignatureCache {
   readonly #ids = new Map<string, Uint8Array>();

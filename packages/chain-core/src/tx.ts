@@ -15,10 +15,26 @@ import {
   verify,
 } from '@aitbc/crypto';
 
-/** The transaction types of protocol v1. */
+/**
+ * The transaction types of protocol v1.
+ *
+ * @example
+ * ```ts
+ * import type { TxType } from '@aitbc/chain-core';
+ * const kind: TxType = tx.body.type; // 'transfer' | 'escrow.lock' | 'escrow.settle' | 'escrow.refund'
+ * ```
+ */
 export type TxType = 'transfer' | 'escrow.lock' | 'escrow.settle' | 'escrow.refund';
 
-/** Fields every transaction carries. */
+/**
+ * Fields every transaction carries.
+ *
+ * @example
+ * ```ts
+ * import type { TxCommon } from '@aitbc/chain-core';
+ * const common: TxCommon = { chainId: 'aitbc-devnet', from: sender, nonce: 0, fee: DEFAULT_PARAMS.minFee };
+ * ```
+ */
 export interface TxCommon {
   readonly chainId: string;
   /** Sender `ait1…` address; must be the address of the signing key. */
@@ -29,14 +45,33 @@ export interface TxCommon {
   readonly fee: bigint;
 }
 
-/** Moves `amount` to `to`. */
+/**
+ * Moves `amount` to `to`.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_PARAMS, signTx, type TransferTx } from '@aitbc/chain-core';
+ * const body: TransferTx = { type: 'transfer', chainId: 'aitbc-devnet', from, nonce: 0, fee: DEFAULT_PARAMS.minFee, to, amount: 10n ** 18n };
+ * const tx = signTx(body, seed);
+ * ```
+ */
 export interface TransferTx extends TxCommon {
   readonly type: 'transfer';
   readonly to: string;
   readonly amount: bigint;
 }
 
-/** A client locks `amount` for `jobId`, to be settled by `coordinator` before `expiresAtHeight`. */
+/**
+ * A client locks `amount` for `jobId`, to be settled by `coordinator` before `expiresAtHeight`.
+ *
+ * @example
+ * ```ts
+ * import type { EscrowLockTx } from '@aitbc/chain-core';
+ * const lock: EscrowLockTx = {
+ *   type: 'escrow.lock', chainId, from: client, nonce: 1, fee, jobId: 'job-1', amount: 10n ** 16n, coordinator, expiresAtHeight: head.height + 100,
+ * };
+ * ```
+ */
 export interface EscrowLockTx extends TxCommon {
   readonly type: 'escrow.lock';
   readonly jobId: string;
@@ -49,6 +84,13 @@ export interface EscrowLockTx extends TxCommon {
 /**
  * The coordinator named in the lock settles it with the miner's signed, coordinator-attested receipt.
  * The receipt travels as its JSON text (`serializeReceipt`), so number lexemes survive.
+ *
+ * @example
+ * ```ts
+ * import { serializeReceipt } from '@aitbc/receipts';
+ * import type { EscrowSettleTx } from '@aitbc/chain-core';
+ * const settle: EscrowSettleTx = { type: 'escrow.settle', chainId, from: coordinator, nonce, fee, jobId: 'job-1', receipt: serializeReceipt(attested) };
+ * ```
  */
 export interface EscrowSettleTx extends TxCommon {
   readonly type: 'escrow.settle';
@@ -56,16 +98,43 @@ export interface EscrowSettleTx extends TxCommon {
   readonly receipt: string;
 }
 
-/** The client (after expiry) or the coordinator (any time) returns the locked amount to the client. */
+/**
+ * The client (after expiry) or the coordinator (any time) returns the locked amount to the client.
+ *
+ * @example
+ * ```ts
+ * import type { EscrowRefundTx } from '@aitbc/chain-core';
+ * const refund: EscrowRefundTx = { type: 'escrow.refund', chainId, from: client, nonce: 2, fee, jobId: 'job-1' };
+ * ```
+ */
 export interface EscrowRefundTx extends TxCommon {
   readonly type: 'escrow.refund';
   readonly jobId: string;
 }
 
-/** An unsigned transaction body. */
+/**
+ * An unsigned transaction body.
+ *
+ * @example
+ * ```ts
+ * import type { TxBody } from '@aitbc/chain-core';
+ * function describe(body: TxBody): string {
+ *   return body.type === 'transfer' ? `${body.amount} to ${body.to}` : `${body.type} for ${body.jobId}`;
+ * }
+ * ```
+ */
 export type TxBody = TransferTx | EscrowLockTx | EscrowSettleTx | EscrowRefundTx;
 
-/** A signed transaction with its derived id. */
+/**
+ * A signed transaction with its derived id.
+ *
+ * @example
+ * ```ts
+ * import { signTx, txIdHex, verifyTxSignature } from '@aitbc/chain-core';
+ * const tx = signTx(body, seed);
+ * console.log(txIdHex(tx), tx.size, verifyTxSignature(tx)); // 0x…, bytes on the wire, true
+ * ```
+ */
 export interface SignedTx {
   readonly body: TxBody;
   readonly publicKey: Uint8Array;
@@ -76,10 +145,27 @@ export interface SignedTx {
   readonly size: number;
 }
 
-/** The JSON wire form: amounts as decimal strings, key and signature as lowercase hex. */
+/**
+ * The JSON wire form: amounts as decimal strings, key and signature as lowercase hex.
+ *
+ * @example
+ * ```ts
+ * import { txToJson, type TxJson } from '@aitbc/chain-core';
+ * const wire: TxJson = txToJson(tx); // { chainId, type, from, nonce, fee: '1000', …, publicKey, signature }
+ * await fetch(`${nodeUrl}/rpc/send_tx`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(wire) });
+ * ```
+ */
 export type TxJson = Record<string, string | number>;
 
-/** Limits on transactions (protocol constants; the chain's params may lower `maxTxBytes`). */
+/**
+ * Limits on transactions (protocol constants; the chain's params may lower `maxTxBytes`).
+ *
+ * @example
+ * ```ts
+ * import { TX_LIMITS } from '@aitbc/chain-core';
+ * if (receiptJson.length > TX_LIMITS.maxReceiptChars) throw new Error('receipt too large to settle on chain');
+ * ```
+ */
 export const TX_LIMITS = Object.freeze({ maxTxBytes: 96 * 1024, maxReceiptChars: 64 * 1024, maxAmountDigits: 78 });
 
 const CHAIN_ID_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
@@ -106,7 +192,15 @@ function malformed(field: string, expected: string): AitbcError {
   return new AitbcError('CHAIN_TX_MALFORMED', `tx.${field} must be ${expected}`, { details: { field } });
 }
 
-/** The body as the JSON object that is signed (amounts as decimal strings). */
+/**
+ * The body as the JSON object that is signed (amounts as decimal strings).
+ *
+ * @example
+ * ```ts
+ * import { txBodyJson } from '@aitbc/chain-core';
+ * txBodyJson(tx.body).amount; // e.g. '1000000000000000000'
+ * ```
+ */
 export function txBodyJson(body: TxBody): TxJson {
   const out: TxJson = {
     chainId: body.chainId,
@@ -358,6 +452,13 @@ function canonicalText(checked: CheckedBody): string {
 /**
  * Validates an unsigned body in JSON form (every field's type, length and range; no unknown fields).
  * @throws AitbcError `CHAIN_TX_MALFORMED` with `details.field`.
+ *
+ * @example
+ * ```ts
+ * import { signTx, txBodyFromJson } from '@aitbc/chain-core';
+ * const body = txBodyFromJson(JSON.parse(unsignedText)); // e.g. a body a wallet was asked to sign
+ * const tx = signTx(body, seed);
+ * ```
  */
 export function txBodyFromJson(json: unknown): TxBody {
   if (typeof json !== 'object' || json === null || Array.isArray(json))
@@ -520,6 +621,13 @@ export function signTx(body: TxBody, seed: Uint8Array, publicKey: Uint8Array = p
  * `publicKey`, and derives the id. Does **not** verify the signature (see {@link verifyTxSignature}),
  * so callers can batch or cache verification.
  * @throws AitbcError `CHAIN_TX_MALFORMED`, `CHAIN_FROM_MISMATCH`, `CHAIN_TX_TOO_LARGE`.
+ *
+ * @example
+ * ```ts
+ * import { txFromJson, verifyTxSignature } from '@aitbc/chain-core';
+ * const tx = txFromJson(JSON.parse(requestBody));
+ * if (!verifyTxSignature(tx)) throw new Error('bad signature');
+ * ```
  */
 export function txFromJson(json: unknown): SignedTx {
   if (typeof json !== 'object' || json === null || Array.isArray(json))
@@ -544,23 +652,57 @@ export function txFromJson(json: unknown): SignedTx {
   return tx;
 }
 
-/** The wire JSON of a signed transaction. */
+/**
+ * The wire JSON of a signed transaction.
+ *
+ * @example
+ * ```ts
+ * import { txFromJson, txToJson } from '@aitbc/chain-core';
+ * const text = JSON.stringify(txToJson(tx));
+ * txFromJson(JSON.parse(text)).id; // equals tx.id
+ * ```
+ */
 export function txToJson(tx: SignedTx): TxJson {
   return { ...txBodyJson(tx.body), publicKey: bytesToHex(tx.publicKey), signature: bytesToHex(tx.signature) };
 }
 
-/** The exact bytes the sender signed (a fresh copy). */
+/**
+ * The exact bytes the sender signed (a fresh copy).
+ *
+ * @example
+ * ```ts
+ * import { verify } from '@aitbc/crypto';
+ * import { txSigningBytes } from '@aitbc/chain-core';
+ * verify(tx.signature, txSigningBytes(tx), tx.publicKey); // true for a valid tx
+ * ```
+ */
 export function txSigningBytes(tx: SignedTx): Uint8Array {
   return sharedSigningBytes(tx).slice();
 }
 
-/** Strict Ed25519 check of a transaction's signature. */
+/**
+ * Strict Ed25519 check of a transaction's signature.
+ *
+ * @example
+ * ```ts
+ * import { txFromJson, verifyTxSignature } from '@aitbc/chain-core';
+ * const ok = verifyTxSignature(txFromJson(wire)); // false for a forged or tampered tx
+ * ```
+ */
 export function verifyTxSignature(tx: SignedTx): boolean {
   // verify reads the message synchronously: the scratch bytes serve (no allocation per check)
   return verify(tx.signature, BuiltTx.signingNow(tx) ?? sharedSigningBytes(tx), tx.publicKey);
 }
 
-/** The id in wire form (`0x` + 64 hex). */
+/**
+ * The id in wire form (`0x` + 64 hex).
+ *
+ * @example
+ * ```ts
+ * import { txIdHex } from '@aitbc/chain-core';
+ * console.log(`sent ${txIdHex(tx)}`); // look it up later with GET /rpc/tx/{id}
+ * ```
+ */
 export function txIdHex(tx: SignedTx): string {
   return toHex0x(tx.id);
 }
