@@ -145,11 +145,11 @@ describe('coordinator HTTP API (real server on 127.0.0.1)', () => {
     });
     expect(verdict.ok).toBe(true);
     // a second result for the same job is refused
-    const again = await call('POST', `/v1/miners/${jobId}/result`, {
+    const secondReport = await call('POST', `/v1/miners/${jobId}/result`, {
       key: keys.miner0,
       body: { output: {}, receipt: receiptFor(jobId, 0) },
     });
-    expect([again.status, again.json.error.code]).toEqual([409, 'COORD_JOB_FINISHED']);
+    expect([secondReport.status, secondReport.json.error.code]).toEqual([409, 'COORD_JOB_FINISHED']);
     const list = await call('GET', '/v1/jobs?limit=10', { key: keys.client });
     expect(list.json.items.map((j: { job_id: string }) => j.job_id)).toEqual([jobId]);
     expect((await call('GET', '/v1/admin/stats', { key: keys.admin })).json).toMatchObject({ queued: 0, miners: 1 });
