@@ -8,11 +8,11 @@
  */
 import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { addressFromPublicKey, bytesToHex, generateKeyPair, publicKeyFromSeed } from '@aitbc/crypto';
 import { createNodeClient, type NodeClient } from '@aitbc/rpc/client';
+import { freePort } from '../../test-support/freePort.ts';
 import { until } from '../../test-support/until.ts';
 import { NODE_MAIN, readKeystoreFile, readPassphrase, runCli } from '../src/index.js';
 import { startTestNetwork, type TestNetwork } from './networkHarness.js';
@@ -89,17 +89,6 @@ export interface MarketplaceRigOptions {
   readonly leaseMs: number;
   /** Price per unit of the two miners (base units). */
   readonly prices: readonly [bigint, bigint];
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
 }
 
 /** `node --import tsx --conditions=@aitbc/source <main> <args>` with line-wise output. */

@@ -5,13 +5,13 @@
  * the same data keeps the jobs and the keys (and picks up a rotated key).
  */
 import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { addressFromPublicKey, bytesToHex, generateKeyPair, publicKeyFromSeed } from '@aitbc/crypto';
 import { hashApiKey } from '@aitbc/pool';
 import { MIN_KDF } from '@aitbc/wallet';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../../test-support/freePort.ts';
 import { until } from '../../test-support/until.ts';
 import {
   type CliIo,
@@ -48,17 +48,6 @@ async function addKey(file: string, ...args: string[]): Promise<string> {
   expect(r).toMatchObject({ code: 0 });
   expect(r.out).toHaveLength(1);
   return r.out[0]!;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
 }
 
 /** `aitbc-node start --config file` in process; `stop()` sends it SIGTERM and resolves its exit code. */

@@ -1,11 +1,11 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { addressFromPublicKey, bytesToHex, generateKeyPair } from '@aitbc/crypto';
 import { createReceipt, serializeReceipt, signReceipt } from '@aitbc/receipts';
 import { afterEach, describe, expect, it } from 'vitest';
+import { freePort } from '../../../../test-support/freePort.ts';
 
 const root = join(import.meta.dirname, '..', '..', '..', '..');
 const script = join(import.meta.dirname, 'coordinatorProcess.ts');
@@ -16,17 +16,6 @@ afterEach(() => {
   for (const c of children.splice(0)) c.kill('SIGKILL');
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
-}
 
 /** Starts the coordinator process and resolves with its URL once it listens. */
 function startCoordinator(env: Record<string, string>): Promise<{ url: string; child: ChildProcess }> {
