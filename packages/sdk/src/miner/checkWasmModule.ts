@@ -16,9 +16,9 @@ export const WASM_PAGE_BYTES = 65_536;
  *
  * @example
  * ```ts
- * import { checkWasmModule } from '@aitbc/sdk/miner';
+ * import { checkWasmModule, WASM_PAGE_BYTES } from '@aitbc/sdk/miner';
  * const { bytes, initialPages, maximumPages } = checkWasmModule(moduleBytes, 256);
- * const instance = await WebAssembly.instantiate(bytes);
+ * console.log(`${bytes.length} bytes, ${initialPages}..${maximumPages} pages of ${WASM_PAGE_BYTES}`); // run it in a worker
  * ```
  */
 export interface CheckedWasmModule {
