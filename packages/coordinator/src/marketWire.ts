@@ -10,6 +10,7 @@ import type {
   OfferFilter,
   OfferInput,
 } from './marketplace.js';
+import { requirementsToJson } from './wire.js';
 
 const AMOUNT_RE = /^(0|[1-9][0-9]{0,77})$/;
 
@@ -166,17 +167,6 @@ export function offerToJson(o: Offer): Record<string, unknown> {
     created_at: o.createdAt,
     updated_at: o.updatedAt,
     expires_at: o.expiresAt,
-  };
-}
-
-function requirementsToJson(r: BidRequirements): Record<string, unknown> {
-  return {
-    ...(r.minVramGb !== undefined ? { min_vram_gb: r.minVramGb } : {}),
-    ...(r.minGpus !== undefined ? { min_gpus: r.minGpus } : {}),
-    ...(r.minRamGb !== undefined ? { min_ram_gb: r.minRamGb } : {}),
-    ...(r.minCpuCores !== undefined ? { min_cpu_cores: r.minCpuCores } : {}),
-    ...(r.models !== undefined ? { models: r.models } : {}),
-    ...(r.regions !== undefined ? { regions: r.regions } : {}),
   };
 }
 

@@ -18,15 +18,7 @@ export function jobToJson(job: Job): Record<string, unknown> {
     client: job.client,
     kind: job.kind,
     input: job.input,
-    requirements: {
-      ...(r.minVramGb !== undefined ? { min_vram_gb: r.minVramGb } : {}),
-      ...(r.minGpus !== undefined ? { min_gpus: r.minGpus } : {}),
-      ...(r.minRamGb !== undefined ? { min_ram_gb: r.minRamGb } : {}),
-      ...(r.minCpuCores !== undefined ? { min_cpu_cores: r.minCpuCores } : {}),
-      ...(r.models !== undefined ? { models: r.models } : {}),
-      ...(r.regions !== undefined ? { regions: r.regions } : {}),
-      ...(r.maxPricePerUnit !== undefined ? { max_price_per_unit: r.maxPricePerUnit.toString() } : {}),
-    },
+    requirements: requirementsToJson(r),
     max_price: job.maxPrice.toString(),
     state: job.state,
     attempts: job.attempts,
@@ -103,5 +95,21 @@ export function jobSubmissionFromJson(body: unknown): JobSubmission {
     ...(requirements !== undefined ? { requirements } : {}),
     ...(o.ttl_ms !== undefined ? { ttlMs: o.ttl_ms as number } : {}),
     ...(o.bid_id !== undefined ? { bidId: o.bid_id as string } : {}),
+  };
+}
+
+/**
+ * Miner requirements in wire form (snake_case, prices as decimal strings): shared by jobs and bids.
+ * @internal
+ */
+export function requirementsToJson(r: Omit<MatchRequirements, 'jobKind'>): Record<string, unknown> {
+  return {
+    ...(r.minVramGb !== undefined ? { min_vram_gb: r.minVramGb } : {}),
+    ...(r.minGpus !== undefined ? { min_gpus: r.minGpus } : {}),
+    ...(r.minRamGb !== undefined ? { min_ram_gb: r.minRamGb } : {}),
+    ...(r.minCpuCores !== undefined ? { min_cpu_cores: r.minCpuCores } : {}),
+    ...(r.models !== undefined ? { models: r.models } : {}),
+    ...(r.regions !== undefined ? { regions: r.regions } : {}),
+    ...(r.maxPricePerUnit !== undefined ? { max_price_per_unit: r.maxPricePerUnit.toString() } : {}),
   };
 }
