@@ -1,20 +1,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DEFAULT_PARAMS, MemoryKVStore } from '@aitbc/chain-core';
-import {
-  type CoordinatorServer,
-  createCoordinatorServer,
-  createReceiptHandler,
-  JobEngine,
-  Marketplace,
-  Settler,
-} from '@aitbc/coordinator';
 import { addressFromPublicKey, bytesToHex, generateKeyPair, publicKeyFromSeed } from '@aitbc/crypto';
-import { createPoolHub, createPoolHubServer, hashApiKey, type PoolHubServer } from '@aitbc/pool';
+import { hashApiKey } from '@aitbc/pool';
 import { createReceipt, serializeReceipt, signReceipt } from '@aitbc/receipts';
-import { createNodeClient } from '@aitbc/rpc/client';
-import { createNodeSettlementGateway, type DevnetOfOne, settleTxSigner, startDevnetOfOne } from 'aitbc-node';
+import { type CoordinatorServices, type DevnetOfOne, startCoordinatorServices, startDevnetOfOne } from 'aitbc-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { until } from '../../../test-support/until.ts';
 import {
@@ -34,11 +24,7 @@ const miner = generateKeyPair();
 const minerAddress = addressFromPublicKey(miner.publicKey);
 
 let node: DevnetOfOne;
-let coordinatorServer: CoordinatorServer;
-let poolServer: PoolHubServer;
-let engine: JobEngine;
-let market: Marketplace;
-let settler: Settler;
+let services: CoordinatorServices;
 let client: AitbcClient;
 let minerClient: AitbcClient;
 let stopMiner = false;
@@ -46,50 +32,26 @@ let minerLoop: Promise<void>;
 
 beforeAll(async () => {
   node = await startDevnetOfOne({ dataDir: dir, rpcPort: 0, blockTimeMs: 50 });
-  const hub = createPoolHub();
-  const store = new MemoryKVStore();
-  market = new Marketplace({ store, hub });
-  await market.start();
-  engine = new JobEngine({
-    store,
-    hub,
-    marketplace: market,
-    receipts: createReceiptHandler({ chainId: node.chainId, coordinatorSeed: node.coordinator.seed }),
-  });
-  await engine.start();
-  settler = new Settler({
-    engine,
-    store,
-    gateway: createNodeSettlementGateway(createNodeClient({ baseUrl: node.rpcUrl })),
-    sign: settleTxSigner,
+  services = await startCoordinatorServices({
+    dataDir: join(dir, 'market-services'),
+    nodeRpcUrl: node.rpcUrl,
     chainId: node.chainId,
     coordinatorSeed: node.coordinator.seed,
-    fee: DEFAULT_PARAMS.minFee,
-    intervalMs: 100,
-  });
-  settler.start();
-  coordinatorServer = createCoordinatorServer({
-    engine,
-    hub,
-    chainId: node.chainId,
     coordinatorId: 'coord-sdk',
-    marketplace: market,
-    port: 0,
+    coordinator: {
+      port: 0,
+      apiKeys: [
+        { role: 'client', subject: node.faucet.address, hash: hashApiKey(keys.client) },
+        { role: 'miner', subject: 'miner-1', hash: hashApiKey(keys.miner) },
+        { role: 'admin', hash: hashApiKey(keys.admin) },
+      ],
+    },
+    pool: { port: 0, apiKeys: [{ role: 'admin', hash: hashApiKey(keys.poolAdmin) }] },
+    settler: { intervalMs: 100 },
     logLevel: false,
-    apiKeys: [
-      { role: 'client', subject: node.faucet.address, hash: hashApiKey(keys.client) },
-      { role: 'miner', subject: 'miner-1', hash: hashApiKey(keys.miner) },
-      { role: 'admin', hash: hashApiKey(keys.admin) },
-    ],
   });
-  const { url: coordinatorUrl } = await coordinatorServer.start();
-  poolServer = createPoolHubServer({
-    hub,
-    port: 0,
-    logLevel: false,
-    apiKeys: [{ role: 'admin', hash: hashApiKey(keys.poolAdmin) }],
-  });
-  const { url: poolUrl } = await poolServer.start();
+  const { coordinatorUrl } = services;
+  const poolUrl = services.poolUrl!;
 
   client = createClient({
     node: node.rpcUrl,
@@ -153,11 +115,7 @@ beforeAll(async () => {
 afterAll(async () => {
   stopMiner = true;
   await minerLoop;
-  await coordinatorServer?.stop();
-  await poolServer?.stop();
-  await settler?.stop();
-  await engine?.stop();
-  await market?.stop();
+  await services?.stop();
   await node?.stop();
   rmSync(dir, { recursive: true, force: true });
 });
@@ -399,5 +357,5 @@ describe('coordinator and pool hub clients', () => {
 });
 
 function anonymousUrl(): string {
-  return `http://127.0.0.1:${(coordinatorServer.app.server.address() as { port: number }).port}`;
+  return services.coordinatorUrl;
 }
