@@ -1,28 +1,19 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DEFAULT_PARAMS, MemoryKVStore } from '@aitbc/chain-core';
-import {
-  type CoordinatorServer,
-  createCoordinatorServer,
-  createReceiptHandler,
-  JobEngine,
-  Marketplace,
-  Settler,
-} from '@aitbc/coordinator';
+import { DEFAULT_PARAMS } from '@aitbc/chain-core';
 import { bytesToHex, generateKeyPair, publicKeyFromSeed } from '@aitbc/crypto';
-import { createPoolHub, hashApiKey } from '@aitbc/pool';
+import { hashApiKey } from '@aitbc/pool';
 import { createNodeClient } from '@aitbc/rpc/client';
 import { createClient, createLocalSigner } from '@aitbc/sdk';
 import { createHashRunner, createMinerAgent, type JobRunner, type MinerAgent } from '@aitbc/sdk/miner';
 import { MIN_KDF } from '@aitbc/wallet';
 import { createWalletDaemon } from '@aitbc/wallet/daemon';
 import {
-  createNodeSettlementGateway,
   createWalletNodeGateway,
   createWebServer,
   type DevnetOfOne,
-  settleTxSigner,
+  startCoordinatorServices,
   startDevnetOfOne,
   type WebServer,
 } from 'aitbc-node';
@@ -65,44 +56,19 @@ export async function startWebRig(distDir: string): Promise<WebRig> {
   try {
     const node = await startDevnetOfOne({ dataDir: join(dir, 'node'), rpcPort: 0, blockTimeMs: 100 });
     stack.push(() => node.stop());
-    const hub = createPoolHub();
-    const store = new MemoryKVStore();
-    const market = new Marketplace({ store, hub });
-    await market.start();
-    stack.push(() => market.stop());
-    const engine = new JobEngine({
-      store,
-      hub,
-      marketplace: market,
-      receipts: createReceiptHandler({ chainId: node.chainId, coordinatorSeed: node.coordinator.seed }),
-    });
-    await engine.start();
-    stack.push(() => engine.stop());
-    const settler = new Settler({
-      engine,
-      store,
-      gateway: createNodeSettlementGateway(createNodeClient({ baseUrl: node.rpcUrl })),
-      sign: settleTxSigner,
+    const minerKey = 'web-e2e-miner-key';
+    const services = await startCoordinatorServices({
+      dataDir: join(dir, 'services'),
+      nodeRpcUrl: node.rpcUrl,
       chainId: node.chainId,
       coordinatorSeed: node.coordinator.seed,
-      fee: DEFAULT_PARAMS.minFee,
-      intervalMs: 200,
-    });
-    settler.start();
-    stack.push(() => settler.stop());
-    const minerKey = 'web-e2e-miner-key';
-    const coordinator: CoordinatorServer = createCoordinatorServer({
-      engine,
-      hub,
-      chainId: node.chainId,
       coordinatorId: 'coord-web',
-      marketplace: market,
-      port: 0,
+      coordinator: { port: 0, apiKeys: [{ role: 'miner', subject: 'web-miner', hash: hashApiKey(minerKey) }] },
+      settler: { intervalMs: 200 },
       logLevel: false,
-      apiKeys: [{ role: 'miner', subject: 'web-miner', hash: hashApiKey(minerKey) }],
     });
-    const coordinatorUrl = (await coordinator.start()).url;
-    stack.push(() => coordinator.stop());
+    stack.push(() => services.stop());
+    const { coordinatorUrl } = services;
 
     // The miner works a job only once its escrow is locked on chain: the settler gives up on a
     // job completed before its escrow exists (a real miner checks it is paid, too).
