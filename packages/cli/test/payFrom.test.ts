@@ -9,22 +9,14 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DEFAULT_PARAMS, MemoryKVStore } from '@aitbc/chain-core';
-import { createCoordinatorServer, createReceiptHandler, JobEngine, Settler } from '@aitbc/coordinator';
 import { addressFromPublicKey, bytesToHex, generateKeyPair, publicKeyFromSeed } from '@aitbc/crypto';
-import { createPoolHub, hashApiKey } from '@aitbc/pool';
+import { hashApiKey } from '@aitbc/pool';
 import { createNodeClient } from '@aitbc/rpc/client';
 import { createClient } from '@aitbc/sdk';
 import { createHashRunner, createMinerAgent, type JobRunner, type MinerAgent } from '@aitbc/sdk/miner';
 import { createKeystore, MIN_KDF } from '@aitbc/wallet';
 import { createWalletDaemon } from '@aitbc/wallet/daemon';
-import {
-  createNodeSettlementGateway,
-  createWalletNodeGateway,
-  type DevnetOfOne,
-  settleTxSigner,
-  startDevnetOfOne,
-} from 'aitbc-node';
+import { createWalletNodeGateway, type DevnetOfOne, startCoordinatorServices, startDevnetOfOne } from 'aitbc-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { until } from '../../../test-support/until.ts';
 import { EXIT } from '../src/exitCodes.js';
@@ -62,40 +54,24 @@ beforeAll(async () => {
   stops.unshift(() => daemon.stop());
   const walletToken = readFileSync(daemon.tokenFile, 'utf8').trim();
 
-  const hub = createPoolHub();
-  const store = new MemoryKVStore();
-  const engine = new JobEngine({
-    store,
-    hub,
-    receipts: createReceiptHandler({ chainId: node.chainId, coordinatorSeed: node.coordinator.seed }),
-  });
-  await engine.start();
-  stops.unshift(() => engine.stop());
-  const settler = new Settler({
-    engine,
-    store,
-    gateway: createNodeSettlementGateway(createNodeClient({ baseUrl: node.rpcUrl })),
-    sign: settleTxSigner,
+  const services = await startCoordinatorServices({
+    dataDir: join(tmp.dir, 'services'),
+    nodeRpcUrl: node.rpcUrl,
     chainId: node.chainId,
     coordinatorSeed: node.coordinator.seed,
-    fee: DEFAULT_PARAMS.minFee,
-    intervalMs: 100,
-  });
-  settler.start();
-  stops.unshift(() => settler.stop());
-  const coordinator = createCoordinatorServer({
-    engine,
-    hub,
-    chainId: node.chainId,
     coordinatorId: 'cli-pay-coordinator',
+    coordinator: {
+      port: 0,
+      apiKeys: [
+        { role: 'client', subject: node.faucet.address, hash: hashApiKey(clientKey) },
+        { role: 'miner', subject: 'pay-miner', hash: hashApiKey(minerKey) },
+      ],
+    },
+    settler: { intervalMs: 100 },
     logLevel: false,
-    apiKeys: [
-      { role: 'client', subject: node.faucet.address, hash: hashApiKey(clientKey) },
-      { role: 'miner', subject: 'pay-miner', hash: hashApiKey(minerKey) },
-    ],
   });
-  const coordinatorUrl = (await coordinator.start()).url;
-  stops.unshift(() => coordinator.stop());
+  stops.unshift(() => services.stop());
+  const { coordinatorUrl } = services;
 
   // The miner agent; its hash runner first waits for the escrow lock (see the file comment).
   const chain = createClient({ node: node.rpcUrl });
