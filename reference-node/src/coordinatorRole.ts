@@ -58,6 +58,8 @@ export interface CoordinatorServices {
   readonly poolUrl: string | undefined;
   /** The in-process pool hub (for more services in the same process). */
   readonly hub: PoolHub;
+  /** The job engine behind the coordinator API (for in-process miners and tests). */
+  readonly engine: JobEngine;
   /** The coordinator's chain address. */
   readonly address: string;
   /** Stops the settler, the servers, the engine and marketplace, then closes the databases (reverse order of start). */
@@ -143,6 +145,7 @@ export async function startCoordinatorServices(options: CoordinatorServicesOptio
       coordinatorUrl,
       poolUrl,
       hub,
+      engine,
       address: addressFromPublicKey(publicKeyFromSeed(options.coordinatorSeed)),
       stop,
     };

@@ -5,14 +5,12 @@
 import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { DEFAULT_PARAMS, MemoryKVStore, signTx, txToJson } from '@aitbc/chain-core';
-import { createCoordinatorServer, createReceiptHandler, JobEngine, Marketplace, Settler } from '@aitbc/coordinator';
+import { DEFAULT_PARAMS, signTx, txToJson } from '@aitbc/chain-core';
 import { addressFromPublicKey, bytesToHex, generateKeyPair, sha256, utf8ToBytes } from '@aitbc/crypto';
-import { createPoolHub, createPoolHubServer, hashApiKey } from '@aitbc/pool';
+import { hashApiKey } from '@aitbc/pool';
 import { createReceipt, serializeReceipt, signReceipt } from '@aitbc/receipts';
-import { createNodeClient } from '@aitbc/rpc/client';
 import { createClient } from '@aitbc/sdk';
-import { createNodeSettlementGateway, type DevnetOfOne, settleTxSigner, startDevnetOfOne } from 'aitbc-node';
+import { type CoordinatorServices, type DevnetOfOne, startCoordinatorServices, startDevnetOfOne } from 'aitbc-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { until } from '../../../test-support/until.ts';
 import { EXIT } from '../src/exitCodes.js';
@@ -30,10 +28,9 @@ const bob = addressFromPublicKey(generateKeyPair().publicKey);
 const AIT = 10n ** 18n;
 
 let node: DevnetOfOne;
-let hub: ReturnType<typeof createPoolHub>;
-let engine: JobEngine;
-let market: Marketplace;
-let settler: Settler;
+let services: CoordinatorServices;
+let hub: CoordinatorServices['hub'];
+let engine: CoordinatorServices['engine'];
 let stops: Array<() => Promise<void>> = [];
 let env: Record<string, string>;
 let transferId: string;
@@ -41,7 +38,27 @@ let faucetNonce = 0;
 
 beforeAll(async () => {
   node = await startDevnetOfOne({ dataDir: join(tmp.dir, 'node'), rpcPort: 0, blockTimeMs: 100 });
-  hub = createPoolHub();
+  services = await startCoordinatorServices({
+    dataDir: join(tmp.dir, 'services'),
+    nodeRpcUrl: node.rpcUrl,
+    chainId: node.chainId,
+    coordinatorSeed: node.coordinator.seed,
+    coordinatorId: 'cli-test-coordinator',
+    coordinator: {
+      port: 0,
+      apiKeys: [
+        { role: 'client', subject: node.faucet.address, hash: hashApiKey(clientKey) },
+        { role: 'admin', hash: hashApiKey(adminKey) },
+        { role: 'miner', subject: 'cli-miner', hash: hashApiKey(minerKey) },
+        { role: 'miner', subject: 'cli-miner-2', hash: hashApiKey(minerKey2) },
+        { role: 'miner', subject: 'miner-1', hash: hashApiKey(minerKey1) },
+      ],
+    },
+    pool: { port: 0, apiKeys: [{ role: 'admin', hash: hashApiKey(adminKey) }] },
+    settler: { intervalMs: 100 },
+    logLevel: false,
+  });
+  ({ hub, engine } = services);
   await hub.registry.register({
     id: 'miner-1',
     address: minerAddress,
@@ -50,58 +67,9 @@ beforeAll(async () => {
     maxConcurrency: 1,
     capabilities: { gpus: [], cpuCores: 2, ramGb: 4, models: [], jobKinds: ['hash'], region: 'local' },
   });
-  const store = new MemoryKVStore();
-  market = new Marketplace({ store, hub });
-  await market.start();
-  engine = new JobEngine({
-    store,
-    hub,
-    marketplace: market,
-    receipts: createReceiptHandler({ chainId: node.chainId, coordinatorSeed: node.coordinator.seed }),
-  });
-  await engine.start();
-  settler = new Settler({
-    engine,
-    store,
-    gateway: createNodeSettlementGateway(createNodeClient({ baseUrl: node.rpcUrl })),
-    sign: settleTxSigner,
-    chainId: node.chainId,
-    coordinatorSeed: node.coordinator.seed,
-    fee: DEFAULT_PARAMS.minFee,
-    intervalMs: 100,
-  });
-  settler.start();
-  const coordinator = createCoordinatorServer({
-    engine,
-    hub,
-    chainId: node.chainId,
-    coordinatorId: 'cli-test-coordinator',
-    marketplace: market,
-    logLevel: false,
-    apiKeys: [
-      { role: 'client', subject: node.faucet.address, hash: hashApiKey(clientKey) },
-      { role: 'admin', hash: hashApiKey(adminKey) },
-      { role: 'miner', subject: 'cli-miner', hash: hashApiKey(minerKey) },
-      { role: 'miner', subject: 'cli-miner-2', hash: hashApiKey(minerKey2) },
-      { role: 'miner', subject: 'miner-1', hash: hashApiKey(minerKey1) },
-    ],
-  });
-  const pool = createPoolHubServer({
-    hub,
-    port: 0,
-    logLevel: false,
-    apiKeys: [{ role: 'admin', hash: hashApiKey(adminKey) }],
-  });
-  const coordinatorUrl = (await coordinator.start()).url;
-  const poolUrl = (await pool.start()).url;
-  stops = [
-    () => coordinator.stop(),
-    () => pool.stop(),
-    () => settler.stop(),
-    () => engine.stop(),
-    () => market.stop(),
-    () => node.stop(),
-  ];
+  const { coordinatorUrl } = services;
+  const poolUrl = services.poolUrl!;
+  stops = [() => services.stop(), () => node.stop()];
   env = {
     AITBC_CONFIG: join(tmp.dir, 'config.json'),
     AITBC_NODE: node.rpcUrl,
