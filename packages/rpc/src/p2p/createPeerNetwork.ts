@@ -12,7 +12,7 @@ import {
 import { WebSocket, WebSocketServer } from 'ws';
 import type { JsonObject, PeerWire } from '../nodeBackend.js';
 import { rpcError } from '../rpcErrors.js';
-import { type GossipKind, type PeerMessage, parsePeerMessage } from './peerMessages.js';
+import { type GossipKind, MAX_GOSSIP_TO, type PeerMessage, parsePeerMessage } from './peerMessages.js';
 
 /**
  * A gossip message delivered to the node (once per message id).
@@ -176,9 +176,22 @@ export interface PeerNetwork {
   sync(options: SyncOptions): Promise<number>;
   /** Dials a peer URL now (and keeps it connected). */
   dial(url: string): void;
+  /** Gossip frame counters since creation (for metrics and tests); a fresh snapshot on each call. */
+  stats(): {
+    /** Gossip frames sent, one per peer: published and relayed. */
+    readonly gossipSent: number;
+    /** Of `gossipSent`, the frames relayed (messages first sent by another node). */
+    readonly gossipRelayed: number;
+    /** Gossip frames received from handshaken peers, duplicates included. */
+    readonly gossipReceived: number;
+    /** Of `gossipReceived`, the frames dropped as duplicates (frame already seen or message id already seen). */
+    readonly gossipDuplicates: number;
+  };
   /** Subscribes to an event; returns the unsubscribe function. */
   on<E extends keyof PeerNetworkEvents>(event: E, listener: PeerNetworkEvents[E]): () => void;
 }
+
+type GossipMessage = Extract<PeerMessage, { t: 'gossip' }>;
 
 interface Peer {
   readonly socket: WebSocket;
@@ -197,13 +210,39 @@ interface Peer {
 }
 
 const HEX32 = /^[0-9a-f]{64}$/;
+const GOSSIP_PREFIX = '{"t":"gossip"';
+/** A gossip frame as this node encodes it: the `to` list first, then `kind` and `body`. */
+const GOSSIP_TO_PREFIX = '{"t":"gossip","to":[';
+
+/**
+ * Where the part of a gossip frame after its `to` list starts (`,"kind":…,"body":…}`), or after the
+ * `{"t":"gossip"` prefix when the frame does not lead with a `to` list. Node ids are hex, so in a
+ * well-formed frame the first `]` closes the list; the frame is still parsed strictly before use.
+ */
+function gossipRestStart(text: string): number {
+  if (!text.startsWith(GOSSIP_TO_PREFIX)) return GOSSIP_PREFIX.length;
+  const end = text.indexOf(']', GOSSIP_TO_PREFIX.length);
+  return end < 0 ? GOSSIP_PREFIX.length : end + 1;
+}
+
+/** Unique ids in order of priority, at most {@link MAX_GOSSIP_TO} (an unlisted peer only costs a redundant relay). */
+function toList(...groups: readonly (readonly string[])[]): string[] {
+  const out = new Set<string>();
+  for (const group of groups)
+    for (const id of group) {
+      if (out.size === MAX_GOSSIP_TO) return [...out];
+      out.add(id);
+    }
+  return [...out];
+}
 
 /**
  * Creates a peer network over WebSocket (`ws`). Peers exchange `hello` (chain id, genesis hash, node
  * key, random nonce) and then `auth`: a `handshake`-kind signature ({@link signMessage}) over both
  * nonces, the genesis hash and the signer's key, so a peer proves its key and cannot replay another
  * session. Wrong chain or genesis, a bad signature, a self-connection or a duplicate node id close the
- * connection. Gossip is deduplicated by message id and relayed once; invalid data scores a peer down
+ * connection. Gossip is deduplicated by message id; a frame lists in `to` the nodes it has reached (its
+ * sender and the sender's targets) and is relayed once, only to peers not listed; invalid data scores a peer down
  * until it is dropped and banned; a peer whose send buffer exceeds the limit is dropped (a slow peer
  * cannot stall the node). Configured peers are redialled with exponential backoff.
  *
@@ -246,10 +285,12 @@ export function createPeerNetwork(options: PeerNetworkOptions): PeerNetwork {
   const banned = new Map<string, number>(); // nodeId or url → until
   const seen = new Set<string>();
   /**
-   * Digests of gossip frames as received or sent, checked before a frame is parsed: in a mesh each
-   * message arrives once per peer that relays it, and the copies are the same text (relays forward
-   * the frame as received), so they are dropped without parsing and canonicalizing the body — which
-   * for a proposal is its whole block. The message id (canonical body) stays the dedupe of record.
+   * Digests of gossip frames (their text after the `to` list, see {@link gossipRestStart}) as parsed or
+   * sent, checked before a frame is parsed: where a message arrives more than once (relays in a ring, or
+   * older peers that relay to everyone), the copies carry the same `kind`/`body` text (relays forward it
+   * as received) and are dropped without parsing and canonicalizing the body — which for a proposal is
+   * its whole block. A digest is recorded only once its frame parsed, so a malformed frame cannot shadow
+   * a good one. The message id (canonical body) stays the dedupe of record.
    */
   const seenFrames = new Set<string>();
   const dialed = new Map<string, { attempt: number; timer: NodeJS.Timeout | undefined; peer: Peer | undefined }>();
@@ -262,6 +303,7 @@ export function createPeerNetwork(options: PeerNetworkOptions): PeerNetwork {
   let listenUrl: string | undefined;
   let running = false;
   let keepAlive: NodeJS.Timeout | undefined;
+  const counters = { gossipSent: 0, gossipRelayed: 0, gossipReceived: 0, gossipDuplicates: 0 };
 
   function remember(id: string, set: Set<string> = seen): boolean {
     if (set.has(id)) return false;
@@ -273,8 +315,7 @@ export function createPeerNetwork(options: PeerNetworkOptions): PeerNetwork {
     return true;
   }
 
-  const frameDigest = (text: string) => hash('sha256', text, 'base64');
-  const GOSSIP_PREFIX = '{"t":"gossip"';
+  const frameDigest = (text: string, restStart: number) => hash('sha256', text.slice(restStart), 'base64');
 
   function isBanned(key: string): boolean {
     const until = banned.get(key);
@@ -286,10 +327,57 @@ export function createPeerNetwork(options: PeerNetworkOptions): PeerNetwork {
     return true;
   }
 
+  /** Whether a frame can be sent to `peer` now; a peer whose send buffer is over the limit is dropped. */
+  function writable(peer: Peer): boolean {
+    if (peer.socket.readyState !== WebSocket.OPEN) return false;
+    if (peer.socket.bufferedAmount <= maxBuffered) return true;
+    drop(peer, 'slow peer');
+    return false;
+  }
+
   function send(peer: Peer, msg: PeerMessage | string) {
-    if (peer.socket.readyState !== WebSocket.OPEN) return;
-    if (peer.socket.bufferedAmount > maxBuffered) return drop(peer, 'slow peer');
-    peer.socket.send(typeof msg === 'string' ? msg : JSON.stringify(msg));
+    if (writable(peer)) peer.socket.send(typeof msg === 'string' ? msg : JSON.stringify(msg));
+  }
+
+  /**
+   * Sends one gossip frame to peers already checked {@link writable}, UTF-8 encoded once for all of them
+   * (`ws` would encode a string per socket; it treats a buffer as read-only and copies it to mask).
+   */
+  function sendGossip(targets: readonly Peer[], text: string, relayed: boolean) {
+    const data = Buffer.from(text, 'utf8');
+    for (const peer of targets) peer.socket.send(data, { binary: false });
+    counters.gossipSent += targets.length;
+    if (relayed) counters.gossipRelayed += targets.length;
+  }
+
+  /**
+   * Relays a first-seen, valid gossip message to the ready peers it has not reached: not the peer it came
+   * from, not one listed in its `to` (a frame without `to`, from an older peer, goes to every other peer).
+   * The new frame lists us, our targets, the sender and the received list. When the received frame leads
+   * with its `to` list (or has none) only that list is re-encoded and the `kind`/`body` text is forwarded as
+   * received, so a block-sized body is not stringified again.
+   */
+  function relay(from: Peer, msg: GossipMessage, text: string, restStart: number | undefined) {
+    const reached = new Set(msg.to);
+    const targets = [...ready.values()].filter((p) => p !== from && !reached.has(p.nodeId as string) && writable(p));
+    if (targets.length === 0) return;
+    const to = toList(
+      [nodeId],
+      targets.map((p) => p.nodeId as string),
+      [from.nodeId as string],
+      msg.to ?? [],
+    );
+    // The fast path needs the parsed `to` to be the leading list (no later duplicate key overrides it).
+    const fast =
+      restStart !== undefined &&
+      (msg.to === undefined
+        ? restStart === GOSSIP_PREFIX.length
+        : restStart > GOSSIP_TO_PREFIX.length &&
+          text.slice(GOSSIP_TO_PREFIX.length - 1, restStart) === JSON.stringify(msg.to));
+    const frame = fast
+      ? `${GOSSIP_TO_PREFIX.slice(0, -1)}${JSON.stringify(to)}${text.slice(restStart)}`
+      : JSON.stringify({ t: 'gossip', to, kind: msg.kind, body: msg.body });
+    sendGossip(targets, frame, true);
   }
 
   function drop(peer: Peer, reason: string) {
@@ -336,7 +424,17 @@ export function createPeerNetwork(options: PeerNetworkOptions): PeerNetwork {
 
   function onMessage(peer: Peer, text: string) {
     // A copy of a gossip frame already seen: dropped before parsing (see seenFrames).
-    if (peer.ready && text.startsWith(GOSSIP_PREFIX) && !remember(frameDigest(text), seenFrames)) return;
+    let restStart: number | undefined;
+    let digest: string | undefined;
+    if (peer.ready && text.startsWith(GOSSIP_PREFIX)) {
+      counters.gossipReceived++;
+      restStart = gossipRestStart(text);
+      digest = frameDigest(text, restStart);
+      if (seenFrames.has(digest)) {
+        counters.gossipDuplicates++;
+        return;
+      }
+    }
     const msg = parsePeerMessage(text);
     if (msg === undefined) return penalize(peer, 'malformed message');
     if (!peer.ready) return onHandshake(peer, msg);
@@ -347,12 +445,15 @@ export function createPeerNetwork(options: PeerNetworkOptions): PeerNetwork {
         emit('status', { nodeId: peer.nodeId as string, height: msg.height, hash: msg.hash });
         return;
       case 'gossip': {
+        if (digest !== undefined) remember(digest, seenFrames);
         const id = bytesToHex(messageId(`gossip.${msg.kind}`, chainId, msg.body));
-        if (!remember(id)) return;
+        if (!remember(id)) {
+          counters.gossipDuplicates++;
+          return;
+        }
         if (options.validateGossip !== undefined && !options.validateGossip(msg.kind, msg.body))
           return penalize(peer, 'invalid gossip');
-        // Relayed as received: the parsed envelope has exactly its three keys and a valid body.
-        for (const other of ready.values()) if (other !== peer) send(other, text);
+        relay(peer, msg, text, restStart);
         emit('gossip', { kind: msg.kind, body: msg.body, id, from: peer.nodeId as string });
         return;
       }
@@ -552,9 +653,14 @@ export function createPeerNetwork(options: PeerNetworkOptions): PeerNetwork {
     publish(kind, body) {
       const id = bytesToHex(messageId(`gossip.${kind}`, chainId, body));
       if (remember(id)) {
-        const text = JSON.stringify({ t: 'gossip', kind, body });
-        remember(frameDigest(text), seenFrames); // our own frame relayed back to us
-        for (const peer of ready.values()) send(peer, text);
+        const targets = [...ready.values()].filter(writable);
+        const to = toList(
+          [nodeId],
+          targets.map((p) => p.nodeId as string),
+        );
+        const text = JSON.stringify({ t: 'gossip', to, kind, body });
+        remember(frameDigest(text, gossipRestStart(text)), seenFrames); // our own frame relayed back to us (by an older peer)
+        sendGossip(targets, text, false);
       }
       return id;
     },
@@ -617,6 +723,7 @@ export function createPeerNetwork(options: PeerNetworkOptions): PeerNetwork {
       dialed.set(url, { attempt: 0, timer: undefined, peer: undefined });
       connect(url);
     },
+    stats: () => ({ ...counters }),
     on(event, listener) {
       let set = listeners.get(event);
       if (set === undefined) {

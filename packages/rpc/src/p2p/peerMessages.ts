@@ -7,7 +7,7 @@ import type { JsonObject } from '../nodeBackend.js';
  * ```ts
  * import type { GossipKind } from '@aitbc/rpc';
  * const kind: GossipKind = 'tx';
- * const frame = JSON.stringify({ t: 'gossip', kind, body: txJson });
+ * const frame = JSON.stringify({ t: 'gossip', to: [myNodeId], kind, body: txJson });
  * ```
  */
 export type GossipKind = 'tx' | 'proposal' | 'vote' | 'block';
@@ -27,10 +27,22 @@ export type PeerMessage =
   | { t: 'auth'; signature: string }
   | { t: 'reject'; code: string }
   | { t: 'status'; height: number; hash: string }
-  | { t: 'gossip'; kind: GossipKind; body: JsonObject }
+  | {
+      t: 'gossip';
+      /**
+       * Node ids (hex public keys) that have the message: the frame's sender and every peer it sent this
+       * frame to; receivers do not relay it to them. At most 64 ids; absent in frames of older peers.
+       */
+      to?: string[];
+      kind: GossipKind;
+      body: JsonObject;
+    }
   | { t: 'sync_req'; reqId: number; from: number; to: number }
   | { t: 'sync_res'; reqId: number; blocks: JsonObject[] }
   | { t: 'sync_err'; reqId: number; code: string };
+
+/** Most node ids a gossip frame's `to` list may carry (a longer list makes the frame malformed). */
+export const MAX_GOSSIP_TO = 64;
 
 const HEX32 = /^[0-9a-f]{64}$/;
 const HEX64 = /^[0-9a-f]{128}$/;
@@ -41,10 +53,14 @@ const KINDS: ReadonlySet<string> = new Set(['tx', 'proposal', 'vote', 'block']);
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
 
-function exactKeys(o: Record<string, unknown>, keys: readonly string[]): boolean {
+function exactKeys(o: Record<string, unknown>, keys: readonly string[], optional: readonly string[] = []): boolean {
   const own = Object.keys(o);
-  return own.length === keys.length && keys.every((k) => Object.hasOwn(o, k));
+  const extra = optional.filter((k) => Object.hasOwn(o, k)).length;
+  return own.length === keys.length + extra && keys.every((k) => Object.hasOwn(o, k));
 }
+
+const isNodeIdList = (v: unknown): boolean =>
+  Array.isArray(v) && v.length <= MAX_GOSSIP_TO && v.every((id) => typeof id === 'string' && HEX32.test(id));
 
 /**
  * Parses and strictly validates one peer message: exact key sets, types, formats (lowercase hex),
@@ -95,7 +111,11 @@ export function parsePeerMessage(text: string): PeerMessage | undefined {
         ? (v as PeerMessage)
         : undefined;
     case 'gossip':
-      return exactKeys(v, ['t', 'kind', 'body']) && typeof v.kind === 'string' && KINDS.has(v.kind) && isObj(v.body)
+      return exactKeys(v, ['t', 'kind', 'body'], ['to']) &&
+        typeof v.kind === 'string' &&
+        KINDS.has(v.kind) &&
+        isObj(v.body) &&
+        (v.to === undefined || isNodeIdList(v.to))
         ? (v as PeerMessage)
         : undefined;
     case 'sync_req':
