@@ -14,12 +14,13 @@ import {
   type BlockHeader,
   blockFromJson,
   blockHash,
-  blockToJson,
+  blockJsonBytes,
   type Commit,
   commitFromJson,
   commitHash,
   commitToJson,
   createValidatorSet,
+  freezeCommit,
   signBlockHeader,
   txRoot,
   type ValidatorSet,
@@ -361,10 +362,26 @@ export function createChain(options: ChainOptions): Chain {
     prepared.set(key, { snapshot, burned });
   };
 
+  /**
+   * Frozen blocks that passed every structural check on a head (validated proposals), by that
+   * head's hash: a decided proposal is imported as the same object it was validated as, and its
+   * checks (transaction root, ids, signatures, the parent's commit) need not run twice.
+   */
+  const checked = new WeakMap<Block, Uint8Array>();
+  const isFrozenBlock = (b: Block) =>
+    Object.isFrozen(b) &&
+    Object.isFrozen(b.header) &&
+    Object.isFrozen(b.txs) &&
+    (b.lastCommit === null || Object.isFrozen(b.lastCommit.signatures));
+
   /** Validates on the staged tree; leaves the block's state staged (the caller commits or rolls back). */
   const validateStaged = async (block: Block, hash: Uint8Array): Promise<bigint> => {
     const parent = requireOpen();
-    await checkStructure(block, parent, headHash);
+    const onHead = checked.get(block);
+    if (onHead === undefined || !bytesEqual(onHead, headHash)) {
+      await checkStructure(block, parent, headHash);
+      if (isFrozenBlock(block)) checked.set(block, headHash);
+    }
     // Same hash ⇒ same header (so the same parent, height and stateRoot) and, with the txRoot just
     // checked, the same transaction bodies: its execution on this committed root is already staged.
     const ready = prepared.get(toHex0x(hash));
@@ -464,12 +481,16 @@ export function createChain(options: ChainOptions): Chain {
         };
         // The proposer imports what it built (once decided): keep the execution for that.
         remember(blockHash(header), snapshot, burned);
-        return {
-          header,
-          txs: applied,
-          lastCommit: opts.lastCommit,
+        // Frozen, with its own copy of the commit, so that its encoding is made once (blockJsonBytes).
+        // Not entered in `checked`: building runs none of the checks (proposer schedule, commit).
+        const lc = opts.lastCommit;
+        const block: Block = Object.freeze({
+          header: Object.freeze(header),
+          txs: Object.freeze(applied),
+          lastCommit: lc === null ? null : freezeCommit({ ...lc, signatures: lc.signatures.map((s) => ({ ...s })) }),
           signature: signBlockHeader(header, opts.proposerSeed),
-        };
+        });
+        return block;
       });
     },
     validateBlock(block) {
@@ -489,7 +510,7 @@ export function createChain(options: ChainOptions): Chain {
         const h = block.header.height;
         const ops: BatchOp[] = [
           ...tree.commitOps(),
-          { type: 'put', key: K.block(h), value: json(blockToJson(block)) },
+          { type: 'put', key: K.block(h), value: blockJsonBytes(block) },
           { type: 'put', key: K.commit(h), value: json(commitToJson(commit)) },
           { type: 'put', key: K.hash(hash), value: u64(h) },
           ...block.txs.map((t, i): BatchOp => ({ type: 'put', key: K.tx(t.id), value: txLocation(h, i) })),

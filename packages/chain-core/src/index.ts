@@ -9,6 +9,7 @@ export {
   type BlockHeader,
   blockFromJson,
   blockHash,
+  blockJsonBytes,
   blockToJson,
   type Commit,
   type CommitSignature,

@@ -505,10 +505,25 @@ class BuiltTx implements SignedTx {
   #signing: Uint8Array | undefined;
   /** Wire public key (hex), fee and amount texts; the key is empty for a transaction signed here. */
   readonly #wireKey: string;
+  /** Wire signature (hex); empty for a transaction signed here. */
+  readonly #wireSig: string;
   readonly #wireFee: string;
   readonly #wireAmount: string | undefined;
+  /**
+   * The wire JSON, made when first asked for: a node encodes each transaction several times (the
+   * block it stores, the consensus state it persists, the API's block and tx responses), and every
+   * encoding rebuilt the object and hex-encoded the key and signature again.
+   */
+  #json: Readonly<TxJson> | undefined;
 
-  constructor(checked: CheckedBody, canonical: string, publicKey: Uint8Array, signature: Uint8Array, wireKey: string) {
+  constructor(
+    checked: CheckedBody,
+    canonical: string,
+    publicKey: Uint8Array,
+    signature: Uint8Array,
+    wireKey: string,
+    wireSig: string,
+  ) {
     const body = checked.body;
     const text = signingTextOfCanonical('tx', body.chainId, canonical);
     const signing = scratchUtf8(text);
@@ -527,6 +542,8 @@ class BuiltTx implements SignedTx {
     this.size = size;
     this.#signing = undefined;
     this.#wireKey = wireKey;
+    this.#wireSig = wireSig;
+    this.#json = undefined;
     this.#wireFee = checked.fee;
     this.#wireAmount = checked.amount;
     Object.freeze(this); // own properties only: the signing bytes may still be filled in once
@@ -537,6 +554,17 @@ class BuiltTx implements SignedTx {
     if (!(#signing in tx)) return undefined;
     tx.#signing ??= utf8ToBytes(signingTextOf(tx.body));
     return tx.#signing;
+  }
+
+  /** The wire JSON of `tx` (made once, then shared; never hand it out unfrozen) if this module built it. */
+  static jsonOf(tx: SignedTx): Readonly<TxJson> | undefined {
+    if (!(#json in tx)) return undefined;
+    tx.#json ??= Object.freeze({
+      ...txBodyJson(tx.body),
+      publicKey: tx.#wireKey === '' ? bytesToHex(tx.publicKey) : tx.#wireKey,
+      signature: tx.#wireSig === '' ? bytesToHex(tx.signature) : tx.#wireSig,
+    });
+    return tx.#json;
   }
 
   /**
@@ -613,7 +641,7 @@ export function signTx(body: TxBody, seed: Uint8Array, publicKey: Uint8Array = p
   }
   const canonical = canonicalText(checked);
   const signature = sign(scratchUtf8(signingTextOfCanonical('tx', checked.body.chainId, canonical)), seed);
-  return new BuiltTx(checked, canonical, publicKey, signature, '');
+  return new BuiltTx(checked, canonical, publicKey, signature, '', '');
 }
 
 /**
@@ -643,7 +671,7 @@ export function txFromJson(json: unknown): SignedTx {
   const checked = checkBody(o, WIRE_ALLOWED);
   if (key.address !== checked.body.from)
     throw new AitbcError('CHAIN_FROM_MISMATCH', 'tx.from is not the address of tx.publicKey');
-  const tx = new BuiltTx(checked, canonicalText(checked), key.bytes.slice(), sig, key.hex);
+  const tx = new BuiltTx(checked, canonicalText(checked), key.bytes.slice(), sig, key.hex, signature);
   // The first decode under a signature stays: a tampered copy cannot evict the real transaction.
   if (seen === undefined) {
     makeRoom(decoded);
@@ -663,6 +691,8 @@ export function txFromJson(json: unknown): SignedTx {
  * ```
  */
 export function txToJson(tx: SignedTx): TxJson {
+  const wire = BuiltTx.jsonOf(tx);
+  if (wire !== undefined) return { ...wire };
   return { ...txBodyJson(tx.body), publicKey: bytesToHex(tx.publicKey), signature: bytesToHex(tx.signature) };
 }
 

@@ -19,6 +19,7 @@ import {
   type BlockHeader,
   blockFromJson,
   blockHash,
+  blockJsonBytes,
   blockToJson,
   type Commit,
   type Consensus,
@@ -385,6 +386,62 @@ describe('chain', () => {
     } finally {
       executions.mockRestore();
     }
+  });
+
+  it('checks a validated proposal once: the same (frozen) object imports without its checks repeated, a changed copy is checked in full', async () => {
+    const net = await network();
+    const { chain, genesis, transfer, commitFor, seedOf, proposerFor } = net;
+    const other = createChain({ store: new MemoryKVStore(), genesis, consensus: testConsensus });
+    await other.open();
+    const checks = vi.spyOn(testConsensus, 'verifyProposer');
+    try {
+      const built = await other.buildBlock({
+        round: 0,
+        timestamp: other.head.timestamp + 1000,
+        proposerSeed: seedOf(proposerFor(1, 0)),
+        lastCommit: null,
+        txs: [transfer(0, AIT)],
+      });
+      expect(Object.isFrozen(built) && Object.isFrozen(built.txs) && Object.isFrozen(built.header)).toBe(true);
+      // As gossiped: decoded from the wire (frozen), validated, then decided.
+      const proposal = blockFromJson(JSON.parse(JSON.stringify(blockToJson(built))));
+      await chain.validateBlock(proposal);
+      expect(checks).toHaveBeenCalledTimes(1);
+      // A copy (not frozen, not the validated object) with another signature is checked and refused.
+      const forged = { ...proposal, signature: signBlockHeader(proposal.header, seedOf(proposerFor(1, 1))) };
+      await expect(chain.importBlock(forged, commitFor(forged))).rejects.toMatchObject({
+        code: 'CHAIN_BAD_BLOCK_SIGNATURE',
+      });
+      expect(checks).toHaveBeenCalledTimes(2);
+      await chain.importBlock(proposal, commitFor(proposal));
+      expect(checks).toHaveBeenCalledTimes(2); // not checked again
+      expect(chain.head.height).toBe(1);
+      // A block this chain built is checked at import (building runs none of the checks).
+      const own = await chain.buildBlock({
+        round: 0,
+        timestamp: chain.head.timestamp + 1000,
+        proposerSeed: seedOf(proposerFor(3, 0)), // not the proposer of height 2
+        lastCommit: commitFor(proposal),
+        txs: [],
+      });
+      await expect(chain.importBlock(own, commitFor(own))).rejects.toMatchObject({ code: 'CONSENSUS_WRONG_PROPOSER' });
+      expect(checks).toHaveBeenCalledTimes(3);
+    } finally {
+      checks.mockRestore();
+    }
+  });
+
+  it('blockJsonBytes: the stored encoding, made once for a frozen block and afresh for a plain one', async () => {
+    const { produce, transfer } = await network();
+    const { block } = await produce([transfer(0, AIT)]);
+    const text = JSON.stringify(blockToJson(block));
+    expect(new TextDecoder().decode(blockJsonBytes(block))).toBe(text);
+    expect(blockJsonBytes(block)).toBe(blockJsonBytes(block)); // frozen: cached
+    const decoded = blockFromJson(JSON.parse(text));
+    expect(new TextDecoder().decode(blockJsonBytes(decoded))).toBe(text);
+    const plain = { ...block };
+    expect(blockJsonBytes(plain)).not.toBe(blockJsonBytes(plain));
+    expect(new TextDecoder().decode(blockJsonBytes(plain))).toBe(text);
   });
 
   it('verifies each signature once per node: import skips cached ones, records the rest, still checks a new signature', async () => {

@@ -76,6 +76,23 @@ describe('transactions', () => {
     }
   });
 
+  it('txToJson: the wire object a transaction was decoded from or signed as, a fresh copy each call', () => {
+    const tx = signTx(transfer, alice.seed);
+    const wire = txToJson(tx);
+    expect(wire).toEqual({
+      ...transfer,
+      fee: '1000',
+      amount: transfer.amount.toString(),
+      publicKey: bytesToHex(alice.publicKey),
+      signature: bytesToHex(tx.signature),
+    });
+    wire.amount = '1'; // the caller's copy: the transaction's own JSON is unchanged
+    expect(txToJson(tx)).not.toBe(txToJson(tx));
+    expect(txToJson(tx).amount).toBe(transfer.amount.toString());
+    const decoded = txFromJson(JSON.parse(JSON.stringify(txToJson(tx))));
+    expect(JSON.stringify(txToJson(decoded))).toBe(JSON.stringify(txToJson(tx)));
+  });
+
   it('the id excludes the signature and changes with any body field', () => {
     const tx = signTx(transfer, alice.seed);
     const wire = txToJson(tx);

@@ -2,7 +2,7 @@ import {
   type BatchOp,
   type Block,
   blockHash,
-  blockToJson,
+  blockJsonBytes,
   type Chain,
   DEFAULT_PARAMS,
   type KVStore,
@@ -315,7 +315,7 @@ export function createValidatorDriver(options: ValidatorDriverOptions): Validato
           const ref = (block: Block, hash?: Uint8Array): string => {
             const h = bytesToHex(hash ?? blockHash(block.header));
             if (!persistedBlocks.has(h)) {
-              ops.push({ type: 'put', key: blockKey(h), value: utf8ToBytes(JSON.stringify(blockToJson(block))) });
+              ops.push({ type: 'put', key: blockKey(h), value: blockJsonBytes(block) });
               persistedBlocks.set(h, height);
             }
             return h;
