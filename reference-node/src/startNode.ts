@@ -115,15 +115,16 @@ const VERIFY_CHUNK = 32;
 const SYNC_TX_BUDGET = 20_000;
 
 /**
- * Gossip bodies carry their payload as JSON text (`{txs: "[...]"}`, `{m: "{...}", s}`): the peer
- * network derives each message id from the canonical form of the body, and one string canonicalizes
- * in native code where a tree of 512 transactions (or a proposed block) would be walked key by key.
+ * The payload of a gossip body: `{txs: [...]}` (a batch of wire transactions) or `{m: {...}, s}` (a
+ * consensus message, `s` making each broadcast its own message). Bodies are plain JSON, parsed once
+ * with their frame (the peer network's message id is a digest of the frame text). Bodies whose payload
+ * is JSON text (`{txs: "[...]"}`, `{m: "{...}"}`), as earlier versions sent them, are accepted too.
  */
 function parseGossip(kind: string, body: JsonObject): unknown {
   try {
     if (kind === 'tx') {
-      if (Object.keys(body).length !== 1 || typeof body.txs !== 'string') return undefined;
-      const txs: unknown = JSON.parse(body.txs);
+      if (Object.keys(body).length !== 1) return undefined;
+      const txs: unknown = typeof body.txs === 'string' ? JSON.parse(body.txs) : body.txs;
       return Array.isArray(txs) &&
         txs.length > 0 &&
         txs.length <= MAX_TX_BATCH &&
@@ -132,14 +133,8 @@ function parseGossip(kind: string, body: JsonObject): unknown {
         : undefined;
     }
     if (kind === 'proposal' || kind === 'vote') {
-      if (
-        Object.keys(body).length !== 2 ||
-        typeof body.m !== 'string' ||
-        typeof body.s !== 'string' ||
-        body.s.length > 64
-      )
-        return undefined;
-      const m: unknown = JSON.parse(body.m);
+      if (Object.keys(body).length !== 2 || typeof body.s !== 'string' || body.s.length > 64) return undefined;
+      const m: unknown = typeof body.m === 'string' ? JSON.parse(body.m) : body.m;
       return typeof m === 'object' && m !== null && !Array.isArray(m) && typeof (m as JsonObject).type === 'string'
         ? m
         : undefined;
@@ -228,8 +223,7 @@ export async function startNode(config: NodeConfig, modules: StartNodeModules = 
     let gossipTimer: NodeJS.Timeout | undefined;
     const flushGossip = () => {
       gossipTimer = undefined;
-      while (pendingGossip.length > 0)
-        net?.publish('tx', { txs: JSON.stringify(pendingGossip.splice(0, MAX_TX_BATCH)) });
+      while (pendingGossip.length > 0) net?.publish('tx', { txs: pendingGossip.splice(0, MAX_TX_BATCH) });
     };
     const backend: ChainBackend = createChainBackend(chain, mempool, undefined, {
       peers: () => net?.peers() ?? [],
@@ -439,16 +433,6 @@ export async function startNode(config: NodeConfig, modules: StartNodeModules = 
     cleanups.push(() => server.stop());
 
     if (config.role === 'validator' && modules.validatorEngine !== undefined) {
-      // Re-gossiped messages are the same objects (see createValidatorEngine): stringify each once.
-      const texts = new WeakMap<JsonObject, string>();
-      const messageText = (message: JsonObject): string => {
-        let text = texts.get(message);
-        if (text === undefined) {
-          text = JSON.stringify(message);
-          texts.set(message, text);
-        }
-        return text;
-      };
       const consensusEvent = (event: ConsensusEventWire) => backend.emitConsensus(event);
       engine = modules.validatorEngine({
         chain,
@@ -461,7 +445,7 @@ export async function startNode(config: NodeConfig, modules: StartNodeModules = 
         // Each broadcast gets a fresh envelope id so the engine's periodic re-gossip is not deduplicated away.
         broadcast: (message) =>
           network.publish(message.type === 'proposal' ? 'proposal' : 'vote', {
-            m: messageText(message),
+            m: message,
             s: `${session}:${seq++}`,
           }),
       });

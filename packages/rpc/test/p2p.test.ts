@@ -254,7 +254,7 @@ describe('peer network', () => {
     expect(a.peers().find((x) => x.nodeId === bytesToHex(c.key.publicKey))?.score).toBe(-25);
   });
 
-  it('a gossip frame arriving again (or re-encoded) is delivered and relayed once, as received', async () => {
+  it('a gossip frame arriving again is delivered and relayed once, as received; the id is the text, not the value', async () => {
     const a = node();
     await a.start();
     const p = new RawPeer(a.listenUrl as string);
@@ -270,14 +270,16 @@ describe('peer network', () => {
     const frame = '{"t":"gossip","kind":"tx","body":{"b":1,"a":"x"}}';
     p.send(frame);
     p.send(frame);
-    p.send({ t: 'gossip', kind: 'tx', body: { a: 'x', b: 1 } }); // same message id, other text
+    p.send(`{"t":"gossip","to":["${'ab'.repeat(32)}"],"kind":"tx","body":{"b":1,"a":"x"}}`); // same text after `to`
+    p.send({ t: 'gossip', kind: 'tx', body: { a: 'x', b: 1 } }); // the same value encoded otherwise
     p.send({ t: 'gossip', kind: 'tx', body: { marker: true } });
     await once(a, 'gossip', (e: GossipEvent) => e.body.marker === true);
-    expect(seen.map((e) => e.body)).toEqual([{ b: 1, a: 'x' }, { marker: true }]);
-    // q got each message once, the first one as p sent it.
-    const relayed = [await q.next('gossip'), await q.next('gossip')];
-    expect(relayed.map((m) => m.body)).toEqual([{ b: 1, a: 'x' }, { marker: true }]);
-    expect(Object.keys(relayed[0]!.body as object)).toEqual(['b', 'a']);
+    expect(seen.map((e) => e.body)).toEqual([{ b: 1, a: 'x' }, { a: 'x', b: 1 }, { marker: true }]);
+    expect(new Set(seen.map((e) => e.id)).size).toBe(3);
+    expect(a.stats().gossipDuplicates).toBe(2);
+    // q got each message once, as p sent it.
+    const relayed = [await q.next('gossip'), await q.next('gossip'), await q.next('gossip')];
+    expect(relayed.map((m) => Object.keys(m.body as object))).toEqual([['b', 'a'], ['a', 'b'], ['marker']]);
     expect(q.inbox.filter((m) => m.t === 'gossip')).toHaveLength(0);
     expect(a.peers().every((x) => x.score === 0)).toBe(true);
   });
