@@ -127,6 +127,7 @@ export interface Chain {
     address: string,
     options?: { cursor?: string; limit?: number },
   ): Promise<{ items: { tx: SignedTx; height: number; index: number }[]; nextCursor: string | null }>;
+  /** An account at the head (frozen; read once per head and address, then served from memory). */
   account(address: string): Promise<Account>;
   escrow(jobId: string): Promise<Escrow | undefined>;
   /** Inclusion/exclusion proof of an account against the head's state root. */
@@ -209,6 +210,9 @@ function u64(n: number): Uint8Array {
   new DataView(b.buffer).setBigUint64(0, BigInt(n));
   return b;
 }
+
+/** Bound of the accounts kept per head (see `Chain.account`); the map starts over when full. */
+const HEAD_ACCOUNTS_MAX = 1 << 16;
 
 /** How many executed, not yet imported blocks keep their staged state (see `prepared`). */
 const PREPARED_BLOCKS = 4;
@@ -373,6 +377,10 @@ export function createChain(options: ChainOptions): Chain {
     Object.isFrozen(b.header) &&
     Object.isFrozen(b.txs) &&
     (b.lastCommit === null || Object.isFrozen(b.lastCommit.signatures));
+
+  /** Accounts read at the head (see `account`), for the head whose state root is `headAccountsRoot`. */
+  let headAccounts = new Map<string, Promise<Account>>();
+  let headAccountsRoot: Uint8Array | undefined;
 
   /** Validates on the staged tree; leaves the block's state staged (the caller commits or rolls back). */
   const validateStaged = async (block: Block, hash: Uint8Array): Promise<bigint> => {
@@ -588,7 +596,23 @@ export function createChain(options: ChainOptions): Chain {
       return { items, nextCursor: more && last !== undefined ? `${last.height}:${last.index}` : null };
     },
     account(address) {
-      return new LedgerState(headTree()).account(address);
+      // Read at the head, once per head and address: the mempool reads the sender's account for every
+      // transaction it admits (and each held sender's after every block), and decoding one (tree walk,
+      // a bigint parse) cost more than the rest of admission bar the signature.
+      const root = requireOpen().stateRoot;
+      if (headAccountsRoot !== root) {
+        headAccounts = new Map();
+        headAccountsRoot = root;
+      }
+      const known = headAccounts.get(address);
+      if (known !== undefined) return known;
+      if (headAccounts.size >= HEAD_ACCOUNTS_MAX) headAccounts.clear();
+      const read = new LedgerState(headTree()).account(address).then((a): Account => Object.freeze(a));
+      headAccounts.set(address, read);
+      read.catch(() => {
+        if (headAccounts.get(address) === read) headAccounts.delete(address);
+      });
+      return read;
     },
     escrow(jobId) {
       return new LedgerState(headTree()).escrow(jobId);

@@ -431,6 +431,18 @@ describe('chain', () => {
     }
   });
 
+  it('account: read once per head, frozen, and read afresh once the head moves', async () => {
+    const { chain, produce, transfer, alice, bob } = await network();
+    const addr = addressFromPublicKey(bob.publicKey);
+    const before = await chain.account(addr);
+    expect(await chain.account(addr)).toBe(before); // served from memory at the same head
+    expect(Object.isFrozen(before)).toBe(true);
+    await produce([transfer(0, AIT)]);
+    const after = await chain.account(addr);
+    expect(after.balance).toBe(before.balance + AIT);
+    expect((await chain.account(addressFromPublicKey(alice.publicKey))).nonce).toBe(1);
+  });
+
   it('blockJsonBytes: the stored encoding, made once for a frozen block and afresh for a plain one', async () => {
     const { produce, transfer } = await network();
     const { block } = await produce([transfer(0, AIT)]);
