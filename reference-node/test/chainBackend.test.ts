@@ -54,6 +54,51 @@ describe('chain backend', () => {
     }
     for (const id of seen) expect((await client.tx(id)).status).toBe('committed');
   });
+  it('a JSON-RPC batch of send_tx is admitted together, in order, with one result per request', async () => {
+    const client = createNodeClient({ baseUrl: node.rpcUrl });
+    const bob = addressFromPublicKey(generateKeyPair().publicKey);
+    const start = (await client.account(node.faucet.address)).nonce as number;
+    const sign = (nonce: number) =>
+      txToJson(
+        signTx(
+          {
+            type: 'transfer',
+            chainId: node.chainId,
+            from: node.faucet.address,
+            nonce,
+            fee: DEFAULT_PARAMS.minFee,
+            to: bob,
+            amount: 1n,
+          },
+          node.faucet.seed,
+        ),
+      );
+    const forged = { ...sign(start + 2), signature: sign(start + 3).signature };
+    const results = await client.rpcBatch([
+      { method: 'send_tx', params: { tx: sign(start) } },
+      { method: 'send_tx', params: { tx: sign(start + 1) } }, // needs the one before it, same batch
+      { method: 'send_tx', params: { tx: forged } },
+      { method: 'send_tx', params: { tx: sign(start - 1) } }, // already used
+      { method: 'send_tx', params: { tx: { ...sign(start + 2), fee: 'x' } } },
+      { method: 'send_tx', params: { tx: sign(start + 2) } },
+    ]);
+    expect(results.map((r) => (isAitbcError(r) ? r.code : 'ok'))).toEqual([
+      'ok',
+      'ok',
+      'CHAIN_BAD_SIGNATURE',
+      'CHAIN_BAD_NONCE',
+      'CHAIN_TX_MALFORMED',
+      'ok',
+    ]);
+    const ids = [results[0], results[1], results[5]].map((r) => (r as { id: string }).id);
+    for (const id of ids) expect(id).toMatch(/^0x[0-9a-f]{64}$/);
+    await until(async () => {
+      const statuses = await Promise.all(ids.map(async (id) => (await client.tx(id)).status));
+      return statuses.every((s) => s === 'committed') ? true : undefined;
+    });
+    expect((await client.account(node.faucet.address)).nonce).toBe(start + 3);
+  });
+
   it('serves the commit of every finalized height (also the head), equal to the next block’s lastCommit (blocks from the test above)', async () => {
     const client = createNodeClient({ baseUrl: node.rpcUrl });
     await until(async () => ((await client.head()).height >= 3 ? true : undefined));
