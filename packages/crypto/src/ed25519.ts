@@ -56,6 +56,40 @@ export interface KeyPair {
 const strictKeys = new BoundedCache<string, boolean>(16_384);
 
 /**
+ * The y-coordinates (little-endian, sign bit cleared) of the points of small order — the 8-torsion
+ * subgroup, multiples of a point of order 8 — plus the non-canonical forms y + p of those with y < 19.
+ * A signature whose `R` is one of them is refused by every backend alike (libsodium refuses it itself;
+ * OpenSSL and noble would accept such an `R` from a key holder crafting one): backends must agree.
+ */
+const SMALL_ORDER_Y: readonly Uint8Array[] = (() => {
+  const P = 2n ** 255n - 19n;
+  const out = new Map<string, Uint8Array>();
+  const add = (y: bigint) => {
+    const b = new Uint8Array(32);
+    for (let i = 0, v = y; i < 32; i++, v >>= 8n) b[i] = Number(v & 0xffn);
+    out.set(b.join(','), b);
+  };
+  const order8 = ed25519.Point.fromHex('26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05');
+  let q = ed25519.Point.ZERO;
+  for (let i = 0; i < 8; i++, q = q.add(order8)) {
+    const y = q.toAffine().y;
+    add(y);
+    if (y + P < 2n ** 255n) add(y + P);
+  }
+  return [...out.values()];
+})();
+
+/** Whether a signature's `R` (its first 32 bytes) encodes a point of small order, in any encoding. */
+function hasSmallOrderR(signature: Uint8Array): boolean {
+  for (const y of SMALL_ORDER_Y) {
+    let diff = (signature[31]! & 0x7f) ^ y[31]!;
+    for (let i = 0; i < 31 && diff === 0; i++) diff |= signature[i]! ^ y[i]!;
+    if (diff === 0) return true;
+  }
+  return false;
+}
+
+/**
  * The cache key of a 32-byte public key: one character per byte (a flat one-byte string, cheaper to
  * build and hash than base64url). The same key names the key in the backend's key-object cache.
  */
@@ -163,8 +197,9 @@ export function sign(message: Uint8Array, seed: Uint8Array): Uint8Array {
 }
 
 /**
- * Strict Ed25519 verification: rejects non-canonical S, non-canonical point encodings and small-order
- * public keys. Returns `false` (never throws) for any invalid signature, key or length.
+ * Strict Ed25519 verification: rejects non-canonical S, non-canonical point encodings, small-order
+ * public keys and a small-order `R`. Returns `false` (never throws) for any invalid signature, key or
+ * length. In Node it runs libsodium (or OpenSSL where libsodium does not load) on the calling thread.
  *
  * @example
  * ```ts
@@ -176,14 +211,17 @@ export function verify(signature: Uint8Array, message: Uint8Array, publicKey: Ui
   if (!(signature instanceof Uint8Array) || signature.length !== SIGNATURE_LENGTH) return false;
   if (!(message instanceof Uint8Array)) return false;
   if (!(publicKey instanceof Uint8Array) || publicKey.length !== PUBLIC_KEY_LENGTH) return false;
+  if (hasSmallOrderR(signature)) return false;
+  if (backend.checksKeys === true) return backend.verify(signature, message, publicKey);
   const id = keyIdOf(publicKey);
   if (!isStrictKey(publicKey, id)) return false;
   return backend.verify(signature, message, publicKey, id);
 }
 
 /**
- * Verifies many signatures at once. In Node the work runs on the libuv thread pool (all cores); in
- * browsers it runs sequentially. Results are in input order; invalid inputs yield `false`.
+ * Verifies many signatures at once, under the rules of {@link verify}. In Node the work runs on every
+ * core (libsodium in a pool of worker threads, or OpenSSL on the libuv thread pool); in browsers it
+ * runs sequentially. Results are in input order; invalid inputs yield `false`.
  *
  * @example
  * ```ts
@@ -205,10 +243,11 @@ export async function verifyMany(items: readonly VerifyItem[]): Promise<boolean[
       it.signature.length === SIGNATURE_LENGTH &&
       it.message instanceof Uint8Array &&
       key instanceof Uint8Array &&
-      key.length === PUBLIC_KEY_LENGTH
+      key.length === PUBLIC_KEY_LENGTH &&
+      !hasSmallOrderR(it.signature)
     ) {
-      const id = keyIdOf(key);
-      if (!isStrictKey(key, id)) continue;
+      const id = backend.checksKeys === true ? '' : keyIdOf(key);
+      if (backend.checksKeys !== true && !isStrictKey(key, id)) continue;
       pending.push(it);
       ids.push(id);
       indexes.push(i);

@@ -1,6 +1,8 @@
 import { ed25519 } from '@noble/curves/ed25519.js';
+import { sha512 } from '@noble/hashes/sha2.js';
 import { describe, expect, it } from 'vitest';
-import { nobleBackend, nodeBackend } from '../src/backend/node.js';
+import { backend, nobleBackend, nodeBackend, sodiumBackend } from '../src/backend/node.js';
+import { createSodiumBackend } from '../src/backend/sodium.js';
 import {
   bytesToHex,
   cryptoBackendName,
@@ -66,7 +68,8 @@ function smallOrderEncodings(): Uint8Array[] {
   return out;
 }
 
-const backends = [nodeBackend, nobleBackend];
+const backends = [nodeBackend, nobleBackend, ...(sodiumBackend === undefined ? [] : [sodiumBackend])];
+const named = (b: (typeof backends)[number]) => (b === sodiumBackend ? 'libsodium' : b.name);
 
 describe('RFC 8032 §7.1 vectors', () => {
   for (const v of rfc8032.vectors) {
@@ -83,7 +86,7 @@ describe('RFC 8032 §7.1 vectors', () => {
     });
 
     for (const b of backends) {
-      it(`${v.name}: ${b.name} backend gives identical results`, async () => {
+      it(`${v.name}: ${named(b)} backend gives identical results`, async () => {
         expect(bytesToHex(b.publicKeyFromSeed(seed))).toBe(v.publicKey);
         expect(bytesToHex(b.sign(message, seed))).toBe(v.signature);
         expect(b.verify(signature, message, publicKey)).toBe(true);
@@ -95,8 +98,12 @@ describe('RFC 8032 §7.1 vectors', () => {
     }
   }
 
-  it('the active backend in Node is node:crypto', () => {
+  it('the active backend in Node is node:crypto, verifying through libsodium where its addon loads', () => {
     expect(cryptoBackendName()).toBe('node');
+    // sodium-native ships a prebuilt addon for linux-x64 (this machine and CI): it must load there.
+    if (process.platform === 'linux' && process.arch === 'x64') expect(sodiumBackend).toBeDefined();
+    expect(backend).toBe(sodiumBackend ?? nodeBackend);
+    expect(backend.checksKeys === true).toBe(sodiumBackend !== undefined);
   });
 });
 
@@ -131,6 +138,28 @@ describe('strict verification (both backends and the public API agree)', () => {
     expect(await verifyMany(keys.map((publicKey) => ({ signature: forged, message, publicKey })))).toEqual(
       keys.map(() => false),
     );
+  });
+
+  it('rejects a small-order R, which a key holder can make OpenSSL and noble accept', async () => {
+    // R = identity and S = k·a: [S]B = R + [k]A holds, so the raw OpenSSL and noble checks pass.
+    const seed = hexToBytes(v.secretKey);
+    const { scalar, pointBytes } = ed25519.utils.getExtendedPublicKey(seed);
+    const r = ed25519.Point.ZERO.toBytes();
+    const k = leToBigint(sha512(new Uint8Array([...r, ...pointBytes, ...message]))) % L;
+    const crafted = new Uint8Array(64);
+    crafted.set(r, 0);
+    crafted.set(bigintToLe((k * scalar) % L), 32);
+    expect(nodeBackend.verify(crafted, message, pointBytes)).toBe(true);
+    expect(nobleBackend.verify(crafted, message, pointBytes)).toBe(true);
+    if (sodiumBackend !== undefined) expect(sodiumBackend.verify(crafted, message, pointBytes)).toBe(false);
+    expect(verify(crafted, message, pointBytes)).toBe(false);
+    expect(await verifyMany([{ signature: crafted, message, publicKey: pointBytes }])).toEqual([false]);
+    // Every other small-order R (any encoding, either sign) is refused before any backend runs.
+    for (const enc of smallOrderEncodings()) {
+      const sig = signature.slice();
+      sig.set(enc, 0);
+      expect(verify(sig, message, publicKey)).toBe(false);
+    }
   });
 
   it('rejects non-canonical point encodings of public keys', () => {
@@ -171,6 +200,42 @@ describe('keys and signing', () => {
     expect(nobleBackend.sign(msg, a.seed)).toEqual(sig);
     expect(verify(sig, msg, a.publicKey)).toBe(true);
     expect(verify(sig, msg, b.publicKey)).toBe(false);
+  });
+
+  it('verifyMany splits a large mixed batch across the worker pool and answers each item in order', async () => {
+    const items = Array.from({ length: 300 }, (_, i) => {
+      const k = generateKeyPair();
+      const message = new Uint8Array(40 + (i % 7) * 50).fill(i & 0xff);
+      const signature = sign(message, k.seed);
+      if (i % 5 === 1) signature[7]! ^= 0x10; // tampered
+      return { signature, message: i % 5 === 2 ? message.subarray(1) : message, publicKey: k.publicKey };
+    });
+    const expected = items.map((_, i) => i % 5 !== 1 && i % 5 !== 2);
+    expect(await verifyMany(items)).toEqual(expected);
+    for (const b of backends) expect(await b.verifyMany(items)).toEqual(expected);
+    // Concurrent batches do not mix their answers up.
+    const [a, c] = await Promise.all([verifyMany(items.slice(0, 150)), verifyMany(items.slice(150))]);
+    expect([...a, ...c]).toEqual(expected);
+  });
+
+  it('libsodium verifyMany over a worker pool (as on machines with cores to spare) answers like inline, and survives workers that fail', async () => {
+    if (sodiumBackend === undefined) return; // no addon on this platform: nothing to pool
+    const items = Array.from({ length: 700 }, (_, i) => {
+      const k = generateKeyPair();
+      const message = new Uint8Array(100).fill(i & 0xff);
+      const signature = sign(message, k.seed);
+      if (i % 3 === 0) signature[40]! ^= 1;
+      return { signature, message, publicKey: k.publicKey };
+    });
+    const expected = items.map((_, i) => i % 3 !== 0);
+    const pooled = createSodiumBackend(nodeBackend, { poolSize: 2 })!;
+    expect(await pooled.verifyMany(items)).toEqual(expected);
+    const [a, b] = await Promise.all([pooled.verifyMany(items.slice(0, 300)), pooled.verifyMany(items.slice(300))]);
+    expect([...a, ...b]).toEqual(expected);
+    // Workers that cannot load libsodium fail their batches, which are then verified inline; after a
+    // few failures the pool is given up.
+    const broken = createSodiumBackend(nodeBackend, { poolSize: 2, workerModule: '/nonexistent/sodium.node' })!;
+    for (let i = 0; i < 3; i++) expect(await broken.verifyMany(items)).toEqual(expected);
   });
 
   it('verifyMany keeps input order over many distinct keys', async () => {

@@ -9,6 +9,7 @@ import {
 } from 'node:crypto';
 import { BoundedCache } from '../boundedCache.js';
 import { bytesToBase64url } from '../bytes.js';
+import { createSodiumBackend } from './sodium.js';
 import type { CryptoBackend, VerifyItem } from './types.js';
 
 export { nobleBackend } from './noble.js';
@@ -106,5 +107,8 @@ export const nodeBackend: CryptoBackend = {
   },
 };
 
-/** The backend this entry point uses. */
-export const backend: CryptoBackend = nodeBackend;
+/** Ed25519 verification through libsodium over {@link nodeBackend}, where `sodium-native` loads (see `sodium.ts`). */
+export const sodiumBackend: CryptoBackend | undefined = createSodiumBackend(nodeBackend);
+
+/** The backend this entry point uses: libsodium verification where it loads, OpenSSL otherwise. */
+export const backend: CryptoBackend = sodiumBackend ?? nodeBackend;

@@ -30,6 +30,11 @@ export interface CryptoBackend {
   randomBytes(length: number): Uint8Array;
   publicKeyFromSeed(seed: Uint8Array): Uint8Array;
   sign(message: Uint8Array, seed: Uint8Array): Uint8Array;
+  /**
+   * Whether the backend itself rejects non-canonical and small-order public keys (libsodium does), so
+   * the public API need not check keys first.
+   */
+  readonly checksKeys?: boolean;
   /** `keyId`, when given, is a cache key the caller derived from `publicKey` (one character per byte). */
   verify(signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array, keyId?: string): boolean;
   /** `keyIds`, when given, holds each item's `keyId` (as for {@link CryptoBackend.verify}). */
