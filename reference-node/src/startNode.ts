@@ -107,9 +107,11 @@ export interface RunningNode {
 
 const MAX_TX_BATCH = 512;
 /**
- * Signatures of gossiped transactions verified at once on the libuv thread pool. The pool also runs
- * the database (every level read and the fsync of each consensus vote and block import): a whole
- * batch queued at once (512 jobs of ~85 µs) put the consensus I/O behind it, for seconds under load.
+ * Signatures of gossiped transactions verified at once, the event loop running between chunks. In
+ * Node, `@aitbc/crypto` verifies on this thread (libsodium); where it falls back to OpenSSL the
+ * chunk goes to the libuv thread pool, which also runs the database (every level read and the fsync of
+ * each consensus vote and block import): a whole batch queued at once (512 jobs of ~85 µs) put the
+ * consensus I/O behind it, for seconds under load.
  */
 const VERIFY_CHUNK = 32;
 const SYNC_TX_BUDGET = 20_000;
@@ -343,7 +345,10 @@ export async function startNode(config: NodeConfig, modules: StartNodeModules = 
       }
       const unchecked = txs.filter((t) => !signatureCache.has(t.id, t.signature));
       const ok: boolean[] = [];
-      for (let i = 0; i < unchecked.length; i += VERIFY_CHUNK)
+      for (let i = 0; i < unchecked.length; i += VERIFY_CHUNK) {
+        // Between chunks the event loop runs (consensus messages, API requests): libsodium verifies a
+        // chunk on this thread, and 512 signatures at once would hold it for ~30 ms.
+        if (i > 0) await new Promise<void>((resolve) => setImmediate(resolve));
         ok.push(
           ...(await verifyMany(
             unchecked
@@ -351,6 +356,7 @@ export async function startNode(config: NodeConfig, modules: StartNodeModules = 
               .map((t) => ({ signature: t.signature, message: txSigningBytes(t), publicKey: t.publicKey })),
           )),
         );
+      }
       const bad = new Set<SignedTx>();
       unchecked.forEach((t, i) => {
         if (ok[i] === true) signatureCache.add(t.id, t.signature);
