@@ -6,11 +6,19 @@
  * and finality is measured from each batch's submission to the poll that first sees the tx's block
  * committed on node 0. Speed is reported, never asserted.
  *
+ * The note also gives the CPU the node processes used (user + system, every thread, from `/proc`) from
+ * the first submission to the last commit, per finalized transaction. It moves less with the load than
+ * the rate does, but this shared machine still drifts by ±10% between runs: compare two versions in
+ * alternating runs, not against a figure from an hour before.
+ *
  * Knobs (environment): AITBC_BENCH_RATE (offered tx/s, default 2500), AITBC_BENCH_SECONDS (default 8),
  * AITBC_BENCH_ONLY (`4` or `1` to run one case), AITBC_BENCH_NODE_ARGS (Node.js flags of every node
  * process, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`: the nodes are then stopped gracefully so that
- * they write their profiles).
+ * they write their profiles), AITBC_BENCH_THREADS=1 (also print the nodes' CPU split between their
+ * main threads and the others — libuv pool, GC helpers, LevelDB — and the load generator's own CPU).
  */
+
+import { readdirSync, readFileSync } from 'node:fs';
 import { DEFAULT_PARAMS, signTx, txIdHex, txToJson } from '@aitbc/chain-core';
 import { addressFromPublicKey, generateKeyPair, type KeyPair } from '@aitbc/crypto';
 import { type BenchResult, emit } from '../../bench/harness.ts';
@@ -34,6 +42,36 @@ interface Outcome {
   readonly blocks: number;
   readonly maxBlockTxs: number;
   readonly rejected: number;
+  /** CPU of all node processes from the first submission to the last commit, per finalized tx (µs). */
+  readonly cpuPerTxUs: number;
+}
+
+/** CPU seconds (user + system, all threads) a process has used so far, from `/proc` (Linux), or NaN. */
+function cpuSeconds(pid: number | undefined): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ 100)
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/** CPU seconds (user, system) of a process's main thread and of its other threads together, from `/proc` (Linux). */
+function threadCpu(pid: number | undefined): Map<string, [number, number]> {
+  const out = new Map<string, [number, number]>();
+  try {
+    for (const t of readdirSync(`/proc/${pid}/task`)) {
+      const stat = readFileSync(`/proc/${pid}/task/${t}/stat`, 'utf8');
+      const name = t === String(pid) ? 'main' : 'other threads';
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const cur = out.get(name) ?? [0, 0];
+      out.set(name, [cur[0] + Number(f[11]) / 100, cur[1] + Number(f[12]) / 100]);
+    }
+  } catch {
+    // not Linux, or the process is gone
+  }
+  return out;
 }
 
 function quantile(sorted: readonly number[], q: number): number {
@@ -89,6 +127,11 @@ async function run(validators: number): Promise<Outcome> {
     let lastCommitAt = 0;
     let seenHeight = (await observer.client.head()).height;
     let polling = true;
+    const nodeCpu = () => nodes.reduce((sum, n) => sum + cpuSeconds(n.process?.pid), 0);
+    const cpuAtStart = nodeCpu();
+    const threadsAtStart = nodes.map((n) => threadCpu(n.process?.pid));
+    const selfAtStart = process.cpuUsage();
+    let cpuAtLastCommit = cpuAtStart;
     const poller = (async () => {
       while (polling) {
         const head = (await observer.client.head()).height;
@@ -103,7 +146,9 @@ async function run(validators: number): Promise<Outcome> {
             if (at === undefined) continue;
             finality.push(now - at);
             lastCommitAt = now;
+            cpuAtLastCommit = Number.NaN;
           }
+          if (Number.isNaN(cpuAtLastCommit)) cpuAtLastCommit = nodeCpu();
         }
         seenHeight = head;
         await new Promise((r) => setTimeout(r, 100));
@@ -137,6 +182,22 @@ async function run(validators: number): Promise<Outcome> {
     polling = false;
     await poller;
     finality.sort((a, b) => a - b);
+    if (process.env.AITBC_BENCH_THREADS === '1') {
+      const sum = new Map<string, [number, number]>();
+      nodes.forEach((n, i) => {
+        for (const [name, [u, sy]] of threadCpu(n.process?.pid)) {
+          const before = threadsAtStart[i]?.get(name) ?? [0, 0];
+          const cur = sum.get(name) ?? [0, 0];
+          sum.set(name, [cur[0] + u - before[0], cur[1] + sy - before[1]]);
+        }
+      });
+      const self = process.cpuUsage(selfAtStart);
+      console.error(`load generator: ${((self.user + self.system) / 1e6).toFixed(2)} s CPU`);
+      for (const [name, [u, sy]] of [...sum].sort((a, b) => b[1][0] + b[1][1] - a[1][0] - a[1][1]))
+        console.error(
+          `${name.padEnd(18)} user ${u.toFixed(2)} s  sys ${sy.toFixed(2)} s  per tx ${(((u + sy) / finality.length) * 1e6).toFixed(0)} µs`,
+        );
+    }
     return {
       committed: finality.length,
       offered: load.length,
@@ -146,6 +207,7 @@ async function run(validators: number): Promise<Outcome> {
       blocks,
       maxBlockTxs,
       rejected,
+      cpuPerTxUs: ((cpuAtLastCommit - cpuAtStart) / finality.length) * 1e6,
     };
   } finally {
     if (NODE_ARGS !== undefined) await Promise.all(net.validators.map((n) => n.stop()));
@@ -164,7 +226,8 @@ for (const validators of [4, 1]) {
     opsPerSec: o.tps,
     note:
       `p50 ${o.p50.toFixed(2)} s, p99 ${o.p99.toFixed(2)} s; ${o.committed}/${o.offered} final (${o.rejected} refused), ` +
-      `offered ${RATE} tx/s for ${SECONDS} s, ${o.blocks} blocks (max ${o.maxBlockTxs} txs, cap ${MAX_BLOCK_TXS})` +
+      `offered ${RATE} tx/s for ${SECONDS} s, ${o.blocks} blocks (max ${o.maxBlockTxs} txs, cap ${MAX_BLOCK_TXS}); ` +
+      `node CPU ${Number.isNaN(o.cpuPerTxUs) ? 'n/a' : `${o.cpuPerTxUs.toFixed(0)} µs`} per final tx` +
       (validators === 4 ? `; target ≥ 2,000 tx/s, p50 ≤ 1.5 s, p99 ≤ 3 s: ${met ? 'met' : 'NOT met'}` : '') +
       ' (measured under load)',
   });
