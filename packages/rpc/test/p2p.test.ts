@@ -134,7 +134,8 @@ describe('peer network', () => {
       [c, []],
     ]);
     for (const [n, list] of got) n.on('gossip', (e) => list.push(e));
-    const tx: JsonObject = { type: 'transfer', from: 'x', nonce: 1 };
+    // Non-ASCII text: the publisher hashes its string, receivers the bytes as received — the same id.
+    const tx: JsonObject = { type: 'transfer', from: 'x', nonce: 1, memo: 'naïve · 日本 ✓ 😀' };
     const id = c.publish('tx', tx);
     expect(c.publish('tx', tx)).toBe(id); // publishing again is a no-op
     // Barrier: a marker from each node, received by every other node, after the tx has been relayed.

@@ -419,14 +419,17 @@ export function createPeerNetwork(options: PeerNetworkOptions): PeerNetwork {
     return { genesisHash, nodeKey: signerKey, signerNonce, verifierNonce };
   }
 
-  function onMessage(peer: Peer, text: string) {
+  /** `bytes`: the frame as received (its UTF-8), hashed for the gossip id without encoding `text` again. */
+  function onMessage(peer: Peer, text: string, bytes?: Uint8Array) {
     // A copy of a gossip message already seen: dropped before parsing (see `seen`).
     let restStart: number | undefined;
     let id: string | undefined;
     if (peer.ready && text.startsWith(GOSSIP_PREFIX)) {
       counters.gossipReceived++;
       restStart = gossipRestStart(text);
-      id = gossipId(text, restStart);
+      // The prefix up to `restStart` is ASCII in any frame that can parse (`{"t":"gossip"` and hex ids),
+      // so the character index is the byte index; in one that cannot, the id only has to be deterministic.
+      id = bytes === undefined ? gossipId(text, restStart) : hash('sha256', bytes.subarray(restStart), 'hex');
       if (seen.has(id)) {
         counters.gossipDuplicates++;
         return;
@@ -553,10 +556,12 @@ export function createPeerNetwork(options: PeerNetworkOptions): PeerNetwork {
     peer.timer = setTimeout(() => drop(peer, 'handshake timeout'), l.handshakeTimeoutMs ?? 5_000);
     socket.on('message', (data, isBinary) => {
       if (isBinary) return penalize(peer, 'binary frame');
-      onMessage(
-        peer,
-        Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data as Buffer).toString('utf8'),
-      );
+      const bytes = Array.isArray(data)
+        ? Buffer.concat(data)
+        : Buffer.isBuffer(data)
+          ? data
+          : Buffer.from(data as ArrayBuffer);
+      onMessage(peer, bytes.toString('utf8'), bytes);
     });
     socket.on('close', () => forget(peer, 'closed'));
     socket.on('error', () => drop(peer, 'socket error'));
