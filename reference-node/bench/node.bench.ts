@@ -12,7 +12,8 @@
  * alternating runs, not against a figure from an hour before.
  *
  * Knobs (environment): AITBC_BENCH_RATE (offered tx/s, default 2500), AITBC_BENCH_SECONDS (default 8),
- * AITBC_BENCH_ONLY (`4` or `1` to run one case), AITBC_BENCH_NODE_ARGS (Node.js flags of every node
+ * AITBC_BENCH_ONLY (`4` or `1` to run one case), AITBC_BENCH_MAX_BLOCK_TXS (the genesis block cap, default
+ * 2500), AITBC_BENCH_NODE_ARGS (Node.js flags of every node
  * process, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`: the nodes are then stopped gracefully so that
  * they write their profiles), AITBC_BENCH_THREADS=1 (also print the nodes' CPU split between their
  * main threads and the others — libuv pool, GC helpers, LevelDB — and the load generator's own CPU).
@@ -30,7 +31,7 @@ const ONLY = process.env.AITBC_BENCH_ONLY;
 const BATCH = 500;
 const SENDERS = 500;
 const TICK_MS = 200;
-const MAX_BLOCK_TXS = 2500;
+const MAX_BLOCK_TXS = Number(process.env.AITBC_BENCH_MAX_BLOCK_TXS ?? 2500);
 const NODE_ARGS = process.env.AITBC_BENCH_NODE_ARGS?.split(' ').filter((a) => a !== '');
 
 interface Outcome {
