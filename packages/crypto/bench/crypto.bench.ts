@@ -61,7 +61,7 @@ rows.push({
 const batch = await measureAsync(() => verifyMany(many), { opsPerCall: N, samples: 5 });
 rows.push({
   group: 'crypto',
-  name: 'verifyMany: batches of 1,000 (thread pool)',
+  name: 'verifyMany: batches of 1,000 (worker threads)',
   opsPerSec: batch,
   note: `${(batch / distinct).toFixed(2)}× single-thread (target ≥ 1.5×)`,
 });

@@ -220,7 +220,7 @@ describe('keys and signing', () => {
 
   it('libsodium verifyMany over a worker pool (as on machines with cores to spare) answers like inline, and survives workers that fail', async () => {
     if (sodiumBackend === undefined) return; // no addon on this platform: nothing to pool
-    const items = Array.from({ length: 700 }, (_, i) => {
+    const items = Array.from({ length: 2400 }, (_, i) => {
       const k = generateKeyPair();
       const message = new Uint8Array(100).fill(i & 0xff);
       const signature = sign(message, k.seed);
@@ -230,7 +230,7 @@ describe('keys and signing', () => {
     const expected = items.map((_, i) => i % 3 !== 0);
     const pooled = createSodiumBackend(nodeBackend, { poolSize: 2 })!;
     expect(await pooled.verifyMany(items)).toEqual(expected);
-    const [a, b] = await Promise.all([pooled.verifyMany(items.slice(0, 300)), pooled.verifyMany(items.slice(300))]);
+    const [a, b] = await Promise.all([pooled.verifyMany(items.slice(0, 1200)), pooled.verifyMany(items.slice(1200))]);
     expect([...a, ...b]).toEqual(expected);
     // Workers that cannot load libsodium fail their batches, which are then verified inline; after a
     // few failures the pool is given up.
