@@ -593,7 +593,14 @@ export function createPeerNetwork(options: PeerNetworkOptions): PeerNetwork {
   function connect(url: string) {
     const d = dialed.get(url);
     if (d === undefined || !running) return;
-    const socket = new WebSocket(url, { maxPayload: l.maxMessageBytes ?? 16 * 1024 * 1024, handshakeTimeout: 5_000 });
+    const socket = new WebSocket(url, {
+      maxPayload: l.maxMessageBytes ?? 16 * 1024 * 1024,
+      handshakeTimeout: 5_000,
+      // An all-zero masking key: `ws` then skips masking here and unmasking at the peer, an XOR pass
+      // (and a copy) over every frame on both ends. Masking protects HTTP intermediaries from frames
+      // whose bytes a web page chose; peers are nodes, and every frame is authenticated JSON.
+      generateMask: (mask: Buffer) => mask.fill(0),
+    });
     d.peer = attach(socket, 'outbound', url);
   }
 
