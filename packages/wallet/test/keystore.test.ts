@@ -67,7 +67,12 @@ describe('keystore', () => {
       { address: addressFromPublicKey(other.publicKey) },
       { publicKey: bytesToHex(other.publicKey) },
       { id: '00'.repeat(16) },
-      { cipher: { ...file.cipher, nonce: `${file.cipher.nonce.slice(0, -2)}00` } },
+      {
+        cipher: {
+          ...file.cipher,
+          nonce: `${file.cipher.nonce.slice(0, -2)}${file.cipher.nonce.endsWith('00') ? '01' : '00'}`,
+        },
+      },
       { ciphertext: `${file.ciphertext.slice(0, -2)}${file.ciphertext.endsWith('00') ? '01' : '00'}` },
     ];
     for (const swap of swaps) {
