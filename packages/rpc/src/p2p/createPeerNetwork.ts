@@ -311,8 +311,12 @@ export function createPeerNetwork(options: PeerNetworkOptions): PeerNetwork {
     return true;
   }
 
-  /** The message id of a gossip frame (see {@link seen}). */
-  const gossipId = (text: string, restStart: number) => hash('sha256', text.slice(restStart), 'hex');
+  /**
+   * The message id of a gossip frame (see {@link seen}) from its UTF-8 bytes. `restStart` is a character
+   * index into the frame's text; the prefix before it is ASCII in any frame that can parse (`{"t":"gossip"`
+   * and hex ids), so it is the byte index too — in one that cannot, the id only has to be deterministic.
+   */
+  const gossipId = (bytes: Uint8Array, restStart: number) => hash('sha256', bytes.subarray(restStart), 'hex');
 
   function isBanned(key: string): boolean {
     const until = banned.get(key);
@@ -337,11 +341,10 @@ export function createPeerNetwork(options: PeerNetworkOptions): PeerNetwork {
   }
 
   /**
-   * Sends one gossip frame to peers already checked {@link writable}, UTF-8 encoded once for all of them
-   * (`ws` would encode a string per socket; it treats a buffer as read-only and copies it to mask).
+   * Sends one gossip frame, UTF-8 encoded once for all of them (`ws` would encode a string per socket),
+   * to peers already checked {@link writable}.
    */
-  function sendGossip(targets: readonly Peer[], text: string, relayed: boolean) {
-    const data = Buffer.from(text, 'utf8');
+  function sendGossip(targets: readonly Peer[], data: Buffer, relayed: boolean) {
     for (const peer of targets) peer.socket.send(data, { binary: false });
     counters.gossipSent += targets.length;
     if (relayed) counters.gossipRelayed += targets.length;
@@ -374,7 +377,7 @@ export function createPeerNetwork(options: PeerNetworkOptions): PeerNetwork {
     const frame = fast
       ? `${GOSSIP_TO_PREFIX.slice(0, -1)}${JSON.stringify(to)}${text.slice(restStart)}`
       : JSON.stringify({ t: 'gossip', to, kind: msg.kind, body: msg.body });
-    sendGossip(targets, frame, true);
+    sendGossip(targets, Buffer.from(frame, 'utf8'), true);
   }
 
   function drop(peer: Peer, reason: string) {
@@ -420,16 +423,14 @@ export function createPeerNetwork(options: PeerNetworkOptions): PeerNetwork {
   }
 
   /** `bytes`: the frame as received (its UTF-8), hashed for the gossip id without encoding `text` again. */
-  function onMessage(peer: Peer, text: string, bytes?: Uint8Array) {
+  function onMessage(peer: Peer, text: string, bytes: Uint8Array) {
     // A copy of a gossip message already seen: dropped before parsing (see `seen`).
     let restStart: number | undefined;
     let id: string | undefined;
     if (peer.ready && text.startsWith(GOSSIP_PREFIX)) {
       counters.gossipReceived++;
       restStart = gossipRestStart(text);
-      // The prefix up to `restStart` is ASCII in any frame that can parse (`{"t":"gossip"` and hex ids),
-      // so the character index is the byte index; in one that cannot, the id only has to be deterministic.
-      id = bytes === undefined ? gossipId(text, restStart) : hash('sha256', bytes.subarray(restStart), 'hex');
+      id = gossipId(bytes, restStart);
       if (seen.has(id)) {
         counters.gossipDuplicates++;
         return;
@@ -665,8 +666,9 @@ export function createPeerNetwork(options: PeerNetworkOptions): PeerNetwork {
         targets.map((p) => p.nodeId as string),
       );
       const text = JSON.stringify({ t: 'gossip', to, kind, body });
-      const id = gossipId(text, gossipRestStart(text));
-      if (remember(id)) sendGossip(targets, text, false); // also drops our own frame relayed back to us
+      const data = Buffer.from(text, 'utf8');
+      const id = gossipId(data, gossipRestStart(text));
+      if (remember(id)) sendGossip(targets, data, false); // also drops our own frame relayed back to us
       return id;
     },
     announceStatus(height, hash) {
