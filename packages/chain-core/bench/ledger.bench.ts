@@ -133,7 +133,7 @@ if (cases.includes('admission')) {
   });
   rows.push({
     group: 'chain-core',
-    name: 'mempool addManyJson, 1,000 per batch (verify on the thread pool)',
+    name: 'mempool addManyJson, 1,000 per batch (verifyMany: worker threads)',
     opsPerSec: many.rate,
     note: `${(100 * many.ratio).toFixed(0)}% of one-core raw verify, median of ${MEASURED} rounds`,
   });

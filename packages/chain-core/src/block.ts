@@ -414,19 +414,41 @@ export function blockFromJson(json: unknown): Block {
   if (!Array.isArray(o.txs) || o.txs.length > 100_000) throw bad('txs', 'an array');
   if (typeof o.signature !== 'string' || !/^[0-9a-f]{128}$/.test(o.signature))
     throw bad('signature', '128 lowercase hex digits');
-  return Object.freeze({
-    header: Object.freeze(headerFromJson(o.header)),
-    txs: Object.freeze(o.txs.map(txFromJson)),
-    lastCommit: o.lastCommit === null ? null : freezeCommit(commitFromJson(o.lastCommit)),
+  return frozenBlock({
+    header: headerFromJson(o.header),
+    txs: o.txs.map(txFromJson),
+    lastCommit: o.lastCommit === null ? null : commitFromJson(o.lastCommit),
     signature: hexToBytes(o.signature),
   });
 }
 
-/** Freezes a commit and its signature list (its byte arrays cannot be frozen). Internal to chain-core. */
-export function freezeCommit(commit: Commit): Commit {
-  for (const s of commit.signatures) Object.freeze(s);
-  Object.freeze(commit.signatures);
-  return Object.freeze(commit);
+/**
+ * A frozen block of these parts: header, transaction list and the parent's commit frozen, the commit
+ * copied first (the caller's own objects are left as they are; byte arrays cannot be frozen). Such a
+ * block cannot change, so its encoding and its checks can be kept (see {@link isFrozenBlock}).
+ * Internal to chain-core.
+ */
+export function frozenBlock(parts: Block): Block {
+  const lc = parts.lastCommit;
+  return Object.freeze({
+    header: Object.freeze({ ...parts.header }),
+    txs: Object.freeze([...parts.txs]),
+    lastCommit:
+      lc === null
+        ? null
+        : Object.freeze({ ...lc, signatures: Object.freeze(lc.signatures.map((s) => Object.freeze({ ...s }))) }),
+    signature: parts.signature,
+  });
+}
+
+/** Whether a block is one {@link frozenBlock} made (or frozen the same way). Internal to chain-core. */
+export function isFrozenBlock(b: Block): boolean {
+  return (
+    Object.isFrozen(b) &&
+    Object.isFrozen(b.header) &&
+    Object.isFrozen(b.txs) &&
+    (b.lastCommit === null || Object.isFrozen(b.lastCommit.signatures))
+  );
 }
 
 /** Encodings made by {@link blockJsonBytes}, of frozen blocks only (an unfrozen one could change). */
@@ -449,13 +471,7 @@ export function blockJsonBytes(block: Block): Uint8Array {
   let bytes = encodedBlocks.get(block);
   if (bytes === undefined) {
     bytes = utf8ToBytes(JSON.stringify(blockToJson(block)));
-    if (
-      Object.isFrozen(block) &&
-      Object.isFrozen(block.header) &&
-      Object.isFrozen(block.txs) &&
-      (block.lastCommit === null || Object.isFrozen(block.lastCommit.signatures))
-    )
-      encodedBlocks.set(block, bytes);
+    if (isFrozenBlock(block)) encodedBlocks.set(block, bytes);
   }
   return bytes;
 }

@@ -20,7 +20,8 @@ import {
   commitHash,
   commitToJson,
   createValidatorSet,
-  freezeCommit,
+  frozenBlock,
+  isFrozenBlock,
   signBlockHeader,
   txRoot,
   type ValidatorSet,
@@ -372,11 +373,6 @@ export function createChain(options: ChainOptions): Chain {
    * checks (transaction root, ids, signatures, the parent's commit) need not run twice.
    */
   const checked = new WeakMap<Block, Uint8Array>();
-  const isFrozenBlock = (b: Block) =>
-    Object.isFrozen(b) &&
-    Object.isFrozen(b.header) &&
-    Object.isFrozen(b.txs) &&
-    (b.lastCommit === null || Object.isFrozen(b.lastCommit.signatures));
 
   /** Accounts read at the head (see `account`), for the head whose state root is `headAccountsRoot`. */
   let headAccounts = new Map<string, Promise<Account>>();
@@ -489,16 +485,14 @@ export function createChain(options: ChainOptions): Chain {
         };
         // The proposer imports what it built (once decided): keep the execution for that.
         remember(blockHash(header), snapshot, burned);
-        // Frozen, with its own copy of the commit, so that its encoding is made once (blockJsonBytes).
-        // Not entered in `checked`: building runs none of the checks (proposer schedule, commit).
-        const lc = opts.lastCommit;
-        const block: Block = Object.freeze({
-          header: Object.freeze(header),
-          txs: Object.freeze(applied),
-          lastCommit: lc === null ? null : freezeCommit({ ...lc, signatures: lc.signatures.map((s) => ({ ...s })) }),
+        // Frozen, so that its encoding is made once (blockJsonBytes). Not entered in `checked`:
+        // building runs none of the checks (proposer schedule, commit).
+        return frozenBlock({
+          header,
+          txs: applied,
+          lastCommit: opts.lastCommit,
           signature: signBlockHeader(header, opts.proposerSeed),
         });
-        return block;
       });
     },
     validateBlock(block) {

@@ -206,8 +206,8 @@ export class Mempool {
 
   /**
    * Admits a batch: the same checks as {@link add} for each transaction, in order, but the signatures
-   * not yet verified on this node are checked together on the thread pool (`verifyMany`, every core)
-   * first. One result per transaction, in input order: an {@link AddResult}, or the `AitbcError` that
+   * not yet verified on this node are checked together first (`verifyMany`: worker threads on every
+   * core for large batches). One result per transaction, in input order: an {@link AddResult}, or the `AitbcError` that
    * refused it (never thrown for a single transaction).
    * @throws AitbcError `MEMPOOL_BATCH_TOO_LARGE` for more than {@link MAX_ADD_BATCH} transactions.
    */

@@ -219,9 +219,11 @@ export function verify(signature: Uint8Array, message: Uint8Array, publicKey: Ui
 }
 
 /**
- * Verifies many signatures at once, under the rules of {@link verify}. In Node the work runs on every
- * core (libsodium in a pool of worker threads, or OpenSSL on the libuv thread pool); in browsers it
- * runs sequentially. Results are in input order; invalid inputs yield `false`.
+ * Verifies many signatures at once, under the rules of {@link verify}. In Node, libsodium verifies
+ * batches below 1,000 on the calling thread in slices with the event loop running between them, and
+ * larger ones on worker threads (every core); where libsodium does not load, OpenSSL verifies on the
+ * libuv thread pool. In browsers the work runs sequentially. Results are in input order; invalid
+ * inputs yield `false`.
  *
  * @example
  * ```ts
