@@ -380,6 +380,17 @@ const settled = (nets: readonly PeerNetwork[], outside = 0) =>
   }, 5_000);
 
 /** Connects a hand-driven peer to `net` and waits for the handshake. */
+/** A listening node `a` and a node `b` dialling it, both started and linked. */
+async function linkedPair(): Promise<[PeerNetwork, PeerNetwork]> {
+  const a = node();
+  await a.start();
+  const b = node({ listen: undefined, peers: [a.listenUrl as string] });
+  const bUp = linked(a, b.nodeId);
+  await b.start();
+  await bUp;
+  return [a, b];
+}
+
 async function rawPeer(net: PeerNetwork): Promise<RawPeer> {
   const p = new RawPeer(net.listenUrl as string);
   const up = linked(net, bytesToHex(p.key.publicKey));
@@ -456,12 +467,7 @@ describe('gossip relay (the `to` list)', () => {
   });
 
   it('a frame without `to` (an older peer) is accepted and relayed to every other peer, body text as received', async () => {
-    const a = node();
-    await a.start();
-    const b = node({ listen: undefined, peers: [a.listenUrl as string] });
-    const bUp = linked(a, b.nodeId);
-    await b.start();
-    await bUp;
+    const [a, b] = await linkedPair();
     const [p, q] = [await rawPeer(a), await rawPeer(a)];
     const atB = gossipOf(b, (e) => e.body.old === 1);
     p.send('{"t":"gossip","kind":"tx","body":{"old":1,"a":"x"}}');
@@ -481,12 +487,7 @@ describe('gossip relay (the `to` list)', () => {
   });
 
   it('a malformed `to` (not a list, over 64 ids, a bad id) scores the sender down; the node keeps working', async () => {
-    const a = node();
-    await a.start();
-    const b = node({ listen: undefined, peers: [a.listenUrl as string] });
-    const bUp = linked(a, b.nodeId);
-    await b.start();
-    await bUp;
+    const [a, b] = await linkedPair();
     const p = await rawPeer(a);
     const atB: GossipEvent[] = [];
     b.on('gossip', (e) => atB.push(e));
