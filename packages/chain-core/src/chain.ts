@@ -117,6 +117,10 @@ export interface Chain {
   validateBlock(block: Block): Promise<void>;
   /** Validates the block and its commit, then persists block, commit, state and indexes in one fsync'd batch. */
   importBlock(block: Block, commit: Commit): Promise<ImportResult>;
+  /**
+   * A committed block by height or hash. The last few imported or read are kept decoded and the same
+   * object is returned to every caller: treat it as read-only (its byte arrays cannot be frozen).
+   */
   getBlock(heightOrHash: number | Uint8Array): Promise<Block | undefined>;
   getCommit(height: number): Promise<Commit | undefined>;
   getTx(id: Uint8Array): Promise<{ tx: SignedTx; height: number; index: number } | undefined>;
@@ -217,6 +221,12 @@ const HEAD_ACCOUNTS_MAX = 1 << 16;
 
 /** How many executed, not yet imported blocks keep their staged state (see `prepared`). */
 const PREPARED_BLOCKS = 4;
+/**
+ * Committed blocks kept decoded (the last imported or read, by height): the block just committed is
+ * read at once by API clients, subscribers and syncing peers, and decoding a 2,000-transaction block
+ * from the store costs milliseconds each time.
+ */
+const RECENT_BLOCKS = 4;
 
 const json = (v: unknown) => utf8ToBytes(JSON.stringify(v));
 const parse = (b: Uint8Array) => JSON.parse(bytesToUtf8(b)) as unknown;
@@ -374,6 +384,15 @@ export function createChain(options: ChainOptions): Chain {
    */
   const checked = new WeakMap<Block, Uint8Array>();
 
+  /** See {@link RECENT_BLOCKS}: frozen blocks only (an unfrozen one could change), oldest first. */
+  const recent = new Map<number, Block>();
+  const keepRecent = (height: number, block: Block): void => {
+    if (!isFrozenBlock(block)) return;
+    recent.delete(height);
+    while (recent.size >= RECENT_BLOCKS) recent.delete(recent.keys().next().value!);
+    recent.set(height, block);
+  };
+
   /** Accounts read at the head (see `account`), for the head whose state root is `headAccountsRoot`. */
   let headAccounts = new Map<string, Promise<Account>>();
   let headAccountsRoot: Uint8Array | undefined;
@@ -448,6 +467,7 @@ export function createChain(options: ChainOptions): Chain {
     },
     async close() {
       opened = false;
+      recent.clear();
       await store.close();
     },
     get head() {
@@ -524,6 +544,7 @@ export function createChain(options: ChainOptions): Chain {
         await store.batch(ops, { sync: true });
         // Other snapshots were taken on the old root: they can no longer be restored.
         prepared.clear();
+        keepRecent(h, block);
         head = block.header;
         headHash = hash;
         for (const l of listeners) {
@@ -544,8 +565,13 @@ export function createChain(options: ChainOptions): Chain {
         if (h !== undefined) height = Number(new DataView(h.buffer, h.byteOffset, 8).getBigUint64(0));
       }
       if (height === undefined || height < 1) return undefined;
+      const kept = recent.get(height);
+      if (kept !== undefined) return kept;
       const b = await store.get(K.block(height));
-      return b === undefined ? undefined : blockFromJson(parse(b));
+      if (b === undefined) return undefined;
+      const block = blockFromJson(parse(b));
+      keepRecent(height, block);
+      return block;
     },
     async getCommit(height) {
       const c = await store.get(K.commit(height));
@@ -572,6 +598,8 @@ export function createChain(options: ChainOptions): Chain {
         lt = concatBytes(prefix, u64(h), u32(i));
       }
       const items: { tx: SignedTx; height: number; index: number }[] = [];
+      // An address's transactions cluster in few blocks: each block is read once per page.
+      const blocks = new Map<number, Promise<Block | undefined>>();
       let last: { height: number; index: number } | undefined;
       let more = false;
       for await (const [key] of store.iterate({ gte: prefix, lt, reverse: true, limit: limit + 1 })) {
@@ -582,8 +610,12 @@ export function createChain(options: ChainOptions): Chain {
         const view = new DataView(key.buffer, key.byteOffset + prefix.length, 12);
         const height = Number(view.getBigUint64(0));
         const index = view.getUint32(8);
-        const block = await this.getBlock(height);
-        const tx = block?.txs[index];
+        let block = blocks.get(height);
+        if (block === undefined) {
+          block = this.getBlock(height);
+          blocks.set(height, block);
+        }
+        const tx = (await block)?.txs[index];
         if (tx !== undefined) items.push({ tx, height, index });
         last = { height, index };
       }

@@ -329,6 +329,33 @@ describe('chain', () => {
     await refused.close();
   });
 
+  it('serves the last few blocks from memory, older ones from the store, each block read once per address page', async () => {
+    const store = new MemoryKVStore();
+    const { chain, produce, transfer, alice } = await network(store);
+    const built: Block[] = [];
+    for (let n = 0; n < 6; n++) built.push((await produce([transfer(n, AIT)])).block);
+    const blockReads = () =>
+      get.mock.calls.filter(([key]) => new TextDecoder().decode(key as Uint8Array).startsWith('chain/block/')).length;
+    const get = vi.spyOn(store, 'get');
+    // the last four imported: the very objects, no store read
+    for (let h = 3; h <= 6; h++) expect(await chain.getBlock(h)).toBe(built[h - 1]);
+    expect(await chain.getBlock(blockHash(built[5]!.header))).toBe(built[5]);
+    expect(blockReads()).toBe(0);
+    // older: decoded from the store (an equal block), then kept
+    const first = await chain.getBlock(1);
+    expect(first).not.toBe(built[0]);
+    expect(blockHash(first!.header)).toEqual(blockHash(built[0]!.header));
+    expect(first!.txs.map((t) => t.id)).toEqual(built[0]!.txs.map((t) => t.id));
+    expect(await chain.getBlock(1)).toBe(first);
+    expect(blockReads()).toBe(1);
+    // a page over six blocks reads the two evicted ones once each
+    get.mockClear();
+    const page = await chain.txsByAddress(addressFromPublicKey(alice.publicKey), { limit: 10 });
+    expect(page.items.map((i) => i.height)).toEqual([6, 5, 4, 3, 2, 1]);
+    expect(blockReads()).toBe(2);
+    get.mockRestore();
+  });
+
   it('executes a block once per node: importing a built or validated block reuses its staged state', async () => {
     const net = await network();
     const { chain, genesis, transfer, commitFor, seedOf, proposerFor, bob } = net;
