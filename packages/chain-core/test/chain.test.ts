@@ -286,7 +286,8 @@ describe('chain', () => {
     const dir = mkdtempSync(join(tmpdir(), 'aitbc-chain-'));
     dirs.push(dir);
     const net = await network(await LevelKVStore.open({ path: dir }));
-    await net.produce([net.transfer(0, AIT)]);
+    const first = net.transfer(0, AIT);
+    await net.produce([first]);
     await net.produce([net.transfer(1, 2n * AIT)]);
     const head = { height: net.chain.head.height, hash: net.chain.headHash, root: net.chain.head.stateRoot };
     await net.chain.close();
@@ -299,6 +300,15 @@ describe('chain', () => {
     expect(reopened.head.height).toBe(head.height);
     expect(reopened.headHash).toEqual(head.hash);
     expect(await reopened.account(addressFromPublicKey(net.bob.publicKey))).toEqual({ balance: 3n * AIT, nonce: 0 });
+    // the indexes, read back from the database: by id, and by address (both ends of a transfer)
+    expect(await reopened.getTx(first.id)).toMatchObject({ height: 1, index: 0 });
+    for (const who of [net.alice, net.bob]) {
+      const page = await reopened.txsByAddress(addressFromPublicKey(who.publicKey));
+      expect(page.items.map((i) => [i.height, i.index])).toEqual([
+        [2, 0],
+        [1, 0],
+      ]);
+    }
     // and keeps going
     const height = 3;
     const block = await reopened.buildBlock({
