@@ -185,9 +185,22 @@ export function createSodiumBackend(
   const { sodium, path } = loaded;
   const size = options.poolSize ?? POOL_SIZE;
   const pool = size >= 2 ? new VerifyPool(options.workerModule ?? path, size) : undefined;
+  // Signatures and keys are small arrays, which V8 keeps inside its heap: handing one to an addon
+  // copies it out to a new allocation first. Verification is synchronous, so both are copied into
+  // one buffer kept outside the heap instead (a wrong-sized one goes as it is: libsodium refuses it).
+  const scratch = new Uint8Array(new ArrayBuffer(96));
+  const scratchSignature = scratch.subarray(0, 64);
+  const scratchKey = scratch.subarray(64, 96);
   const verifyOne = (it: VerifyItem): boolean => {
     try {
-      return sodium.crypto_sign_verify_detached(it.signature, it.message, it.publicKey);
+      let { signature, publicKey } = it;
+      if (signature.length === 64 && publicKey.length === 32) {
+        scratchSignature.set(signature);
+        scratchKey.set(publicKey);
+        signature = scratchSignature;
+        publicKey = scratchKey;
+      }
+      return sodium.crypto_sign_verify_detached(signature, it.message, publicKey);
     } catch {
       return false;
     }
