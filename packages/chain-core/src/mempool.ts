@@ -88,6 +88,8 @@ function costOf(tx: SignedTx): bigint {
  */
 class SenderQueue {
   readonly txs = new Map<number, SignedTx>();
+  /** Arrival order (the mempool's admission counter) by nonce: equal fees are taken oldest first. */
+  readonly arrived = new Map<number, number>();
   /** Sum of {@link costOf} over `txs`. */
   #spend = 0n;
   /** Highest nonce in `txs` (-1 when empty). */
@@ -102,10 +104,11 @@ class SenderQueue {
     return this.txs.get(this.#top);
   }
 
-  /** Adds a transaction whose nonce is not held. */
-  add(tx: SignedTx): void {
+  /** Adds a transaction whose nonce is not held, admitted `arrival`-th. */
+  add(tx: SignedTx, arrival: number): void {
     const n = tx.body.nonce;
     this.txs.set(n, tx);
+    this.arrived.set(n, arrival);
     this.#spend += costOf(tx);
     if (n > this.#top) this.#top = n;
   }
@@ -114,6 +117,7 @@ class SenderQueue {
     const tx = this.txs.get(nonce);
     if (tx === undefined) return;
     this.txs.delete(nonce);
+    this.arrived.delete(nonce);
     this.#spend -= costOf(tx);
     if (nonce === this.#top) {
       this.#top = -1;
@@ -150,6 +154,8 @@ export class Mempool {
   readonly #bySender = new Map<string, SenderQueue>();
   readonly #byId = new Map<string, SignedTx>();
   #bytes = 0;
+  /** Admissions so far: each held transaction's arrival order (see `SenderQueue.arrived`). */
+  #arrivals = 0;
 
   constructor(options: MempoolOptions) {
     this.#opts = {
@@ -322,7 +328,7 @@ export class Mempool {
     }
     if (!this.#makeRoom(tx))
       throw new AitbcError('MEMPOOL_FULL', 'the mempool is full of transactions paying higher fees');
-    queue.add(tx);
+    queue.add(tx, this.#arrivals++);
     this.#bySender.set(b.from, queue);
     this.#byId.set(id, tx);
     this.#bytes += tx.size;
@@ -331,27 +337,36 @@ export class Mempool {
 
   /**
    * Transactions for the next block: each sender's executable run (consecutive nonces from its
-   * next), interleaved by fee, highest first, within `maxTxs` and `maxBytes`. Account nonces are
-   * read with `account` so only executable transactions are picked.
+   * next), interleaved by fee, highest first — equal fees oldest admission first — within `maxTxs`
+   * and `maxBytes`. Account nonces are read with `account` so only executable transactions are picked.
    */
   async select(maxTxs: number, maxBytes: number): Promise<SignedTx[]> {
     const runs: SignedTx[][] = [];
+    const arrivals: number[][] = [];
     for (const [sender, queue] of this.#bySender) {
       let next = (await this.#opts.account(sender)).nonce;
       const run: SignedTx[] = [];
-      for (let tx = queue.txs.get(next); tx !== undefined; tx = queue.txs.get(++next)) run.push(tx);
-      if (run.length > 0) runs.push(run);
+      const arrived: number[] = [];
+      for (let tx = queue.txs.get(next); tx !== undefined; tx = queue.txs.get(++next)) {
+        run.push(tx);
+        arrived.push(queue.arrived.get(next)!);
+      }
+      if (run.length > 0) {
+        runs.push(run);
+        arrivals.push(arrived);
+      }
     }
     const out: SignedTx[] = [];
     let bytes = 0;
     const heads = runs.map(() => 0);
-    // A binary max-heap of runs by their next transaction's fee (ties: the earlier sender), so a
-    // block of b transactions from s senders costs O(b log s), not O(b · s).
+    // A binary max-heap of runs by their next transaction's fee, then its arrival (oldest first, so
+    // that under a backlog no sender waits behind another's whole run), so a block of b
+    // transactions from s senders costs O(b log s), not O(b · s).
     const fee = (i: number) => runs[i]![heads[i]!]!.body.fee;
     const above = (i: number, j: number) => {
       const fi = fee(i);
       const fj = fee(j);
-      return fi > fj || (fi === fj && i < j);
+      return fi > fj || (fi === fj && arrivals[i]![heads[i]!]! < arrivals[j]![heads[j]!]!);
     };
     const heap = runs.map((_, i) => i);
     const down = (at: number) => {

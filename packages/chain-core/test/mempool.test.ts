@@ -1,4 +1,4 @@
-import { addressFromPublicKey, generateKeyPair, type KeyPair } from '@aitbc/crypto';
+import { addressFromPublicKey, bytesToHex, generateKeyPair, type KeyPair } from '@aitbc/crypto';
 import { describe, expect, it } from 'vitest';
 import { type Account, createMempool, MAX_ADD_BATCH, type SignedTx, signTx, txToJson } from '../src/index.js';
 
@@ -93,37 +93,35 @@ describe('mempool', () => {
     expect(pool.get(low.id)).toBeUndefined();
   });
 
-  it('selection matches the plain scan (highest next fee, earlier sender on ties) for many senders and limits', async () => {
+  it('selection matches the plain scan (highest next fee, the older transaction on ties) for many senders and limits', async () => {
     const senders = Array.from({ length: 12 }, kp);
     const { pool } = setup(Object.fromEntries(senders.map((s) => [s.address, 10n ** 9n])));
     const fees = [MIN, MIN + 1n, MIN + 5n, MIN + 5n, MIN + 9n];
-    for (const [i, s] of senders.entries())
-      for (let n = 0; n < 6; n++)
-        await pool.add(tx(s, n, fees[(i * 7 + n * 3) % fees.length]!, BigInt(1 + ((i + n) % 3) * 1000)));
+    const make = (i: number, n: number) =>
+      tx(senders[i]!, n, fees[(i * 7 + n * 3) % fees.length]!, BigInt(1 + ((i + n) % 3) * 1000));
+    // Admitted nonce by nonce across senders, the senders in a shuffled order each round.
+    const arrival = new Map<string, number>();
+    for (let n = 0; n < 6; n++)
+      for (let k = 0; k < senders.length; k++) {
+        const i = (k * 5 + n * 7) % senders.length;
+        const t = make(i, n);
+        arrival.set(bytesToHex(t.id), arrival.size);
+        await pool.add(t);
+      }
     // The reference: scan every sender's next transaction for each slot.
     const reference = (maxTxs: number, maxBytes: number): SignedTx[] => {
-      const runs = senders.map((s) =>
-        Array.from(
-          { length: 6 },
-          (_, n) =>
-            pool.get(
-              tx(
-                s,
-                n,
-                fees[(senders.indexOf(s) * 7 + n * 3) % fees.length]!,
-                BigInt(1 + ((senders.indexOf(s) + n) % 3) * 1000),
-              ).id,
-            )!,
-        ),
-      );
+      const runs = senders.map((_, i) => Array.from({ length: 6 }, (_, n) => pool.get(make(i, n).id)!));
       const heads = runs.map(() => 0);
       const out: SignedTx[] = [];
       let bytes = 0;
+      const older = (a: SignedTx, b: SignedTx) => arrival.get(bytesToHex(a.id))! < arrival.get(bytesToHex(b.id))!;
       while (out.length < maxTxs) {
         let best = -1;
         for (let i = 0; i < runs.length; i++) {
           const t = runs[i]![heads[i]!];
-          if (t !== undefined && (best < 0 || t.body.fee > runs[best]![heads[best]!]!.body.fee)) best = i;
+          if (t === undefined) continue;
+          const b = best < 0 ? undefined : runs[best]![heads[best]!]!;
+          if (b === undefined || t.body.fee > b.body.fee || (t.body.fee === b.body.fee && older(t, b))) best = i;
         }
         if (best < 0) break;
         const t = runs[best]![heads[best]!]!;
@@ -137,7 +135,7 @@ describe('mempool', () => {
       }
       return out;
     };
-    const size = pool.get(tx(senders[0]!, 0, fees[0]!, 1n).id)!.size;
+    const size = pool.get(make(0, 0).id)!.size;
     for (const [maxTxs, maxBytes] of [
       [100, 1e9],
       [72, 1e9],
@@ -150,6 +148,18 @@ describe('mempool', () => {
       expect((await pool.select(maxTxs, maxBytes)).map((t) => t.id)).toEqual(
         reference(maxTxs, maxBytes).map((t) => t.id),
       );
+  });
+
+  it('equal fees: a backlog is taken oldest first, so no sender waits behind another sender’s whole run', async () => {
+    const [a, b] = [kp(), kp()];
+    const { pool } = setup({ [a.address]: 10_000n, [b.address]: 10_000n });
+    const a0 = tx(a, 0, MIN);
+    const b0 = tx(b, 0, MIN);
+    const a1 = tx(a, 1, MIN);
+    const b1 = tx(b, 1, MIN);
+    for (const t of [a0, b0, a1, b1]) await pool.add(t);
+    expect((await pool.select(3, 1e9)).map((t) => t.id)).toEqual([a0.id, b0.id, a1.id]);
+    expect((await pool.select(4, 1e9)).map((t) => t.id)).toEqual([a0.id, b0.id, a1.id, b1.id]);
   });
 
   it('selects executable runs in nonce order, highest fee first across senders, within limits', async () => {
