@@ -16,7 +16,6 @@ import {
   SignatureCache,
   type SignedTx,
   txFromJson,
-  txSigningBytes,
 } from '@aitbc/chain-core';
 import { createPoaConsensus } from '@aitbc/consensus-poa';
 import {
@@ -27,7 +26,6 @@ import {
   isAitbcError,
   type KeyPair,
   randomBytes,
-  verifyMany,
 } from '@aitbc/crypto';
 import {
   type ConsensusEventWire,
@@ -329,9 +327,9 @@ export async function startNode(config: NodeConfig, modules: StartNodeModules = 
       }
     };
     const parsed = new WeakMap<JsonObject, unknown>();
-    // Gossiped transactions: decoded, then their signatures checked together on the thread pool (both
-    // cores) into the shared cache, so the mempool's own check is a cache hit. Batches are admitted in
-    // arrival order.
+    // Gossiped transactions: decoded, then admitted in slices of VERIFY_CHUNK (`mempool.addMany`: the
+    // slice's signatures not yet in the shared cache checked together, then each admitted in order),
+    // the event loop running between slices. Batches are admitted in arrival order.
     let txIntake: Promise<void> = Promise.resolve();
     const admitGossipedTxs = async (jsons: readonly JsonObject[]) => {
       const txs: SignedTx[] = [];
@@ -343,39 +341,16 @@ export async function startNode(config: NodeConfig, modules: StartNodeModules = 
           // malformed: dropped (the sender's node refused it too)
         }
       }
-      const unchecked = txs.filter((t) => !signatureCache.has(t.id, t.signature));
-      const ok: boolean[] = [];
-      for (let i = 0; i < unchecked.length; i += VERIFY_CHUNK) {
-        // Between chunks the event loop runs (consensus messages, API requests): libsodium verifies a
-        // chunk on this thread, and 512 signatures at once would hold it for ~30 ms.
+      for (let i = 0; i < txs.length; i += VERIFY_CHUNK) {
+        // libsodium verifies on this thread: 512 signatures at once would hold it for ~30 ms.
         if (i > 0) await new Promise<void>((resolve) => setImmediate(resolve));
-        ok.push(
-          ...(await verifyMany(
-            unchecked
-              .slice(i, i + VERIFY_CHUNK)
-              .map((t) => ({ signature: t.signature, message: txSigningBytes(t), publicKey: t.publicKey })),
-          )),
-        );
+        const slice = txs.slice(i, i + VERIFY_CHUNK);
+        const results = await mempool.addMany(slice);
+        // Refusals (a bad signature, a nonce already used by a block) are dropped: gossip has no one to tell.
+        results.forEach((r, j) => {
+          if (!isAitbcError(r) && r.status !== 'known') backend.emitTx(slice[j]!);
+        });
       }
-      const bad = new Set<SignedTx>();
-      unchecked.forEach((t, i) => {
-        if (ok[i] === true) signatureCache.add(t.id, t.signature);
-        else bad.add(t);
-      });
-      await Promise.all(
-        txs
-          .filter((t) => !bad.has(t))
-          .map((tx) =>
-            mempool.add(tx).then(
-              (r) => {
-                if (r.status !== 'known') backend.emitTx(tx);
-              },
-              (err: unknown) => {
-                if (!isAitbcError(err)) log.warn(`gossiped tx failed: ${(err as Error).message}`);
-              },
-            ),
-          ),
-      );
     };
     net = createPeerNetwork({
       nodeKey,
