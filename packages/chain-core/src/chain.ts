@@ -183,8 +183,7 @@ const EMPTY = new Uint8Array(0);
  * The index records of a block's transactions — `chain/tx/<id>` → `{"height":h,"index":i}` and one
  * `chain/addr/<address>/<height><index>` per address a transaction touches — written into a single
  * buffer, each record a view of it. ~7,500 records per 2,500-transfer block, each its own small array,
- * cost a validator more than executing the block: every small array is its own allocation, copied
- * off the V8 heap again when the database reads it.
+ * took 10–30 ms per block to build (against 3–13 ms so) and slowed the batch write that follows.
  */
 function indexRecords(height: number, txs: readonly SignedTx[]): IndexRecords {
   const touched = txs.map(involved);
