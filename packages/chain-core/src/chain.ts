@@ -273,6 +273,13 @@ const PREPARED_BLOCKS = 4;
  */
 const RECENT_BLOCKS = 4;
 
+/** Sets `key` as the newest entry of an insertion-ordered map holding at most `max`, dropping the oldest. */
+function setNewest<K, V>(map: Map<K, V>, key: K, value: V, max: number): void {
+  map.delete(key);
+  while (map.size >= max) map.delete(map.keys().next().value as K);
+  map.set(key, value);
+}
+
 const json = (v: unknown) => utf8ToBytes(JSON.stringify(v));
 const parse = (b: Uint8Array) => JSON.parse(bytesToUtf8(b)) as unknown;
 
@@ -417,9 +424,7 @@ export function createChain(options: ChainOptions): Chain {
   const prepared = new Map<string, { readonly snapshot: StagedSnapshot; readonly burned: bigint }>();
   const remember = (hash: Uint8Array, snapshot: StagedSnapshot, burned: bigint): void => {
     const key = toHex0x(hash);
-    prepared.delete(key);
-    while (prepared.size >= PREPARED_BLOCKS) prepared.delete(prepared.keys().next().value!);
-    prepared.set(key, { snapshot, burned });
+    setNewest(prepared, key, { snapshot, burned }, PREPARED_BLOCKS);
   };
 
   /**
@@ -432,10 +437,7 @@ export function createChain(options: ChainOptions): Chain {
   /** See {@link RECENT_BLOCKS}: frozen blocks only (an unfrozen one could change), oldest first. */
   const recent = new Map<number, Block>();
   const keepRecent = (height: number, block: Block): void => {
-    if (!isFrozenBlock(block)) return;
-    recent.delete(height);
-    while (recent.size >= RECENT_BLOCKS) recent.delete(recent.keys().next().value!);
-    recent.set(height, block);
+    if (isFrozenBlock(block)) setNewest(recent, height, block, RECENT_BLOCKS);
   };
 
   /** Accounts read at the head (see `account`), for the head whose state root is `headAccountsRoot`. */
