@@ -69,6 +69,13 @@ interface Outcome {
   readonly cpuPerTxUs: number;
 }
 
+/** A JSON-RPC batch of `send_tx` calls, encoded before the run: its tx ids, node URL and body. */
+interface Batch {
+  readonly ids: string[];
+  readonly url: string;
+  readonly body: string;
+}
+
 /** A block as the observer first saw it committed. */
 interface SeenBlock {
   readonly at: number;
@@ -161,7 +168,7 @@ async function run(validators: number): Promise<Outcome> {
           },
           s.seed,
         );
-        load.push({ id: txIdHex(tx).replace(/^0x/, ''), json: txToJson(tx) as unknown as Record<string, unknown> });
+        load.push({ id: txIdHex(tx), json: txToJson(tx) as unknown as Record<string, unknown> });
       }
     const nodes = net.validators as TestNode[];
     const observer = nodes[0] as TestNode;
@@ -171,8 +178,11 @@ async function run(validators: number): Promise<Outcome> {
     const seen: SeenBlock[] = [];
     let rejected = 0;
     let maxBlockTxs = 0;
-    let watching = true;
     let start = Number.NaN;
+    const w0 = WARMUP * 1000;
+    const w1 = (WARMUP + SECONDS) * 1000;
+    const inWindow = (sentAt: number) => sentAt >= w0 && sentAt < w1;
+    let windowFinal = 0;
     const nodeCpu = () => nodes.reduce((sum, n) => sum + cpuSeconds(n.process?.pid), 0);
     const threadsAtStart = nodes.map((n) => threadCpu(n.process?.pid));
     const selfAtStart = process.cpuUsage();
@@ -190,10 +200,11 @@ async function run(validators: number): Promise<Outcome> {
         maxBlockTxs = Math.max(maxBlockTxs, block.txs.length);
         let ours = 0;
         for (const t of block.txs) {
-          const at = submittedAt.get(t.id.replace(/^0x/, ''));
+          const at = submittedAt.get(t.id);
           if (at === undefined) continue;
           ours++;
           finality.push({ sentAt: at - start, ms: now - at });
+          if (inWindow(at - start)) windowFinal++;
         }
         seen.push({ at: now - start, txs: ours, cpu: nodeCpu() });
         if (process.env.AITBC_BENCH_BLOCKS === '1') {
@@ -203,17 +214,16 @@ async function run(validators: number): Promise<Outcome> {
               `finality ${(Math.min(...own) / 1000).toFixed(2)}–${(Math.max(...own) / 1000).toFixed(2)} s`,
           );
         }
-        if (!watching) break;
       }
     })();
     // Every JSON-RPC batch encoded before the clock starts: the load generator shares the two cores
     // with the nodes, so during the run it only sends bodies and counts refusals.
     const perTick = Math.max(1, Math.round((RATE * TICK_MS) / 1000));
-    const ticks: Array<Array<{ ids: string[]; url: string; body: string }>> = [];
+    const ticks: Batch[][] = [];
     for (let i = 0, tick = 0; i < load.length; tick++) {
       const slice = load.slice(i, i + perTick);
       i += slice.length;
-      const parts: Array<{ ids: string[]; url: string; body: string }> = [];
+      const parts: Batch[] = [];
       for (let b = 0; b < slice.length; b += BATCH) {
         const part = slice.slice(b, b + BATCH);
         const target = nodes[(tick + b / BATCH) % nodes.length] as TestNode;
@@ -222,7 +232,7 @@ async function run(validators: number): Promise<Outcome> {
       }
       ticks.push(parts);
     }
-    const send = async (part: { ids: string[]; url: string; body: string }): Promise<void> => {
+    const send = async (part: Batch): Promise<void> => {
       try {
         const res = await request(part.url, {
           method: 'POST',
@@ -248,14 +258,10 @@ async function run(validators: number): Promise<Outcome> {
       }
     }
     await Promise.all(sends);
-    const w0 = WARMUP * 1000;
-    const w1 = (WARMUP + SECONDS) * 1000;
-    const inWindow = (sentAt: number) => sentAt >= w0 && sentAt < w1;
     const expected = load.filter((t) => inWindow((submittedAt.get(t.id) as number) - start)).length;
     const deadline = performance.now() + 60_000;
-    while (finality.filter((f) => inWindow(f.sentAt)).length < expected - rejected && performance.now() < deadline)
+    while (windowFinal < expected - rejected && performance.now() < deadline)
       await new Promise((r) => setTimeout(r, 200));
-    watching = false;
     blocks.close();
     await watcher;
     const windowBlocks = seen.filter((b) => b.at >= w0 && b.at <= w1);
