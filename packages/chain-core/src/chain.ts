@@ -12,9 +12,7 @@ import { parseReceiptJson } from '@aitbc/receipts';
 import {
   type Block,
   type BlockHeader,
-  blockFromJson,
   blockHash,
-  blockJsonBytes,
   type Commit,
   commitFromJson,
   commitHash,
@@ -28,6 +26,7 @@ import {
   verifyBlockSignature,
   ZERO_HASH,
 } from './block.js';
+import { blockFromStoreBytes, blockStoreBytes } from './blockBytes.js';
 import type { Consensus } from './consensus.js';
 import { applyGenesis, executeTx } from './executeTx.js';
 import { type Genesis, genesisHash } from './genesis.js';
@@ -505,7 +504,7 @@ export function createChain(options: ChainOptions): Chain {
           await applyGenesis(state, genesis);
           head = genesisHeader(await state.flush());
         } else {
-          head = blockFromJson(parse((await store.get(K.block(height)))!)).header;
+          head = blockFromStoreBytes((await store.get(K.block(height)))!).header;
         }
         headHash = blockHash(head);
         tree = new SparseMerkleTree(store, head.stateRoot);
@@ -552,7 +551,7 @@ export function createChain(options: ChainOptions): Chain {
         };
         // The proposer imports what it built (once decided): keep the execution for that.
         remember(blockHash(header), snapshot, burned);
-        // Frozen, so that its encoding is made once (blockJsonBytes). Not entered in `checked`:
+        // Frozen, so that its encoding is made once (blockStoreBytes). Not entered in `checked`:
         // building runs none of the checks (proposer schedule, commit).
         return frozenBlock({
           header,
@@ -579,7 +578,7 @@ export function createChain(options: ChainOptions): Chain {
         const h = block.header.height;
         const ops: BatchOp[] = [
           ...tree.commitOps(),
-          { type: 'put', key: K.block(h), value: blockJsonBytes(block) },
+          { type: 'put', key: K.block(h), value: blockStoreBytes(block) },
           { type: 'put', key: K.commit(h), value: json(commitToJson(commit)) },
           { type: 'put', key: K.hash(hash), value: u64(h) },
         ];
@@ -615,7 +614,7 @@ export function createChain(options: ChainOptions): Chain {
       if (kept !== undefined) return kept;
       const b = await store.get(K.block(height));
       if (b === undefined) return undefined;
-      const block = blockFromJson(parse(b));
+      const block = blockFromStoreBytes(b);
       keepRecent(height, block);
       return block;
     },

@@ -27,6 +27,7 @@ export {
   verifyBlockSignature,
   ZERO_HASH,
 } from './block.js';
+export { blockFromStoreBytes, blockStoreBytes } from './blockBytes.js';
 export { type BlockListener, type Chain, type ChainOptions, createChain, type ImportResult } from './chain.js';
 export type { Consensus } from './consensus.js';
 export { applyGenesis, type ExecutionContext, executeTx, type TxOutcome } from './executeTx.js';

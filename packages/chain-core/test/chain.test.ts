@@ -18,8 +18,10 @@ import {
   type Block,
   type BlockHeader,
   blockFromJson,
+  blockFromStoreBytes,
   blockHash,
   blockJsonBytes,
+  blockStoreBytes,
   blockToJson,
   type Commit,
   type Consensus,
@@ -35,6 +37,7 @@ import {
   signBlockHeader,
   signTx,
   txRoot,
+  txToJson,
   type ValidatorSet,
   verifyStateProof,
 } from '../src/index.js';
@@ -291,6 +294,15 @@ describe('chain', () => {
     await net.produce([net.transfer(1, 2n * AIT)]);
     const head = { height: net.chain.head.height, hash: net.chain.headHash, root: net.chain.head.stateRoot };
     await net.chain.close();
+    // blocks are stored in the binary form; the head block rewritten as JSON (older versions) still opens
+    {
+      const raw = await LevelKVStore.open({ path: dir });
+      const key = new Uint8Array([...utf8ToBytes('chain/block/'), 0, 0, 0, 0, 0, 0, 0, 2]);
+      const stored = (await raw.get(key))!;
+      expect(stored[0]).toBe(1);
+      await raw.put(key, blockJsonBytes(blockFromStoreBytes(stored)));
+      await raw.close();
+    }
     const reopened = createChain({
       store: await LevelKVStore.open({ path: dir }),
       genesis: net.genesis,
@@ -480,7 +492,7 @@ describe('chain', () => {
     expect((await chain.account(addressFromPublicKey(alice.publicKey))).nonce).toBe(1);
   });
 
-  it('blockJsonBytes: the stored encoding, made once for a frozen block and afresh for a plain one', async () => {
+  it('blockJsonBytes: the JSON encoding, made once for a frozen block and afresh for a plain one', async () => {
     const { produce, transfer } = await network();
     const { block } = await produce([transfer(0, AIT)]);
     const text = JSON.stringify(blockToJson(block));
@@ -491,6 +503,84 @@ describe('chain', () => {
     const plain = { ...block };
     expect(blockJsonBytes(plain)).not.toBe(blockJsonBytes(plain));
     expect(new TextDecoder().decode(blockJsonBytes(plain))).toBe(text);
+  });
+
+  it('blockStoreBytes: a compact binary form that decodes to the same block, reads the older JSON form, and refuses damaged bytes', async () => {
+    const { produce, transfer, alice, bob } = await network();
+    const txs = Array.from({ length: 20 }, (_, n) => transfer(n, BigInt(n + 1) * AIT));
+    const { block } = await produce(txs);
+    const wire = JSON.stringify(blockToJson(block));
+    const bytes = blockStoreBytes(block);
+    expect(bytes[0]).toBe(1);
+    expect(bytes.length).toBeLessThan(blockJsonBytes(block).length * 0.6);
+    expect(blockStoreBytes(block)).toBe(bytes); // frozen: encoded once
+    const plain = { ...block };
+    expect(blockStoreBytes(plain)).not.toBe(blockStoreBytes(plain));
+    expect(blockStoreBytes(plain)).toEqual(bytes);
+    const back = blockFromStoreBytes(bytes);
+    expect(JSON.stringify(blockToJson(back))).toBe(wire);
+    expect(blockHash(back.header)).toEqual(blockHash(block.header));
+    expect(back.txs.map((t) => t.id)).toEqual(block.txs.map((t) => t.id));
+    // the JSON older versions stored
+    expect(JSON.stringify(blockToJson(blockFromStoreBytes(blockJsonBytes(block))))).toBe(wire);
+
+    // transactions of other types (and transfers of other chains) go as JSON records, in order
+    const lock = signTx(
+      {
+        type: 'escrow.lock',
+        chainId: CHAIN,
+        from: addressFromPublicKey(alice.publicKey),
+        nonce: 20,
+        fee: DEFAULT_PARAMS.minFee,
+        jobId: 'job_1',
+        amount: AIT,
+        coordinator: addressFromPublicKey(bob.publicKey),
+        expiresAtHeight: 100,
+      },
+      alice.seed,
+    );
+    const foreign = signTx(
+      {
+        type: 'transfer',
+        chainId: 'aitbc-other',
+        from: addressFromPublicKey(alice.publicKey),
+        nonce: 0,
+        fee: DEFAULT_PARAMS.minFee,
+        to: addressFromPublicKey(bob.publicKey),
+        amount: 1n,
+      },
+      alice.seed,
+    );
+    const mixedJson = {
+      ...blockToJson(block),
+      txs: [txToJson(txs[0]!), txToJson(lock), txToJson(foreign), txToJson(txs[1]!)],
+    };
+    const mixed = blockFromJson(JSON.parse(JSON.stringify(mixedJson)));
+    const mixedBack = blockFromStoreBytes(blockStoreBytes(mixed));
+    expect(blockToJson(mixedBack)).toEqual(mixedJson);
+    expect(mixedBack.txs.map((t) => t.body.type)).toEqual(['transfer', 'escrow.lock', 'transfer', 'transfer']);
+
+    // damaged bytes: a typed error, never a wrong block
+    const malformed = { code: 'CHAIN_BLOCK_MALFORMED' };
+    const withByte = (at: number, value: number) => {
+      const copy = bytes.slice();
+      copy[at] = value;
+      return copy;
+    };
+    expect(() => blockFromStoreBytes(new Uint8Array(0))).toThrow(expect.objectContaining(malformed));
+    expect(() => blockFromStoreBytes(withByte(0, 2))).toThrow(expect.objectContaining(malformed)); // unknown format
+    expect(() => blockFromStoreBytes(bytes.subarray(0, bytes.length - 1))).toThrow(expect.objectContaining(malformed));
+    expect(() => blockFromStoreBytes(bytes.subarray(0, 40))).toThrow(expect.objectContaining(malformed));
+    const trailing = new Uint8Array(bytes.length + 1);
+    trailing.set(bytes);
+    expect(() => blockFromStoreBytes(trailing)).toThrow(expect.objectContaining(malformed));
+    const metaLength = new DataView(bytes.buffer, bytes.byteOffset).getUint32(1);
+    const firstTx = 1 + 4 + metaLength + 4;
+    expect(() => blockFromStoreBytes(withByte(firstTx, 9))).toThrow(expect.objectContaining(malformed)); // unknown kind
+    // a changed sender (its first character after "ait1") no longer matches the key: refused by the tx decoder
+    expect(() => blockFromStoreBytes(withByte(firstTx + 6, bytes[firstTx + 6] === 0x71 ? 0x70 : 0x71))).toThrow(
+      AitbcError,
+    );
   });
 
   it('verifies each signature once per node: import skips cached ones, records the rest, still checks a new signature', async () => {

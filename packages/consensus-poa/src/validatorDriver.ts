@@ -1,8 +1,10 @@
 import {
   type BatchOp,
   type Block,
+  blockFromStoreBytes,
   blockHash,
-  blockJsonBytes,
+  blockStoreBytes,
+  blockToJson,
   type Chain,
   DEFAULT_PARAMS,
   type KVStore,
@@ -251,7 +253,7 @@ export function createValidatorDriver(options: ValidatorDriverOptions): Validato
         if (typeof ref !== 'string' || !/^[0-9a-f]{64}$/.test(ref)) return ref; // decode rejects it
         persistedBlocks.set(ref, height);
         const bytes = await store.get(blockKey(ref));
-        return bytes === undefined ? undefined : JSON.parse(bytesToUtf8(bytes));
+        return bytes === undefined ? undefined : blockToJson(blockFromStoreBytes(bytes));
       };
       if (o.lockedBlock !== null) o.lockedBlock = await load(o.lockedBlock);
       if (o.validBlock !== null) o.validBlock = await load(o.validBlock);
@@ -315,7 +317,7 @@ export function createValidatorDriver(options: ValidatorDriverOptions): Validato
           const ref = (block: Block, hash?: Uint8Array): string => {
             const h = bytesToHex(hash ?? blockHash(block.header));
             if (!persistedBlocks.has(h)) {
-              ops.push({ type: 'put', key: blockKey(h), value: blockJsonBytes(block) });
+              ops.push({ type: 'put', key: blockKey(h), value: blockStoreBytes(block) });
               persistedBlocks.set(h, height);
             }
             return h;

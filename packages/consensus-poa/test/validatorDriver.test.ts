@@ -1,5 +1,8 @@
 import {
+  blockFromStoreBytes,
   blockHash,
+  blockJsonBytes,
+  blockToJson,
   type Chain,
   createChain,
   createMempool,
@@ -9,7 +12,7 @@ import {
   type Mempool,
   signTx,
 } from '@aitbc/chain-core';
-import { addressFromPublicKey, publicKeyFromSeed, sha256, toHex0x, utf8ToBytes } from '@aitbc/crypto';
+import { addressFromPublicKey, bytesToHex, publicKeyFromSeed, sha256, toHex0x, utf8ToBytes } from '@aitbc/crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { until } from '../../../test-support/until.ts';
 import {
@@ -203,7 +206,7 @@ describe('validator driver: 4 validators in one process over chain-core', () => 
     await second.driver.stop();
   });
 
-  it('persists each block once, by hash, next to a small state record; resumes from it and from the older inline form', async () => {
+  it('persists each block once, by hash and in its binary store form, next to a small state record; resumes from it and from the older JSON and inline forms', async () => {
     const solo: Genesis = { ...genesis, validators: [genesis.validators[0]!] };
     const chainStore = new MemoryKVStore();
     const consensusStore = new MemoryKVStore();
@@ -235,26 +238,43 @@ describe('validator driver: 4 validators in one process over chain-core', () => 
     const first = await start();
     await until(async () => (first.chain.head.height >= 4 ? true : undefined));
     await first.driver.stop();
-    const record = JSON.parse((await text('consensus/state'))!) as Record<string, unknown> & {
-      height: number;
-      signed: Record<string, unknown>[];
-    };
+    const readRecord = async () =>
+      JSON.parse((await text('consensus/state'))!) as Record<string, unknown> & {
+        height: number;
+        signed: Record<string, unknown>[];
+      };
+    const stored = async (ref: string) => (await consensusStore.get(utf8ToBytes(`consensus/block/${ref}`)))!;
+    let record = await readRecord();
     expect(record.blocksByHash).toBe(true);
     const proposals = record.signed.filter((m) => m.type === 'proposal');
     expect(proposals.length).toBeGreaterThan(0);
     const refs = new Set(proposals.map((m) => m.block as string));
     for (const ref of refs) {
       expect(ref).toMatch(/^[0-9a-f]{64}$/);
-      const block = JSON.parse((await text(`consensus/block/${ref}`))!) as { header: { height: number } };
+      const bytes = await stored(ref);
+      expect(bytes[0]).toBe(1); // the binary store form
+      const block = blockFromStoreBytes(bytes);
+      expect(bytesToHex(blockHash(block.header))).toBe(ref);
       expect(block.header.height).toBe(record.height);
     }
     // Only the blocks of the persisted height are kept: earlier ones were deleted with their height.
     expect(new Set(await storedBlocks())).toEqual(
       new Set([...refs, record.lockedBlock, record.validBlock].filter((r) => typeof r === 'string')),
     );
+    // Blocks stored as JSON, as older versions stored them, are still read.
+    for (const ref of await storedBlocks())
+      await consensusStore.put(
+        utf8ToBytes(`consensus/block/${ref}`),
+        blockJsonBytes(blockFromStoreBytes(await stored(ref))),
+      );
+    let stoppedAt = first.chain.head.height;
+    const second = await start();
+    await until(async () => (second.chain.head.height >= stoppedAt + 2 ? true : undefined));
+    await second.driver.stop();
+    record = await readRecord();
     // A state in the older form (blocks inline) is still read.
     const inline = async (ref: unknown) =>
-      typeof ref === 'string' ? JSON.parse((await text(`consensus/block/${ref}`))!) : ref;
+      typeof ref === 'string' ? blockToJson(blockFromStoreBytes(await stored(ref))) : ref;
     const old = {
       ...record,
       lockedBlock: await inline(record.lockedBlock),
@@ -266,10 +286,10 @@ describe('validator driver: 4 validators in one process over chain-core', () => 
     delete (old as Record<string, unknown>).blocksByHash;
     for (const ref of await storedBlocks()) await consensusStore.del(utf8ToBytes(`consensus/block/${ref}`));
     await consensusStore.put(utf8ToBytes('consensus/state'), utf8ToBytes(JSON.stringify(old)));
-    const stoppedAt = first.chain.head.height;
-    const second = await start();
-    await until(async () => (second.chain.head.height >= stoppedAt + 2 ? true : undefined));
-    await second.driver.stop();
+    stoppedAt = second.chain.head.height;
+    const third = await start();
+    await until(async () => (third.chain.head.height >= stoppedAt + 2 ? true : undefined));
+    await third.driver.stop();
   });
 
   it('ignores messages before start and after stop, and reports refused messages', async () => {
