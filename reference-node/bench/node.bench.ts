@@ -22,7 +22,7 @@
  * Knobs (environment): AITBC_BENCH_RATE (offered tx/s, default 2100), AITBC_BENCH_SECONDS (measured
  * window, default 20), AITBC_BENCH_WARMUP (default 10), AITBC_BENCH_COOLDOWN (default 4),
  * AITBC_BENCH_ONLY (`4` or `1` to run one case), AITBC_BENCH_MAX_BLOCK_TXS (the genesis block cap, default
- * 2500), AITBC_BENCH_NODE_ARGS (Node.js flags of every node
+ * chain-core's `DEFAULT_PARAMS.maxBlockTxs`, 5,000), AITBC_BENCH_NODE_ARGS (Node.js flags of every node
  * process, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`: the nodes are then stopped gracefully so that
  * they write their profiles), AITBC_BENCH_THREADS=1 (also print the nodes' CPU split between their
  * main threads and the others — libuv pool, GC helpers, LevelDB — and the load generator's own CPU),
@@ -46,7 +46,7 @@ const ONLY = process.env.AITBC_BENCH_ONLY;
 const BATCH = 500;
 const SENDERS = 500;
 const TICK_MS = 200;
-const MAX_BLOCK_TXS = Number(process.env.AITBC_BENCH_MAX_BLOCK_TXS ?? 2500);
+const MAX_BLOCK_TXS = Number(process.env.AITBC_BENCH_MAX_BLOCK_TXS ?? DEFAULT_PARAMS.maxBlockTxs);
 const NODE_ARGS = process.env.AITBC_BENCH_NODE_ARGS?.split(' ').filter((a) => a !== '');
 
 interface Outcome {
@@ -139,8 +139,10 @@ async function run(validators: number): Promise<Outcome> {
   });
   const net = await startTestNetwork({
     validators,
-    // Blocks capped near the target rate, and a propose timeout that leaves the proposer time to build
-    // (execute) a full block on a loaded machine: with 5,000-tx blocks and 3 s, rounds time out.
+    // The genesis default block cap (5,000): a cap near the offered rate (2,500 at 1 block/s) leaves
+    // ~300 tx/s to drain a backlog, and a warm-up's backlog was then still draining in the window. A
+    // propose timeout that leaves the proposer time to build (execute) a full block on a loaded
+    // machine: with 5,000-tx blocks and 3 s, rounds timed out.
     params: { blockTimeMs: 1000, emptyBlockIntervalMs: 2000, maxBlockTxs: MAX_BLOCK_TXS },
     consensus: { timeoutProposeMs: 6000, timeoutVoteMs: 2000, timeoutDeltaMs: 1000 },
     allocations: senders.map((s) => ({ address: s.address, amount: 10n ** 24n })),
