@@ -322,7 +322,7 @@ describe('transactions', () => {
       expect.objectContaining({ code: 'CHAIN_FROM_MISMATCH' }),
     );
     // Fill the key cache past a small bound with keys that sign for no sender (each one is refused).
-    const { max: bound } = txCacheStats();
+    const { max: bound, decodedMax: decodedBound } = txCacheStats();
     const max = 64;
     txCacheStats(max);
     const filler = new Uint8Array(32);
@@ -347,7 +347,12 @@ describe('transactions', () => {
     expect(txCacheStats()).toMatchObject({ keys: max, addresses: expect.any(Number), decoded: max });
     expect(txCacheStats().addresses).toBeLessThanOrEqual(max);
     await expect(pool.addJson({ ...wire, amount: '10' })).rejects.toMatchObject({ code: 'CHAIN_BAD_SIGNATURE' });
-    txCacheStats(bound);
+    // decoded transactions have their own, smaller bound (they keep far more alive than a key)
+    expect(decodedBound).toBeLessThan(bound);
+    txCacheStats(max, 8);
+    for (let n = 0; n < 10; n++) txFromJson(txToJson(signTx({ ...transfer, nonce: 30_000 + n, to: A }, alice.seed)));
+    expect(txCacheStats()).toMatchObject({ max, decodedMax: 8, keys: max, decoded: 8 });
+    txCacheStats(bound, decodedBound);
   });
 
   it('kept signing bytes never change as other transactions are encoded (a scratch buffer serves only synchronous use)', () => {
