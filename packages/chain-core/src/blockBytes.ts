@@ -166,13 +166,14 @@ export function blockFromStoreBytes(bytes: Uint8Array): Block {
     const n = bytes[at++]!;
     return String.fromCharCode(...take(n));
   };
-  let meta: Record<string, unknown>;
-  try {
-    meta = JSON.parse(bytesToUtf8(take(u32()))) as Record<string, unknown>;
-  } catch (e) {
-    if (e instanceof AitbcError && e.message.includes('truncated')) throw e;
-    throw malformed('its header is not JSON');
-  }
+  const json = (raw: Uint8Array, what: string): unknown => {
+    try {
+      return JSON.parse(bytesToUtf8(raw));
+    } catch {
+      throw malformed(`${what} is not JSON`);
+    }
+  };
+  const meta = json(take(u32()), 'its header') as Record<string, unknown>;
   if (typeof meta !== 'object' || meta === null) throw malformed('its header is not an object');
   const header = meta.header as Record<string, unknown> | undefined;
   const chainId = typeof header === 'object' && header !== null ? header.chainId : undefined;
@@ -183,12 +184,7 @@ export function blockFromStoreBytes(bytes: Uint8Array): Block {
     need(1);
     const kind = bytes[at++];
     if (kind === KIND_JSON) {
-      try {
-        txs[i] = JSON.parse(bytesToUtf8(take(u32())));
-      } catch (e) {
-        if (e instanceof AitbcError && e.message.includes('truncated')) throw e;
-        throw malformed(`transaction ${i} is not JSON`);
-      }
+      txs[i] = json(take(u32()), `transaction ${i}`);
     } else if (kind === KIND_TRANSFER) {
       const from = ascii();
       const to = ascii();

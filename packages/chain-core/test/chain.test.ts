@@ -574,6 +574,7 @@ describe('chain', () => {
     const trailing = new Uint8Array(bytes.length + 1);
     trailing.set(bytes);
     expect(() => blockFromStoreBytes(trailing)).toThrow(expect.objectContaining(malformed));
+    expect(() => blockFromStoreBytes(withByte(5, 0x78))).toThrow(expect.objectContaining(malformed)); // header not JSON
     const metaLength = new DataView(bytes.buffer, bytes.byteOffset).getUint32(1);
     const firstTx = 1 + 4 + metaLength + 4;
     expect(() => blockFromStoreBytes(withByte(firstTx, 9))).toThrow(expect.objectContaining(malformed)); // unknown kind
