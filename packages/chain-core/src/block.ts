@@ -455,10 +455,11 @@ export function isFrozenBlock(b: Block): boolean {
 const encodedBlocks = new WeakMap<Block, Uint8Array>();
 
 /**
- * The UTF-8 bytes of `JSON.stringify(blockToJson(block))`: how a block is stored and persisted. A
- * frozen block (as {@link blockFromJson} and `Chain.buildBlock` return) is encoded once and the
- * bytes are shared: a node stores each block twice (in its consensus state, then in the chain), and
- * encoding 2,000 transactions costs milliseconds each time. Do not modify the returned bytes.
+ * The UTF-8 bytes of `JSON.stringify(blockToJson(block))`: the block's wire JSON, as earlier versions
+ * also stored it (blocks are now stored in the smaller binary form of `blockStoreBytes`, whose
+ * decoder still reads these bytes). A frozen block (as {@link blockFromJson} and `Chain.buildBlock`
+ * return) is encoded once and the bytes are shared: encoding 2,000 transactions costs milliseconds
+ * each time. Do not modify the returned bytes.
  *
  * @example
  * ```ts

@@ -128,6 +128,15 @@ function malformed(detail: string): AitbcError {
   return new AitbcError('CHAIN_BLOCK_MALFORMED', `stored block is malformed: ${detail}`);
 }
 
+/** `raw` parsed as UTF-8 JSON, or `CHAIN_BLOCK_MALFORMED` naming `what` did not parse. */
+function parseJson(raw: Uint8Array, what: string): unknown {
+  try {
+    return JSON.parse(bytesToUtf8(raw));
+  } catch {
+    throw malformed(`${what} is not JSON`);
+  }
+}
+
 /**
  * Decodes a block from its store bytes: the binary form of {@link blockStoreBytes}, or the JSON that
  * older versions stored. Every transaction is checked as `blockFromJson` checks wire ones (a
@@ -142,7 +151,7 @@ function malformed(detail: string): AitbcError {
  */
 export function blockFromStoreBytes(bytes: Uint8Array): Block {
   if (!(bytes instanceof Uint8Array) || bytes.length === 0) throw malformed('empty');
-  if (bytes[0] === 0x7b) return blockFromJson(JSON.parse(bytesToUtf8(bytes)));
+  if (bytes[0] === 0x7b) return blockFromJson(parseJson(bytes, 'it'));
   if (bytes[0] !== FORMAT) throw malformed(`unknown format ${bytes[0]}`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let at = 1;
@@ -166,14 +175,7 @@ export function blockFromStoreBytes(bytes: Uint8Array): Block {
     const n = bytes[at++]!;
     return String.fromCharCode(...take(n));
   };
-  const json = (raw: Uint8Array, what: string): unknown => {
-    try {
-      return JSON.parse(bytesToUtf8(raw));
-    } catch {
-      throw malformed(`${what} is not JSON`);
-    }
-  };
-  const meta = json(take(u32()), 'its header') as Record<string, unknown>;
+  const meta = parseJson(take(u32()), 'its header') as Record<string, unknown>;
   if (typeof meta !== 'object' || meta === null) throw malformed('its header is not an object');
   const header = meta.header as Record<string, unknown> | undefined;
   const chainId = typeof header === 'object' && header !== null ? header.chainId : undefined;
@@ -184,7 +186,7 @@ export function blockFromStoreBytes(bytes: Uint8Array): Block {
     need(1);
     const kind = bytes[at++];
     if (kind === KIND_JSON) {
-      txs[i] = json(take(u32()), `transaction ${i}`);
+      txs[i] = parseJson(take(u32()), `transaction ${i}`);
     } else if (kind === KIND_TRANSFER) {
       const from = ascii();
       const to = ascii();

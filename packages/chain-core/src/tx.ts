@@ -243,8 +243,8 @@ let decodedMax = 1 << 14;
 
 /**
  * Sizes and bounds of this module's decode caches (valid addresses, sender keys, decoded
- * transactions); with `max`, first sets the bounds (`decodedMax` defaults to `max`; entries above a
- * bound go as new ones come). For tests, which exercise eviction with a small bound; not part of the
+ * transactions); with `max`, first sets the bounds (`newDecodedMax`, the decoded transactions' own,
+ * defaults to `max`; entries above a bound go as new ones come). For tests, which exercise eviction with a small bound; not part of the
  * package API.
  */
 export function txCacheStats(

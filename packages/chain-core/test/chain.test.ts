@@ -568,6 +568,7 @@ describe('chain', () => {
       return copy;
     };
     expect(() => blockFromStoreBytes(new Uint8Array(0))).toThrow(expect.objectContaining(malformed));
+    expect(() => blockFromStoreBytes(utf8ToBytes('{"header":'))).toThrow(expect.objectContaining(malformed)); // older JSON, cut
     expect(() => blockFromStoreBytes(withByte(0, 2))).toThrow(expect.objectContaining(malformed)); // unknown format
     expect(() => blockFromStoreBytes(bytes.subarray(0, bytes.length - 1))).toThrow(expect.objectContaining(malformed));
     expect(() => blockFromStoreBytes(bytes.subarray(0, 40))).toThrow(expect.objectContaining(malformed));

@@ -253,6 +253,8 @@ export function createValidatorDriver(options: ValidatorDriverOptions): Validato
         if (typeof ref !== 'string' || !/^[0-9a-f]{64}$/.test(ref)) return ref; // decode rejects it
         persistedBlocks.set(ref, height);
         const bytes = await store.get(blockKey(ref));
+        // Back to wire JSON for decodePersistedState, which decodes (and checks) the record as a whole;
+        // this runs once, at start.
         return bytes === undefined ? undefined : blockToJson(blockFromStoreBytes(bytes));
       };
       if (o.lockedBlock !== null) o.lockedBlock = await load(o.lockedBlock);
