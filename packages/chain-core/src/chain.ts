@@ -587,6 +587,10 @@ export function createChain(options: ChainOptions): Chain {
           ops.push({ type: 'put', key: index.keys[i]!, value: index.values[i]! });
         ops.push({ type: 'put', key: K.head, value: u64(h) });
         await store.batch(ops, { sync: true });
+        // Included transactions cannot be valid again (their nonces are used): the mempool refuses
+        // a late copy by its nonce before its signature, so their cache entries are dead weight.
+        const cache = options.signatureCache;
+        if (cache !== undefined) for (const t of block.txs) cache.delete(t.id);
         // Other snapshots were taken on the old root: they can no longer be restored.
         prepared.clear();
         keepRecent(h, block);

@@ -68,6 +68,14 @@ function idKey(id: Uint8Array): string {
   return String.fromCharCode.apply(null, id as unknown as number[]);
 }
 
+/** Refuses a transaction whose nonce the sender's account has already used. */
+function checkNonceUnused(tx: SignedTx, account: Account): void {
+  if (tx.body.nonce < account.nonce)
+    throw new AitbcError('CHAIN_BAD_NONCE', `nonce ${tx.body.nonce} was already used`, {
+      details: { expected: account.nonce },
+    });
+}
+
 function badSignature(): AitbcError {
   return new AitbcError('CHAIN_BAD_SIGNATURE', 'the transaction signature does not verify');
 }
@@ -204,6 +212,7 @@ export class Mempool {
     if (this.#byId.has(id)) return { status: 'known', id: toHex0x(tx.id) };
     this.#precheck(tx);
     if (!this.#cache.hasKey(id, tx.signature)) {
+      checkNonceUnused(tx, await this.#opts.account(tx.body.from));
       if (!verifyTxSignature(tx)) throw badSignature();
       this.#cache.addKey(id, tx.signature);
     }
@@ -231,7 +240,11 @@ export class Mempool {
         ids[i] = id;
         if (this.#byId.has(id)) continue; // reported as known below, in order
         this.#precheck(tx);
-        if (!this.#cache.hasKey(id, tx.signature)) toVerify.push(i);
+        if (this.#cache.hasKey(id, tx.signature)) continue;
+        // A used nonce is refused before the signature costs anything (a replayed or late-gossiped
+        // transaction that a block already included: the signature cache forgot it at import).
+        checkNonceUnused(tx, await this.#opts.account(tx.body.from));
+        toVerify.push(i);
       } catch (e) {
         if (!isAitbcError(e)) throw e;
         results[i] = e;
@@ -300,10 +313,7 @@ export class Mempool {
   /** Everything after the signature, once the sender's account is read: nonce, funds, replacement, room; then inserts. */
   #insert(tx: SignedTx, id: string, account: Account): AddResult {
     const b = tx.body;
-    if (b.nonce < account.nonce)
-      throw new AitbcError('CHAIN_BAD_NONCE', `nonce ${b.nonce} was already used`, {
-        details: { expected: account.nonce },
-      });
+    checkNonceUnused(tx, account);
     if (b.nonce >= account.nonce + this.#opts.maxPerSender) {
       throw new AitbcError('CHAIN_BAD_NONCE', `nonce ${b.nonce} is too far ahead of ${account.nonce}`, {
         details: { expected: account.nonce },

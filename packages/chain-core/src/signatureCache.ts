@@ -7,7 +7,8 @@ function idKey(id: Uint8Array): string {
  * Ids of transactions whose signatures this node has verified (bounded, least-recently-added first
  * out). Shared by the mempool and the chain so that a transaction is verified once per node: at
  * admission, not again at block import. The id covers every signed byte, so an id seen here was
- * verified together with its exact body; the signature itself is compared too.
+ * verified together with its exact body; the signature itself is compared too. The chain deletes
+ * the ids of the transactions it imports, so the entries are those still waiting for a block.
  *
  * @example
  * ```ts
@@ -56,6 +57,15 @@ export class SignatureCache {
       if (!oldest.done) this.#ids.delete(oldest.value);
     }
     this.#ids.set(key, signature.slice());
+  }
+
+  /**
+   * Forgets `id`: the chain calls this for every transaction of a block it imports, since an
+   * included transaction cannot be valid again (its nonce is used). The cache then holds about what
+   * the mempool holds, not the last `max` transactions seen.
+   */
+  delete(id: Uint8Array): void {
+    this.#ids.delete(idKey(id));
   }
 
   get size(): number {

@@ -585,15 +585,25 @@ describe('chain', () => {
     );
   });
 
-  it('verifies each signature once per node: import skips cached ones, records the rest, still checks a new signature', async () => {
+  it('verifies each signature once per node: validation records it, import skips cached ones, forgets included ones, still checks a new signature', async () => {
     const cache = new SignatureCache();
     const { chain, produce, transfer, commitFor, seedOf, proposerFor, getLastCommit } = await network(
       new MemoryKVStore(),
       cache,
     );
     const t0 = transfer(0, AIT);
+    const proposal = await chain.buildBlock({
+      round: 0,
+      timestamp: chain.head.timestamp + 1000,
+      proposerSeed: seedOf(proposerFor(1, 0)),
+      lastCommit: getLastCommit(),
+      txs: [t0],
+    });
+    await chain.validateBlock(proposal);
+    expect(cache.has(t0.id, t0.signature)).toBe(true); // verified by validation, recorded
     await produce([t0]);
-    expect(cache.has(t0.id, t0.signature)).toBe(true); // verified by import, recorded
+    expect(chain.head.height).toBe(1);
+    expect(cache.has(t0.id, t0.signature)).toBe(false); // included: its nonce is used, the entry is dropped
     // The id of t1 is cached with its real signature; the same id with another signature is checked.
     const t1 = transfer(1, AIT);
     cache.add(t1.id, t1.signature);
@@ -612,5 +622,6 @@ describe('chain', () => {
     expect(chain.head.height).toBe(1);
     await produce([t1]); // the cached (id, signature) imports
     expect(chain.head.height).toBe(2);
+    expect(cache.size).toBe(0);
   });
 });

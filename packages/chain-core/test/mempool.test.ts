@@ -54,6 +54,22 @@ describe('mempool', () => {
     expect(pool.size).toBe(0);
   });
 
+  it('refuses a used nonce before looking at the signature (add and addMany), and caches nothing for it', async () => {
+    const a = kp();
+    const { pool, accounts } = setup({ [a.address]: 10_000n });
+    accounts.set(a.address, { balance: 10_000n, nonce: 2 });
+    // A bad signature would give CHAIN_BAD_SIGNATURE if it were checked first.
+    const replayed = { ...tx(a, 1, MIN), signature: new Uint8Array(64) };
+    await expect(pool.add(replayed)).rejects.toMatchObject({ code: 'CHAIN_BAD_NONCE', details: { expected: 2 } });
+    const fresh = tx(a, 2, MIN);
+    const [r0, r1, r2] = await pool.addMany([replayed, tx(a, 0, MIN), fresh]);
+    expect(r0).toMatchObject({ code: 'CHAIN_BAD_NONCE' });
+    expect(r1).toMatchObject({ code: 'CHAIN_BAD_NONCE' });
+    expect(r2).toMatchObject({ status: 'added' });
+    expect(pool.signatureCache.size).toBe(1); // only the admitted one was verified
+    expect(pool.size).toBe(1);
+  });
+
   it('rejects a used nonce, and counts earlier pending spending against the balance', async () => {
     const a = kp();
     const { pool, accounts } = setup({ [a.address]: 1000n });
