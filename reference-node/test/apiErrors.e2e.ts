@@ -277,9 +277,12 @@ describe('JSON-RPC of a real node process', () => {
 
   it('send_tx over JSON-RPC: bad signature, replay and unknown ids', async () => {
     const { json } = transferJson({ nonce: 0 });
+    const unused = transferJson().json; // the next nonce: only its signature is wrong
     const calls = [
-      { jsonrpc: '2.0', id: 1, method: 'send_tx', params: { tx: { ...json, signature: '00'.repeat(64) } } },
+      { jsonrpc: '2.0', id: 1, method: 'send_tx', params: { tx: { ...unused, signature: '00'.repeat(64) } } },
       { jsonrpc: '2.0', id: 2, method: 'send_tx', params: { tx: json } },
+      // A used nonce is refused before the signature is looked at.
+      { jsonrpc: '2.0', id: 6, method: 'send_tx', params: { tx: { ...json, signature: '00'.repeat(64) } } },
       { jsonrpc: '2.0', id: 3, method: 'get_tx', params: { id: 'ab'.repeat(32) } },
       { jsonrpc: '2.0', id: 4, method: 'get_block', params: { height: 10_000_000 } },
       { jsonrpc: '2.0', id: 5, method: 'get_escrow', params: { jobId: 'nope' } },
@@ -293,6 +296,7 @@ describe('JSON-RPC of a real node process', () => {
     );
     expect(byId.get(1)).toBe('CHAIN_BAD_SIGNATURE');
     expect(byId.get(2)).toBe('CHAIN_BAD_NONCE');
+    expect(byId.get(6)).toBe('CHAIN_BAD_NONCE');
     expect(byId.get(3)).toBe('RPC_NOT_FOUND');
     expect(byId.get(4)).toBe('RPC_NOT_FOUND');
     expect(byId.get(5)).toBe('RPC_NOT_FOUND');
