@@ -211,12 +211,14 @@ export class Mempool {
     const id = idKey(tx.id);
     if (this.#byId.has(id)) return { status: 'known', id: toHex0x(tx.id) };
     this.#precheck(tx);
+    // Read once: nothing awaits between this read and the insert (verification is synchronous here).
+    const account = await this.#opts.account(tx.body.from);
     if (!this.#cache.hasKey(id, tx.signature)) {
-      checkNonceUnused(tx, await this.#opts.account(tx.body.from));
+      checkNonceUnused(tx, account);
       if (!verifyTxSignature(tx)) throw badSignature();
       this.#cache.addKey(id, tx.signature);
     }
-    return this.#insert(tx, id, await this.#opts.account(tx.body.from));
+    return this.#insert(tx, id, account);
   }
 
   /**

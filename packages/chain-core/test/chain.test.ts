@@ -591,15 +591,17 @@ describe('chain', () => {
       new MemoryKVStore(),
       cache,
     );
+    // A round-0 block on the head, built but not imported.
+    const draftOf = (txs: ReturnType<typeof transfer>[]) =>
+      chain.buildBlock({
+        round: 0,
+        timestamp: chain.head.timestamp + 1000,
+        proposerSeed: seedOf(proposerFor(chain.head.height + 1, 0)),
+        lastCommit: getLastCommit(),
+        txs,
+      });
     const t0 = transfer(0, AIT);
-    const proposal = await chain.buildBlock({
-      round: 0,
-      timestamp: chain.head.timestamp + 1000,
-      proposerSeed: seedOf(proposerFor(1, 0)),
-      lastCommit: getLastCommit(),
-      txs: [t0],
-    });
-    await chain.validateBlock(proposal);
+    await chain.validateBlock(await draftOf([t0]));
     expect(cache.has(t0.id, t0.signature)).toBe(true); // verified by validation, recorded
     await produce([t0]);
     expect(chain.head.height).toBe(1);
@@ -608,13 +610,7 @@ describe('chain', () => {
     const t1 = transfer(1, AIT);
     cache.add(t1.id, t1.signature);
     const forged = { ...t1, signature: transfer(2, AIT).signature };
-    const draft = await chain.buildBlock({
-      round: 0,
-      timestamp: chain.head.timestamp + 1000,
-      proposerSeed: seedOf(proposerFor(2, 0)),
-      lastCommit: getLastCommit(),
-      txs: [forged],
-    });
+    const draft = await draftOf([forged]);
     await expect(chain.importBlock(draft, commitFor(draft))).rejects.toMatchObject({
       code: 'CHAIN_BAD_SIGNATURE',
       details: { index: 0 },
