@@ -1,6 +1,8 @@
 import { AitbcError, isAitbcError, toHex0x, verifyMany } from '@aitbc/crypto';
 import type { Account } from './ledgerState.js';
 import { SignatureCache } from './signatureCache.js';
+// A transaction id's Map key: its binary string (one char per byte), cheaper than hex.
+import { toBinary as idKey } from './stateTree/binaryHash.js';
 import { type SignedTx, sharedSigningBytes, txFromJson, verifyTxSignature } from './tx.js';
 
 /**
@@ -62,11 +64,6 @@ export type AddManyResult = AddResult | AitbcError;
  * ```
  */
 export const MAX_ADD_BATCH = 10_000;
-
-/** Binary string of a transaction id: the pool's Map key (cheaper than hex). */
-function idKey(id: Uint8Array): string {
-  return String.fromCharCode.apply(null, id as unknown as number[]);
-}
 
 /** Refuses a transaction whose nonce the sender's account has already used. */
 function checkNonceUnused(tx: SignedTx, account: Account): void {

@@ -1,7 +1,5 @@
-/** Binary string of an id (one char per byte): a cheaper Map key than hex. */
-function idKey(id: Uint8Array): string {
-  return String.fromCharCode.apply(null, id as unknown as number[]);
-}
+// An id's Map key: its binary string (one char per byte), cheaper than hex.
+import { toBinary as idKey } from './stateTree/binaryHash.js';
 
 /**
  * Ids of transactions whose signatures this node has verified (bounded, least-recently-added first
