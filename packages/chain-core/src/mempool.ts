@@ -104,6 +104,11 @@ class SenderQueue {
     return this.txs.size;
   }
 
+  /** What all the held transactions spend. */
+  get spend(): bigint {
+    return this.#spend;
+  }
+
   /** The highest-nonce transaction. */
   last(): SignedTx | undefined {
     return this.txs.get(this.#top);
@@ -414,13 +419,14 @@ export class Mempool {
   async revalidate(): Promise<void> {
     for (const [sender, queue] of [...this.#bySender]) {
       const account = await this.#opts.account(sender);
+      // Included (or replaced on chain): their cost is already out of the balance.
+      for (const [n, tx] of queue.txs) if (n < account.nonce) this.#remove(tx);
+      // Costs are never negative, so when the balance covers them all it covers every nonce-ordered
+      // prefix: the common case after a block costs no sort and no sum.
+      if (queue.spend <= account.balance) continue;
       let spend = 0n;
       for (const n of [...queue.txs.keys()].sort((a, b) => a - b)) {
         const tx = queue.txs.get(n)!;
-        if (n < account.nonce) {
-          this.#remove(tx); // included (or replaced on chain): its cost is already out of the balance
-          continue;
-        }
         spend += costOf(tx);
         if (spend > account.balance) this.#remove(tx);
       }

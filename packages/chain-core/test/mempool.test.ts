@@ -201,6 +201,29 @@ describe('mempool', () => {
     expect(pool.get(a1.id)).toBeUndefined();
   });
 
+  it('revalidation keeps the nonce-ordered run a lowered balance still covers and drops the rest', async () => {
+    const a = kp();
+    const { pool, accounts } = setup({ [a.address]: 10_000n });
+    const run = [tx(a, 0, 100n, 100n), tx(a, 1, 100n, 100n), tx(a, 2, 100n, 100n), tx(a, 3, 100n, 100n)];
+    for (const t of [...run].reverse()) await pool.add(t); // held out of order: the checks sort by nonce
+    expect(pool.size).toBe(4);
+    // a block included nonce 0, and a spend elsewhere left 500: nonces 1 and 2 (400) fit, 3 does not
+    accounts.set(a.address, { balance: 500n, nonce: 1 });
+    await pool.revalidate();
+    expect((await pool.select(10, 1e9)).map((t) => t.body.nonce)).toEqual([1, 2]);
+    // what the dropped nonce 3 spent no longer counts: a new nonce 3 costing the last 100 fits
+    expect((await pool.add(tx(a, 3, 100n, 0n))).status).toBe('added');
+    // a balance that covers everything keeps everything
+    accounts.set(a.address, { balance: 10_000n, nonce: 1 });
+    await pool.revalidate();
+    expect(pool.size).toBe(3);
+    // every nonce used on chain: nothing left
+    accounts.set(a.address, { balance: 10_000n, nonce: 4 });
+    await pool.revalidate();
+    expect(pool.size).toBe(0);
+    expect(await pool.select(10, 1e9)).toEqual([]);
+  });
+
   it('addMany admits a batch in order with one result per transaction, verifying signatures together', async () => {
     const [a, b] = [kp(), kp()];
     const { pool } = setup({ [a.address]: 10_000n, [b.address]: 10_000n });
