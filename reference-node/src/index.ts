@@ -53,6 +53,7 @@ export {
   type ValidatorEngineDeps,
   type ValidatorEngineFactory,
 } from './startNode.js';
+export { createTxIntake, type TxIntake, type TxIntakeOptions } from './txIntake.js';
 export { createValidatorEngine } from './validatorEngine.js';
 export { createWalletNodeGateway } from './walletNodeGateway.js';
 export { type RunningWallet, startWalletRole } from './walletRole.js';

@@ -58,6 +58,10 @@ export interface NodeConfig {
     readonly maxTxs: number;
     /** Most pending transactions per sender. */
     readonly maxPerSender: number;
+    /** Most gossiped transactions received and not yet admitted; further gossip batches are dropped. */
+    readonly maxIntakeTxs: number;
+    /** Most bytes (of the frames they came in) of gossiped transactions not yet admitted. */
+    readonly maxIntakeBytes: number;
   };
   readonly consensus: {
     /** How long a validator waits for the proposal before prevoting nil (ms). */
@@ -237,6 +241,20 @@ const SPECS: readonly KeySpec[] = [
     'an integer in 1..100000',
     256,
     'Most pending transactions per sender.',
+  ),
+  spec(
+    'mempool.maxIntakeTxs',
+    { t: 'int', min: 1, max: 1_000_000 },
+    'an integer in 1..1000000',
+    20_000,
+    'Most gossiped transactions waiting to be admitted (decoded and verified); a batch that does not fit is dropped.',
+  ),
+  spec(
+    'mempool.maxIntakeBytes',
+    { t: 'int', min: 64 * 1024, max: 4 * 1024 * 1024 * 1024 },
+    'an integer number of bytes in 65536..4294967296',
+    64 * 1024 * 1024,
+    'Most bytes of gossip frames whose transactions wait to be admitted; a frame that does not fit is dropped.',
   ),
   spec(
     'consensus.timeoutProposeMs',
@@ -592,7 +610,12 @@ export function loadNodeConfig(options: LoadNodeConfigOptions = {}): NodeConfig 
       port: g<number>('p2p.port'),
       peers: g<readonly string[]>('p2p.peers'),
     }),
-    mempool: Object.freeze({ maxTxs: g<number>('mempool.maxTxs'), maxPerSender: g<number>('mempool.maxPerSender') }),
+    mempool: Object.freeze({
+      maxTxs: g<number>('mempool.maxTxs'),
+      maxPerSender: g<number>('mempool.maxPerSender'),
+      maxIntakeTxs: g<number>('mempool.maxIntakeTxs'),
+      maxIntakeBytes: g<number>('mempool.maxIntakeBytes'),
+    }),
     consensus: Object.freeze({
       timeoutProposeMs: g<number>('consensus.timeoutProposeMs'),
       timeoutVoteMs: g<number>('consensus.timeoutVoteMs'),

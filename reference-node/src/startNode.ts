@@ -42,6 +42,7 @@ import { type ChainBackend, createChainBackend } from './chainBackend.js';
 import type { NodeConfig } from './nodeConfig.js';
 import { readKeystoreFile, readPassphrase } from './nodeKeys.js';
 import { createNodeLog, type NodeLog } from './nodeLog.js';
+import { createTxIntake } from './txIntake.js';
 
 /** What a validator engine gets from the node (see {@link ValidatorEngineFactory}). */
 export interface ValidatorEngineDeps {
@@ -329,8 +330,8 @@ export async function startNode(config: NodeConfig, modules: StartNodeModules = 
     const parsed = new WeakMap<JsonObject, unknown>();
     // Gossiped transactions: decoded, then admitted in slices of VERIFY_CHUNK (`mempool.addMany`: the
     // slice's signatures not yet in the shared cache checked together, then each admitted in order),
-    // the event loop running between slices. Batches are admitted in arrival order.
-    let txIntake: Promise<void> = Promise.resolve();
+    // the event loop running between slices. Batches are admitted in arrival order, through a bounded
+    // queue (`mempool.maxIntakeTxs`, `mempool.maxIntakeBytes`): past it, gossiped batches are dropped.
     const admitGossipedTxs = async (jsons: readonly JsonObject[]) => {
       const txs: SignedTx[] = [];
       for (const json of jsons) {
@@ -352,6 +353,14 @@ export async function startNode(config: NodeConfig, modules: StartNodeModules = 
         });
       }
     };
+    const intake = createTxIntake({
+      maxTxs: config.mempool.maxIntakeTxs,
+      maxBytes: config.mempool.maxIntakeBytes,
+      admit: admitGossipedTxs,
+      onPending: (n) => metrics.txIntakePending.set(n),
+      onDropped: (n) => metrics.txIntakeDropped.inc(n),
+      onError: (err) => log.warn(`gossiped txs failed: ${(err as Error).message}`),
+    });
     net = createPeerNetwork({
       nodeKey,
       chainId: genesis.chainId,
@@ -372,11 +381,8 @@ export async function startNode(config: NodeConfig, modules: StartNodeModules = 
     network.on('gossip', (event) => {
       if (event.kind === 'tx') {
         const jsons = (parsed.get(event.body) ?? []) as JsonObject[];
-        txIntake = txIntake
-          .then(() => admitGossipedTxs(jsons))
-          .catch((err: unknown) => {
-            log.warn(`gossiped txs failed: ${(err as Error).message}`);
-          });
+        if (!intake.offer(jsons, event.bytes))
+          log.debug(`tx intake full (${intake.pendingTxs} txs waiting): dropped ${jsons.length} gossiped txs`);
         return;
       }
       if ((event.kind === 'proposal' || event.kind === 'vote') && engine !== undefined)

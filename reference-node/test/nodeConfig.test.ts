@@ -147,6 +147,22 @@ describe('loadNodeConfig', () => {
     );
   });
 
+  it('bounds the gossip intake by default, overridable, and names a bad bound', () => {
+    const f = file('intake.json', JSON.stringify(minimal));
+    expect(loadNodeConfig({ file: f, env: {} }).mempool).toEqual({
+      maxTxs: 50_000,
+      maxPerSender: 256,
+      maxIntakeTxs: 20_000,
+      maxIntakeBytes: 64 * 1024 * 1024,
+    });
+    const env = { AITBC_MEMPOOL_MAX_INTAKE_TXS: '4096', AITBC_MEMPOOL_MAX_INTAKE_BYTES: '1048576' };
+    expect(loadNodeConfig({ file: f, env }).mempool).toMatchObject({ maxIntakeTxs: 4096, maxIntakeBytes: 1_048_576 });
+    const problems = problemsOf(() =>
+      loadNodeConfig({ file: f, env: { AITBC_MEMPOOL_MAX_INTAKE_TXS: '0', AITBC_MEMPOOL_MAX_INTAKE_BYTES: '1000' } }),
+    );
+    expect(problems.map((p) => p.key).sort()).toEqual(['mempool.maxIntakeBytes', 'mempool.maxIntakeTxs']);
+  });
+
   it('documents every key with a distinct AITBC_ variable', () => {
     const envs = NODE_CONFIG_KEYS.map((k) => k.env);
     expect(new Set(envs).size).toBe(envs.length);

@@ -27,6 +27,10 @@ export interface NodeMetrics {
   readonly headHeight: Gauge;
   /** `blockchain_mempool_size`: pending transactions. */
   readonly mempoolSize: Gauge;
+  /** `blockchain_tx_intake_pending`: gossiped transactions received and waiting to be admitted (decoded, verified). */
+  readonly txIntakePending: Gauge;
+  /** `blockchain_tx_intake_dropped_total`: gossiped transactions dropped because the intake queue was full. */
+  readonly txIntakeDropped: Counter;
   /** `blockchain_finality_latency_seconds`: proposal-to-commit latency. */
   readonly finalityLatency: Histogram;
   /** `rpc_request_duration_seconds{route,method,status}`: API request durations. */
@@ -66,6 +70,16 @@ export function createNodeMetrics(): NodeMetrics {
   const networkPeers = new Gauge({ name: 'blockchain_network_peers', help: 'Connected peers.', registers });
   const headHeight = new Gauge({ name: 'blockchain_head_height', help: 'Height of the head block.', registers });
   const mempoolSize = new Gauge({ name: 'blockchain_mempool_size', help: 'Pending transactions.', registers });
+  const txIntakePending = new Gauge({
+    name: 'blockchain_tx_intake_pending',
+    help: 'Gossiped transactions received and waiting to be admitted to the mempool.',
+    registers,
+  });
+  const txIntakeDropped = new Counter({
+    name: 'blockchain_tx_intake_dropped_total',
+    help: 'Gossiped transactions dropped because the intake queue was full.',
+    registers,
+  });
   const finalityLatency = new Histogram({
     name: 'blockchain_finality_latency_seconds',
     help: 'Latency from block proposal to commit.',
@@ -92,6 +106,8 @@ export function createNodeMetrics(): NodeMetrics {
     networkPeers,
     headHeight,
     mempoolSize,
+    txIntakePending,
+    txIntakeDropped,
     finalityLatency,
     requestDuration,
     wsConnections,

@@ -207,6 +207,8 @@ describe('REST routes', () => {
       'blockchain_network_peers',
       'blockchain_head_height 2',
       'blockchain_mempool_size',
+      'blockchain_tx_intake_pending 0',
+      'blockchain_tx_intake_dropped_total 0',
       'blockchain_finality_latency_seconds_bucket',
       'rpc_request_duration_seconds_count{route="/rpc/head",method="GET",status="200"}',
     ])

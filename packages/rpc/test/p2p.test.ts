@@ -1,6 +1,6 @@
-import { bytesToHex, generateKeyPair, randomBytes, signMessage } from '@aitbc/crypto';
+import { bytesToHex, generateKeyPair } from '@aitbc/crypto';
 import { afterEach, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
+import { RawPeer as WirePeer } from '../../../test-support/rawPeer.ts';
 import { until } from '../../../test-support/until.ts';
 import {
   createPeerNetwork,
@@ -55,49 +55,10 @@ afterEach(async () => {
   await Promise.all(running.splice(0).map((n) => n.stop()));
 });
 
-/** A hand-driven peer speaking the wire protocol, to send what a real node never would. */
-class RawPeer {
-  readonly key = generateKeyPair();
-  readonly socket: WebSocket;
-  readonly inbox: Record<string, unknown>[] = [];
-  private wake: (() => void) | undefined;
-  readonly closed: Promise<void>;
+/** A {@link WirePeer} of this file's chain. */
+class RawPeer extends WirePeer {
   constructor(url: string, options: { autoPong?: boolean } = {}) {
-    this.socket = new WebSocket(url, options);
-    this.socket.on('message', (d) => {
-      this.inbox.push(JSON.parse(String(d)));
-      this.wake?.();
-    });
-    this.closed = new Promise((r) => this.socket.on('close', () => r()));
-  }
-  async next(t?: string): Promise<Record<string, unknown>> {
-    for (;;) {
-      const i = this.inbox.findIndex((m) => t === undefined || m.t === t);
-      if (i >= 0) return this.inbox.splice(i, 1)[0] as Record<string, unknown>;
-      await new Promise<void>((r) => {
-        this.wake = r;
-      });
-    }
-  }
-  send(m: unknown) {
-    this.socket.send(typeof m === 'string' ? m : JSON.stringify(m));
-  }
-  /** Runs the handshake; `tamper` lets a test break one field. */
-  async handshake(tamper: { chainId?: string; genesisHash?: string; badSignature?: boolean } = {}) {
-    const hello = await this.next('hello');
-    const nonce = bytesToHex(randomBytes(32));
-    const nodeKey = bytesToHex(this.key.publicKey);
-    this.send({
-      t: 'hello',
-      chainId: tamper.chainId ?? chainId,
-      genesisHash: tamper.genesisHash ?? genesisHash,
-      nodeKey,
-      nonce,
-      height: 0,
-    });
-    const body = { genesisHash, nodeKey, signerNonce: nonce, verifierNonce: hello.nonce as string };
-    const sig = signMessage('handshake', chainId, body, tamper.badSignature ? generateKeyPair().seed : this.key.seed);
-    this.send({ t: 'auth', signature: bytesToHex(sig) });
+    super(url, { chainId, genesisHash, ...options });
   }
 }
 
@@ -276,6 +237,9 @@ describe('peer network', () => {
     p.send({ t: 'gossip', kind: 'tx', body: { marker: true } });
     await once(a, 'gossip', (e: GossipEvent) => e.body.marker === true);
     expect(seen.map((e) => e.body)).toEqual([{ b: 1, a: 'x' }, { a: 'x', b: 1 }, { marker: true }]);
+    // each event gives the size of the frame it came in
+    expect(seen[0]?.bytes).toBe(Buffer.byteLength(frame));
+    expect(seen[1]?.bytes).toBe(Buffer.byteLength(JSON.stringify({ t: 'gossip', kind: 'tx', body: { a: 'x', b: 1 } })));
     expect(new Set(seen.map((e) => e.id)).size).toBe(3);
     expect(a.stats().gossipDuplicates).toBe(2);
     // q got each message once, as p sent it.

@@ -24,6 +24,11 @@ export interface GossipEvent {
   readonly id: string;
   /** Node id (hex public key) of the peer it came from. */
   readonly from: string;
+  /**
+   * Size of the frame it came in (UTF-8 bytes): what holding the body costs, to within a small
+   * factor, for a receiver that bounds the gossip it queues (the reference node's transaction intake).
+   */
+  readonly bytes: number;
 }
 
 /**
@@ -454,7 +459,7 @@ export function createPeerNetwork(options: PeerNetworkOptions): PeerNetwork {
         if (options.validateGossip !== undefined && !options.validateGossip(msg.kind, msg.body))
           return penalize(peer, 'invalid gossip');
         relay(peer, msg, text, restStart);
-        emit('gossip', { kind: msg.kind, body: msg.body, id, from: peer.nodeId as string });
+        emit('gossip', { kind: msg.kind, body: msg.body, id, from: peer.nodeId as string, bytes: bytes.length });
         return;
       }
       case 'sync_req':
