@@ -31,7 +31,10 @@
  * target was met: one run says little on a machine whose speed drifts).
  *
  * Each row gives the single-thread verify rate of an idle machine just before and just after its run, so
- * that a run on a slowed machine can be told from a slower build.
+ * that a run on a slowed machine can be told from a slower build, and where a backlog sat (sampled from
+ * each node's `/metrics` every 500 ms in the window): gossiped transactions waiting for admission
+ * (`blockchain_tx_intake_pending`: a node whose CPU cannot verify at the network's rate) or admitted
+ * ones waiting for a block (`blockchain_mempool_size`).
  */
 
 import { readdirSync, readFileSync } from 'node:fs';
@@ -73,6 +76,11 @@ interface Outcome {
   readonly rejected: number;
   /** CPU of all node processes over the window's blocks, per finalized tx (µs). */
   readonly cpuPerTxUs: number;
+  /** Inside the window, sampled from each node's `/metrics`: the most gossiped txs waiting for admission on one node, and the largest mempool. */
+  readonly maxIntake: number;
+  readonly maxMempool: number;
+  /** Gossiped txs the nodes dropped because their intake queue was full (whole run, all nodes). */
+  readonly intakeDropped: number;
 }
 
 /** A JSON-RPC batch of `send_tx` calls, encoded before the run: its tx ids, node URL and body. */
@@ -88,6 +96,21 @@ interface SeenBlock {
   readonly txs: number;
   /** CPU seconds of all node processes at that moment. */
   readonly cpu: number;
+}
+
+/** The values of un-labelled samples in a Prometheus text exposition, by metric name. */
+async function nodeGauges(rpcUrl: string): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  try {
+    const res = await request(`${rpcUrl}/metrics`);
+    for (const line of (await res.body.text()).split('\n')) {
+      const m = /^([a-z_]+) ([0-9.e+-]+)$/.exec(line);
+      if (m !== null) out.set(m[1] as string, Number(m[2]));
+    }
+  } catch {
+    // a node busy or gone: no sample this time
+  }
+  return out;
 }
 
 /** CPU seconds (user + system, all threads) a process has used so far, from `/proc` (Linux), or NaN. */
@@ -254,6 +277,23 @@ async function run(validators: number): Promise<Outcome> {
         rejected += part.ids.length;
       }
     };
+    // Where the backlog sits when a run falls behind: gossip waiting for admission (each node verifies
+    // every signature once), or admitted transactions waiting for a block.
+    let maxIntake = 0;
+    let maxMempool = 0;
+    let sampling = true;
+    const sampler = (async () => {
+      while (sampling) {
+        await new Promise((r) => setTimeout(r, 500));
+        const t = performance.now() - start;
+        const samples = await Promise.all(nodes.map((n) => nodeGauges(n.rpcUrl)));
+        if (t < w0 || t > w1) continue;
+        for (const g of samples) {
+          maxIntake = Math.max(maxIntake, g.get('blockchain_tx_intake_pending') ?? 0);
+          maxMempool = Math.max(maxMempool, g.get('blockchain_mempool_size') ?? 0);
+        }
+      }
+    })();
     start = performance.now();
     const sends: Promise<void>[] = [];
     for (const [tick, parts] of ticks.entries()) {
@@ -272,6 +312,12 @@ async function run(validators: number): Promise<Outcome> {
       await new Promise((r) => setTimeout(r, 200));
     blocks.close();
     await watcher;
+    sampling = false;
+    await sampler;
+    const intakeDropped = (await Promise.all(nodes.map((n) => nodeGauges(n.rpcUrl)))).reduce(
+      (sum, g) => sum + (g.get('blockchain_tx_intake_dropped_total') ?? 0),
+      0,
+    );
     const windowBlocks = seen.filter((b) => b.at >= w0 && b.at <= w1);
     const first = windowBlocks[0];
     const last = windowBlocks[windowBlocks.length - 1];
@@ -309,6 +355,9 @@ async function run(validators: number): Promise<Outcome> {
       maxBlockTxs,
       rejected,
       cpuPerTxUs: first === undefined || last === undefined ? Number.NaN : ((last.cpu - first.cpu) / finalized) * 1e6,
+      maxIntake,
+      maxMempool,
+      intakeDropped,
     };
   } finally {
     if (NODE_ARGS !== undefined) await Promise.all(net.validators.map((n) => n.stop()));
@@ -337,7 +386,9 @@ for (const validators of [4, 1]) {
         `p50 ${o.p50.toFixed(2)} s, p99 ${o.p99.toFixed(2)} s (whole run incl. ${WARMUP} s warm-up: p99 ${o.p99All.toFixed(2)} s); ` +
         `${o.committed}/${o.offered} of the window final (${o.rejected} refused in the run), ` +
         `offered ${RATE} tx/s, window ${SECONDS} s, ${o.blocks} blocks in it (max ${o.maxBlockTxs} txs, cap ${MAX_BLOCK_TXS}); ` +
-        `node CPU ${Number.isNaN(o.cpuPerTxUs) ? 'n/a' : `${o.cpuPerTxUs.toFixed(0)} µs`} per final tx` +
+        `node CPU ${Number.isNaN(o.cpuPerTxUs) ? 'n/a' : `${o.cpuPerTxUs.toFixed(0)} µs`} per final tx; ` +
+        `in the window at most ${o.maxIntake} gossiped txs waiting for admission on a node, mempool at most ${o.maxMempool}` +
+        (o.intakeDropped > 0 ? `, ${o.intakeDropped} gossiped txs dropped (intake full)` : '') +
         (validators === 4 ? `; target ≥ 2,000 tx/s, p50 ≤ 1.5 s, p99 ≤ 3 s: ${met ? 'met' : 'NOT met'}` : '') +
         ` (measured under load; machine before / after the run: Ed25519 verify ${(before / 1000).toFixed(1)}k / ${(after / 1000).toFixed(1)}k/s on one thread)`,
     });

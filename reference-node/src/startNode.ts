@@ -212,7 +212,7 @@ export async function startNode(config: NodeConfig, modules: StartNodeModules = 
       maxTxs: config.mempool.maxTxs,
       maxPerSender: config.mempool.maxPerSender,
     });
-    const metrics = createNodeMetrics();
+    const metrics = createNodeMetrics({ mempoolSize: () => mempool.size });
     const genesisHash = genesisHashHex(genesis).replace(/^0x/, '');
 
     let net: PeerNetwork | undefined;

@@ -20,7 +20,7 @@ export {
   type JsonRpcOptions,
   type JsonRpcResponse,
 } from './jsonRpc/handleJsonRpc.js';
-export { createNodeMetrics, type NodeMetrics } from './metrics.js';
+export { createNodeMetrics, type NodeMetrics, type NodeMetricsOptions } from './metrics.js';
 export type {
   BlockWire,
   ConsensusEventWire,

@@ -44,16 +44,33 @@ export interface NodeMetrics {
 }
 
 /**
+ * Options of {@link createNodeMetrics}.
+ *
+ * @example
+ * ```ts
+ * const options: NodeMetricsOptions = { mempoolSize: () => mempool.size };
+ * ```
+ */
+export interface NodeMetricsOptions {
+  /**
+   * Read at every scrape into `blockchain_mempool_size`, so the gauge is never stale (a validator's
+   * mempool changes with every admission and block). Without it the gauge holds what was last `set`.
+   */
+  readonly mempoolSize?: () => number;
+}
+
+/**
  * Creates the node metrics in a fresh private {@link Registry}.
  *
  * @example
  * ```ts
- * const metrics = createNodeMetrics();
+ * const metrics = createNodeMetrics({ mempoolSize: () => mempool.size });
  * metrics.recordBlock(1, 3);
  * const text = await metrics.render(); // contains "blockchain_blocks_total 1"
  * ```
  */
-export function createNodeMetrics(): NodeMetrics {
+export function createNodeMetrics(options: NodeMetricsOptions = {}): NodeMetrics {
+  const readMempoolSize = options.mempoolSize;
   const registry = new Registry();
   const registers = [registry];
   const blocksTotal = new Counter({ name: 'blockchain_blocks_total', help: 'Blocks committed.', registers });
@@ -69,7 +86,18 @@ export function createNodeMetrics(): NodeMetrics {
   });
   const networkPeers = new Gauge({ name: 'blockchain_network_peers', help: 'Connected peers.', registers });
   const headHeight = new Gauge({ name: 'blockchain_head_height', help: 'Height of the head block.', registers });
-  const mempoolSize = new Gauge({ name: 'blockchain_mempool_size', help: 'Pending transactions.', registers });
+  const mempoolSize = new Gauge({
+    name: 'blockchain_mempool_size',
+    help: 'Pending transactions.',
+    registers,
+    ...(readMempoolSize === undefined
+      ? {}
+      : {
+          collect() {
+            this.set(readMempoolSize());
+          },
+        }),
+  });
   const txIntakePending = new Gauge({
     name: 'blockchain_tx_intake_pending',
     help: 'Gossiped transactions received and waiting to be admitted to the mempool.',

@@ -4,7 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isAitbcError } from '@aitbc/crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createNodeApiServer, createNodeClient, type NodeApiServer, type NodeClient } from '../src/index.js';
+import {
+  createNodeApiServer,
+  createNodeClient,
+  createNodeMetrics,
+  type NodeApiServer,
+  type NodeClient,
+} from '../src/index.js';
 import { MemoryBackend, newAddress } from './memoryBackend.js';
 
 const alice = newAddress();
@@ -230,6 +236,20 @@ describe('REST routes', () => {
       encoding: 'utf8',
     });
     expect(out.trim()).toBe('exit=0');
+  });
+});
+
+describe('metrics', () => {
+  it('reads the mempool size at every scrape when given a reader', async () => {
+    let size = 3;
+    const metrics = createNodeMetrics({ mempoolSize: () => size });
+    expect(await metrics.render()).toContain('blockchain_mempool_size 3');
+    size = 7;
+    expect(await metrics.render()).toContain('blockchain_mempool_size 7');
+    // without one, the gauge holds what was set
+    const plain = createNodeMetrics();
+    plain.mempoolSize.set(5);
+    expect(await plain.render()).toContain('blockchain_mempool_size 5');
   });
 });
 
