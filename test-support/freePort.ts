@@ -14,3 +14,14 @@ export async function freePort(): Promise<number> {
     s.on('error', reject);
   });
 }
+
+/**
+ * A random base for a block of fixed ports (`base` … `base + span - 1`), all below Linux's ephemeral
+ * range (32768–60999 by default): a port chosen inside it can be taken at any moment as the local port
+ * of an outgoing connection (a test's own HTTP clients, a node dialing its peers), which made a node of
+ * a multi-process network fail to start with EADDRINUSE. Multiples of 10 from 20,000.
+ */
+export function portBlockBase(span = 100): number {
+  const slots = Math.floor((32_768 - span - 20_000) / 10);
+  return 20_000 + Math.floor(Math.random() * slots) * 10;
+}

@@ -376,6 +376,12 @@ for (const validators of [4, 1]) {
     const after = machineVerifyRate();
     const met = o.tps >= 2000 && o.p50 <= 1.5 && o.p99 <= 3;
     if (validators === 4 && met) met4++;
+    // As each run ends (the table comes at the end): a series of long runs keeps what it measured.
+    console.error(
+      `${validators} validator(s), run ${r}/${runs}: ${(o.tps / 1000).toFixed(2)}k tx/s, p50 ${o.p50.toFixed(2)} s, ` +
+        `p99 ${o.p99.toFixed(2)} s, ${o.cpuPerTxUs.toFixed(0)} µs CPU/tx, intake ≤ ${o.maxIntake}, mempool ≤ ${o.maxMempool}, ` +
+        `verify ${(before / 1000).toFixed(1)}k / ${(after / 1000).toFixed(1)}k/s${validators === 4 ? (met ? ', met' : ', NOT met') : ''}`,
+    );
     rows.push({
       group: 'aitbc-node',
       name:

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { genesisFromJson } from '@aitbc/chain-core';
 import { addressFromPublicKey } from '@aitbc/crypto';
 import { afterAll, describe, expect, it } from 'vitest';
+import { portBlockBase } from '../../test-support/freePort.ts';
 import {
   type CliIo,
   EXIT_USAGE,
@@ -117,7 +118,7 @@ describe('aitbc-node start: validation before anything runs (exit code 2)', () =
   });
 
   it('role wallet runs the wallet daemon (token file 0600) and stops cleanly on SIGTERM', async () => {
-    const port = 20_000 + Math.floor(Math.random() * 40_000);
+    const port = portBlockBase(1);
     const walletDir = join(dir, 'wallet');
     const lines: string[] = [];
     const child = spawnNode(['start', '--role', 'wallet'], {

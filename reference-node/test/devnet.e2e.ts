@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { portBlockBase } from '../../test-support/freePort.ts';
 import { until } from '../../test-support/until.ts';
 import { type NodeProcess, spawnNode } from '../src/index.js';
 
@@ -28,7 +29,7 @@ function alive(pid: number): boolean {
 
 describe('aitbc-node devnet', () => {
   it('runs the validators and services, prints the URLs, and Ctrl-C stops everything', async () => {
-    const base = 20_000 + Math.floor(Math.random() * 4_000) * 10;
+    const base = portBlockBase();
     const lines: string[] = [];
     devnet = spawnNode(
       [

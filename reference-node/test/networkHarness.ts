@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import type { ChainParams, GenesisAllocation } from '@aitbc/chain-core';
 import type { KeyPair } from '@aitbc/crypto';
 import { createNodeClient, type NodeClient } from '@aitbc/rpc/client';
+import { portBlockBase } from '../../test-support/freePort.ts';
 import {
   type InitializedNode,
   initNetwork,
@@ -66,7 +67,7 @@ export interface TestNetworkOptions {
 /** Initializes and starts a network; see the module comment. */
 export async function startTestNetwork(options: TestNetworkOptions): Promise<TestNetwork> {
   const dir = mkdtempSync(join(tmpdir(), 'aitbc-net-'));
-  const base = 20_000 + Math.floor(Math.random() * 4_000) * 10;
+  const base = portBlockBase();
   const net = await initNetwork({
     dir,
     validators: options.validators,

@@ -10,6 +10,7 @@ import { join, resolve } from 'node:path';
 import { DEFAULT_PARAMS } from '@aitbc/chain-core';
 import { type NodeProcess, spawnNode } from 'aitbc-node';
 import { afterAll, describe, expect, it } from 'vitest';
+import { portBlockBase } from '../../../test-support/freePort.ts';
 import { until } from '../../../test-support/until.ts';
 
 const root = resolve(import.meta.dirname, '../../..');
@@ -56,7 +57,7 @@ describe('npm run demo', () => {
   });
 
   it('runs one paid job on the devnet: lock → run → receipt → settle, with tx ids and balances', async () => {
-    const base = 21_000 + Math.floor(Math.random() * 3_000) * 10;
+    const base = portBlockBase();
     const lines: string[] = [];
     devnet = spawnNode(
       [
