@@ -48,7 +48,9 @@ export interface NodeMetrics {
  *
  * @example
  * ```ts
+ * import { createNodeMetrics, type NodeMetricsOptions } from '@aitbc/rpc';
  * const options: NodeMetricsOptions = { mempoolSize: () => mempool.size };
+ * const metrics = createNodeMetrics(options);
  * ```
  */
 export interface NodeMetricsOptions {
