@@ -119,19 +119,20 @@ describe('a node under a gossip flood (real peer socket, real level database)', 
 
       // 40 frames of 512 well-formed transfers whose signatures do not verify: each costs the node 512
       // verifications, so while it works through the first two (the bound is 1,024) the rest arrive.
+      // Signed once; each frame forges its own signatures (so no two frames are the same message).
       const key = generateKeyPair();
       const from = addressFromPublicKey(key.publicKey);
       const to = addressFromPublicKey(generateKeyPair().publicKey);
-      for (let f = 0; f < 40; f++) {
-        const txs = Array.from({ length: 512 }, (_, i) => ({
-          ...txToJson(
-            signTx(
-              { type: 'transfer', chainId: net.chainId, from, nonce: i, fee: DEFAULT_PARAMS.minFee, to, amount: 1n },
-              key.seed,
-            ),
+      const wires = Array.from({ length: 512 }, (_, i) =>
+        txToJson(
+          signTx(
+            { type: 'transfer', chainId: net.chainId, from, nonce: i, fee: DEFAULT_PARAMS.minFee, to, amount: 1n },
+            key.seed,
           ),
-          signature: bytesToHex(randomBytes(64)),
-        }));
+        ),
+      );
+      for (let f = 0; f < 40; f++) {
+        const txs = wires.map((w) => ({ ...w, signature: bytesToHex(randomBytes(64)) }));
         peer.send({ t: 'gossip', kind: 'tx', body: { txs } });
       }
       const metric = async (name: string) => {

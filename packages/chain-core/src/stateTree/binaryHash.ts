@@ -1,7 +1,8 @@
 /**
  * The state tree's hashing on binary strings (32 chars, one per byte): internal to the tree and the
- * proof checker (the mempool and the signature cache key transaction ids by `toBinary` too). Strings are cheap Map keys, compare with `===`, cost one small allocation each, and
- * Node's `crypto.hash` returns them directly — so the hot path never allocates a Uint8Array per node.
+ * proof checker (the mempool and the signature cache key transaction ids by `toBinary` too). Strings
+ * are cheap Map keys, compare with `===`, cost one small allocation each, and Node's `crypto.hash`
+ * returns them directly — so the hot path never allocates a Uint8Array per node.
  */
 import { sha256Binary } from '#hasher';
 
