@@ -44,6 +44,8 @@ export interface NodeConfig {
     readonly maxBatch: number;
     /** Requests per client IP per minute. */
     readonly rateLimit: number;
+    /** Submitted transactions waiting for admission, all clients together (more: `RPC_BUSY`). */
+    readonly maxPendingTxs: number;
     /** CORS origins allowed (none by default). */
     readonly corsOrigins: readonly string[];
   };
@@ -211,6 +213,13 @@ const SPECS: readonly KeySpec[] = [
     'an integer in 1..100000000',
     6000,
     'Requests per client IP per minute.',
+  ),
+  spec(
+    'rpc.maxPendingTxs',
+    { t: 'int', min: 1, max: 1_000_000 },
+    'an integer in 1..1000000',
+    20_000,
+    'Submitted txs waiting for admission, all clients together; more are refused with `RPC_BUSY` (503).',
   ),
   spec(
     'rpc.corsOrigins',
@@ -603,6 +612,7 @@ export function loadNodeConfig(options: LoadNodeConfigOptions = {}): NodeConfig 
       bodyLimit: g<number>('rpc.bodyLimit'),
       maxBatch: g<number>('rpc.maxBatch'),
       rateLimit: g<number>('rpc.rateLimit'),
+      maxPendingTxs: g<number>('rpc.maxPendingTxs'),
       corsOrigins: g<readonly string[]>('rpc.corsOrigins'),
     }),
     p2p: Object.freeze({

@@ -413,7 +413,12 @@ export async function startNode(config: NodeConfig, modules: StartNodeModules = 
       port: config.rpc.port,
       metrics,
       logger: config.log.level === 'debug' ? { level: 'info' } : false,
-      limits: { bodyLimit: config.rpc.bodyLimit, maxBatch: config.rpc.maxBatch, rateLimit: config.rpc.rateLimit },
+      limits: {
+        bodyLimit: config.rpc.bodyLimit,
+        maxBatch: config.rpc.maxBatch,
+        rateLimit: config.rpc.rateLimit,
+        maxPendingTxs: config.rpc.maxPendingTxs,
+      },
       ...(config.rpc.corsOrigins.length > 0 ? { cors: { origins: config.rpc.corsOrigins } } : {}),
     });
     const rpcUrl = await server.start();

@@ -163,6 +163,14 @@ describe('loadNodeConfig', () => {
     expect(problems.map((p) => p.key).sort()).toEqual(['mempool.maxIntakeBytes', 'mempool.maxIntakeTxs']);
   });
 
+  it('bounds pending API submissions by default, overridable, and names a bad bound', () => {
+    const f = file('pending.json', JSON.stringify(minimal));
+    expect(loadNodeConfig({ file: f, env: {} }).rpc.maxPendingTxs).toBe(20_000);
+    expect(loadNodeConfig({ file: f, env: { AITBC_RPC_MAX_PENDING_TXS: '500' } }).rpc.maxPendingTxs).toBe(500);
+    const problems = problemsOf(() => loadNodeConfig({ file: f, env: { AITBC_RPC_MAX_PENDING_TXS: '0' } }));
+    expect(problems).toEqual([expect.objectContaining({ key: 'rpc.maxPendingTxs' })]);
+  });
+
   it('documents every key with a distinct AITBC_ variable', () => {
     const envs = NODE_CONFIG_KEYS.map((k) => k.env);
     expect(new Set(envs).size).toBe(envs.length);

@@ -31,6 +31,10 @@ export interface NodeMetrics {
   readonly txIntakePending: Gauge;
   /** `blockchain_tx_intake_dropped_total`: gossiped transactions dropped because the intake queue was full. */
   readonly txIntakeDropped: Counter;
+  /** `rpc_tx_submissions_pending`: transactions submitted through the API (REST or JSON-RPC) and not yet answered. */
+  readonly submissionsPending: Gauge;
+  /** `rpc_tx_submissions_busy_total`: submissions refused with `RPC_BUSY` (`limits.maxPendingTxs` already pending). */
+  readonly submissionsRefused: Counter;
   /** `blockchain_finality_latency_seconds`: proposal-to-commit latency. */
   readonly finalityLatency: Histogram;
   /** `rpc_request_duration_seconds{route,method,status}`: API request durations. */
@@ -110,6 +114,16 @@ export function createNodeMetrics(options: NodeMetricsOptions = {}): NodeMetrics
     help: 'Gossiped transactions dropped because the intake queue was full.',
     registers,
   });
+  const submissionsPending = new Gauge({
+    name: 'rpc_tx_submissions_pending',
+    help: 'Transactions submitted through the API and waiting for admission to the mempool.',
+    registers,
+  });
+  const submissionsRefused = new Counter({
+    name: 'rpc_tx_submissions_busy_total',
+    help: 'Transactions refused with RPC_BUSY because too many submissions were pending.',
+    registers,
+  });
   const finalityLatency = new Histogram({
     name: 'blockchain_finality_latency_seconds',
     help: 'Latency from block proposal to commit.',
@@ -138,6 +152,8 @@ export function createNodeMetrics(options: NodeMetricsOptions = {}): NodeMetrics
     mempoolSize,
     txIntakePending,
     txIntakeDropped,
+    submissionsPending,
+    submissionsRefused,
     finalityLatency,
     requestDuration,
     wsConnections,

@@ -2,8 +2,8 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { isAitbcError } from '@aitbc/crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AitbcError, isAitbcError } from '@aitbc/crypto';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   createNodeApiServer,
   createNodeClient,
@@ -11,6 +11,7 @@ import {
   type NodeApiServer,
   type NodeClient,
 } from '../src/index.js';
+import type { JsonObject } from '../src/nodeBackend.js';
 import { MemoryBackend, newAddress } from './memoryBackend.js';
 
 const alice = newAddress();
@@ -266,6 +267,71 @@ describe('limits', () => {
     } finally {
       await s.stop();
     }
+  });
+
+  it('bounds pending submissions of all clients: RPC_BUSY with Retry-After, over REST and JSON-RPC; frees the slot on every answer', async () => {
+    /** Holds each submission until released, like a node still verifying a burst. */
+    class SlowBackend extends MemoryBackend {
+      readonly held: Array<() => void> = [];
+      override submitTx(tx: JsonObject) {
+        if (tx.fail === true) return Promise.reject(new AitbcError('CHAIN_BAD_NONCE', 'nonce already used'));
+        const id = super.submitTx(tx) as string;
+        return new Promise<string>((resolve) => this.held.push(() => resolve(id)));
+      }
+    }
+    const slow = new SlowBackend();
+    const metrics = createNodeMetrics();
+    const s = createNodeApiServer({ backend: slow, port: 0, logger: false, metrics, limits: { maxPendingTxs: 3 } });
+    const u = await s.start();
+    const post = (path: string, body: unknown) =>
+      fetch(`${u}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    const tx = (n: number) => ({ type: 'transfer', from: alice, to: bob, amount: '1', nonce: n });
+    try {
+      const first = post('/rpc/send_tx', tx(1));
+      await vi.waitFor(() => expect(slow.held.length).toBe(1));
+      const batch = post(
+        '/rpc',
+        [2, 3, 4].map((n) => ({ jsonrpc: '2.0', id: n, method: 'send_tx', params: { tx: tx(n) } })),
+      );
+      await vi.waitFor(() => expect(slow.held.length).toBe(3));
+      // Over REST: 503, a Retry-After, and the stable code.
+      const busy = await post('/rpc/send_tx', tx(5));
+      expect(busy.status).toBe(503);
+      expect(busy.headers.get('retry-after')).toBe('1');
+      expect(((await busy.json()) as { error: { code: string; details: unknown } }).error).toMatchObject({
+        code: 'RPC_BUSY',
+        details: { limit: 3, retryAfterSeconds: 1 },
+      });
+      expect(slow.held.length).toBe(3); // the refused one never reached the backend
+      for (const release of slow.held.splice(0)) release();
+      expect((await first).status).toBe(200);
+      // The batch's third call found the bound reached: its own JSON-RPC error, the others answered.
+      const answers = (await (await batch).json()) as Array<{
+        id: number;
+        result?: unknown;
+        error?: { data: { code: string } };
+      }>;
+      expect(answers.map((a) => a.error?.data.code ?? 'ok')).toEqual(['ok', 'ok', 'RPC_BUSY']);
+      // Every answer freed its slot, refusals by the backend too: three fresh submissions fit again.
+      expect((await post('/rpc/send_tx', { ...tx(6), fail: true })).status).toBe(400);
+      const again = [7, 8, 9].map((n) => post('/rpc/send_tx', tx(n)));
+      await vi.waitFor(() => expect(slow.held.length).toBe(3));
+      for (const release of slow.held.splice(0)) release();
+      expect((await Promise.all(again)).map((r) => r.status)).toEqual([200, 200, 200]);
+      const text = await metrics.render();
+      expect(text).toMatch(/^rpc_tx_submissions_busy_total 2$/m);
+      expect(text).toMatch(/^rpc_tx_submissions_pending 0$/m);
+    } finally {
+      for (const release of slow.held.splice(0)) release();
+      await s.stop();
+    }
+    expect(() => createNodeApiServer({ backend, limits: { maxPendingTxs: 0 } })).toThrow(
+      expect.objectContaining({ code: 'RPC_BAD_CONFIG' }),
+    );
   });
 
   it('applies the CORS allowlist', async () => {

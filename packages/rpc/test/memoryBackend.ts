@@ -85,7 +85,7 @@ export class MemoryBackend implements NodeBackend {
   mempool(limit: number) {
     return { size: this.pool.length, txs: this.pool.slice(0, limit) };
   }
-  submitTx(tx: JsonObject) {
+  submitTx(tx: JsonObject): Promise<string> | string {
     if (typeof tx.from !== 'string' || typeof tx.type !== 'string')
       throw new AitbcError('CHAIN_TX_MALFORMED', 'tx.from must be an address', { details: { field: 'from' } });
     const id = bytesToHex(sha256(utf8ToBytes(JSON.stringify(tx))));

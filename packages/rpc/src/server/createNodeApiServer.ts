@@ -33,6 +33,13 @@ export interface NodeApiLimits extends SubscriptionHubLimits {
   readonly maxBatch?: number;
   /** Open WebSocket connections in total (default 10 000). */
   readonly maxWsConnections?: number;
+  /**
+   * Transactions submitted (REST `send_tx` and JSON-RPC `send_tx`, all clients together) that the
+   * backend has not answered yet (default 20 000). Past it a submission is refused at once with
+   * `RPC_BUSY` (HTTP 503, `Retry-After: 1`) instead of holding its body while the node catches up:
+   * the per-IP rate limit bounds one client, this bounds them all.
+   */
+  readonly maxPendingTxs?: number;
 }
 
 /**
@@ -93,6 +100,52 @@ function sendError(
   return reply.code(status).send({ error: details === undefined ? { code, message } : { code, message, details } });
 }
 
+/** The `Retry-After` of an `RPC_BUSY` answer (s): a node drains its submissions within about a block time. */
+const BUSY_RETRY_SECONDS = 1;
+
+/**
+ * `backend` with its `submitTx` counted: at most `max` submissions are waiting for an answer at once,
+ * more are refused with `RPC_BUSY`. Every other member is the backend's own (a Proxy, so that a
+ * class-based backend keeps its `this`).
+ */
+function boundSubmissions(backend: NodeBackend, max: number, metrics: NodeMetrics): NodeBackend {
+  let pending = 0;
+  const settled = () => {
+    pending--;
+    metrics.submissionsPending.set(pending);
+  };
+  const submitTx: NodeBackend['submitTx'] = (tx) => {
+    if (pending >= max) {
+      metrics.submissionsRefused.inc();
+      throw rpcError('RPC_BUSY', `the node has ${max} submitted transactions waiting for admission; retry later`, {
+        limit: max,
+        retryAfterSeconds: BUSY_RETRY_SECONDS,
+      });
+    }
+    pending++;
+    metrics.submissionsPending.set(pending);
+    let answer: ReturnType<NodeBackend['submitTx']>;
+    try {
+      answer = backend.submitTx(tx);
+    } catch (err) {
+      settled();
+      throw err;
+    }
+    if (typeof answer === 'string') {
+      settled();
+      return answer;
+    }
+    return answer.finally(settled);
+  };
+  return new Proxy(backend, {
+    get(target, key) {
+      if (key === 'submitTx') return submitTx;
+      const value: unknown = Reflect.get(target, key, target);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+}
+
 function isJsonRpcRoute(request: FastifyRequest): boolean {
   return request.method === 'POST' && request.routeOptions.url === '/rpc';
 }
@@ -120,6 +173,9 @@ export function createNodeApiServer(options: NodeApiServerOptions): NodeApiServe
   const rateMax = limits.rateLimit ?? 6_000;
   const rateWindow = limits.rateWindowMs ?? 60_000;
   const maxWs = limits.maxWsConnections ?? 10_000;
+  const maxPendingTxs = limits.maxPendingTxs ?? 20_000;
+  if (!Number.isInteger(maxPendingTxs) || maxPendingTxs < 1)
+    throw rpcError('RPC_BAD_CONFIG', 'limits.maxPendingTxs must be a positive integer');
   const origins = new Set(options.cors?.origins ?? []);
   for (const o of origins)
     if (o !== '*' && !/^https?:\/\/[^/\s]+$/.test(o))
@@ -139,6 +195,7 @@ export function createNodeApiServer(options: NodeApiServerOptions): NodeApiServe
   });
   // JSON only: without a text/plain parser, other media types are answered 415.
   app.removeContentTypeParser('text/plain');
+  const served = boundSubmissions(backend, maxPendingTxs, metrics);
   const hub = createSubscriptionHub(backend, limits, { onConnectionsChanged: (n) => metrics.wsConnections.set(n) });
   const wss = new WebSocketServer({ noServer: true, maxPayload: limits.maxMessageBytes ?? 4096 });
   let url: string | undefined;
@@ -208,7 +265,10 @@ export function createNodeApiServer(options: NodeApiServerOptions): NodeApiServe
         id: null,
         error: { code: JSON_RPC_CODES.parseError, message: 'parse error', data: { code: 'RPC_BAD_JSON' } },
       });
-    if (isAitbcError(err)) return sendError(reply, httpStatusOf(err.code), err.code, err.message, err.details);
+    if (isAitbcError(err)) {
+      if (err.code === 'RPC_BUSY') reply.header('retry-after', String(BUSY_RETRY_SECONDS));
+      return sendError(reply, httpStatusOf(err.code), err.code, err.message, err.details);
+    }
     if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE')
       return sendError(reply, 413, 'RPC_BODY_TOO_LARGE', 'request body is too large', {
         limit: limits.bodyLimit ?? 256 * 1024,
@@ -230,17 +290,17 @@ export function createNodeApiServer(options: NodeApiServerOptions): NodeApiServe
       method: route.method,
       url: route.url,
       handler: async (request) => {
-        if (route.bodyIsTx) return op.run(backend, { tx: request.body });
+        if (route.bodyIsTx) return op.run(served, { tx: request.body });
         const params = {
           ...(request.query as Record<string, unknown>),
           ...(request.params as Record<string, unknown>),
         };
-        return op.run(backend, params);
+        return op.run(served, params);
       },
     });
   }
   app.post('/rpc', async (request, reply) => {
-    const result = await handleJsonRpc(backend, request.body, {
+    const result = await handleJsonRpc(served, request.body, {
       maxBatch: limits.maxBatch ?? 50,
       onError: (err) => request.log.error({ err }, 'json-rpc handler failed'),
     });

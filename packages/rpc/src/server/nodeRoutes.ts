@@ -177,8 +177,12 @@ export function buildOpenApiDocument(version = '0.1.0'): Record<string, unknown>
       },
     };
     if (parameters.length > 0) op.parameters = parameters;
-    if (route.bodyIsTx)
+    if (route.bodyIsTx) {
+      (op.responses as Record<string, unknown>)['503'] = errorResponse(
+        'Too many submissions waiting (RPC_BUSY, limits.maxPendingTxs), see Retry-After',
+      );
       op.requestBody = { required: true, content: { 'application/json': { schema: { type: 'object' } } } };
+    }
     paths[path] = { ...(paths[path] ?? {}), [route.method.toLowerCase()]: op };
   }
   paths['/rpc'] = {
