@@ -49,6 +49,11 @@ export class MemoryBackend implements NodeBackend {
     return block;
   }
 
+  /** Listeners registered for `event` now. */
+  listenerCount(event: keyof NodeBackendEvents): number {
+    return this.listeners.get(event)?.size ?? 0;
+  }
+
   emit<E extends keyof NodeBackendEvents>(event: E, arg: Parameters<NodeBackendEvents[E]>[0]): void {
     for (const fn of this.listeners.get(event) ?? []) (fn as (a: typeof arg) => void)(arg);
   }

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import WebSocket from 'ws';
 import { createNodeApiServer, type NodeApiServer } from '../src/index.js';
 import { MemoryBackend, newAddress } from './memoryBackend.js';
@@ -212,6 +212,72 @@ describe('WebSocket /ws subscriptions', () => {
       bad.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0)),
     );
     expect(status).toBe(404);
+  });
+
+  it('listens to the backend for blocks and txs only while a subscription needs them', async () => {
+    const own = new MemoryBackend();
+    const s = createNodeApiServer({
+      backend: own,
+      port: 0,
+      logger: false,
+      limits: { maxBufferedBytes: 64 * 1024, maxResumeBlocks: 3 },
+    });
+    const u = await s.start();
+    const open = async () => {
+      const c = new Client(u);
+      await c.open();
+      return c;
+    };
+    const listening = () => [own.listenerCount('block'), own.listenerCount('tx'), own.listenerCount('consensus')];
+    try {
+      expect(listening()).toEqual([0, 0, 1]);
+      const a = await open();
+      const b = await open();
+      await a.subscribe({ topic: 'consensus_events' });
+      expect(listening()).toEqual([0, 0, 1]);
+      const blocks = await a.subscribe({ topic: 'new_blocks' });
+      const txs = await b.subscribe({ topic: 'new_transactions' });
+      await b.subscribe({ topic: 'new_transactions', filter: { address: alice } });
+      expect(listening()).toEqual([1, 1, 1]); // one listener each, however many subscriptions
+      a.send({ op: 'unsubscribe', subscription: blocks });
+      await a.next();
+      expect(listening()).toEqual([1, 1, 1]); // b's new_transactions still needs blocks (heights, resume)
+      b.send({ op: 'unsubscribe', subscription: txs });
+      await b.next();
+      expect(listening()).toEqual([1, 1, 1]);
+      b.close();
+      await b.closed;
+      await vi.waitFor(() => expect(listening()).toEqual([0, 0, 1]));
+      // A resume too long is refused and its subscription forgotten, listener included.
+      for (let i = 0; i < 3; i++) own.addBlock([]);
+      const far = await open();
+      await far.subscribe({ topic: 'new_blocks', fromHeight: 0 });
+      expect((await far.drain()).map((m) => (m.error as { code: string } | undefined)?.code)).toEqual([
+        'RPC_BAD_PARAMS',
+      ]);
+      expect(listening()).toEqual([0, 0, 1]);
+      await far.subscribe({ topic: 'new_blocks', fromHeight: 1 });
+      const replayed = await far.drain();
+      expect(replayed.map((m) => (m.data as { height: number }).height)).toEqual([1, 2, 3]);
+      expect(listening()).toEqual([1, 0, 1]);
+      // Live again after the listener came back: the next block reaches the subscriber.
+      own.addBlock([]);
+      expect(((await far.drain())[0]?.data as { height: number }).height).toBe(4);
+      // A slow consumer that is dropped releases its listeners too.
+      const tcp = (far.socket as unknown as { _socket: { pause(): void; resume(): void } })._socket;
+      tcp.pause();
+      for (let i = 0; i < 50 && own.listenerCount('block') > 0; i++) {
+        own.addBlock([], 100_000);
+        await new Promise((r) => setTimeout(r, 1));
+      }
+      expect(listening()).toEqual([0, 0, 1]);
+      tcp.resume();
+      await far.closed;
+      a.close();
+    } finally {
+      await s.stop();
+    }
+    expect(listening()).toEqual([0, 0, 0]);
   });
 
   it('drops a slow consumer instead of buffering without bound, and keeps serving others', async () => {

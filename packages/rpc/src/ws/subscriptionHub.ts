@@ -129,17 +129,59 @@ export function createSubscriptionHub(
   const maxMessage = limits.maxMessageBytes ?? 4096;
   const maxRate = limits.maxMessagesPerSecond ?? 50;
   const conns = new Set<Connection>();
-  const unsubscribers: Array<() => void> = [];
+  let started = false;
+  let offConsensus: (() => void) | undefined;
+  /**
+   * The backend's block and tx events are listened to only while a subscription needs them: a backend
+   * builds each event's wire form for its listeners (a block's every transaction, a proxy per admitted
+   * transaction), work that a node without subscribers would do for nothing. Blocks are needed by
+   * `new_blocks` and by `new_transactions` (resume, heights); txs by `new_transactions`.
+   */
+  const needs = { block: 0, tx: 0 };
+  let offBlock: (() => void) | undefined;
+  let offTx: (() => void) | undefined;
 
   const changed = () => hooks.onConnectionsChanged?.(conns.size);
+
+  function listen() {
+    if (started && needs.block > 0) offBlock ??= backend.on('block', onBlock);
+    else if (offBlock !== undefined) {
+      offBlock();
+      offBlock = undefined;
+    }
+    if (started && needs.tx > 0) offTx ??= backend.on('tx', onTx);
+    else if (offTx !== undefined) {
+      offTx();
+      offTx = undefined;
+    }
+  }
+
+  function counted(sub: Subscription, by: 1 | -1) {
+    if (sub.topic !== 'consensus_events') needs.block += by;
+    if (sub.topic === 'new_transactions') needs.tx += by;
+    listen();
+  }
+
+  function dropSubscription(conn: Connection, id: string): boolean {
+    const sub = conn.subs.get(id);
+    if (sub === undefined) return false;
+    conn.subs.delete(id);
+    counted(sub, -1);
+    return true;
+  }
+
+  /** Forgets a connection and its subscriptions (idempotent: a dropped slow consumer closes later). */
+  function forget(conn: Connection) {
+    for (const sub of conn.subs.values()) counted(sub, -1);
+    conn.subs.clear();
+    if (conns.delete(conn)) changed();
+  }
 
   function send(conn: Connection, text: string | Buffer) {
     if (conn.socket.readyState !== 1) return;
     if (conn.socket.bufferedAmount > maxBuffered) {
       // Slow consumer: forget it now (its queued data is discarded) and cut the connection.
-      conns.delete(conn);
-      conn.subs.clear();
-      changed();
+      forget(conn);
       conn.socket.terminate();
       return;
     }
@@ -190,7 +232,7 @@ export function createSubscriptionHub(
       const head = await backend.head();
       if (head.height - from + 1 > maxResume) {
         sendError(conn, 'RPC_BAD_PARAMS', `resume may replay at most ${maxResume} blocks`);
-        conn.subs.delete(sub.id);
+        dropSubscription(conn, sub.id);
         return;
       }
       for (let h = from; h <= head.height && conn.subs.has(sub.id); h++) {
@@ -231,7 +273,7 @@ export function createSubscriptionHub(
     const reqId = m.id;
     if (m.op === 'ping') return send(conn, '{"type":"pong"}');
     if (m.op === 'unsubscribe') {
-      if (typeof m.subscription !== 'string' || !conn.subs.delete(m.subscription))
+      if (typeof m.subscription !== 'string' || !dropSubscription(conn, m.subscription))
         return sendError(conn, 'RPC_BAD_PARAMS', 'unknown subscription', reqId);
       return send(conn, JSON.stringify({ type: 'unsubscribed', subscription: m.subscription }));
     }
@@ -269,6 +311,7 @@ export function createSubscriptionHub(
       lastHeight: from === undefined ? -1 : from - 1,
     };
     conn.subs.set(sub.id, sub);
+    counted(sub, 1); // before the resume reads history, so that no live block falls in between
     const ack: Record<string, unknown> = { type: 'subscribed', subscription: sub.id };
     if (typeof reqId === 'string' || typeof reqId === 'number') ack.id = reqId;
     send(conn, JSON.stringify(ack));
@@ -324,19 +367,23 @@ export function createSubscriptionHub(
       changed();
       socket.on('message', (data, isBinary) => onMessage(conn, data, isBinary));
       socket.on('error', () => socket.terminate());
-      socket.on('close', () => {
-        conns.delete(conn);
-        changed();
-      });
+      socket.on('close', () => forget(conn));
     },
     start() {
-      if (unsubscribers.length > 0) return;
-      unsubscribers.push(backend.on('block', onBlock), backend.on('tx', onTx), backend.on('consensus', onConsensus));
+      if (started) return;
+      started = true;
+      offConsensus = backend.on('consensus', onConsensus);
+      listen();
     },
     stop() {
-      for (const u of unsubscribers.splice(0)) u();
-      for (const conn of conns) conn.socket.terminate();
-      conns.clear();
+      started = false;
+      offConsensus?.();
+      offConsensus = undefined;
+      for (const conn of conns) {
+        forget(conn);
+        conn.socket.terminate();
+      }
+      listen();
       changed();
     },
   };
