@@ -298,6 +298,7 @@ describe('limits', () => {
         [2, 3, 4].map((n) => ({ jsonrpc: '2.0', id: n, method: 'send_tx', params: { tx: tx(n) } })),
       );
       await vi.waitFor(() => expect(slow.held.length).toBe(3));
+      expect(await (await fetch(`${u}/metrics`)).text()).toMatch(/^rpc_tx_submissions_pending 3$/m);
       // Over REST: 503, a Retry-After, and the stable code.
       const busy = await post('/rpc/send_tx', tx(5));
       expect(busy.status).toBe(503);
@@ -322,7 +323,7 @@ describe('limits', () => {
       await vi.waitFor(() => expect(slow.held.length).toBe(3));
       for (const release of slow.held.splice(0)) release();
       expect((await Promise.all(again)).map((r) => r.status)).toEqual([200, 200, 200]);
-      const text = await metrics.render();
+      const text = await (await fetch(`${u}/metrics`)).text();
       expect(text).toMatch(/^rpc_tx_submissions_busy_total 2$/m);
       expect(text).toMatch(/^rpc_tx_submissions_pending 0$/m);
     } finally {

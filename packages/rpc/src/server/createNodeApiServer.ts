@@ -106,13 +106,17 @@ const BUSY_RETRY_SECONDS = 1;
 /**
  * `backend` with its `submitTx` counted: at most `max` submissions are waiting for an answer at once,
  * more are refused with `RPC_BUSY`. Every other member is the backend's own (a Proxy, so that a
- * class-based backend keeps its `this`).
+ * class-based backend keeps its `this`; each method is bound once). `pending()` is read into
+ * `rpc_tx_submissions_pending` at scrape time, not on every submission.
  */
-function boundSubmissions(backend: NodeBackend, max: number, metrics: NodeMetrics): NodeBackend {
+function boundSubmissions(
+  backend: NodeBackend,
+  max: number,
+  metrics: NodeMetrics,
+): { readonly served: NodeBackend; pending(): number } {
   let pending = 0;
   const settled = () => {
     pending--;
-    metrics.submissionsPending.set(pending);
   };
   const submitTx: NodeBackend['submitTx'] = (tx) => {
     if (pending >= max) {
@@ -123,7 +127,6 @@ function boundSubmissions(backend: NodeBackend, max: number, metrics: NodeMetric
       });
     }
     pending++;
-    metrics.submissionsPending.set(pending);
     let answer: ReturnType<NodeBackend['submitTx']>;
     try {
       answer = backend.submitTx(tx);
@@ -137,13 +140,21 @@ function boundSubmissions(backend: NodeBackend, max: number, metrics: NodeMetric
     }
     return answer.finally(settled);
   };
-  return new Proxy(backend, {
+  const bound = new Map<PropertyKey, { readonly of: unknown; readonly fn: unknown }>();
+  const served = new Proxy(backend, {
     get(target, key) {
       if (key === 'submitTx') return submitTx;
       const value: unknown = Reflect.get(target, key, target);
-      return typeof value === 'function' ? value.bind(target) : value;
+      if (typeof value !== 'function') return value;
+      let entry = bound.get(key);
+      if (entry?.of !== value) {
+        entry = { of: value, fn: value.bind(target) };
+        bound.set(key, entry);
+      }
+      return entry.fn;
     },
   });
+  return { served, pending: () => pending };
 }
 
 function isJsonRpcRoute(request: FastifyRequest): boolean {
@@ -195,7 +206,8 @@ export function createNodeApiServer(options: NodeApiServerOptions): NodeApiServe
   });
   // JSON only: without a text/plain parser, other media types are answered 415.
   app.removeContentTypeParser('text/plain');
-  const served = boundSubmissions(backend, maxPendingTxs, metrics);
+  const submissions = boundSubmissions(backend, maxPendingTxs, metrics);
+  const served = submissions.served;
   const hub = createSubscriptionHub(backend, limits, { onConnectionsChanged: (n) => metrics.wsConnections.set(n) });
   const wss = new WebSocketServer({ noServer: true, maxPayload: limits.maxMessageBytes ?? 4096 });
   let url: string | undefined;
@@ -266,7 +278,8 @@ export function createNodeApiServer(options: NodeApiServerOptions): NodeApiServe
         error: { code: JSON_RPC_CODES.parseError, message: 'parse error', data: { code: 'RPC_BAD_JSON' } },
       });
     if (isAitbcError(err)) {
-      if (err.code === 'RPC_BUSY') reply.header('retry-after', String(BUSY_RETRY_SECONDS));
+      const retry = err.details?.retryAfterSeconds;
+      if (typeof retry === 'number') reply.header('retry-after', String(retry));
       return sendError(reply, httpStatusOf(err.code), err.code, err.message, err.details);
     }
     if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE')
@@ -309,6 +322,7 @@ export function createNodeApiServer(options: NodeApiServerOptions): NodeApiServe
   });
   app.get('/metrics', async (_request, reply) => {
     reply.header('content-type', metrics.registry.contentType);
+    metrics.submissionsPending.set(submissions.pending());
     return metrics.render();
   });
   const openApi = buildOpenApiDocument();

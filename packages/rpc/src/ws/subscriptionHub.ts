@@ -1,5 +1,5 @@
 import type { WebSocket } from 'ws';
-import type { BlockWire, ConsensusEventWire, JsonObject, NodeBackend } from '../nodeBackend.js';
+import type { BlockWire, ConsensusEventWire, JsonObject, NodeBackend, NodeBackendEvents } from '../nodeBackend.js';
 
 /**
  * Subscription topics of `/ws`.
@@ -143,17 +143,21 @@ export function createSubscriptionHub(
 
   const changed = () => hooks.onConnectionsChanged?.(conns.size);
 
+  /** The unsubscriber of `event` after making it listened to iff `wanted` (`off`: the current one). */
+  function follow<E extends 'block' | 'tx'>(
+    event: E,
+    listener: NodeBackendEvents[E],
+    wanted: boolean,
+    off: (() => void) | undefined,
+  ): (() => void) | undefined {
+    if (wanted) return off ?? backend.on(event, listener);
+    off?.();
+    return undefined;
+  }
+
   function listen() {
-    if (started && needs.block > 0) offBlock ??= backend.on('block', onBlock);
-    else if (offBlock !== undefined) {
-      offBlock();
-      offBlock = undefined;
-    }
-    if (started && needs.tx > 0) offTx ??= backend.on('tx', onTx);
-    else if (offTx !== undefined) {
-      offTx();
-      offTx = undefined;
-    }
+    offBlock = follow('block', onBlock, started && needs.block > 0, offBlock);
+    offTx = follow('tx', onTx, started && needs.tx > 0, offTx);
   }
 
   function counted(sub: Subscription, by: 1 | -1) {
