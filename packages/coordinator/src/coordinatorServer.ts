@@ -30,6 +30,7 @@ import {
   offerInputFromJson,
   offerToJson,
 } from './marketWire.js';
+import type { Settler, SettlerStatus } from './settler.js';
 import { jobSubmissionFromJson, jobToJson } from './wire.js';
 
 /**
@@ -73,6 +74,11 @@ export interface CoordinatorServerOptions {
    * those routes are 404.
    */
   readonly marketplace?: Marketplace;
+  /**
+   * The settler paying completed jobs: its state (`ok`, `backing-off` with the last error, open
+   * settlements) is shown in `GET /health` and `GET /v1/admin/stats`, and counted in the metrics.
+   */
+  readonly settler?: Settler;
 }
 
 /**
@@ -235,6 +241,8 @@ export function createCoordinatorServer(options: CoordinatorServerOptions): Coor
       },
     });
   }
+  const settler = options.settler;
+  if (settler !== undefined) registerSettlerMetrics(metrics, settler);
   engine.onTransition((job, previous) => {
     if (previous === undefined) submitted.inc();
     if (['COMPLETED', 'FAILED', 'CANCELED', 'EXPIRED'].includes(job.state)) finished.inc({ state: job.state });
@@ -265,10 +273,13 @@ export function createCoordinatorServer(options: CoordinatorServerOptions): Coor
   };
 
   service.routes((app) => {
+    // The API answers while settlement backs off (jobs keep running; payments wait): `settlement`
+    // tells the operator why.
     app.get('/health', { config: { roles: 'public' } }, async () => ({
       status: 'ok',
       queued: engine.queued,
       miners: hub.registry.size,
+      ...(settler !== undefined ? { settlement: settlerStatusToJson(settler.status()) } : {}),
     }));
     app.get('/metrics', { config: { roles: 'public', rateLimit: false } }, async (_req, reply) => {
       reply.header('content-type', metrics.contentType);
@@ -528,6 +539,7 @@ export function createCoordinatorServer(options: CoordinatorServerOptions): Coor
       queued: engine.queued,
       miners: hub.registry.size,
       miners_online: hub.registry.onlineCount(),
+      ...(settler !== undefined ? { settlement: settlerStatusToJson(settler.status()) } : {}),
     }));
   });
 
@@ -542,4 +554,72 @@ export function createCoordinatorServer(options: CoordinatorServerOptions): Coor
       await service.close();
     },
   };
+}
+
+/** A settler's status on the wire (snake_case, times as ms). */
+function settlerStatusToJson(s: SettlerStatus): Record<string, unknown> {
+  return {
+    state: s.state,
+    open: s.open,
+    consecutive_failures: s.consecutiveFailures,
+    last_error:
+      s.lastError === undefined
+        ? null
+        : {
+            code: s.lastError.code,
+            message: s.lastError.message,
+            operation: s.lastError.operation,
+            job_id: s.lastError.jobId ?? null,
+            at: s.lastError.at,
+          },
+    last_pass_at: s.lastPassAt ?? null,
+    next_pass_at: s.nextPassAt ?? null,
+  };
+}
+
+/** The settler's metrics, read from its status at each scrape. */
+function registerSettlerMetrics(metrics: Registry, settler: Settler): void {
+  new Gauge({
+    name: 'coordinator_settlements_open',
+    help: 'Settlements pending or submitted (at the settler’s last pass).',
+    registers: [metrics],
+    collect() {
+      this.set(settler.status().open);
+    },
+  });
+  new Gauge({
+    name: 'coordinator_settler_backing_off',
+    help: '1 while the settler backs off after failed passes (the node or the store failing), else 0.',
+    registers: [metrics],
+    collect() {
+      this.set(settler.status().state === 'backing-off' ? 1 : 0);
+    },
+  });
+  // Counters from the settler's running totals: each scrape adds what happened since the last one.
+  const seen = { unavailable: 0, rejected: 0, final: 0, failed: 0 };
+  const catchUp = (counter: Counter<'kind'> | Counter<'state'>, label: 'kind' | 'state', key: keyof typeof seen) => {
+    const total = settler.status().totals[key];
+    if (total > seen[key]) (counter as Counter<string>).inc({ [label]: key }, total - seen[key]);
+    seen[key] = total;
+  };
+  new Counter({
+    name: 'coordinator_settlement_errors_total',
+    help: 'Settlement passes stopped by the gateway or store failing (kind "unavailable"), and settle transactions the chain refused ("rejected").',
+    labelNames: ['kind'] as const,
+    registers: [metrics],
+    collect() {
+      catchUp(this, 'kind', 'unavailable');
+      catchUp(this, 'kind', 'rejected');
+    },
+  });
+  new Counter({
+    name: 'coordinator_settlements_finished_total',
+    help: 'Settlements that ended: "final" (the escrow is settled on chain) or "failed".',
+    labelNames: ['state'] as const,
+    registers: [metrics],
+    collect() {
+      catchUp(this, 'state', 'final');
+      catchUp(this, 'state', 'failed');
+    },
+  });
 }

@@ -48,9 +48,11 @@ export { createReceiptHandler, type ReceiptHandlerOptions } from './receiptHandl
 export {
   type Settlement,
   type SettlementGateway,
+  type SettlementOperation,
   type SettlementState,
   Settler,
   type SettlerOptions,
+  type SettlerStatus,
   type SettleTxSigner,
 } from './settler.js';
 export { jobSubmissionFromJson, jobToJson } from './wire.js';

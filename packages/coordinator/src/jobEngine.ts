@@ -12,6 +12,7 @@ import {
 } from './job.js';
 import { JobStore } from './jobStore.js';
 import type { Marketplace } from './marketplace.js';
+import { settlementIntentOp } from './settlementOutbox.js';
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
@@ -517,7 +518,8 @@ export class JobEngine {
 
   /**
    * The assigned miner reports success with its signed receipt. The receipt is checked and attested,
-   * then the job, output and receipt are stored in one batch.
+   * then the job, output, receipt and settlement intent (the settler's outbox record) are
+   * stored in one atomic batch.
    * @throws AitbcError `COORD_UNKNOWN_JOB`, `COORD_NOT_ASSIGNED` (another miner holds it, or held it),
    * `COORD_JOB_FINISHED` (a second report: the job already ended), `COORD_OUTPUT_TOO_LARGE`,
    * `COORD_RECEIPT_INVALID`.
@@ -544,9 +546,12 @@ export class JobEngine {
       });
     }
     const latency = this.#now() - (job.history.findLast((e) => e.state === 'ASSIGNED')?.at ?? job.createdAt);
+    // The settlement intent goes in the completion's own batch (an outbox): no job is ever stored
+    // COMPLETED without the record the settler pays it from, whatever moment the process dies at.
     await this.#transition(job, 'COMPLETED', { receiptId }, [
       this.#store.resultOp(job.id, output),
       this.#store.receiptOp(job.id, attestedJson),
+      settlementIntentOp(job.id, this.#now()),
     ]);
     await this.#hub.registry.countOutcome(minerId, { success: true, latencyMs: latency }).catch(() => undefined);
     return this.#copy(job);
