@@ -8,7 +8,7 @@ import {
   Marketplace,
   Settler,
 } from '@aitbc/coordinator';
-import { addressFromPublicKey, publicKeyFromSeed } from '@aitbc/crypto';
+import { type AitbcError, addressFromPublicKey, publicKeyFromSeed } from '@aitbc/crypto';
 import { type ApiKeyEntry, createPoolHub, createPoolHubServer, type PoolHub } from '@aitbc/pool';
 import { createNodeClient } from '@aitbc/rpc/client';
 import { LevelKVStore } from '@aitbc/storage-level';
@@ -49,6 +49,8 @@ export interface CoordinatorServicesOptions {
   readonly settler?: { readonly intervalMs?: number; readonly maxAttempts?: number; readonly lockWaitMs?: number };
   /** Log level of the HTTP servers (default `warn`). */
   readonly logLevel?: CoordinatorServerOptions['logLevel'];
+  /** Where settlement trouble is logged (the node unreachable, a refused settle transaction). */
+  readonly log?: NodeLog;
 }
 
 /** The coordinator services started by {@link startCoordinatorServices}. */
@@ -64,6 +66,18 @@ export interface CoordinatorServices {
   readonly address: string;
   /** Stops the settler, the servers, the engine and marketplace, then closes the databases (reverse order of start). */
   stop(): Promise<void>;
+}
+
+/**
+ * The settler's `onError` as log lines: one warning per failed pass (the delay grows with the backoff,
+ * so an outage logs a few lines, not a flood) and per refused settlement; the code, the operation and
+ * the job, never a key.
+ */
+function settlementLogger(log: NodeLog): (error: AitbcError) => void {
+  return (error) => {
+    const d = error.details as { operation?: string; jobId?: string; cause?: string };
+    log.warn(`settlement: ${error.code} ${error.message}${d.jobId !== undefined ? ` (job ${d.jobId})` : ''}`);
+  };
 }
 
 /**
@@ -123,6 +137,7 @@ export async function startCoordinatorServices(options: CoordinatorServicesOptio
       ...(s.intervalMs !== undefined ? { intervalMs: s.intervalMs } : {}),
       ...(s.maxAttempts !== undefined ? { maxAttempts: s.maxAttempts } : {}),
       ...(s.lockWaitMs !== undefined ? { lockWaitMs: s.lockWaitMs } : {}),
+      ...(options.log !== undefined ? { onError: settlementLogger(options.log) } : {}),
     });
     const c = options.coordinator;
     const coordinator = createCoordinatorServer({
@@ -136,6 +151,7 @@ export async function startCoordinatorServices(options: CoordinatorServicesOptio
       ...(c.host !== undefined ? { host: c.host } : {}),
       ...(c.port !== undefined ? { port: c.port } : {}),
       ...(c.maxPollSeconds !== undefined ? { maxPollSeconds: c.maxPollSeconds } : {}),
+      settler,
     });
     const coordinatorUrl = (await coordinator.start()).url;
     stack.push(() => coordinator.stop());
@@ -182,6 +198,7 @@ export async function startCoordinatorRole(
     engine: { leaseMs: c.leaseMs, maxAttempts: c.maxAttempts, sweepIntervalMs: c.sweepIntervalMs },
     settler: { intervalMs: c.settleIntervalMs, maxAttempts: c.settleMaxAttempts, lockWaitMs: c.settleLockWaitMs },
     logLevel: config.log.level === 'silent' ? false : config.log.level === 'info' ? 'warn' : config.log.level,
+    log,
   });
   log.info(
     `coordinator ${c.id} ${services.coordinatorUrl} (${coordinatorKeys.length} API keys) account ${services.address} on chain ${c.chainId}, settling via ${c.nodeUrl}; pool hub ${services.poolUrl ?? 'in process only'}; data in ${config.dataDir}`,
