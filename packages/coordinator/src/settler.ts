@@ -373,7 +373,10 @@ export class Settler {
   #save(s: Settlement): Promise<void> {
     if (s.state === 'final') this.#totals.final += 1;
     else if (s.state === 'failed') this.#totals.failed += 1;
-    return this.#call('store', s.jobId, () => this.#o.store.put(settlementKey(s.jobId), encodeSettlement(s)));
+    // fsync'd: a write-ahead record must survive a crash of the machine, not only of the process
+    return this.#call('store', s.jobId, () =>
+      this.#o.store.batch([{ type: 'put', key: settlementKey(s.jobId), value: encodeSettlement(s) }], { sync: true }),
+    );
   }
 
   async #pass(): Promise<void> {
