@@ -641,7 +641,9 @@ describe('chain', () => {
       details: { height: 2, storeCode: 'STORAGE_FULL' },
       cause: { code: 'STORAGE_FULL' },
     });
-    expect((failure as Error).message).toBe('could not store block 2: no space left on device (ENOSPC) at /test/000003.log');
+    expect((failure as Error).message).toBe(
+      'could not store block 2: no space left on device (ENOSPC) at /test/000003.log',
+    );
     expect(chain.head).toEqual(before);
     // a retry while the store still fails: the same local error, never an invalid-block code
     await expect(chain.importBlock(block, commitFor(block))).rejects.toMatchObject({ code: 'CHAIN_STORE_FAILED' });

@@ -118,4 +118,3 @@ describe.skipIf(tmpfsUnavailable)('LevelKVStore on a full tmpfs', () => {
     expect(kept).toBeLessThan(5);
   });
 });
-
