@@ -53,6 +53,13 @@ export {
   type ValidatorEngineDeps,
   type ValidatorEngineFactory,
 } from './startNode.js';
+export {
+  createStorageHealth,
+  probeStoreWrites,
+  type ReopenableStore,
+  type StorageHealth,
+  type StorageHealthOptions,
+} from './storageHealth.js';
 export { createTxIntake, type TxIntake, type TxIntakeOptions } from './txIntake.js';
 export { createValidatorEngine } from './validatorEngine.js';
 export { createWalletNodeGateway } from './walletNodeGateway.js';

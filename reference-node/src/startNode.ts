@@ -42,6 +42,7 @@ import { type ChainBackend, createChainBackend } from './chainBackend.js';
 import type { NodeConfig } from './nodeConfig.js';
 import { readKeystoreFile, readPassphrase } from './nodeKeys.js';
 import { createNodeLog, type NodeLog } from './nodeLog.js';
+import { createStorageHealth, probeStoreWrites, type ReopenableStore } from './storageHealth.js';
 import { createTxIntake } from './txIntake.js';
 
 /** What a validator engine gets from the node (see {@link ValidatorEngineFactory}). */
@@ -87,6 +88,8 @@ export interface StartNodeModules {
   readonly log?: NodeLog;
   /** Environment for the passphrase (default `process.env`). */
   readonly env?: Readonly<Record<string, string | undefined>>;
+  /** Opens the chain database at a path (default: `LevelKVStore.open`; tests pass a fault-injecting store). */
+  readonly openStore?: (path: string) => Promise<ReopenableStore>;
 }
 
 /** A running node; see {@link startNode}. */
@@ -197,13 +200,24 @@ export async function startNode(config: NodeConfig, modules: StartNodeModules = 
     }
   };
   try {
-    const store = await LevelKVStore.open({ path: join(config.dataDir, 'chain') });
-    cleanups.push(() => store.close());
+    const storePath = join(config.dataDir, 'chain');
+    const level = await (modules.openStore ?? ((path: string) => LevelKVStore.open({ path })))(storePath);
+    cleanups.push(() => level.close());
+    // A store that cannot write (full disk): /health 503, send_tx refused, probed until it writes again.
+    const storage = createStorageHealth({
+      probe: () => probeStoreWrites(level, { path: storePath }),
+      log,
+      onRecovered: () => void sync(),
+    });
+    const store = storage.watch(level);
     const signatureCache = new SignatureCache();
     const chain = createChain({ store, genesis, consensus: createPoaConsensus(), signatureCache });
     await chain.open();
     cleanups.pop();
-    cleanups.push(() => chain.close());
+    cleanups.push(
+      () => chain.close(),
+      () => storage.stop(),
+    );
     const mempool = createMempool({
       chainId: genesis.chainId,
       minFee: genesis.params.minFee,
@@ -213,6 +227,7 @@ export async function startNode(config: NodeConfig, modules: StartNodeModules = 
       maxPerSender: config.mempool.maxPerSender,
     });
     const metrics = createNodeMetrics({ mempoolSize: () => mempool.size });
+    storage.exposeMetrics(metrics);
     const genesisHash = genesisHashHex(genesis).replace(/^0x/, '');
 
     let net: PeerNetwork | undefined;
@@ -303,7 +318,7 @@ export async function startNode(config: NodeConfig, modules: StartNodeModules = 
       revalidate();
     };
     const sync = async () => {
-      if (syncing || net === undefined) return;
+      if (syncing || net === undefined || storage.failure !== undefined) return;
       const best = Math.max(0, ...net.peers().map((p) => (typeof p.height === 'number' ? p.height : 0)));
       syncTarget = Math.max(syncTarget, best);
       const head = chain.head.height;
@@ -408,7 +423,7 @@ export async function startNode(config: NodeConfig, modules: StartNodeModules = 
     cleanups.push(() => clearInterval(syncTimer));
 
     const server: NodeApiServer = createNodeApiServer({
-      backend,
+      backend: storage.guard(backend),
       host: config.rpc.host,
       port: config.rpc.port,
       metrics,

@@ -3,6 +3,7 @@ import {
   bytesEqual,
   bytesToUtf8,
   concatBytes,
+  isAitbcError,
   publicKeyFromSeed,
   toHex0x,
   utf8ToBytes,
@@ -114,7 +115,15 @@ export interface Chain {
   }): Promise<Block>;
   /** Every check except the block's own commit; writes nothing. */
   validateBlock(block: Block): Promise<void>;
-  /** Validates the block and its commit, then persists block, commit, state and indexes in one fsync'd batch. */
+  /**
+   * Validates the block and its commit, then persists block, commit, state and indexes in one fsync'd batch.
+   *
+   * Rejects with a `CHAIN_*` code for an invalid block or commit, and with `CHAIN_STORE_FAILED` when
+   * this node's store failed to write it (a full disk, an I/O error: `details.storeCode` is the store's
+   * code, `cause` its error); a store that fails a read rejects with its own `STORAGE_*`/`STORE_*` code.
+   * A store failure says nothing about the block: the chain stays at its head, consistent, and the
+   * same block imports once the store writes again.
+   */
   importBlock(block: Block, commit: Commit): Promise<ImportResult>;
   /**
    * A committed block by height or hash. The last few imported or read are kept decoded and the same
@@ -284,6 +293,15 @@ const parse = (b: Uint8Array) => JSON.parse(bytesToUtf8(b)) as unknown;
 
 function reject(code: string, message: string, details?: Record<string, unknown>): never {
   throw new AitbcError(code, message, details === undefined ? {} : { details });
+}
+
+/** `CHAIN_STORE_FAILED` for a failed write of the block at `height`; the store's error is the cause. */
+function storeFailed(err: unknown, height: number): AitbcError {
+  const code = isAitbcError(err) ? err.code : 'STORAGE_IO';
+  return new AitbcError('CHAIN_STORE_FAILED', `could not store block ${height}: ${(err as Error)?.message ?? err}`, {
+    cause: err,
+    details: { height, storeCode: code },
+  });
 }
 
 /**
@@ -586,7 +604,15 @@ export function createChain(options: ChainOptions): Chain {
         for (let i = 0; i < index.keys.length; i++)
           ops.push({ type: 'put', key: index.keys[i]!, value: index.values[i]! });
         ops.push({ type: 'put', key: K.head, value: u64(h) });
-        await store.batch(ops, { sync: true });
+        try {
+          await store.batch(ops, { sync: true });
+        } catch (err) {
+          // commitOps() took the block's state as committed: back to the root the store holds, or
+          // the next import would execute on state that was never stored.
+          tree = new SparseMerkleTree(store, requireOpen().stateRoot);
+          prepared.clear();
+          throw storeFailed(err, h);
+        }
         // Included transactions cannot be valid again (their nonces are used): the mempool refuses
         // a late copy by its nonce before its signature, so their cache entries are dead weight.
         const cache = options.signatureCache;

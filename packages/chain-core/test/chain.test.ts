@@ -13,6 +13,7 @@ import {
 } from '@aitbc/crypto';
 import { LevelKVStore } from '@aitbc/storage-level';
 import { afterAll, describe, expect, it, vi } from 'vitest';
+import { FaultyKVStore } from '../../../test-support/faultyStore.ts';
 import {
   accountKey,
   type Block,
@@ -619,5 +620,49 @@ describe('chain', () => {
     await produce([t1]); // the cached (id, signature) imports
     expect(chain.head.height).toBe(2);
     expect(cache.size).toBe(0);
+  });
+
+  it('a store that cannot write: CHAIN_STORE_FAILED naming the cause, the head unchanged, the same block imports once it writes again', async () => {
+    const store = new FaultyKVStore(new MemoryKVStore());
+    const { chain, produce, transfer, commitFor, seedOf, proposerFor, getLastCommit } = await network(store);
+    await produce([transfer(0, AIT)]);
+    const before = chain.head;
+    const block = await chain.buildBlock({
+      round: 0,
+      timestamp: chain.head.timestamp + 1000,
+      proposerSeed: seedOf(proposerFor(2, 0)),
+      lastCommit: getLastCommit(),
+      txs: [transfer(1, 2n * AIT)],
+    });
+    store.failWrites();
+    const failure = await chain.importBlock(block, commitFor(block)).catch((e: unknown) => e);
+    expect(failure).toMatchObject({
+      code: 'CHAIN_STORE_FAILED',
+      details: { height: 2, storeCode: 'STORAGE_FULL' },
+      cause: { code: 'STORAGE_FULL' },
+    });
+    expect((failure as Error).message).toBe(
+      'could not store block 2: no space left on device (ENOSPC) at /test/000003.log',
+    );
+    expect(chain.head).toEqual(before);
+    // a retry while the store still fails: the same local error, never an invalid-block code
+    await expect(chain.importBlock(block, commitFor(block))).rejects.toMatchObject({ code: 'CHAIN_STORE_FAILED' });
+    store.heal();
+    await store.reopen();
+    const commit = commitFor(block);
+    await chain.importBlock(block, commit);
+    expect(chain.head.height).toBe(2);
+    expect(bytesEqual(chain.head.stateRoot, block.header.stateRoot)).toBe(true);
+    // and the chain goes on: the state it executes on is the state that was stored
+    const next = await chain.buildBlock({
+      round: 0,
+      timestamp: chain.head.timestamp + 1000,
+      proposerSeed: seedOf(proposerFor(3, 0)),
+      lastCommit: commit,
+      txs: [transfer(2, AIT)],
+    });
+    expect(next.txs).toHaveLength(1);
+    await chain.importBlock(next, commitFor(next));
+    expect(chain.head.height).toBe(3);
   });
 });

@@ -159,6 +159,9 @@ export interface ValidatorDriver {
 }
 
 const STATE_KEY = utf8ToBytes('consensus/state');
+/** First and longest wait before a decided block that failed to import is imported again (ms). */
+const IMPORT_RETRY_MIN_MS = 250;
+const IMPORT_RETRY_MAX_MS = 5_000;
 /** Longest wait between two looks at an empty mempool once the block time has passed (ms). */
 const IDLE_POLL_MS = 100;
 /** `consensus/block/<hash hex>`: a block the persisted state refers to, written once per height. */
@@ -407,9 +410,11 @@ export function createValidatorDriver(options: ValidatorDriverOptions): Validato
       } catch (error) {
         if (chain.head.height < height) {
           emit('error', { during: 'import', error });
+          retryImport(height, round, block, commit);
           return;
         }
       }
+      importRetryMs = IMPORT_RETRY_MIN_MS;
       if (mempool !== undefined) await mempool.revalidate();
     }
     const now = clock.now();
@@ -422,6 +427,23 @@ export function createValidatorDriver(options: ValidatorDriverOptions): Validato
     firstSeen.delete(`${height}`);
     pacing = true;
     pace();
+  };
+
+  /**
+   * The decided block did not import (this node's store failed, e.g. a full disk): try again with
+   * backoff until it imports or the head gets there by block sync (a new height clears the timer).
+   * Without it a validator whose peers cannot serve the block (a network of one) would stay there.
+   */
+  let importRetryMs = IMPORT_RETRY_MIN_MS;
+  const retryImport = (height: number, round: number, block: Block, commit: Parameters<Chain['importBlock']>[1]) => {
+    const h = clock.setTimeout(() => {
+      timers.delete(h);
+      enqueue('import', async () => {
+        if (chain.head.height < height && state?.height === height) await importDecided(height, round, block, commit);
+      });
+    }, importRetryMs);
+    timers.set(h, height);
+    importRetryMs = Math.min(IMPORT_RETRY_MAX_MS, importRetryMs * 2);
   };
 
   /**

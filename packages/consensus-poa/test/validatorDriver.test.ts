@@ -14,6 +14,7 @@ import {
 } from '@aitbc/chain-core';
 import { addressFromPublicKey, bytesToHex, publicKeyFromSeed, sha256, toHex0x, utf8ToBytes } from '@aitbc/crypto';
 import { afterEach, describe, expect, it } from 'vitest';
+import { FaultyKVStore } from '../../../test-support/faultyStore.ts';
 import { until } from '../../../test-support/until.ts';
 import {
   type Clock,
@@ -204,6 +205,39 @@ describe('validator driver: 4 validators in one process over chain-core', () => 
     const second = await start();
     await until(async () => (second.chain.head.height >= stoppedAt + 2 ? true : undefined));
     await second.driver.stop();
+  });
+
+  it('a decided block that this node could not store (full disk) is imported again by itself once the store writes', async () => {
+    const solo: Genesis = { ...genesis, validators: [genesis.validators[0]!] };
+    const chainStore = new FaultyKVStore(new MemoryKVStore());
+    const chain = createChain({ store: chainStore, genesis: solo, consensus: createPoaConsensus() });
+    await chain.open();
+    const errors: string[] = [];
+    const driver = createValidatorDriver({
+      chain,
+      seed: seeds[0]!,
+      store: new MemoryKVStore(),
+      transport: { broadcast: () => undefined },
+      blockTimeMs: 20,
+      emptyBlockIntervalMs: 20,
+    });
+    driver.on('error', (e) => errors.push(`${e.during}: ${(e.error as { code?: string }).code}`));
+    await driver.start();
+    try {
+      await until(async () => (chain.head.height >= 2 ? true : undefined));
+      chainStore.failWrites();
+      // the decision cannot be stored: the driver reports it (the local cause, not an invalid block)
+      await until(async () => (errors.includes('import: CHAIN_STORE_FAILED') ? true : undefined));
+      const stuck = chain.head.height;
+      expect(driver.status().height).toBe(stuck + 1);
+      chainStore.heal();
+      await chainStore.reopen();
+      // nobody else has the block (a network of one): the driver imports it again and goes on
+      await until(async () => (chain.head.height >= stuck + 3 ? true : undefined));
+      expect(errors.every((e) => e === 'import: CHAIN_STORE_FAILED')).toBe(true);
+    } finally {
+      await driver.stop();
+    }
   });
 
   it('persists each block once, by hash and in its binary store form, next to a small state record; resumes from it and from the older JSON and inline forms', async () => {

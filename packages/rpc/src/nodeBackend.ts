@@ -190,6 +190,13 @@ export interface NodeBackend {
   ): Promise<Page<JsonObject>> | Page<JsonObject>;
   /** Sync progress. */
   syncStatus(): Promise<SyncStatusWire> | SyncStatusWire;
+  /**
+   * Throws an `AitbcError` while the node cannot do its work — e.g. its store cannot write: `/health`
+   * (and JSON-RPC `health`) then answers that error instead of `{status: 'ok'}`, with HTTP 503 for a
+   * code ending in `_UNAVAILABLE` and a `Retry-After` from `details.retryAfterSeconds`. Optional:
+   * without it the node is healthy whenever it answers.
+   */
+  health?(): Promise<void> | void;
   /** Connected peers. */
   peers(): Promise<PeerWire[]> | PeerWire[];
   /** Subscribes to backend events; returns the unsubscribe function. */

@@ -132,7 +132,14 @@ async function account(backend: NodeBackend, params: OperationParams): Promise<J
 export const NODE_OPERATIONS: ReadonlyMap<string, NodeOperation> = new Map(
   (
     [
-      { method: 'health', summary: 'Liveness', run: async () => ({ status: 'ok' }) },
+      {
+        method: 'health',
+        summary: 'Health: ok, or the error that keeps the node from its work (503 for *_UNAVAILABLE)',
+        run: async (b) => {
+          await b.health?.();
+          return { status: 'ok' };
+        },
+      },
       { method: 'sync_status', summary: 'Sync progress', run: async (b) => b.syncStatus() },
       { method: 'get_head', summary: 'The chain head', run: async (b) => b.head() },
       {

@@ -3,7 +3,8 @@ import { AitbcError, type ErrorDetails } from '@aitbc/crypto';
 /**
  * Every `RPC_*` error code of this package with its HTTP status — the single table the REST
  * routes, JSON-RPC error objects and the client agree on. Backend errors with other codes
- * (e.g. `CHAIN_*`) are passed through with status 400 (or 500 when the code ends in `_INTERNAL`).
+ * (e.g. `CHAIN_*`) are passed through with status 400 (500 when the code ends in `_INTERNAL`, 503
+ * when it ends in `_UNAVAILABLE`, e.g. `NODE_STORAGE_UNAVAILABLE`).
  *
  * @example
  * ```ts
@@ -56,7 +57,8 @@ export const RPC_ERROR_STATUS = Object.freeze({
 export type RpcErrorCode = keyof typeof RPC_ERROR_STATUS;
 
 /**
- * HTTP status for any AITBC error code (`RPC_*` from the table; others 400, `*_INTERNAL` 500).
+ * HTTP status for any AITBC error code (`RPC_*` from the table; others 400, `*_INTERNAL` 500,
+ * `*_UNAVAILABLE` 503).
  *
  * @example
  * ```ts
@@ -64,11 +66,13 @@ export type RpcErrorCode = keyof typeof RPC_ERROR_STATUS;
  * httpStatusOf('RPC_NOT_FOUND'); // 404
  * httpStatusOf('CHAIN_BAD_NONCE'); // 400 (passed through)
  * httpStatusOf('CHAIN_INTERNAL'); // 500
+ * httpStatusOf('NODE_STORAGE_UNAVAILABLE'); // 503 (the node cannot write its database)
  * ```
  */
 export function httpStatusOf(code: string): number {
   const known = (RPC_ERROR_STATUS as Readonly<Record<string, number>>)[code];
   if (known !== undefined) return known;
+  if (code.endsWith('_UNAVAILABLE')) return 503;
   return code.endsWith('_INTERNAL') ? 500 : 400;
 }
 

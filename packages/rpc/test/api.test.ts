@@ -335,6 +335,59 @@ describe('limits', () => {
     );
   });
 
+  it('health answers the backend reason with 503 and Retry-After for a *_UNAVAILABLE code, over REST and JSON-RPC; a refused send_tx too', async () => {
+    const unavailable = () =>
+      new AitbcError(
+        'NODE_STORAGE_UNAVAILABLE',
+        'the node cannot write its database: no space left on device (ENOSPC) at /d/000003.log',
+        {
+          details: { cause: { code: 'STORAGE_FULL' }, retryAfterSeconds: 5 },
+        },
+      );
+    class FullDiskBackend extends MemoryBackend {
+      full = true;
+      health() {
+        if (this.full) throw unavailable();
+      }
+      override submitTx(tx: JsonObject) {
+        if (this.full) throw unavailable();
+        return super.submitTx(tx);
+      }
+    }
+    const sick = new FullDiskBackend();
+    const s = createNodeApiServer({ backend: sick, port: 0, logger: false });
+    const u = await s.start();
+    try {
+      const res = await fetch(`${u}/health`);
+      expect(res.status).toBe(503);
+      expect(res.headers.get('retry-after')).toBe('5');
+      expect(((await res.json()) as { error: unknown }).error).toMatchObject({
+        code: 'NODE_STORAGE_UNAVAILABLE',
+        message: expect.stringContaining('ENOSPC'),
+      });
+      const rpc = await fetch(`${u}/rpc`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'health' }),
+      });
+      expect(((await rpc.json()) as { error: { data: { code: string } } }).error.data.code).toBe(
+        'NODE_STORAGE_UNAVAILABLE',
+      );
+      const send = await fetch(`${u}/rpc/send_tx`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ type: 'transfer', from: alice, to: bob, amount: '1', nonce: 1 }),
+      });
+      expect(send.status).toBe(503);
+      expect(send.headers.get('retry-after')).toBe('5');
+      await expectCode(createNodeClient({ baseUrl: u }).health(), 'NODE_STORAGE_UNAVAILABLE');
+      sick.full = false;
+      expect(await createNodeClient({ baseUrl: u }).health()).toEqual({ status: 'ok' });
+    } finally {
+      await s.stop();
+    }
+  });
+
   it('applies the CORS allowlist', async () => {
     const s = createNodeApiServer({ backend, port: 0, logger: false, cors: { origins: ['https://app.example'] } });
     const u = await s.start();

@@ -1,4 +1,4 @@
-import { bytesToHex, generateKeyPair } from '@aitbc/crypto';
+import { AitbcError, bytesToHex, generateKeyPair } from '@aitbc/crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RawPeer as WirePeer } from '../../../test-support/rawPeer.ts';
 import { until } from '../../../test-support/until.ts';
@@ -312,6 +312,61 @@ describe('peer network', () => {
     await expect(b.requestBlocks(good.nodeId, 1, 100)).rejects.toMatchObject({ code: 'RPC_P2P_BAD_RANGE' });
     await expect(b.requestBlocks('00'.repeat(32), 1, 2)).rejects.toMatchObject({ code: 'RPC_UNAVAILABLE' });
     expect((await b.requestBlocks(good.nodeId, 5, 6)).map((x) => x.height)).toEqual([5, 6]);
+  });
+});
+
+describe('range sync and a local store failure', () => {
+  it('blames no peer when our store cannot write: sync rejects with the local error, scores stay, no ban; it resumes once the store writes', async () => {
+    const chain: JsonObject[] = Array.from({ length: 41 }, (_, h) => ({ height: h, hash: 'cd'.repeat(32) }));
+    const honest = [0, 1, 2].map(() =>
+      node({
+        getBlocks: (from, to) => chain.slice(from, to + 1),
+        status: () => ({ height: 40, hash: 'ab'.repeat(32) }),
+      }),
+    );
+    await Promise.all(honest.map((h) => h.start()));
+    const b = node({ listen: undefined, peers: honest.map((h) => h.listenUrl as string), limits: { maxSyncRange: 8 } });
+    await b.start();
+    await until(async () => (b.peers().length === 3 ? true : undefined));
+    let full = true;
+    const imported: number[] = [];
+    const importBlocks = (blocks: JsonObject[]) => {
+      if (full)
+        throw new AitbcError('CHAIN_STORE_FAILED', 'could not store block 1: no space left on device (ENOSPC) at /x', {
+          details: { height: 1, storeCode: 'STORAGE_FULL' },
+        });
+      for (const blk of blocks) imported.push(blk.height as number);
+    };
+    // ten attempts: with the old behaviour four (25 points each) were enough to ban a peer
+    for (let i = 0; i < 10; i++)
+      await expect(b.sync({ from: 1, importBlocks })).rejects.toMatchObject({ code: 'CHAIN_STORE_FAILED' });
+    expect(b.peers()).toHaveLength(3);
+    expect(b.peers().map((p) => p.score)).toEqual([0, 0, 0]);
+    full = false;
+    expect(await b.sync({ from: 1, importBlocks })).toBe(41);
+    expect(imported).toEqual(chain.slice(1).map((x) => x.height));
+    // a STORAGE_* error (a failed read, say) is local too; invalid data still costs the peer
+    await expect(
+      b.sync({
+        from: 1,
+        importBlocks: () => {
+          throw new AitbcError('STORAGE_IO', 'the database failed an operation at /x: Input/output error');
+        },
+      }),
+    ).rejects.toMatchObject({ code: 'STORAGE_IO' });
+    expect(b.peers().map((p) => p.score)).toEqual([0, 0, 0]);
+    await b.sync({
+      from: 1,
+      importBlocks: () => {
+        throw new AitbcError('CHAIN_BAD_STATE_ROOT', 'stateRoot does not match the re-executed state');
+      },
+    });
+    expect(
+      b
+        .peers()
+        .map((p) => p.score)
+        .sort(),
+    ).toEqual([-25, -25, -25]);
   });
 });
 

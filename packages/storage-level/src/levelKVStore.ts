@@ -51,14 +51,41 @@ function checkBytes(value: unknown, what: string): asserts value is Uint8Array {
   if (!(value instanceof Uint8Array)) throw new AitbcError('STORE_BAD_INPUT', `${what} must be a Uint8Array`);
 }
 
-function translate(err: unknown): AitbcError {
-  const code = (err as { code?: string })?.code;
+/** What LevelDB says when the disk (or the user's quota) is full; it reports no errno, only this text. */
+const NO_SPACE = /no space left on device|ENOSPC|disk quota exceeded|EDQUOT/i;
+
+/**
+ * Classifies an error of the database: `STORE_CLOSED` when it is not open, `STORAGE_FULL` when the
+ * disk (or quota) is full, `STORAGE_IO` for any other failure. LevelDB reports I/O failures as
+ * `LEVEL_IO_ERROR` with a message `IO error: <file>: <strerror>` and no errno (classic-level 3 on a
+ * full tmpfs: `IO error: /…/000003.log: No space left on device`); the message is reworded so that
+ * it names the cause and the file, e.g. `no space left on device (ENOSPC) at /…/000003.log`.
+ */
+function translate(err: unknown, path: string): AitbcError {
+  const e = err as { code?: string; message?: unknown; cause?: unknown } | undefined;
+  const code = e?.code;
+  // A failed open (e.g. a reopen on a full disk) wraps the I/O error as its cause.
+  if (code === 'LEVEL_DATABASE_NOT_OPEN' && e?.cause !== undefined) return translate(e.cause, path);
   if (code === 'LEVEL_DATABASE_NOT_OPEN' || code === 'LEVEL_ITERATOR_NOT_OPEN') {
     return new AitbcError('STORE_CLOSED', 'the store is closed', { cause: err });
   }
-  return new AitbcError('STORAGE_IO', 'the database failed an operation', {
+  const text = typeof e?.message === 'string' ? e.message : String(err);
+  const io = /^IO error: (.*): ([^:]+)$/.exec(text);
+  const file = io?.[1] ?? path;
+  const reason = (io?.[2] ?? text).trim();
+  const details = { levelCode: code ?? null, path, file };
+  if (NO_SPACE.test(text)) {
+    const quota = /quota|EDQUOT/i.test(text);
+    const errno = quota ? 'EDQUOT' : 'ENOSPC';
+    return new AitbcError(
+      'STORAGE_FULL',
+      `${quota ? 'disk quota exceeded' : 'no space left on device'} (${errno}) at ${file}`,
+      { cause: err, details: { ...details, errno } },
+    );
+  }
+  return new AitbcError('STORAGE_IO', `the database failed an operation at ${file}: ${reason}`, {
     cause: err,
-    details: { levelCode: code ?? null },
+    details,
   });
 }
 
@@ -67,6 +94,13 @@ function translate(err: unknown): AitbcError {
  * Batches are atomic (LevelDB write batches); `{ sync: true }` fsyncs before resolving; iterators read
  * a snapshot; `getSync` is offered where the backend has it (classic-level). Keys and values are
  * plain `Uint8Array`s in and out.
+ *
+ * A failed write (`STORAGE_FULL` when the disk is full, `STORAGE_IO` otherwise) suspends writes:
+ * every later write rejects at once with the same code until {@link LevelKVStore.reopen} succeeds,
+ * while reads go on. LevelDB keeps appending to the write-ahead log that the failed write left torn,
+ * and a write it acknowledges after that can be lost when the database is opened again (seen on a
+ * full tmpfs: one of five synced writes made after space was freed was gone after a restart);
+ * closing and opening the database starts a fresh log and keeps everything written before.
  *
  * @example
  * ```ts
@@ -77,15 +111,22 @@ function translate(err: unknown): AitbcError {
  */
 export class LevelKVStore implements KVStore {
   readonly #db: Db;
+  readonly #path: string;
   readonly getSync?: (key: Uint8Array) => Uint8Array | undefined;
+  /** The failure that suspended writes, until a reopen succeeds. */
+  #writeFailure: AitbcError | undefined;
+  #reopening: Promise<void> | undefined;
+  /** Closed by `close()` (not by a reopen that failed). */
+  #closed = false;
 
-  private constructor(db: Db) {
+  private constructor(db: Db, path: string) {
     this.#db = db;
+    this.#path = path;
     const dbWithSync = db;
     if (typeof dbWithSync.getSync === 'function') {
       this.getSync = (key) => {
         checkBytes(key, 'key');
-        if (db.status !== 'open') throw new AitbcError('STORE_CLOSED', 'the store is closed');
+        if (db.status !== 'open') throw this.#notOpen();
         const v = dbWithSync.getSync!(key);
         return v === undefined ? undefined : plain(v);
       };
@@ -116,29 +157,96 @@ export class LevelKVStore implements KVStore {
       }
       throw new AitbcError('STORAGE_OPEN_FAILED', `could not open the database at ${options.path}`, { cause: err });
     }
-    return new LevelKVStore(db);
+    return new LevelKVStore(db, options.path);
+  }
+
+  /**
+   * The failure that suspended writes (`STORAGE_FULL` or `STORAGE_IO`), or `undefined` while writes
+   * are accepted. Set by a failed write; cleared by a successful {@link LevelKVStore.reopen}.
+   *
+   * @example
+   * ```ts
+   * const failure = store.writeFailure;
+   * if (failure !== undefined) console.warn(`writes suspended: ${failure.code} ${failure.message}`);
+   * ```
+   */
+  get writeFailure(): AitbcError | undefined {
+    return this.#writeFailure;
+  }
+
+  /**
+   * Closes and opens the database again (a fresh write-ahead log), then accepts writes again. Call it
+   * once the cause of a failed write is gone (space freed); concurrent calls share one reopen. Reads
+   * wait for it. If the open fails (the disk is still full) it rejects with the classified error and
+   * writes stay suspended; reads reject with that error too until a later reopen succeeds.
+   * @throws AitbcError `STORAGE_FULL`, `STORAGE_IO`, `STORE_CLOSED` (after `close()`).
+   *
+   * @example
+   * ```ts
+   * try {
+   *   await store.put(key, value);
+   * } catch (err) {
+   *   if (isAitbcError(err, 'STORAGE_FULL')) {
+   *     await freeSomeSpace();
+   *     await store.reopen(); // throws STORAGE_FULL again while the disk is still full
+   *     await store.put(key, value);
+   *   }
+   * }
+   * ```
+   */
+  reopen(): Promise<void> {
+    if (this.#closed) return Promise.reject(new AitbcError('STORE_CLOSED', 'the store is closed'));
+    this.#reopening ??= this.#reopenNow().finally(() => {
+      this.#reopening = undefined;
+    });
+    return this.#reopening;
+  }
+
+  async #reopenNow(): Promise<void> {
+    try {
+      if (this.#db.status === 'open') await this.#db.close();
+      await this.#db.open();
+    } catch (err) {
+      const failure = translate(err, this.#path);
+      this.#writeFailure ??= failure;
+      throw failure;
+    }
+    this.#writeFailure = undefined;
+  }
+
+  /** The error of a call while the database is not open: closed by `close()`, or a reopen that failed. */
+  #notOpen(): AitbcError {
+    return this.#closed || this.#writeFailure === undefined
+      ? new AitbcError('STORE_CLOSED', 'the store is closed')
+      : this.#writeFailure;
+  }
+
+  /** Reads wait for a reopen in progress (the database is briefly closed). */
+  async #settled(): Promise<void> {
+    if (this.#reopening !== undefined) await this.#reopening.catch(() => undefined);
   }
 
   async get(key: Uint8Array): Promise<Uint8Array | undefined> {
     checkBytes(key, 'key');
+    await this.#settled();
+    if (this.#db.status !== 'open') throw this.#notOpen();
     try {
       const v = await this.#db.get(key);
       return v === undefined ? undefined : plain(v);
     } catch (err) {
-      throw translate(err);
+      throw translate(err, this.#path);
     }
   }
 
   async getMany(keys: readonly Uint8Array[]): Promise<(Uint8Array | undefined)[]> {
     for (const k of keys) checkBytes(k, 'key');
-    if (keys.length === 0) {
-      if (this.#db.status !== 'open') throw new AitbcError('STORE_CLOSED', 'the store is closed');
-      return [];
-    }
+    await this.#settled();
+    if (this.#db.status !== 'open') throw this.#notOpen();
+    if (keys.length === 0) return [];
     try {
       return (await this.#db.getMany([...keys])).map((v) => (v === undefined ? undefined : plain(v)));
     } catch (err) {
-      throw translate(err);
+      throw translate(err, this.#path);
     }
   }
 
@@ -152,7 +260,13 @@ export class LevelKVStore implements KVStore {
 
   async batch(ops: readonly BatchOp[], options: BatchOptions = {}): Promise<void> {
     assertBatchOps(ops);
-    if (this.#db.status !== 'open') throw new AitbcError('STORE_CLOSED', 'the store is closed');
+    const suspended = this.#writeFailure;
+    if (suspended !== undefined && !this.#closed)
+      throw new AitbcError(suspended.code, `writes are suspended until the store is reopened: ${suspended.message}`, {
+        cause: suspended,
+        details: { ...suspended.details, suspended: true },
+      });
+    if (this.#db.status !== 'open') throw this.#notOpen();
     if (ops.length === 0) return;
     // A chained batch: the array form clones and re-checks every operation with the options spread
     // into it, which cost 4–8× more CPU for a block's ~25k state-node writes. Still one atomic write.
@@ -165,12 +279,15 @@ export class LevelKVStore implements KVStore {
       await batch.write({ sync: options.sync === true });
     } catch (err) {
       await batch.close().catch(() => undefined);
-      throw translate(err);
+      const failure = translate(err, this.#path);
+      if (failure.code !== 'STORE_CLOSED') this.#writeFailure ??= failure;
+      throw failure;
     }
   }
 
   async *iterate(options: IterateOptions = {}): AsyncIterable<readonly [key: Uint8Array, value: Uint8Array]> {
-    if (this.#db.status !== 'open') throw new AitbcError('STORE_CLOSED', 'the store is closed');
+    await this.#settled();
+    if (this.#db.status !== 'open') throw this.#notOpen();
     const range: Record<string, unknown> = {};
     for (const k of ['gt', 'gte', 'lt', 'lte'] as const) {
       const bound = options[k];
@@ -190,13 +307,15 @@ export class LevelKVStore implements KVStore {
         for (const [k, v] of chunk) yield [plain(k), plain(v)] as const;
       }
     } catch (err) {
-      throw translate(err);
+      throw translate(err, this.#path);
     } finally {
       await it.close();
     }
   }
 
   async close(): Promise<void> {
-    await this.#db.close();
+    this.#closed = true;
+    await this.#settled();
+    if (this.#db.status === 'open') await this.#db.close();
   }
 }

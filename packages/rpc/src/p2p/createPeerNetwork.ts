@@ -4,6 +4,7 @@ import { bytesToHex, hexToBytes, type KeyPair, randomBytes, signMessage, verifyM
 import { WebSocket, WebSocketServer } from 'ws';
 import type { JsonObject, PeerWire } from '../nodeBackend.js';
 import { rpcError } from '../rpcErrors.js';
+import { isLocalFailure } from './localFailure.js';
 import { type GossipKind, MAX_GOSSIP_TO, type PeerMessage, parsePeerMessage } from './peerMessages.js';
 
 /**
@@ -132,7 +133,11 @@ export interface PeerNetworkOptions {
 export interface SyncOptions {
   /** First height to fetch. */
   readonly from: number;
-  /** Verifies and imports a range in order; throwing marks the peer's data invalid (score down). */
+  /**
+   * Verifies and imports a range in order; throwing marks the peer's data invalid (score down) —
+   * except a local failure (`CHAIN_STORE_FAILED`, `STORAGE_*`, `STORE_*`: this node's store could not
+   * read or write), which blames no peer and ends the sync, `sync` rejecting with that error.
+   */
   readonly importBlocks: (blocks: JsonObject[]) => Promise<void> | void;
 }
 
@@ -720,7 +725,9 @@ export function createPeerNetwork(options: PeerNetworkOptions): PeerNetwork {
         }
         try {
           await importBlocks(blocks);
-        } catch {
+        } catch (err) {
+          // Our store failed (e.g. a full disk): the blocks say nothing about the peer; stop here.
+          if (isLocalFailure(err)) throw err;
           penalize(best, 'invalid blocks');
           skip.add(best.nodeId as string);
           continue;

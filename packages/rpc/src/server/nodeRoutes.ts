@@ -34,7 +34,12 @@ const proof = { proof: { type: 'boolean', description: 'include a state proof' }
  * ```
  */
 export const NODE_ROUTES: readonly NodeRoute[] = [
-  { method: 'GET', url: '/health', operation: 'health', summary: 'Liveness' },
+  {
+    method: 'GET',
+    url: '/health',
+    operation: 'health',
+    summary: 'Health (503 with the reason when the node cannot work)',
+  },
   { method: 'GET', url: '/sync_status', operation: 'sync_status', summary: 'Sync progress' },
   { method: 'GET', url: '/rpc/head', operation: 'get_head', summary: 'The chain head' },
   { method: 'GET', url: '/rpc/get_head', operation: 'get_head', summary: 'The chain head (alias)' },
@@ -177,9 +182,13 @@ export function buildOpenApiDocument(version = '0.1.0'): Record<string, unknown>
       },
     };
     if (parameters.length > 0) op.parameters = parameters;
+    if (route.operation === 'health')
+      (op.responses as Record<string, unknown>)['503'] = errorResponse(
+        'The node cannot do its work (a *_UNAVAILABLE code, e.g. NODE_STORAGE_UNAVAILABLE: its store cannot write), see Retry-After',
+      );
     if (route.bodyIsTx) {
       (op.responses as Record<string, unknown>)['503'] = errorResponse(
-        'Too many submissions waiting (RPC_BUSY, limits.maxPendingTxs), see Retry-After',
+        'Too many submissions waiting (RPC_BUSY, limits.maxPendingTxs), or the node cannot accept transactions now (a *_UNAVAILABLE code), see Retry-After',
       );
       op.requestBody = { required: true, content: { 'application/json': { schema: { type: 'object' } } } };
     }
