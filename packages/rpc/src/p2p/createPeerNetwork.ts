@@ -695,6 +695,7 @@ export function createPeerNetwork(options: PeerNetworkOptions): PeerNetwork {
     });
     peer.timer = setTimeout(() => drop(peer, 'handshake timeout'), l.handshakeTimeoutMs ?? 5_000);
     socket.on('message', (data, isBinary) => {
+      if (!connections.has(peer)) return; // dropped (banned): what it had in flight is not read
       if (isBinary) return penalize(peer, 'binary frame');
       const bytes = Array.isArray(data)
         ? Buffer.concat(data)
