@@ -118,9 +118,9 @@ describe('a hostile peer against 4 validators', () => {
     }
     // 3. Votes claiming validator-0 with a signature that does not verify, for the next heights.
     // 4. Votes correctly signed by a non-validator key.
-    const head = await headHeight(node0);
     for (const forge of ['bad-signature', 'non-validator'] as const) {
       const a = await joined(node0);
+      const head = await headHeight(node0); // votes for the next two heights: relevant, so judged by signer
       for (let i = 0; i < 200; i++) {
         const stranger = generateKeyPair();
         const validator = forge === 'bad-signature' ? node0.address : addressFromPublicKey(stranger.publicKey);
