@@ -1,4 +1,4 @@
-import { bytesToHex, generateKeyPair, randomBytes, signMessage } from '@aitbc/crypto';
+import { bytesToHex, generateKeyPair, type KeyPair, randomBytes, signMessage } from '@aitbc/crypto';
 import WebSocket from 'ws';
 
 /** The chain a {@link RawPeer} claims, and `ws` client options. */
@@ -7,6 +7,8 @@ export interface RawPeerOptions {
   /** Genesis hash, 64 lowercase hex digits without `0x` (as the peer handshake carries it). */
   readonly genesisHash: string;
   readonly autoPong?: boolean;
+  /** The peer's key (default: a fresh one); pass a banned peer's key to try coming back. */
+  readonly key?: KeyPair;
 }
 
 /**
@@ -14,7 +16,7 @@ export interface RawPeerOptions {
  * what a real node never would (malformed frames, floods, tampered handshakes).
  */
 export class RawPeer {
-  readonly key = generateKeyPair();
+  readonly key: KeyPair;
   readonly socket: WebSocket;
   readonly inbox: Record<string, unknown>[] = [];
   private wake: (() => void) | undefined;
@@ -23,7 +25,8 @@ export class RawPeer {
   readonly #genesisHash: string;
 
   constructor(url: string, options: RawPeerOptions) {
-    const { chainId, genesisHash, ...ws } = options;
+    const { chainId, genesisHash, key, ...ws } = options;
+    this.key = key ?? generateKeyPair();
     this.#chainId = chainId;
     this.#genesisHash = genesisHash;
     this.socket = new WebSocket(url, ws);
@@ -47,6 +50,28 @@ export class RawPeer {
 
   send(m: unknown) {
     this.socket.send(typeof m === 'string' ? m : JSON.stringify(m));
+  }
+
+  /** This peer's node id (hex public key). */
+  get nodeId(): string {
+    return bytesToHex(this.key.publicKey);
+  }
+
+  /** Sends a gossip frame as a node would (its `to` list naming only this peer). */
+  gossip(kind: string, body: unknown) {
+    this.send({ t: 'gossip', to: [this.nodeId], kind, body });
+  }
+
+  /** The gossip frames received so far (kind and body). */
+  gossipReceived(): { kind: string; body: Record<string, unknown> }[] {
+    return this.inbox
+      .filter((m) => m.t === 'gossip')
+      .map((m) => ({ kind: m.kind as string, body: m.body as Record<string, unknown> }));
+  }
+
+  /** Whether the socket is open. */
+  get open(): boolean {
+    return this.socket.readyState === WebSocket.OPEN;
   }
 
   /** Runs the handshake; `tamper` lets a test break one field. */

@@ -81,6 +81,8 @@ interface Outcome {
   readonly maxMempool: number;
   /** Gossiped txs the nodes dropped because their intake queue was full (whole run, all nodes). */
   readonly intakeDropped: number;
+  /** Peers the nodes banned (whole run, all nodes): an honest network bans none. */
+  readonly peersBanned: number;
 }
 
 /** A JSON-RPC batch of `send_tx` calls, encoded before the run: its tx ids, node URL and body. */
@@ -314,10 +316,9 @@ async function run(validators: number): Promise<Outcome> {
     await watcher;
     sampling = false;
     await sampler;
-    const intakeDropped = (await Promise.all(nodes.map((n) => nodeGauges(n.rpcUrl)))).reduce(
-      (sum, g) => sum + (g.get('blockchain_tx_intake_dropped_total') ?? 0),
-      0,
-    );
+    const finalGauges = await Promise.all(nodes.map((n) => nodeGauges(n.rpcUrl)));
+    const intakeDropped = finalGauges.reduce((sum, g) => sum + (g.get('blockchain_tx_intake_dropped_total') ?? 0), 0);
+    const peersBanned = finalGauges.reduce((sum, g) => sum + (g.get('p2p_peers_banned_total') ?? 0), 0);
     const windowBlocks = seen.filter((b) => b.at >= w0 && b.at <= w1);
     const first = windowBlocks[0];
     const last = windowBlocks[windowBlocks.length - 1];
@@ -358,6 +359,7 @@ async function run(validators: number): Promise<Outcome> {
       maxIntake,
       maxMempool,
       intakeDropped,
+      peersBanned,
     };
   } finally {
     if (NODE_ARGS !== undefined) await Promise.all(net.validators.map((n) => n.stop()));
@@ -395,6 +397,7 @@ for (const validators of [4, 1]) {
         `node CPU ${Number.isNaN(o.cpuPerTxUs) ? 'n/a' : `${o.cpuPerTxUs.toFixed(0)} µs`} per final tx; ` +
         `in the window at most ${o.maxIntake} gossiped txs waiting for admission on a node, mempool at most ${o.maxMempool}` +
         (o.intakeDropped > 0 ? `, ${o.intakeDropped} gossiped txs dropped (intake full)` : '') +
+        (o.peersBanned > 0 ? `, ${o.peersBanned} peers BANNED` : '') +
         (validators === 4 ? `; target ≥ 2,000 tx/s, p50 ≤ 1.5 s, p99 ≤ 3 s: ${met ? 'met' : 'NOT met'}` : '') +
         ` (measured under load; machine before / after the run: Ed25519 verify ${(before / 1000).toFixed(1)}k / ${(after / 1000).toFixed(1)}k/s on one thread)`,
     });

@@ -14,19 +14,9 @@ import {
   type KVStore,
   type Mempool,
   SignatureCache,
-  type SignedTx,
-  txFromJson,
 } from '@aitbc/chain-core';
 import { createPoaConsensus } from '@aitbc/consensus-poa';
-import {
-  AitbcError,
-  addressFromPublicKey,
-  bytesEqual,
-  bytesToHex,
-  isAitbcError,
-  type KeyPair,
-  randomBytes,
-} from '@aitbc/crypto';
+import { AitbcError, addressFromPublicKey, bytesEqual, bytesToHex, type KeyPair, randomBytes } from '@aitbc/crypto';
 import {
   type ConsensusEventWire,
   createNodeApiServer,
@@ -39,11 +29,17 @@ import {
 } from '@aitbc/rpc';
 import { LevelKVStore } from '@aitbc/storage-level';
 import { type ChainBackend, createChainBackend } from './chainBackend.js';
+import {
+  createGossipValidation,
+  MAX_TX_BATCH,
+  peerFrameLimit,
+  txBatchBudget,
+  txGossipBatches,
+} from './gossipValidation.js';
 import type { NodeConfig } from './nodeConfig.js';
 import { readKeystoreFile, readPassphrase } from './nodeKeys.js';
 import { createNodeLog, type NodeLog } from './nodeLog.js';
 import { createStorageHealth, probeStoreWrites, type ReopenableStore } from './storageHealth.js';
-import { createTxIntake } from './txIntake.js';
 
 /** What a validator engine gets from the node (see {@link ValidatorEngineFactory}). */
 export interface ValidatorEngineDeps {
@@ -107,47 +103,7 @@ export interface RunningNode {
   stop(): Promise<void>;
 }
 
-const MAX_TX_BATCH = 512;
-/**
- * Signatures of gossiped transactions verified at once, the event loop running between chunks. In
- * Node, `@aitbc/crypto` verifies on this thread (libsodium); where it falls back to OpenSSL the
- * chunk goes to the libuv thread pool, which also runs the database (every level read and the fsync of
- * each consensus vote and block import): a whole batch queued at once (512 jobs of ~85 µs) put the
- * consensus I/O behind it, for seconds under load.
- */
-const VERIFY_CHUNK = 32;
 const SYNC_TX_BUDGET = 20_000;
-
-/**
- * The payload of a gossip body: `{txs: [...]}` (a batch of wire transactions) or `{m: {...}, s}` (a
- * consensus message, `s` making each broadcast its own message). Bodies are plain JSON, parsed once
- * with their frame (the peer network's message id is a digest of the frame text). Bodies whose payload
- * is JSON text (`{txs: "[...]"}`, `{m: "{...}"}`), as earlier versions sent them, are accepted too.
- */
-function parseGossip(kind: string, body: JsonObject): unknown {
-  try {
-    if (kind === 'tx') {
-      if (Object.keys(body).length !== 1) return undefined;
-      const txs: unknown = typeof body.txs === 'string' ? JSON.parse(body.txs) : body.txs;
-      return Array.isArray(txs) &&
-        txs.length > 0 &&
-        txs.length <= MAX_TX_BATCH &&
-        txs.every((t) => typeof t === 'object' && t !== null && !Array.isArray(t))
-        ? txs
-        : undefined;
-    }
-    if (kind === 'proposal' || kind === 'vote') {
-      if (Object.keys(body).length !== 2 || typeof body.s !== 'string' || body.s.length > 64) return undefined;
-      const m: unknown = typeof body.m === 'string' ? JSON.parse(body.m) : body.m;
-      return typeof m === 'object' && m !== null && !Array.isArray(m) && typeof (m as JsonObject).type === 'string'
-        ? m
-        : undefined;
-    }
-  } catch {
-    return undefined;
-  }
-  return undefined;
-}
 
 function readGenesis(file: string): Genesis {
   let json: unknown;
@@ -226,11 +182,12 @@ export async function startNode(config: NodeConfig, modules: StartNodeModules = 
       maxTxs: config.mempool.maxTxs,
       maxPerSender: config.mempool.maxPerSender,
     });
-    const metrics = createNodeMetrics({ mempoolSize: () => mempool.size });
+    const metrics = createNodeMetrics({ mempoolSize: () => mempool.size, peerNetwork: () => net?.stats() });
     storage.exposeMetrics(metrics);
     const genesisHash = genesisHashHex(genesis).replace(/^0x/, '');
 
     let net: PeerNetwork | undefined;
+    const maxFrameBytes = peerFrameLimit(genesis.params, genesis.validators.length);
     let syncTarget = 0;
     let syncing = false;
     /** Our head when a peer was first seen ahead of it (see `sync`). */
@@ -239,7 +196,13 @@ export async function startNode(config: NodeConfig, modules: StartNodeModules = 
     let gossipTimer: NodeJS.Timeout | undefined;
     const flushGossip = () => {
       gossipTimer = undefined;
-      while (pendingGossip.length > 0) net?.publish('tx', { txs: pendingGossip.splice(0, MAX_TX_BATCH) });
+      for (const txs of txGossipBatches(pendingGossip.splice(0), txBatchBudget(genesis.params)))
+        net?.publish('tx', { txs });
+    };
+    const queueGossip = (tx: JsonObject) => {
+      pendingGossip.push(tx);
+      if (pendingGossip.length >= MAX_TX_BATCH) flushGossip();
+      else gossipTimer ??= setTimeout(flushGossip, 10);
     };
     const backend: ChainBackend = createChainBackend(chain, mempool, undefined, {
       peers: () => net?.peers() ?? [],
@@ -248,11 +211,7 @@ export async function startNode(config: NodeConfig, modules: StartNodeModules = 
         height: chain.head.height,
         targetHeight: Math.max(chain.head.height, syncTarget),
       }),
-      onAdmitted: (tx) => {
-        pendingGossip.push(tx);
-        if (pendingGossip.length >= MAX_TX_BATCH) flushGossip();
-        else gossipTimer ??= setTimeout(flushGossip, 10);
-      },
+      onAdmitted: queueGossip,
     });
     cleanups.push(() => {
       if (gossipTimer !== undefined) clearTimeout(gossipTimer);
@@ -294,12 +253,15 @@ export async function startNode(config: NodeConfig, modules: StartNodeModules = 
     const getBlocks = async (from: number, to: number): Promise<JsonObject[]> => {
       const out: JsonObject[] = [];
       let txs = 0;
+      let bytes = 0;
       for (let h = from; h <= Math.min(to, chain.head.height); h++) {
         const [block, commit] = await Promise.all([chain.getBlock(h), chain.getCommit(h)]);
         if (block === undefined || commit === undefined) break;
         out.push({ height: h, block: blockToJson(block), commit: commitToJson(commit) } as unknown as JsonObject);
         txs += block.txs.length;
-        if (txs >= SYNC_TX_BUDGET) break; // the rest in the next request
+        for (const tx of block.txs) bytes += tx.size;
+        // The rest in the next request (the peer network trims the response to its frame limit).
+        if (txs >= SYNC_TX_BUDGET || bytes >= maxFrameBytes) break;
       }
       return out;
     };
@@ -342,38 +304,17 @@ export async function startNode(config: NodeConfig, modules: StartNodeModules = 
         syncing = false;
       }
     };
-    const parsed = new WeakMap<JsonObject, unknown>();
-    // Gossiped transactions: decoded, then admitted in slices of VERIFY_CHUNK (`mempool.addMany`: the
-    // slice's signatures not yet in the shared cache checked together, then each admitted in order),
-    // the event loop running between slices. Batches are admitted in arrival order, through a bounded
-    // queue (`mempool.maxIntakeTxs`, `mempool.maxIntakeBytes`): past it, gossiped batches are dropped.
-    const admitGossipedTxs = async (jsons: readonly JsonObject[]) => {
-      const txs: SignedTx[] = [];
-      for (const json of jsons) {
-        try {
-          const tx = txFromJson(json);
-          if (mempool.get(tx.id) === undefined) txs.push(tx);
-        } catch {
-          // malformed: dropped (the sender's node refused it too)
-        }
-      }
-      for (let i = 0; i < txs.length; i += VERIFY_CHUNK) {
-        // libsodium verifies on this thread: 512 signatures at once would hold it for ~30 ms.
-        if (i > 0) await new Promise<void>((resolve) => setImmediate(resolve));
-        const slice = txs.slice(i, i + VERIFY_CHUNK);
-        const results = await mempool.addMany(slice);
-        // Refusals (a bad signature, a nonce already used by a block) are dropped: gossip has no one to tell.
-        results.forEach((r, j) => {
-          if (!isAitbcError(r) && r.status !== 'known') backend.emitTx(slice[j]!);
-        });
-      }
-    };
-    const intake = createTxIntake({
-      maxTxs: config.mempool.maxIntakeTxs,
-      maxBytes: config.mempool.maxIntakeBytes,
-      admit: admitGossipedTxs,
-      onPending: (n) => metrics.txIntakePending.set(n),
-      onDropped: (n) => metrics.txIntakeDropped.inc(n),
+    const gossip = createGossipValidation({
+      chainId: genesis.chainId,
+      chain,
+      mempool,
+      intake: { maxTxs: config.mempool.maxIntakeTxs, maxBytes: config.mempool.maxIntakeBytes },
+      onAdmitted: (tx) => backend.emitTx(tx),
+      republish: (txs) => {
+        for (const tx of txs) queueGossip(tx);
+      },
+      onIntakePending: (n) => metrics.txIntakePending.set(n),
+      onIntakeDropped: (n) => metrics.txIntakeDropped.inc(n),
       onError: (err) => log.warn(`gossiped txs failed: ${(err as Error).message}`),
     });
     net = createPeerNetwork({
@@ -384,25 +325,22 @@ export async function startNode(config: NodeConfig, modules: StartNodeModules = 
       peers: config.p2p.peers,
       getBlocks,
       status: () => ({ height: chain.head.height, hash: bytesToHex(chain.headHash) }),
-      validateGossip: (kind, body) => {
-        const value = parseGossip(kind, body);
-        if (value === undefined) return false;
-        parsed.set(body, value);
-        return true;
+      validateGossip: gossip.validate,
+      limits: {
+        maxMessageBytes: maxFrameBytes,
+        maxBufferedBytes: 64 * 1024 * 1024,
+        maxSyncRange: 64,
+        maxPendingValidations: config.mempool.maxIntakeTxs, // every queued batch holds at least one tx
       },
-      limits: { maxMessageBytes: 64 * 1024 * 1024, maxBufferedBytes: 64 * 1024 * 1024, maxSyncRange: 64 },
     });
     const network = net;
+    // Only accepted gossip arrives here; transactions were admitted while they were validated.
     network.on('gossip', (event) => {
-      if (event.kind === 'tx') {
-        const jsons = (parsed.get(event.body) ?? []) as JsonObject[];
-        if (!intake.offer(jsons, event.bytes))
-          log.debug(`tx intake full (${intake.pendingTxs} txs waiting): dropped ${jsons.length} gossiped txs`);
-        return;
-      }
-      if ((event.kind === 'proposal' || event.kind === 'vote') && engine !== undefined)
-        engine.receive(parsed.get(event.body) as JsonObject);
+      const message =
+        event.kind === 'proposal' || event.kind === 'vote' ? gossip.consensusMessage(event.body) : undefined;
+      if (message !== undefined) engine?.receive(message);
     });
+    network.on('peer:banned', (p) => log.warn(`peer ${p.nodeId.slice(0, 12)} banned: ${p.reason}`));
     network.on('status', (s) => {
       if (s.height > chain.head.height) void sync();
     });

@@ -48,8 +48,10 @@ export {
   type PeerNetworkEvents,
   type PeerNetworkLimits,
   type PeerNetworkOptions,
+  type PeerNetworkStats,
   type SyncOptions,
 } from './p2p/createPeerNetwork.js';
+export type { GossipValidator, GossipVerdict } from './p2p/gossipVerdict.js';
 export { type GossipKind, type PeerMessage, parsePeerMessage } from './p2p/peerMessages.js';
 export { httpStatusOf, RPC_ERROR_STATUS, type RpcErrorCode, rpcError } from './rpcErrors.js';
 export {

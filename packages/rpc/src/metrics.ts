@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { PeerNetworkStats } from './p2p/createPeerNetwork.js';
 
 /**
  * The node's Prometheus metrics in a private registry (never the global one).
@@ -63,6 +64,12 @@ export interface NodeMetricsOptions {
    * mempool changes with every admission and block). Without it the gauge holds what was last `set`.
    */
   readonly mempoolSize?: () => number;
+  /**
+   * Read at every scrape into the peer network counters: `p2p_gossip_messages_total{verdict}`
+   * (`accept`, `ignore`, `reject`, `duplicate`), `p2p_frames_dropped_total{reason}` (`rate_limit`,
+   * `oversized`) and `p2p_peers_banned_total`. Without it they are not exported.
+   */
+  readonly peerNetwork?: () => PeerNetworkStats | undefined;
 }
 
 /**
@@ -142,6 +149,43 @@ export function createNodeMetrics(options: NodeMetricsOptions = {}): NodeMetrics
     help: 'Open WebSocket subscription connections.',
     registers,
   });
+  const readPeers = options.peerNetwork;
+  if (readPeers !== undefined) {
+    /** A counter whose values are the peer network's own counters, read at scrape. */
+    const mirror = (
+      name: string,
+      help: string,
+      label: string,
+      values: (s: PeerNetworkStats) => Record<string, number>,
+    ) =>
+      new Counter({
+        name,
+        help,
+        labelNames: label === '' ? [] : [label],
+        registers,
+        collect() {
+          const stats = readPeers();
+          if (stats === undefined) return;
+          this.reset();
+          for (const [value, n] of Object.entries(values(stats)))
+            if (label === '') this.inc(n);
+            else this.inc({ [label]: value }, n);
+        },
+      });
+    mirror('p2p_gossip_messages_total', 'Gossip messages received by verdict.', 'verdict', (s) => ({
+      accept: s.gossipAccepted,
+      ignore: s.gossipIgnored,
+      reject: s.gossipRejected,
+      duplicate: s.gossipDuplicates,
+    }));
+    mirror('p2p_frames_dropped_total', 'Peer frames dropped by the rate limit or the size limit.', 'reason', (s) => ({
+      rate_limit: s.framesRateLimited,
+      oversized: s.framesOversized,
+    }));
+    mirror('p2p_peers_banned_total', 'Peers banned (score at the ban threshold, or an oversized frame).', '', (s) => ({
+      banned: s.peersBanned,
+    }));
+  }
   return {
     registry,
     blocksTotal,

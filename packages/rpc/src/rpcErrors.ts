@@ -38,6 +38,7 @@ export const RPC_ERROR_STATUS = Object.freeze({
   RPC_P2P_BANNED: 403,
   RPC_P2P_BAD_RANGE: 400,
   RPC_P2P_NOT_STARTED: 503,
+  RPC_P2P_TOO_LARGE: 413,
 } as const);
 
 /**

@@ -436,9 +436,9 @@ describe('gossip relay (the `to` list)', () => {
     await arrived;
     await settled(nets);
     expect(got.map((list) => list.map((e) => [e.id, e.from]))).toEqual(others.map(() => [[id, a.nodeId]]));
-    expect(a.stats()).toEqual({ gossipSent: 3, gossipRelayed: 0, gossipReceived: 0, gossipDuplicates: 0 });
+    expect(a.stats()).toMatchObject({ gossipSent: 3, gossipRelayed: 0, gossipReceived: 0, gossipDuplicates: 0 });
     for (const x of others)
-      expect(x.stats()).toEqual({ gossipSent: 0, gossipRelayed: 0, gossipReceived: 1, gossipDuplicates: 0 });
+      expect(x.stats()).toMatchObject({ gossipSent: 0, gossipRelayed: 0, gossipReceived: 1, gossipDuplicates: 0 });
   });
 
   it('line A–B–C–D: a message published at A is relayed by B and C and reaches D (and a raw peer at D)', async () => {
@@ -477,7 +477,7 @@ describe('gossip relay (the `to` list)', () => {
     a.publish('vote', { ring: true });
     await arrived;
     expect(await settled(nets)).toBe(4);
-    expect(nets.map((x) => x.stats())).toEqual([
+    expect(nets.map((x) => x.stats())).toMatchObject([
       { gossipSent: 2, gossipRelayed: 0, gossipReceived: 0, gossipDuplicates: 0 },
       { gossipSent: 1, gossipRelayed: 1, gossipReceived: 1, gossipDuplicates: 0 },
       { gossipSent: 0, gossipRelayed: 0, gossipReceived: 2, gossipDuplicates: 1 },

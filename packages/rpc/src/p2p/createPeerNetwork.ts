@@ -4,8 +4,11 @@ import { bytesToHex, hexToBytes, type KeyPair, randomBytes, signMessage, verifyM
 import { WebSocket, WebSocketServer } from 'ws';
 import type { JsonObject, PeerWire } from '../nodeBackend.js';
 import { rpcError } from '../rpcErrors.js';
+import { type GossipValidator, type GossipVerdict, toVerdict } from './gossipVerdict.js';
 import { isLocalFailure } from './localFailure.js';
 import { type GossipKind, MAX_GOSSIP_TO, type PeerMessage, parsePeerMessage } from './peerMessages.js';
+import { createPeerRateLimit, type PeerRateLimit } from './peerRateLimit.js';
+import { createPeerScores, type PenaltyKind } from './peerScore.js';
 
 /**
  * A gossip message delivered to the node (once per message id).
@@ -47,6 +50,8 @@ export interface PeerNetworkEvents {
   gossip: (event: GossipEvent) => void;
   'peer:connected': (peer: PeerWire) => void;
   'peer:disconnected': (peer: { nodeId: string; reason: string }) => void;
+  /** A peer was banned (and dropped): its score reached `banScore`, or it sent an oversized frame. */
+  'peer:banned': (peer: { nodeId: string; reason: string; until: number }) => void;
   status: (status: { nodeId: string; height: number; hash: string }) => void;
 }
 
@@ -63,7 +68,12 @@ export interface PeerNetworkEvents {
 export interface PeerNetworkLimits {
   /** Bytes buffered for one peer before it is dropped as a slow peer (default 8 MiB). */
   readonly maxBufferedBytes?: number;
-  /** Largest frame accepted (default 16 MiB). */
+  /**
+   * Largest frame accepted (default 16 MiB); a peer that sends a larger one is banned at once (the
+   * frame is refused from its header, before its payload is buffered). Fit it to the largest legitimate
+   * message (a maximal block): range-sync responses are trimmed to it, and {@link PeerNetwork.publish}
+   * refuses a larger message.
+   */
   readonly maxMessageBytes?: number;
   /** Blocks per sync request (default 64). */
   readonly maxSyncRange?: number;
@@ -71,6 +81,18 @@ export interface PeerNetworkLimits {
   readonly seenCacheSize?: number;
   /** Score penalty for invalid data (default 25); a peer at or below `banScore` is dropped and banned. */
   readonly invalidPenalty?: number;
+  /** Score penalty per frame dropped by the rate limit (default 10). */
+  readonly rateLimitPenalty?: number;
+  /** Frames one peer may send per second, sustained (default 1 000); over it a frame is dropped and scored. */
+  readonly maxMessagesPerSecond?: number;
+  /** Frames one peer may send in a burst (default 2 × `maxMessagesPerSecond`). */
+  readonly messageBurst?: number;
+  /** Bytes one peer may send per second, sustained (default 32 MiB). Solicited sync responses are exempt. */
+  readonly maxBytesPerSecond?: number;
+  /** Bytes one peer may send in a burst (default 4 × `maxMessageBytes`, at least 64 MiB). */
+  readonly byteBurst?: number;
+  /** Gossip messages waiting for an asynchronous verdict at once (default 1 024); past it a message is ignored. */
+  readonly maxPendingValidations?: number;
   /** Score at which a peer is banned (default -100). */
   readonly banScore?: number;
   /** Ban duration in ms (default 10 min). */
@@ -110,8 +132,12 @@ export interface PeerNetworkOptions {
   readonly peers?: readonly string[];
   /** Serves a block range (with commits) to syncing peers; blocks in height order. */
   readonly getBlocks?: (from: number, to: number) => Promise<JsonObject[]> | JsonObject[];
-  /** Validates a gossip body before it is delivered and relayed; `false` scores the sender down. */
-  readonly validateGossip?: (kind: GossipKind, body: JsonObject) => boolean;
+  /**
+   * Validates a gossip message before it is delivered or relayed (see {@link GossipVerdict}): only
+   * `accept`ed messages are delivered and relayed; `reject` scores the sender down. Without it every
+   * well-formed message is accepted.
+   */
+  readonly validateGossip?: GossipValidator;
   /** Our height and head hash, sent to peers in the handshake and with `announceStatus`. */
   readonly status?: () => { height: number; hash: string };
   readonly limits?: PeerNetworkLimits;
@@ -139,6 +165,39 @@ export interface SyncOptions {
    * read or write), which blames no peer and ends the sync, `sync` rejecting with that error.
    */
   readonly importBlocks: (blocks: JsonObject[]) => Promise<void> | void;
+}
+
+/**
+ * Counters of a {@link PeerNetwork} since its creation (see {@link PeerNetwork.stats}).
+ *
+ * @example
+ * ```ts
+ * import type { PeerNetworkStats } from '@aitbc/rpc';
+ * const s: PeerNetworkStats = network.stats();
+ * console.log(`${s.gossipRejected} gossip messages rejected, ${s.peersBanned} peers banned`);
+ * ```
+ */
+export interface PeerNetworkStats {
+  /** Gossip frames sent, one per peer: published and relayed. */
+  readonly gossipSent: number;
+  /** Of `gossipSent`, the frames relayed (messages first sent by another node). */
+  readonly gossipRelayed: number;
+  /** Gossip frames received from handshaken peers, duplicates included. */
+  readonly gossipReceived: number;
+  /** Of `gossipReceived`, the frames dropped as duplicates (message id already seen). */
+  readonly gossipDuplicates: number;
+  /** Gossip messages the validator accepted (delivered, and relayed where a peer lacked them). */
+  readonly gossipAccepted: number;
+  /** Gossip messages the validator ignored (dropped, not relayed, no penalty), or that found no room to be checked. */
+  readonly gossipIgnored: number;
+  /** Gossip messages the validator rejected (dropped, not relayed, sender scored down). */
+  readonly gossipRejected: number;
+  /** Frames dropped because their peer was over its message or byte rate. */
+  readonly framesRateLimited: number;
+  /** Frames refused for exceeding `maxMessageBytes` (each bans its peer). */
+  readonly framesOversized: number;
+  /** Peers banned. */
+  readonly peersBanned: number;
 }
 
 /**
@@ -182,17 +241,8 @@ export interface PeerNetwork {
   sync(options: SyncOptions): Promise<number>;
   /** Dials a peer URL now (and keeps it connected). */
   dial(url: string): void;
-  /** Gossip frame counters since creation (for metrics and tests); a fresh snapshot on each call. */
-  stats(): {
-    /** Gossip frames sent, one per peer: published and relayed. */
-    readonly gossipSent: number;
-    /** Of `gossipSent`, the frames relayed (messages first sent by another node). */
-    readonly gossipRelayed: number;
-    /** Gossip frames received from handshaken peers, duplicates included. */
-    readonly gossipReceived: number;
-    /** Of `gossipReceived`, the frames dropped as duplicates (message id already seen). */
-    readonly gossipDuplicates: number;
-  };
+  /** Gossip and peer counters since creation (for metrics and tests); a fresh snapshot on each call. */
+  stats(): PeerNetworkStats;
   /** Subscribes to an event; returns the unsubscribe function. */
   on<E extends keyof PeerNetworkEvents>(event: E, listener: PeerNetworkEvents[E]): () => void;
 }
@@ -213,10 +263,12 @@ interface Peer {
   hash: string;
   timer: NodeJS.Timeout | undefined;
   alive: boolean;
+  readonly limit: PeerRateLimit;
 }
 
 const HEX32 = /^[0-9a-f]{64}$/;
 const GOSSIP_PREFIX = '{"t":"gossip"';
+const SYNC_RES_PREFIX = Buffer.from('{"t":"sync_res"', 'utf8');
 /** A gossip frame as this node encodes it: the `to` list first, then `kind` and `body`. */
 const GOSSIP_TO_PREFIX = '{"t":"gossip","to":[';
 
@@ -273,9 +325,20 @@ export function createPeerNetwork(options: PeerNetworkOptions): PeerNetwork {
   const maxBuffered = l.maxBufferedBytes ?? 8 * 1024 * 1024;
   const maxRange = l.maxSyncRange ?? 64;
   const seenMax = l.seenCacheSize ?? 100_000;
-  const penalty = l.invalidPenalty ?? 25;
-  const banScore = l.banScore ?? -100;
-  const banMs = l.banMs ?? 600_000;
+  const maxFrame = l.maxMessageBytes ?? 16 * 1024 * 1024;
+  const maxPendingValidations = l.maxPendingValidations ?? 1_024;
+  const scores = createPeerScores({
+    ...(l.invalidPenalty !== undefined ? { invalidPenalty: l.invalidPenalty } : {}),
+    ...(l.rateLimitPenalty !== undefined ? { rateLimitPenalty: l.rateLimitPenalty } : {}),
+    ...(l.banScore !== undefined ? { banScore: l.banScore } : {}),
+    ...(l.banMs !== undefined ? { banMs: l.banMs } : {}),
+  });
+  const rateLimit = {
+    messagesPerSecond: l.maxMessagesPerSecond ?? 1_000,
+    ...(l.messageBurst !== undefined ? { messageBurst: l.messageBurst } : {}),
+    bytesPerSecond: l.maxBytesPerSecond ?? 32 * 1024 * 1024,
+    byteBurst: l.byteBurst ?? Math.max(4 * maxFrame, 64 * 1024 * 1024),
+  };
   const baseBackoff = l.reconnectBaseMs ?? 200;
   const maxBackoff = l.reconnectMaxMs ?? 10_000;
   const nodeId = bytesToHex(nodeKey.publicKey);
@@ -288,7 +351,6 @@ export function createPeerNetwork(options: PeerNetworkOptions): PeerNetwork {
 
   const connections = new Set<Peer>();
   const ready = new Map<string, Peer>();
-  const banned = new Map<string, number>(); // nodeId or url → until
   /**
    * Ids of the gossip messages seen (sent, or received and parsed): the SHA-256 of a frame's text after
    * its `to` list (see {@link gossipRestStart}), i.e. of its `kind` and `body` as the origin encoded
@@ -309,7 +371,19 @@ export function createPeerNetwork(options: PeerNetworkOptions): PeerNetwork {
   let listenUrl: string | undefined;
   let running = false;
   let keepAlive: NodeJS.Timeout | undefined;
-  const counters = { gossipSent: 0, gossipRelayed: 0, gossipReceived: 0, gossipDuplicates: 0 };
+  let pendingValidations = 0;
+  const counters = {
+    gossipSent: 0,
+    gossipRelayed: 0,
+    gossipReceived: 0,
+    gossipDuplicates: 0,
+    gossipAccepted: 0,
+    gossipIgnored: 0,
+    gossipRejected: 0,
+    framesRateLimited: 0,
+    framesOversized: 0,
+    peersBanned: 0,
+  };
 
   function remember(id: string): boolean {
     if (seen.has(id)) return false;
@@ -327,16 +401,6 @@ export function createPeerNetwork(options: PeerNetworkOptions): PeerNetwork {
    * and hex ids), so it is the byte index too — in one that cannot, the id only has to be deterministic.
    */
   const gossipId = (bytes: Uint8Array, restStart: number) => hash('sha256', bytes.subarray(restStart), 'hex');
-
-  function isBanned(key: string): boolean {
-    const until = banned.get(key);
-    if (until === undefined) return false;
-    if (Date.now() >= until) {
-      banned.delete(key);
-      return false;
-    }
-    return true;
-  }
 
   /** Whether a frame can be sent to `peer` now; a peer whose send buffer is over the limit is dropped. */
   function writable(peer: Peer): boolean {
@@ -387,7 +451,9 @@ export function createPeerNetwork(options: PeerNetworkOptions): PeerNetwork {
     const frame = fast
       ? `${GOSSIP_TO_PREFIX.slice(0, -1)}${JSON.stringify(to)}${text.slice(restStart)}`
       : JSON.stringify({ t: 'gossip', to, kind: msg.kind, body: msg.body });
-    sendGossip(targets, Buffer.from(frame, 'utf8'), true);
+    const data = Buffer.from(frame, 'utf8');
+    if (data.length > maxFrame) return; // its longer `to` list pushed it over: the peers would refuse it
+    sendGossip(targets, data, true);
   }
 
   function drop(peer: Peer, reason: string) {
@@ -412,14 +478,19 @@ export function createPeerNetwork(options: PeerNetworkOptions): PeerNetwork {
     for (const [url, d] of dialed) if (d.peer === peer) scheduleDial(url);
   }
 
-  function penalize(peer: Peer, reason: string) {
-    peer.score -= penalty;
-    if (peer.score <= banScore) {
-      const until = Date.now() + banMs;
-      if (peer.nodeId !== undefined) banned.set(peer.nodeId, until);
-      for (const [url, d] of dialed) if (d.peer === peer) banned.set(url, until);
-      drop(peer, `banned: ${reason}`);
-    }
+  /** Scores `peer` down; past the ban score it is banned (node id and dialled URL) and dropped. */
+  function penalize(peer: Peer, reason: string, kind: PenaltyKind = 'invalid') {
+    if (peer.score === Number.NEGATIVE_INFINITY) return; // banned already (a late verdict)
+    const { score, ban } = scores.penalize(peer.score, kind);
+    peer.score = score;
+    if (!ban) return;
+    peer.score = Number.NEGATIVE_INFINITY;
+    const keys = [...(peer.nodeId !== undefined ? [peer.nodeId] : [])];
+    for (const [url, d] of dialed) if (d.peer === peer) keys.push(url);
+    const until = scores.ban(keys);
+    counters.peersBanned++;
+    if (peer.nodeId !== undefined) emit('peer:banned', { nodeId: peer.nodeId, reason, until });
+    drop(peer, `banned: ${reason}`);
   }
 
   function reject(peer: Peer, code: string) {
@@ -461,11 +532,7 @@ export function createPeerNetwork(options: PeerNetworkOptions): PeerNetwork {
           counters.gossipDuplicates++;
           return;
         }
-        if (options.validateGossip !== undefined && !options.validateGossip(msg.kind, msg.body))
-          return penalize(peer, 'invalid gossip');
-        relay(peer, msg, text, restStart);
-        emit('gossip', { kind: msg.kind, body: msg.body, id, from: peer.nodeId as string, bytes: bytes.length });
-        return;
+        return validateThenDeliver(peer, msg, id, text, restStart, bytes.length);
       }
       case 'sync_req':
         return void serveSync(peer, msg.reqId, msg.from, msg.to);
@@ -484,18 +551,84 @@ export function createPeerNetwork(options: PeerNetworkOptions): PeerNetwork {
     }
   }
 
+  /**
+   * Asks the validator about a first-seen gossip message, then acts on its verdict: `accept` relays and
+   * delivers, `ignore` drops, `reject` drops and scores the sender down. An asynchronous verdict holds
+   * the message (at most `maxPendingValidations` at once; past that it is ignored).
+   */
+  function validateThenDeliver(
+    peer: Peer,
+    msg: GossipMessage,
+    id: string,
+    text: string,
+    restStart: number | undefined,
+    bytes: number,
+  ) {
+    const from = peer.nodeId as string;
+    const settle = (verdict: GossipVerdict) => {
+      if (verdict === 'ignore') {
+        counters.gossipIgnored++;
+        return;
+      }
+      if (verdict === 'reject') {
+        counters.gossipRejected++;
+        return penalize(peer, `invalid ${msg.kind}`);
+      }
+      counters.gossipAccepted++;
+      relay(peer, msg, text, restStart);
+      emit('gossip', { kind: msg.kind, body: msg.body, id, from, bytes });
+    };
+    if (options.validateGossip === undefined) return settle('accept');
+    let answer: ReturnType<GossipValidator>;
+    try {
+      answer = options.validateGossip(msg.kind, msg.body, from, bytes);
+    } catch {
+      return settle('ignore');
+    }
+    if (!(answer instanceof Promise)) return settle(toVerdict(answer));
+    if (pendingValidations >= maxPendingValidations) {
+      answer.catch(() => {});
+      return settle('ignore');
+    }
+    pendingValidations++;
+    answer.then(
+      (v) => {
+        pendingValidations--;
+        if (running) settle(toVerdict(v));
+      },
+      () => {
+        pendingValidations--;
+        if (running) settle('ignore');
+      },
+    );
+  }
+
   async function serveSync(peer: Peer, reqId: number, from: number, to: number): Promise<void> {
     if (to < from || to - from + 1 > maxRange) {
       send(peer, { t: 'sync_err', reqId, code: 'RPC_P2P_BAD_RANGE' });
       return penalize(peer, 'bad sync range');
     }
     if (options.getBlocks === undefined) return send(peer, { t: 'sync_err', reqId, code: 'RPC_UNAVAILABLE' });
+    let blocks: JsonObject[];
     try {
-      const blocks = await options.getBlocks(from, to);
-      send(peer, { t: 'sync_res', reqId, blocks });
+      blocks = await options.getBlocks(from, to);
     } catch {
-      send(peer, { t: 'sync_err', reqId, code: 'RPC_UNAVAILABLE' });
+      return send(peer, { t: 'sync_err', reqId, code: 'RPC_UNAVAILABLE' });
     }
+    // Trimmed to the frame limit (the requester asks again from where it ends); each block is
+    // encoded once, here.
+    const head = `{"t":"sync_res","reqId":${reqId},"blocks":[`;
+    const parts: string[] = [];
+    let size = head.length + 2;
+    for (const block of blocks) {
+      const part = JSON.stringify(block);
+      const n = Buffer.byteLength(part, 'utf8') + (parts.length > 0 ? 1 : 0);
+      if (size + n > maxFrame) break;
+      parts.push(part);
+      size += n;
+    }
+    if (parts.length === 0 && blocks.length > 0) return send(peer, { t: 'sync_err', reqId, code: 'RPC_P2P_TOO_LARGE' });
+    send(peer, `${head}${parts.join(',')}]}`);
   }
 
   function onHandshake(peer: Peer, msg: PeerMessage) {
@@ -503,7 +636,7 @@ export function createPeerNetwork(options: PeerNetworkOptions): PeerNetwork {
       if (msg.chainId !== chainId) return reject(peer, 'RPC_P2P_WRONG_CHAIN');
       if (msg.genesisHash !== genesisHash) return reject(peer, 'RPC_P2P_WRONG_GENESIS');
       if (msg.nodeKey === nodeId) return reject(peer, 'RPC_P2P_SELF');
-      if (isBanned(msg.nodeKey)) return reject(peer, 'RPC_P2P_BANNED');
+      if (scores.isBanned(msg.nodeKey)) return reject(peer, 'RPC_P2P_BANNED');
       peer.nodeId = msg.nodeKey;
       peer.theirNonce = msg.nonce;
       peer.height = msg.height;
@@ -559,6 +692,7 @@ export function createPeerNetwork(options: PeerNetworkOptions): PeerNetwork {
       hash: '',
       timer: undefined,
       alive: true,
+      limit: createPeerRateLimit(rateLimit),
     };
     connections.add(peer);
     socket.on('pong', () => {
@@ -566,16 +700,26 @@ export function createPeerNetwork(options: PeerNetworkOptions): PeerNetwork {
     });
     peer.timer = setTimeout(() => drop(peer, 'handshake timeout'), l.handshakeTimeoutMs ?? 5_000);
     socket.on('message', (data, isBinary) => {
+      if (!connections.has(peer)) return; // dropped (banned): what it had in flight is not read
       if (isBinary) return penalize(peer, 'binary frame');
       const bytes = Array.isArray(data)
         ? Buffer.concat(data)
         : Buffer.isBuffer(data)
           ? data
           : Buffer.from(data as ArrayBuffer);
+      // Solicited range-sync responses are bounded by our requests (an unsolicited one is scored below).
+      if (!peer.limit.take(bytes.length) && !bytes.subarray(0, SYNC_RES_PREFIX.length).equals(SYNC_RES_PREFIX)) {
+        counters.framesRateLimited++;
+        return penalize(peer, 'rate limit exceeded', 'rate');
+      }
       onMessage(peer, bytes.toString('utf8'), bytes);
     });
     socket.on('close', () => forget(peer, 'closed'));
-    socket.on('error', () => drop(peer, 'socket error'));
+    socket.on('error', (err: Error & { code?: string }) => {
+      if (err.code !== 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') return drop(peer, 'socket error');
+      counters.framesOversized++;
+      penalize(peer, `frame over ${maxFrame} bytes`, 'oversized');
+    });
     const sendHello = () => {
       const st = options.status?.() ?? { height: 0, hash: genesisHash };
       send(peer, { t: 'hello', chainId, genesisHash, nodeKey: nodeId, nonce: peer.nonce, height: st.height });
@@ -590,7 +734,7 @@ export function createPeerNetwork(options: PeerNetworkOptions): PeerNetwork {
     if (d === undefined || !running) return;
     d.peer = undefined;
     if (d.timer !== undefined) return;
-    const until = banned.get(url);
+    const until = scores.bannedUntil(url);
     const backoff = Math.min(maxBackoff, baseBackoff * 2 ** d.attempt) * (0.75 + Math.random() * 0.5);
     const delay = until !== undefined && until > Date.now() ? until - Date.now() : backoff;
     d.attempt = Math.min(d.attempt + 1, 30);
@@ -605,7 +749,7 @@ export function createPeerNetwork(options: PeerNetworkOptions): PeerNetwork {
     const d = dialed.get(url);
     if (d === undefined || !running) return;
     const socket = new WebSocket(url, {
-      maxPayload: l.maxMessageBytes ?? 16 * 1024 * 1024,
+      maxPayload: maxFrame,
       handshakeTimeout: 5_000,
       // An all-zero masking key: `ws` then skips masking here and unmasking at the peer, an XOR pass
       // (and a copy) over every frame on both ends. Masking protects HTTP intermediaries from frames
@@ -628,7 +772,7 @@ export function createPeerNetwork(options: PeerNetworkOptions): PeerNetwork {
         const wss = new WebSocketServer({
           host,
           port: options.listen.port,
-          maxPayload: l.maxMessageBytes ?? 16 * 1024 * 1024,
+          maxPayload: maxFrame,
         });
         server = wss;
         await new Promise<void>((resolve, reject) => {
@@ -677,6 +821,12 @@ export function createPeerNetwork(options: PeerNetworkOptions): PeerNetwork {
       );
       const text = JSON.stringify({ t: 'gossip', to, kind, body });
       const data = Buffer.from(text, 'utf8');
+      if (data.length > maxFrame)
+        throw rpcError('RPC_P2P_TOO_LARGE', `a ${kind} message of ${data.length} bytes exceeds the frame limit`, {
+          kind,
+          bytes: data.length,
+          maxMessageBytes: maxFrame,
+        });
       const id = gossipId(data, gossipRestStart(text));
       if (remember(id)) sendGossip(targets, data, false); // also drops our own frame relayed back to us
       return id;
