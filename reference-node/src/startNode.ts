@@ -32,13 +32,17 @@ import {
   createNodeApiServer,
   createNodeMetrics,
   createPeerNetwork,
+  createTxExchange,
   type JsonObject,
   type NodeApiServer,
   type NodeMetrics,
   type PeerNetwork,
+  type TxExchange,
 } from '@aitbc/rpc';
 import { LevelKVStore } from '@aitbc/storage-level';
 import { type ChainBackend, createChainBackend } from './chainBackend.js';
+import { createLocalTxJournal } from './localTxJournal.js';
+import { mempoolExchangePool } from './mempoolExchangePool.js';
 import type { NodeConfig } from './nodeConfig.js';
 import { readKeystoreFile, readPassphrase } from './nodeKeys.js';
 import { createNodeLog, type NodeLog } from './nodeLog.js';
@@ -212,6 +216,20 @@ export async function startNode(config: NodeConfig, modules: StartNodeModules = 
       maxTxs: config.mempool.maxTxs,
       maxPerSender: config.mempool.maxPerSender,
     });
+    // Transactions accepted from this node's API: journaled before the API answers, replayed here.
+    const journal =
+      config.mempool.journalMaxBytes > 0
+        ? createLocalTxJournal({
+            path: join(config.dataDir, 'tx-journal.ndjson'),
+            maxBytes: config.mempool.journalMaxBytes,
+            mempool,
+          })
+        : undefined;
+    if (journal !== undefined) {
+      const r = await journal.start();
+      cleanups.push(() => journal.stop());
+      log.info(`tx journal: ${r.replayed} pending again, ${r.dropped} dropped, ${r.skipped} torn or corrupt`);
+    }
     const metrics = createNodeMetrics({ mempoolSize: () => mempool.size });
     const genesisHash = genesisHashHex(genesis).replace(/^0x/, '');
 
@@ -238,6 +256,7 @@ export async function startNode(config: NodeConfig, modules: StartNodeModules = 
         if (pendingGossip.length >= MAX_TX_BATCH) flushGossip();
         else gossipTimer ??= setTimeout(flushGossip, 10);
       },
+      ...(journal !== undefined ? { persist: (txs: readonly SignedTx[]) => journal.persist(txs) } : {}),
     });
     cleanups.push(() => {
       if (gossipTimer !== undefined) clearTimeout(gossipTimer);
@@ -268,6 +287,7 @@ export async function startNode(config: NodeConfig, modules: StartNodeModules = 
       backend.emitBlock(block);
       if (engine === undefined) revalidate(); // a validator's engine revalidates after its own imports
       net?.announceStatus(block.header.height, bytesToHex(chain.headHash));
+      journal?.compact().catch((err: unknown) => log.warn(`tx journal compaction failed: ${(err as Error).message}`));
     });
     cleanups.push(() => {
       offBlock();
@@ -361,6 +381,7 @@ export async function startNode(config: NodeConfig, modules: StartNodeModules = 
       onDropped: (n) => metrics.txIntakeDropped.inc(n),
       onError: (err) => log.warn(`gossiped txs failed: ${(err as Error).message}`),
     });
+    let txExchange: TxExchange | undefined;
     net = createPeerNetwork({
       nodeKey,
       chainId: genesis.chainId,
@@ -376,8 +397,20 @@ export async function startNode(config: NodeConfig, modules: StartNodeModules = 
         return true;
       },
       limits: { maxMessageBytes: 64 * 1024 * 1024, maxBufferedBytes: 64 * 1024 * 1024, maxSyncRange: 64 },
+      onTxExchange: (from, message) => txExchange?.handle(from, message) ?? true,
     });
     const network = net;
+    // Pending transactions announced to each peer that connects, and re-announced while they stay pending.
+    const blockMs = Math.max(250, genesis.params.blockTimeMs);
+    const exchange = createTxExchange({
+      network,
+      pool: mempoolExchangePool(mempool, (tx) => backend.emitTx(tx)),
+      limits: { reannounceIntervalMs: 4 * blockMs, reannounceAfterMs: 4 * blockMs },
+      onError: (err) => log.warn(`tx exchange failed: ${(err as Error).message}`),
+    });
+    txExchange = exchange;
+    exchange.start();
+    cleanups.push(() => exchange.stop());
     network.on('gossip', (event) => {
       if (event.kind === 'tx') {
         const jsons = (parsed.get(event.body) ?? []) as JsonObject[];
