@@ -85,7 +85,7 @@ export interface ChainBackendNetwork {
    * Makes the transactions of one submission batch durable (the local transaction journal); the API
    * answers "accepted" only once it resolves. A failure answers `RPC_UNAVAILABLE` (503) to each of them.
    */
-  readonly persist?: (txs: readonly SignedTx[]) => Promise<void>;
+  readonly persist?: (txs: ReadonlyArray<{ readonly tx: SignedTx; readonly json: JsonObject }>) => Promise<void>;
 }
 
 /** A {@link NodeBackend} with the hooks the node uses to fan out its own events. */
@@ -153,7 +153,11 @@ export function createChainBackend(
         }
       });
       if (network.persist !== undefined && accepted.length > 0) {
-        const txs = accepted.map((a) => mempool.get(id(a.id))).filter((t): t is SignedTx => t !== undefined);
+        const txs: Array<{ tx: SignedTx; json: JsonObject }> = [];
+        for (const a of accepted) {
+          const tx = mempool.get(id(a.id));
+          if (tx !== undefined) txs.push({ tx, json: a.p.json });
+        }
         try {
           await network.persist(txs);
         } catch (err) {

@@ -25,6 +25,15 @@ export interface LocalTxReplay {
   readonly skipped: number;
 }
 
+/**
+ * A transaction to journal, with its wire JSON when the caller has it (as a client sent it: it decodes to
+ * the same transaction, and saves encoding it again).
+ */
+export interface LocalTx {
+  readonly tx: SignedTx;
+  readonly json?: JsonObject;
+}
+
 /** The node's journal of transactions accepted from its own API; see {@link createLocalTxJournal}. */
 export interface LocalTxJournal {
   /** Opens the journal, replays it into the mempool and compacts it to what is still pending. */
@@ -34,7 +43,7 @@ export interface LocalTxJournal {
    * journaled are skipped.
    * @throws AitbcError `NODE_JOURNAL_FULL` (even after compaction), `NODE_JOURNAL_IO`, `NODE_JOURNAL_CLOSED`.
    */
-  persist(txs: readonly SignedTx[]): Promise<void>;
+  persist(txs: readonly LocalTx[]): Promise<void>;
   /**
    * Rewrites the journal with only the still-pending transactions when the others (included, invalid,
    * evicted) are the majority of at least `minCompactRecords` records, or when `force` is set.
@@ -60,7 +69,7 @@ export interface LocalTxJournal {
  * ```ts
  * const journal = createLocalTxJournal({ path: join(dataDir, 'tx-journal.ndjson'), mempool });
  * const { replayed, dropped } = await journal.start();
- * await journal.persist([tx]); // durable: now the API may answer "accepted"
+ * await journal.persist([{ tx, json }]); // durable: now the API may answer "accepted"
  * chain.onBlock(() => void journal.compact());
  * ```
  */
@@ -145,19 +154,20 @@ export function createLocalTxJournal(options: LocalTxJournalOptions): LocalTxJou
     },
     async persist(txs) {
       const waits = new Set<Promise<void>>();
-      const fresh: SignedTx[] = [];
-      for (const tx of txs) {
+      const fresh: LocalTx[] = [];
+      for (const entry of txs) {
+        const { tx } = entry;
         const hex = txIdHex(tx);
         const wait = inflight.get(hex);
         if (wait !== undefined) waits.add(wait);
         else if (!journaled.has(hex)) {
           journaled.set(hex, tx.id);
-          fresh.push(tx);
+          fresh.push(entry);
         }
       }
       if (fresh.length > 0) {
-        const ids = fresh.map(txIdHex);
-        const written = append(fresh.map((tx) => txToJson(tx) as JsonObject));
+        const ids = fresh.map((e) => txIdHex(e.tx));
+        const written = append(fresh.map((e) => e.json ?? (txToJson(e.tx) as JsonObject)));
         for (const hex of ids) inflight.set(hex, written);
         waits.add(written);
         written.then(

@@ -256,7 +256,7 @@ export async function startNode(config: NodeConfig, modules: StartNodeModules = 
         if (pendingGossip.length >= MAX_TX_BATCH) flushGossip();
         else gossipTimer ??= setTimeout(flushGossip, 10);
       },
-      ...(journal !== undefined ? { persist: (txs: readonly SignedTx[]) => journal.persist(txs) } : {}),
+      ...(journal !== undefined ? { persist: (txs) => journal.persist(txs) } : {}),
     });
     cleanups.push(() => {
       if (gossipTimer !== undefined) clearTimeout(gossipTimer);

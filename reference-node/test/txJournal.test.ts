@@ -145,8 +145,8 @@ describe('createLocalTxJournal', () => {
     await a.start();
     const txs = [0, 1, 2].map((n) => transfer(n));
     await first.mempool.addMany(txs);
-    await a.persist(txs);
-    await a.persist([txs[0]!]); // again (a client retry): not journaled twice
+    await a.persist(txs.map((tx) => ({ tx })));
+    await a.persist([{ tx: txs[0]! }]); // again (a client retry): not journaled twice
     expect(a.records).toBe(3);
     // no stop(): the process died
     const second = pool();
@@ -163,7 +163,7 @@ describe('createLocalTxJournal', () => {
     await a.start();
     const txs = [0, 1, 2, 3].map((n) => transfer(n));
     await first.mempool.addMany(txs);
-    await a.persist(txs);
+    await a.persist(txs.map((tx) => ({ tx })));
     await a.stop();
     appendFileSync(path, '12345678 {"type":"tra');
     const second = pool();
@@ -183,7 +183,7 @@ describe('createLocalTxJournal', () => {
     await j.start();
     const txs = [0, 1, 2, 3, 4, 5].map((n) => transfer(n));
     await mempool.addMany(txs);
-    await j.persist(txs);
+    await j.persist(txs.map((tx) => ({ tx })));
     await include(2);
     await j.compact(); // 2 of 6 included: not yet
     expect(j.records).toBe(6);
@@ -207,12 +207,12 @@ describe('createLocalTxJournal', () => {
     await j.start();
     const txs = [0, 1, 2, 3].map((n) => transfer(n));
     await mempool.addMany(txs);
-    await j.persist(txs.slice(0, 3));
+    await j.persist(txs.slice(0, 3).map((tx) => ({ tx })));
     await include(2);
-    await j.persist([txs[3]!]); // full: the two included ones are compacted away first
+    await j.persist([{ tx: txs[3]! }]); // full: the two included ones are compacted away first
     expect([...j.ids()]).toEqual([txs[2]!, txs[3]!].map(txIdHex));
     await include(3);
-    const err = await j.persist([transfer(9)]).catch(() => undefined); // fits after compaction
+    const err = await j.persist([{ tx: transfer(9) }]).catch(() => undefined); // fits after compaction
     expect(err).toBeUndefined();
     await j.stop();
   });

@@ -74,7 +74,7 @@ export {
   type NodeApiServer,
   type NodeApiServerOptions,
 } from './server/createNodeApiServer.js';
-export { buildOpenApiDocument, NODE_ROUTES, type NodeRoute } from './server/nodeRoutes.js';
+export { buildOpenApiDocument, NODE_ROUTES, type NodeRoute, SEND_TX_ACCEPTED } from './server/nodeRoutes.js';
 export {
   createSubscriptionHub,
   type SubscriptionHub,
