@@ -80,8 +80,11 @@ export function createLocalTxJournal(options: LocalTxJournalOptions): LocalTxJou
     ...(options.maxBytes !== undefined ? { maxBytes: options.maxBytes } : {}),
   });
   const minCompact = options.minCompactRecords ?? 1024;
-  /** Journaled (or being journaled) transactions: wire id (0x hex) → id bytes, in journal order. */
-  const journaled = new Map<string, Uint8Array>();
+  /**
+   * Journaled (or being journaled) transactions in journal order: wire id (0x hex) → id bytes and the
+   * encoded line (kept, so a compaction only copies bytes; bounded by the journal's size).
+   */
+  const journaled = new Map<string, { readonly id: Uint8Array; readonly line: Uint8Array }>();
   /** Appends in flight by id: a second submission of the same transaction waits for the first's sync. */
   const inflight = new Map<string, Promise<void>>();
   let compacting: Promise<void> | undefined;
@@ -89,13 +92,12 @@ export function createLocalTxJournal(options: LocalTxJournalOptions): LocalTxJou
   const rewrite = async () => {
     const dead: string[] = [];
     await file.rewrite(() => {
-      const records: JsonObject[] = [];
-      for (const [hex, id] of journaled) {
-        const tx = mempool.get(id);
-        if (tx === undefined) dead.push(hex);
-        else records.push(txToJson(tx) as JsonObject);
+      const lines: Uint8Array[] = [];
+      for (const [hex, { id, line }] of journaled) {
+        if (mempool.get(id) === undefined) dead.push(hex);
+        else lines.push(line);
       }
-      return records;
+      return lines;
     });
     for (const hex of dead) journaled.delete(hex);
   };
@@ -105,7 +107,7 @@ export function createLocalTxJournal(options: LocalTxJournalOptions): LocalTxJou
     if (!force) {
       if (file.records < minCompact) return Promise.resolve();
       let live = 0;
-      for (const id of journaled.values()) if (mempool.get(id) !== undefined) live++;
+      for (const { id } of journaled.values()) if (mempool.get(id) !== undefined) live++;
       if (file.records - live <= live) return Promise.resolve();
     }
     compacting = rewrite().finally(() => {
@@ -114,7 +116,7 @@ export function createLocalTxJournal(options: LocalTxJournalOptions): LocalTxJou
     return compacting;
   };
 
-  const append = async (records: JsonObject[]) => {
+  const append = async (records: Uint8Array[]) => {
     try {
       await file.append(records);
     } catch (err) {
@@ -131,9 +133,11 @@ export function createLocalTxJournal(options: LocalTxJournalOptions): LocalTxJou
       let dropped = 0;
       for (let i = 0; i < records.length; i += MAX_ADD_BATCH) {
         const txs: SignedTx[] = [];
+        const jsons: JsonObject[] = [];
         for (const r of records.slice(i, i + MAX_ADD_BATCH)) {
           try {
             txs.push(txFromJson(r));
+            jsons.push(r);
           } catch {
             dropped++;
           }
@@ -145,8 +149,10 @@ export function createLocalTxJournal(options: LocalTxJournalOptions): LocalTxJou
             return;
           }
           const tx = txs[k]!;
-          if (r.status !== 'known' || !journaled.has(txIdHex(tx))) replayed++;
-          journaled.set(txIdHex(tx), tx.id);
+          const hex = txIdHex(tx);
+          if (journaled.has(hex)) return; // a duplicate record
+          replayed++;
+          journaled.set(hex, { id: tx.id, line: TxJournal.encode(jsons[k]!) });
         });
       }
       await rewrite();
@@ -154,20 +160,21 @@ export function createLocalTxJournal(options: LocalTxJournalOptions): LocalTxJou
     },
     async persist(txs) {
       const waits = new Set<Promise<void>>();
-      const fresh: LocalTx[] = [];
-      for (const entry of txs) {
-        const { tx } = entry;
+      const ids: string[] = [];
+      const lines: Uint8Array[] = [];
+      for (const { tx, json } of txs) {
         const hex = txIdHex(tx);
         const wait = inflight.get(hex);
         if (wait !== undefined) waits.add(wait);
         else if (!journaled.has(hex)) {
-          journaled.set(hex, tx.id);
-          fresh.push(entry);
+          const line = TxJournal.encode(json ?? (txToJson(tx) as JsonObject));
+          journaled.set(hex, { id: tx.id, line });
+          ids.push(hex);
+          lines.push(line);
         }
       }
-      if (fresh.length > 0) {
-        const ids = fresh.map((e) => txIdHex(e.tx));
-        const written = append(fresh.map((e) => e.json ?? (txToJson(e.tx) as JsonObject)));
+      if (ids.length > 0) {
+        const written = append(lines);
         for (const hex of ids) inflight.set(hex, written);
         waits.add(written);
         written.then(

@@ -38,6 +38,12 @@ function journalError(code: string, message: string, path: string, cause?: unkno
   });
 }
 
+/**
+ * A record for {@link TxJournal.append} and {@link TxJournal.rewrite}: a JSON object, or a line that
+ * {@link TxJournal.encode} made of one (kept by a caller that rewrites the same records often).
+ */
+export type TxJournalRecord = JsonObject | Uint8Array;
+
 /** One line: the CRC-32 of the JSON text (8 hex digits), a space, the JSON text, a newline. */
 function encodeRecord(record: JsonObject): Buffer {
   const json = Buffer.from(JSON.stringify(record), 'utf8');
@@ -46,6 +52,8 @@ function encodeRecord(record: JsonObject): Buffer {
 }
 
 /** The record of one line (without its newline), or undefined when it is corrupt. */
+const lineOf = (r: TxJournalRecord): Uint8Array => (r instanceof Uint8Array ? r : encodeRecord(r));
+
 function decodeRecord(line: Buffer): JsonObject | undefined {
   if (line.length < 10 || line[8] !== 0x20) return undefined;
   const json = line.subarray(9);
@@ -87,6 +95,11 @@ export class TxJournal {
   #batch: Waiting[] | undefined;
   #waitingBytes = 0;
   #closed = false;
+
+  /** Encodes a record as the line the file holds (with its newline). */
+  static encode(record: JsonObject): Uint8Array {
+    return encodeRecord(record);
+  }
 
   constructor(options: TxJournalOptions) {
     this.path = options.path;
@@ -143,11 +156,11 @@ export class TxJournal {
    * @throws AitbcError `NODE_JOURNAL_FULL` (the file would pass `maxBytes`: nothing is written),
    * `NODE_JOURNAL_IO` (the write or sync failed), `NODE_JOURNAL_CLOSED`.
    */
-  append(records: readonly JsonObject[]): Promise<void> {
+  append(records: readonly TxJournalRecord[]): Promise<void> {
     if (this.#closed || this.#fh === undefined)
       return Promise.reject(journalError('NODE_JOURNAL_CLOSED', 'the transaction journal is not open', this.path));
     if (records.length === 0) return Promise.resolve();
-    const data = Buffer.concat(records.map(encodeRecord));
+    const data = Buffer.concat(records.map(lineOf));
     if (this.#bytes + this.#waitingBytes + data.length > this.maxBytes)
       return Promise.reject(
         journalError('NODE_JOURNAL_FULL', `the transaction journal is full (${this.maxBytes} bytes)`, this.path),
@@ -170,14 +183,14 @@ export class TxJournal {
    * A function is called when the rewrite runs (after the appends queued before it), not before.
    * @throws AitbcError `NODE_JOURNAL_IO`, `NODE_JOURNAL_CLOSED`.
    */
-  rewrite(records: readonly JsonObject[] | (() => readonly JsonObject[])): Promise<void> {
+  rewrite(records: readonly TxJournalRecord[] | (() => readonly TxJournalRecord[])): Promise<void> {
     this.#batch = undefined; // appends from now on are written after the rewrite
     return this.#run(async () => {
       if (this.#closed || this.#fh === undefined)
         throw journalError('NODE_JOURNAL_CLOSED', 'the transaction journal is not open', this.path);
       const tmp = `${this.path}.tmp`;
       const list = typeof records === 'function' ? records() : records;
-      const data = Buffer.concat(list.map(encodeRecord));
+      const data = Buffer.concat(list.map(lineOf));
       try {
         const out = await open(tmp, 'w');
         try {
