@@ -145,6 +145,18 @@ describe('pending-transaction exchange', () => {
     await until(async () => (p0.txs.size === 10 ? true : undefined));
   });
 
+  it('an id one peer never delivers is fetched from another peer that announced it meanwhile', async () => {
+    const a = await node([], [], { requestTimeoutMs: 300 });
+    const p = new RawPeer(a.network.listenUrl as string, { chainId, genesisHash });
+    stops.push(() => p.socket.close());
+    await p.handshake();
+    p.send({ t: 'tx_announce', ids: [txId(42)] });
+    expect((await p.next('tx_request')).ids).toEqual([txId(42)]); // never answered
+    const b = await node([42], [a.network.listenUrl as string]);
+    await until(async () => (a.txs.has(txId(42)) ? true : undefined));
+    expect(b.exchange.stats().served).toBe(1);
+  });
+
   it('scores down malformed announces and requests, unsolicited or oversized answers and invalid bodies, then bans', async () => {
     const a = await node([], [], { requestTimeoutMs: 60_000 });
     const p = new RawPeer(a.network.listenUrl as string, { chainId, genesisHash });

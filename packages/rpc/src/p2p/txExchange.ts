@@ -143,6 +143,9 @@ export interface TxExchange {
   stats(): TxExchangeStats;
 }
 
+/** Other announcers remembered per requested id (see `requested`). */
+const MAX_ALTERNATES = 3;
+
 interface PeerState {
   /** Announced ids to request, in announce order (a Set keeps both order and dedupe). */
   readonly queue: Set<string>;
@@ -159,7 +162,8 @@ interface PeerState {
  * - Every `reannounceIntervalMs`, ids pending for at least `reannounceAfterMs` are announced to every peer
  *   again (at most `maxReannounceIds`, oldest first): a heal, a dropped batch or a late peer converges.
  * - An announced id the pool lacks is requested from the announcer (`maxRequestIds` per request, at most
- *   `maxInflightPerPeer` outstanding per peer, one outstanding request per id across peers); the answer
+ *   `maxInflightPerPeer` outstanding per peer, one outstanding request per id across peers, an id the
+ *   request does not bring asked of another peer that announced it); the answer
  *   carries at most `maxResponseBytes` of bodies. Fetched bodies go through the pool's normal admission;
  *   only admitted ones are announced on. A body that was not requested, an unsolicited answer, or an
  *   invalid transaction scores the sender down (malformed frames are refused by `parsePeerMessage`).
@@ -188,8 +192,13 @@ export function createTxExchange(options: TxExchangeOptions): TxExchange {
   const maxReannounce = Math.max(0, l.maxReannounceIds ?? 16_384);
 
   const peers = new Map<string, PeerState>();
-  /** Ids requested from some peer and not yet answered (and admitted), so no id is fetched twice at once. */
-  const requested = new Set<string>();
+  /**
+   * Ids requested from some peer and not yet answered (and admitted), so no id is fetched twice at once,
+   * each with up to {@link MAX_ALTERNATES} other peers that announced it meanwhile: an id the request
+   * does not bring (timed out, left out of the answer) is queued at the next of them, so a slow or
+   * hostile peer cannot hold back a transaction that honest peers hold.
+   */
+  const requested = new Map<string, string[]>();
   /** When each pending id was first seen pending (for the re-announce). */
   let firstSeen = new Map<string, number>();
   const counters = { announced: 0, requested: 0, fetched: 0, admitted: 0, served: 0 };
@@ -218,8 +227,22 @@ export function createTxExchange(options: TxExchangeOptions): TxExchange {
     return frames;
   }
 
+  /** Ends the request of `ids`; those the pool still lacks go to a peer that announced them too. */
   function release(ids: Iterable<string>) {
-    for (const id of ids) requested.delete(id);
+    const woken = new Set<string>();
+    for (const id of ids) {
+      const alternates = requested.get(id);
+      requested.delete(id);
+      if (alternates === undefined || !running || pool.has(id)) continue;
+      for (let next = alternates.shift(); next !== undefined; next = alternates.shift()) {
+        const s = peers.get(next);
+        if (s === undefined || s.queue.size >= maxQueued) continue;
+        s.queue.add(id);
+        woken.add(next);
+        break;
+      }
+    }
+    for (const nodeId of woken) pump(nodeId);
   }
 
   /** Sends requests for queued ids while the peer has room for more outstanding ones. */
@@ -237,7 +260,7 @@ export function createTxExchange(options: TxExchangeOptions): TxExchange {
       if (ids.length === 0) return;
       const reqId = nextReqId++;
       if (!network.sendTo(nodeId, { t: 'tx_request', reqId, ids })) return;
-      for (const id of ids) requested.add(id);
+      for (const id of ids) requested.set(id, []);
       counters.requested += ids.length;
       const t = setTimeout(() => {
         const req = s.inflight.get(reqId);
@@ -255,7 +278,10 @@ export function createTxExchange(options: TxExchangeOptions): TxExchange {
     const s = state(from);
     for (const id of ids) {
       if (s.queue.size >= maxQueued) break; // the rest is announced again later
-      if (!requested.has(id) && !pool.has(id)) s.queue.add(id);
+      if (pool.has(id)) continue;
+      const alternates = requested.get(id);
+      if (alternates === undefined) s.queue.add(id);
+      else if (alternates.length < MAX_ALTERNATES && !alternates.includes(from)) alternates.push(from);
     }
     pump(from);
     return true;
@@ -288,6 +314,8 @@ export function createTxExchange(options: TxExchangeOptions): TxExchange {
   }
 
   async function admit(from: string, ids: ReadonlySet<string>, txs: readonly JsonObject[]) {
+    /** Requested ids the answer settled (admitted or refused here): no other peer is asked for them. */
+    const settled = new Set<string>();
     try {
       if (txs.length === 0) return;
       const results = await pool.admit(from, txs);
@@ -296,7 +324,10 @@ export function createTxExchange(options: TxExchangeOptions): TxExchange {
       for (const r of results) {
         if (r.status === 'invalid') invalid ??= 'invalid fetched transaction';
         else if (r.id === undefined || !ids.has(r.id)) invalid ??= 'fetched transaction that was not requested';
-        else if (r.status === 'admitted') admitted.push(r.id);
+        else {
+          settled.add(r.id);
+          if (r.status === 'admitted') admitted.push(r.id);
+        }
       }
       counters.admitted += admitted.length;
       if (invalid !== undefined) network.reportInvalid(from, invalid);
@@ -304,7 +335,8 @@ export function createTxExchange(options: TxExchangeOptions): TxExchange {
     } catch (err) {
       options.onError?.(err);
     } finally {
-      release(ids);
+      for (const id of settled) requested.delete(id);
+      release([...ids].filter((id) => !settled.has(id)));
       pump(from);
     }
   }
