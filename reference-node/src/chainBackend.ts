@@ -12,7 +12,7 @@ import {
   txIdHex,
   txToJson,
 } from '@aitbc/chain-core';
-import { bytesToHex, hexToBytes, isAddress, isAitbcError } from '@aitbc/crypto';
+import { AitbcError, bytesToHex, hexToBytes, isAddress, isAitbcError } from '@aitbc/crypto';
 import type {
   BlockWire,
   ConsensusEventWire,
@@ -81,6 +81,11 @@ export interface ChainBackendNetwork {
   readonly syncStatus?: () => SyncStatusWire;
   /** Called with each transaction admitted through the API (e.g. to gossip it). */
   readonly onAdmitted?: (tx: JsonObject) => void;
+  /**
+   * Makes the transactions of one submission batch durable (the local transaction journal); the API
+   * answers "accepted" only once it resolves. A failure answers `RPC_UNAVAILABLE` (503) to each of them.
+   */
+  readonly persist?: (txs: ReadonlyArray<{ readonly tx: SignedTx; readonly json: JsonObject }>) => Promise<void>;
 }
 
 /** A {@link NodeBackend} with the hooks the node uses to fan out its own events. */
@@ -133,6 +138,7 @@ export function createChainBackend(
         for (const p of part) p.reject(err);
         continue;
       }
+      const accepted: Array<{ p: (typeof part)[number]; id: string }> = [];
       part.forEach((p, k) => {
         const r = results[k]!;
         if (isAitbcError(r)) {
@@ -141,11 +147,29 @@ export function createChainBackend(
         }
         try {
           admitted(p.json, r.id, r.status);
-          p.resolve(r.id); // 0x-prefixed, like every wire tx id
+          accepted.push({ p, id: r.id }); // 0x-prefixed, like every wire tx id
         } catch (err) {
           p.reject(err);
         }
       });
+      if (network.persist !== undefined && accepted.length > 0) {
+        const txs: Array<{ tx: SignedTx; json: JsonObject }> = [];
+        for (const a of accepted) {
+          const tx = mempool.get(id(a.id));
+          if (tx !== undefined) txs.push({ tx, json: a.p.json });
+        }
+        try {
+          await network.persist(txs);
+        } catch (err) {
+          const error = new AitbcError('RPC_UNAVAILABLE', 'the node cannot store accepted transactions now', {
+            details: { reason: isAitbcError(err) ? err.code : 'unknown' },
+            cause: err,
+          });
+          for (const a of accepted) a.p.reject(error);
+          continue;
+        }
+      }
+      for (const a of accepted) a.p.resolve(a.id);
     }
   };
   return {

@@ -30,6 +30,14 @@ export {
   initNetwork,
 } from './initNetwork.js';
 export {
+  createLocalTxJournal,
+  type LocalTx,
+  type LocalTxJournal,
+  type LocalTxJournalOptions,
+  type LocalTxReplay,
+} from './localTxJournal.js';
+export { mempoolExchangePool } from './mempoolExchangePool.js';
+export {
   type LoadNodeConfigOptions,
   loadNodeConfig,
   NODE_CONFIG_KEYS,
@@ -61,6 +69,7 @@ export {
   type StorageHealthOptions,
 } from './storageHealth.js';
 export { createTxIntake, type TxIntake, type TxIntakeOptions } from './txIntake.js';
+export { TxJournal, type TxJournalContents, type TxJournalOptions } from './txJournal.js';
 export { createValidatorEngine } from './validatorEngine.js';
 export { createWalletNodeGateway } from './walletNodeGateway.js';
 export { type RunningWallet, startWalletRole } from './walletRole.js';

@@ -64,6 +64,8 @@ export interface NodeConfig {
     readonly maxIntakeTxs: number;
     /** Most bytes (of the frames they came in) of gossiped transactions not yet admitted. */
     readonly maxIntakeBytes: number;
+    /** Most bytes of the local transaction journal (`<dataDir>/tx-journal.ndjson`); 0: no journal. */
+    readonly journalMaxBytes: number;
   };
   readonly consensus: {
     /** How long a validator waits for the proposal before prevoting nil (ms). */
@@ -264,6 +266,13 @@ const SPECS: readonly KeySpec[] = [
     'an integer number of bytes in 65536..4294967296',
     64 * 1024 * 1024,
     'Most bytes of gossip frames whose transactions wait to be admitted; a frame that does not fit is dropped.',
+  ),
+  spec(
+    'mempool.journalMaxBytes',
+    { t: 'int', min: 0, max: 4 * 1024 * 1024 * 1024 },
+    'an integer number of bytes in 0..4294967296',
+    64 * 1024 * 1024,
+    "Most bytes of the journal of transactions accepted from this node's API (`<dataDir>/tx-journal.ndjson`, synced before the API answers, replayed at start); 0 turns it off.",
   ),
   spec(
     'consensus.timeoutProposeMs',
@@ -625,6 +634,7 @@ export function loadNodeConfig(options: LoadNodeConfigOptions = {}): NodeConfig 
       maxPerSender: g<number>('mempool.maxPerSender'),
       maxIntakeTxs: g<number>('mempool.maxIntakeTxs'),
       maxIntakeBytes: g<number>('mempool.maxIntakeBytes'),
+      journalMaxBytes: g<number>('mempool.journalMaxBytes'),
     }),
     consensus: Object.freeze({
       timeoutProposeMs: g<number>('consensus.timeoutProposeMs'),

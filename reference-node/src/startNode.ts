@@ -22,10 +22,12 @@ import {
   createNodeApiServer,
   createNodeMetrics,
   createPeerNetwork,
+  createTxExchange,
   type JsonObject,
   type NodeApiServer,
   type NodeMetrics,
   type PeerNetwork,
+  type TxExchange,
 } from '@aitbc/rpc';
 import { LevelKVStore } from '@aitbc/storage-level';
 import { type ChainBackend, createChainBackend } from './chainBackend.js';
@@ -36,6 +38,8 @@ import {
   txBatchBudget,
   txGossipBatches,
 } from './gossipValidation.js';
+import { createLocalTxJournal } from './localTxJournal.js';
+import { mempoolExchangePool } from './mempoolExchangePool.js';
 import type { NodeConfig } from './nodeConfig.js';
 import { readKeystoreFile, readPassphrase } from './nodeKeys.js';
 import { createNodeLog, type NodeLog } from './nodeLog.js';
@@ -182,6 +186,20 @@ export async function startNode(config: NodeConfig, modules: StartNodeModules = 
       maxTxs: config.mempool.maxTxs,
       maxPerSender: config.mempool.maxPerSender,
     });
+    // Transactions accepted from this node's API: journaled before the API answers, replayed here.
+    const journal =
+      config.mempool.journalMaxBytes > 0
+        ? createLocalTxJournal({
+            path: join(config.dataDir, 'tx-journal.ndjson'),
+            maxBytes: config.mempool.journalMaxBytes,
+            mempool,
+          })
+        : undefined;
+    if (journal !== undefined) {
+      const r = await journal.start();
+      cleanups.push(() => journal.stop());
+      log.info(`tx journal: ${r.replayed} pending again, ${r.dropped} dropped, ${r.skipped} torn or corrupt`);
+    }
     const metrics = createNodeMetrics({ mempoolSize: () => mempool.size, peerNetwork: () => net?.stats() });
     storage.exposeMetrics(metrics);
     const genesisHash = genesisHashHex(genesis).replace(/^0x/, '');
@@ -212,6 +230,7 @@ export async function startNode(config: NodeConfig, modules: StartNodeModules = 
         targetHeight: Math.max(chain.head.height, syncTarget),
       }),
       onAdmitted: queueGossip,
+      ...(journal !== undefined ? { persist: (txs) => journal.persist(txs) } : {}),
     });
     cleanups.push(() => {
       if (gossipTimer !== undefined) clearTimeout(gossipTimer);
@@ -242,6 +261,7 @@ export async function startNode(config: NodeConfig, modules: StartNodeModules = 
       backend.emitBlock(block);
       if (engine === undefined) revalidate(); // a validator's engine revalidates after its own imports
       net?.announceStatus(block.header.height, bytesToHex(chain.headHash));
+      journal?.compact().catch((err: unknown) => log.warn(`tx journal compaction failed: ${(err as Error).message}`));
     });
     cleanups.push(() => {
       offBlock();
@@ -317,6 +337,7 @@ export async function startNode(config: NodeConfig, modules: StartNodeModules = 
       onIntakeDropped: (n) => metrics.txIntakeDropped.inc(n),
       onError: (err) => log.warn(`gossiped txs failed: ${(err as Error).message}`),
     });
+    let txExchange: TxExchange | undefined;
     net = createPeerNetwork({
       nodeKey,
       chainId: genesis.chainId,
@@ -332,9 +353,21 @@ export async function startNode(config: NodeConfig, modules: StartNodeModules = 
         maxSyncRange: 64,
         maxPendingValidations: config.mempool.maxIntakeTxs, // every queued batch holds at least one tx
       },
+      onTxExchange: (from, message) => txExchange?.handle(from, message) ?? true,
     });
     const network = net;
     // Only accepted gossip arrives here; transactions were admitted while they were validated.
+    // Pending transactions announced to each peer that connects, and re-announced while they stay pending.
+    const blockMs = Math.max(250, genesis.params.blockTimeMs);
+    const exchange = createTxExchange({
+      network,
+      pool: mempoolExchangePool(mempool, (tx) => backend.emitTx(tx)),
+      limits: { reannounceIntervalMs: 4 * blockMs, reannounceAfterMs: 4 * blockMs },
+      onError: (err) => log.warn(`tx exchange failed: ${(err as Error).message}`),
+    });
+    txExchange = exchange;
+    exchange.start();
+    cleanups.push(() => exchange.stop());
     network.on('gossip', (event) => {
       const message =
         event.kind === 'proposal' || event.kind === 'vote' ? gossip.consensusMessage(event.body) : undefined;

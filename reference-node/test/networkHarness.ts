@@ -25,8 +25,8 @@ export interface TestNode extends InitializedNode {
   readonly client: NodeClient;
   /** The current process (undefined before the first start or after a stop). */
   process: NodeProcess | undefined;
-  /** Starts the process (again) and waits for `/health`. */
-  start(): Promise<void>;
+  /** Starts the process (again), with extra environment if given, and waits for `/health`. */
+  start(env?: Record<string, string>): Promise<void>;
   /** SIGKILL, and waits for the exit. */
   kill(): Promise<void>;
   /** SIGTERM (graceful), and waits for the exit; resolves the exit code. */
@@ -90,10 +90,10 @@ export async function startTestNetwork(options: TestNetworkOptions): Promise<Tes
       client: createNodeClient({ baseUrl: n.rpcUrl }),
       process: undefined,
       output,
-      async start() {
+      async start(env) {
         node.process = spawnNode(['start', '--config', n.configPath], {
           name: n.name,
-          env: { AITBC_KEY_PASSPHRASE: '', ...options.env },
+          env: { AITBC_KEY_PASSPHRASE: '', ...options.env, ...env },
           ...(options.execArgv !== undefined ? { execArgv: options.execArgv } : {}),
           onLine: (line) => {
             output.push(line);

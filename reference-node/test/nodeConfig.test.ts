@@ -154,6 +154,7 @@ describe('loadNodeConfig', () => {
       maxPerSender: 256,
       maxIntakeTxs: 20_000,
       maxIntakeBytes: 64 * 1024 * 1024,
+      journalMaxBytes: 64 * 1024 * 1024,
     });
     const env = { AITBC_MEMPOOL_MAX_INTAKE_TXS: '4096', AITBC_MEMPOOL_MAX_INTAKE_BYTES: '1048576' };
     expect(loadNodeConfig({ file: f, env }).mempool).toMatchObject({ maxIntakeTxs: 4096, maxIntakeBytes: 1_048_576 });
@@ -161,6 +162,13 @@ describe('loadNodeConfig', () => {
       loadNodeConfig({ file: f, env: { AITBC_MEMPOOL_MAX_INTAKE_TXS: '0', AITBC_MEMPOOL_MAX_INTAKE_BYTES: '1000' } }),
     );
     expect(problems.map((p) => p.key).sort()).toEqual(['mempool.maxIntakeBytes', 'mempool.maxIntakeTxs']);
+  });
+
+  it('journals local transactions in up to 64 MiB by default; 0 turns the journal off', () => {
+    const f = file('journal.json', JSON.stringify(minimal));
+    expect(loadNodeConfig({ file: f, env: { AITBC_MEMPOOL_JOURNAL_MAX_BYTES: '0' } }).mempool.journalMaxBytes).toBe(0);
+    const problems = problemsOf(() => loadNodeConfig({ file: f, env: { AITBC_MEMPOOL_JOURNAL_MAX_BYTES: '-1' } }));
+    expect(problems.map((p) => p.key)).toEqual(['mempool.journalMaxBytes']);
   });
 
   it('bounds pending API submissions by default, overridable, and names a bad bound', () => {

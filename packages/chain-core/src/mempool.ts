@@ -198,6 +198,14 @@ export class Mempool {
     return this.#byId.get(idKey(id));
   }
 
+  /**
+   * The held transactions, oldest admission first (a replacement counts as a new admission). Live: do
+   * not add or remove while iterating.
+   */
+  txs(): IterableIterator<SignedTx> {
+    return this.#byId.values();
+  }
+
   /** Decodes a wire transaction and {@link add}s it. */
   addJson(json: unknown): Promise<AddResult> {
     return this.add(txFromJson(json));

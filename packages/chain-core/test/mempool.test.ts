@@ -93,6 +93,23 @@ describe('mempool', () => {
     expect(pool.size).toBe(1);
   });
 
+  it('txs() lists the held transactions oldest admission first, a replacement as a new admission', async () => {
+    const a = kp();
+    const b = kp();
+    const { pool, accounts } = setup({ [a.address]: 100_000n, [b.address]: 100_000n });
+    const a0 = tx(a, 0, 1000n);
+    const b0 = tx(b, 0, 1000n);
+    const a1 = tx(a, 1, 1000n);
+    await pool.addMany([a0, b0, a1]);
+    expect([...pool.txs()]).toEqual([a0, b0, a1]);
+    const b0x = tx(b, 0, 2000n);
+    await pool.add(b0x);
+    expect([...pool.txs()]).toEqual([a0, a1, b0x]);
+    accounts.set(a.address, { balance: 100_000n, nonce: 1 });
+    await pool.revalidate();
+    expect([...pool.txs()]).toEqual([a1, b0x]);
+  });
+
   it('evicts the lowest fee when full, and refuses what pays less', async () => {
     const [a, b, c, d] = [kp(), kp(), kp(), kp()];
     const { pool } = setup(

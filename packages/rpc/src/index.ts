@@ -52,7 +52,23 @@ export {
   type SyncOptions,
 } from './p2p/createPeerNetwork.js';
 export type { GossipValidator, GossipVerdict } from './p2p/gossipVerdict.js';
-export { type GossipKind, type PeerMessage, parsePeerMessage } from './p2p/peerMessages.js';
+export {
+  type GossipKind,
+  MAX_TX_ANNOUNCE_IDS,
+  MAX_TX_REQUEST_IDS,
+  type PeerMessage,
+  parsePeerMessage,
+  type TxExchangeMessage,
+} from './p2p/peerMessages.js';
+export {
+  createTxExchange,
+  type TxAdmission,
+  type TxExchange,
+  type TxExchangeLimits,
+  type TxExchangeOptions,
+  type TxExchangePool,
+  type TxExchangeStats,
+} from './p2p/txExchange.js';
 export { httpStatusOf, RPC_ERROR_STATUS, type RpcErrorCode, rpcError } from './rpcErrors.js';
 export {
   createNodeApiServer,
@@ -60,7 +76,7 @@ export {
   type NodeApiServer,
   type NodeApiServerOptions,
 } from './server/createNodeApiServer.js';
-export { buildOpenApiDocument, NODE_ROUTES, type NodeRoute } from './server/nodeRoutes.js';
+export { buildOpenApiDocument, NODE_ROUTES, type NodeRoute, SEND_TX_ACCEPTED } from './server/nodeRoutes.js';
 export {
   createSubscriptionHub,
   type SubscriptionHub,

@@ -180,7 +180,10 @@ export interface NodeBackend {
   mempool(limit: number): Promise<{ size: number; txs: JsonObject[] }> | { size: number; txs: JsonObject[] };
   /**
    * Admits a wire transaction (chain-core `TxJson`) and resolves its id: lowercase hex, `0x`-prefixed
-   * like every wire tx id (`send_tx` adds the prefix when a backend leaves it out).
+   * like every wire tx id (`send_tx` adds the prefix when a backend leaves it out). Resolving is what
+   * `send_tx` reports as "accepted" (the `SEND_TX_ACCEPTED` text): resolve only once the transaction is
+   * admitted and stored durably (it must survive a crash or restart of the node), and keep announcing it
+   * to peers until it is included or invalid; throw `RPC_UNAVAILABLE` when it cannot be stored.
    */
   submitTx(tx: JsonObject): Promise<string> | string;
   /** Transactions touching an address, newest first, paged by an opaque cursor. */

@@ -6,7 +6,13 @@ import type { JsonObject, PeerWire } from '../nodeBackend.js';
 import { rpcError } from '../rpcErrors.js';
 import { type GossipValidator, type GossipVerdict, toVerdict } from './gossipVerdict.js';
 import { isLocalFailure } from './localFailure.js';
-import { type GossipKind, MAX_GOSSIP_TO, type PeerMessage, parsePeerMessage } from './peerMessages.js';
+import {
+  type GossipKind,
+  MAX_GOSSIP_TO,
+  type PeerMessage,
+  parsePeerMessage,
+  type TxExchangeMessage,
+} from './peerMessages.js';
 import { createPeerRateLimit, type PeerRateLimit } from './peerRateLimit.js';
 import { createPeerScores, type PenaltyKind } from './peerScore.js';
 
@@ -140,6 +146,11 @@ export interface PeerNetworkOptions {
   readonly validateGossip?: GossipValidator;
   /** Our height and head hash, sent to peers in the handshake and with `announceStatus`. */
   readonly status?: () => { height: number; hash: string };
+  /**
+   * Receives the pending-transaction exchange frames of handshaken peers (see `createTxExchange`);
+   * `false` marks the frame invalid (the sender is scored down). Without it they are ignored.
+   */
+  readonly onTxExchange?: (nodeId: string, message: TxExchangeMessage) => boolean;
   readonly limits?: PeerNetworkLimits;
 }
 
@@ -241,6 +252,10 @@ export interface PeerNetwork {
   sync(options: SyncOptions): Promise<number>;
   /** Dials a peer URL now (and keeps it connected). */
   dial(url: string): void;
+  /** Sends a pending-transaction exchange frame to one peer; `false` when it is not connected or too slow. */
+  sendTo(nodeId: string, message: TxExchangeMessage): boolean;
+  /** Scores a peer down for invalid data found after delivery (e.g. a fetched transaction with a bad signature). */
+  reportInvalid(nodeId: string, reason: string): void;
   /** Gossip and peer counters since creation (for metrics and tests); a fresh snapshot on each call. */
   stats(): PeerNetworkStats;
   /** Subscribes to an event; returns the unsubscribe function. */
@@ -536,6 +551,11 @@ export function createPeerNetwork(options: PeerNetworkOptions): PeerNetwork {
       }
       case 'sync_req':
         return void serveSync(peer, msg.reqId, msg.from, msg.to);
+      case 'tx_announce':
+      case 'tx_request':
+      case 'tx_bodies':
+        if (options.onTxExchange?.(peer.nodeId as string, msg) === false) return penalize(peer, `invalid ${msg.t}`);
+        return;
       case 'sync_res':
       case 'sync_err': {
         const req = pending.get(msg.reqId);
@@ -891,6 +911,16 @@ export function createPeerNetwork(options: PeerNetworkOptions): PeerNetwork {
       if (dialed.has(url)) return;
       dialed.set(url, { attempt: 0, timer: undefined, peer: undefined });
       connect(url);
+    },
+    sendTo(peerId, message) {
+      const peer = ready.get(peerId);
+      if (peer === undefined || !writable(peer)) return false;
+      peer.socket.send(JSON.stringify(message));
+      return true;
+    },
+    reportInvalid(peerId, reason) {
+      const peer = ready.get(peerId);
+      if (peer !== undefined) penalize(peer, reason);
     },
     stats: () => ({ ...counters }),
     on(event, listener) {

@@ -39,7 +39,48 @@ export type PeerMessage =
     }
   | { t: 'sync_req'; reqId: number; from: number; to: number }
   | { t: 'sync_res'; reqId: number; blocks: JsonObject[] }
-  | { t: 'sync_err'; reqId: number; code: string };
+  | { t: 'sync_err'; reqId: number; code: string }
+  | TxExchangeMessage;
+
+/**
+ * The pending-transaction exchange (as Ethereum's `NewPooledTransactionHashes` /
+ * `GetPooledTransactions`): `tx_announce` lists ids (64 lowercase hex, without `0x`) of transactions the
+ * sender holds pending; the receiver asks for those it lacks with `tx_request`, answered by `tx_bodies`
+ * (wire transactions, at most as many as requested, possibly fewer).
+ *
+ * @example
+ * ```ts
+ * import type { TxExchangeMessage } from '@aitbc/rpc';
+ * const announce: TxExchangeMessage = { t: 'tx_announce', ids: ['ab'.repeat(32)] };
+ * const request: TxExchangeMessage = { t: 'tx_request', reqId: 1, ids: ['ab'.repeat(32)] };
+ * ```
+ */
+export type TxExchangeMessage =
+  | { t: 'tx_announce'; ids: string[] }
+  | { t: 'tx_request'; reqId: number; ids: string[] }
+  | { t: 'tx_bodies'; reqId: number; txs: JsonObject[] };
+
+/**
+ * Most transaction ids one `tx_announce` frame carries (a longer list makes the frame malformed).
+ *
+ * @example
+ * ```ts
+ * import { MAX_TX_ANNOUNCE_IDS } from '@aitbc/rpc';
+ * for (let i = 0; i < ids.length; i += MAX_TX_ANNOUNCE_IDS) send({ t: 'tx_announce', ids: ids.slice(i, i + MAX_TX_ANNOUNCE_IDS) });
+ * ```
+ */
+export const MAX_TX_ANNOUNCE_IDS = 4096;
+
+/**
+ * Most transaction ids one `tx_request` asks for, and most bodies one `tx_bodies` carries.
+ *
+ * @example
+ * ```ts
+ * import { MAX_TX_REQUEST_IDS } from '@aitbc/rpc';
+ * const request = { t: 'tx_request', reqId: 1, ids: missing.slice(0, MAX_TX_REQUEST_IDS) };
+ * ```
+ */
+export const MAX_TX_REQUEST_IDS = 256;
 
 /** Most node ids a gossip frame's `to` list may carry (a longer list makes the frame malformed). */
 export const MAX_GOSSIP_TO = 64;
@@ -58,6 +99,9 @@ function exactKeys(o: Record<string, unknown>, keys: readonly string[], optional
   const extra = optional.filter((k) => Object.hasOwn(o, k)).length;
   return own.length === keys.length + extra && keys.every((k) => Object.hasOwn(o, k));
 }
+
+const isTxIdList = (v: unknown, max: number): v is string[] =>
+  Array.isArray(v) && v.length > 0 && v.length <= max && v.every((id) => typeof id === 'string' && HEX32.test(id));
 
 const isNodeIdList = (v: unknown): boolean =>
   Array.isArray(v) && v.length <= MAX_GOSSIP_TO && v.every((id) => typeof id === 'string' && HEX32.test(id));
@@ -131,6 +175,20 @@ export function parsePeerMessage(text: string): PeerMessage | undefined {
         : undefined;
     case 'sync_err':
       return exactKeys(v, ['t', 'reqId', 'code']) && isCount(v.reqId) && typeof v.code === 'string' && CODE.test(v.code)
+        ? (v as PeerMessage)
+        : undefined;
+    case 'tx_announce':
+      return exactKeys(v, ['t', 'ids']) && isTxIdList(v.ids, MAX_TX_ANNOUNCE_IDS) ? (v as PeerMessage) : undefined;
+    case 'tx_request':
+      return exactKeys(v, ['t', 'reqId', 'ids']) && isCount(v.reqId) && isTxIdList(v.ids, MAX_TX_REQUEST_IDS)
+        ? (v as PeerMessage)
+        : undefined;
+    case 'tx_bodies':
+      return exactKeys(v, ['t', 'reqId', 'txs']) &&
+        isCount(v.reqId) &&
+        Array.isArray(v.txs) &&
+        v.txs.length <= MAX_TX_REQUEST_IDS &&
+        v.txs.every(isObj)
         ? (v as PeerMessage)
         : undefined;
     default:

@@ -15,11 +15,32 @@ export interface NodeRoute {
   /** The node operation (JSON-RPC method name) this route runs, or a special handler name. */
   readonly operation: string;
   readonly summary: string;
+  /** Longer OpenAPI description (CommonMark). */
+  readonly description?: string;
   readonly params?: Readonly<Record<string, { type: 'string'; description: string; maxLength: number }>>;
   readonly query?: Readonly<Record<string, { type: 'string' | 'boolean' | 'integer'; description: string }>>;
   /** Whether the JSON body is the operation's `tx` parameter. */
   readonly bodyIsTx?: boolean;
 }
+
+/**
+ * What `send_tx` answering `{id}` ("accepted") promises, as the OpenAPI document states it.
+ *
+ * @example
+ * ```ts
+ * import { SEND_TX_ACCEPTED } from '@aitbc/rpc';
+ * console.log(SEND_TX_ACCEPTED); // durable on this node, (re)announced until included or invalid; not inclusion
+ * ```
+ */
+export const SEND_TX_ACCEPTED =
+  'Answers `{id}` once the transaction is accepted: it passed admission (chain, fee, signature, nonce, funds) ' +
+  "into this node's mempool and is stored durably on this node's disk, so a crash or restart of this node " +
+  'does not lose it (it is back in the mempool after the restart). The node then gossips it, announces it to ' +
+  'every peer that connects and re-announces it while it stays pending, until a block includes it or it ' +
+  'becomes invalid (its nonce used by another transaction, the funds spent) or the mempool evicts it for ' +
+  'higher-paying ones. Accepted is not a promise of inclusion: watch `get_tx` (status `pending` → `committed`). ' +
+  'A 503 (`RPC_BUSY` or `RPC_UNAVAILABLE`, e.g. the node cannot write its disk) means not accepted; the ' +
+  'transaction may still be included, and resubmitting the same signed transaction is safe (same id).';
 
 const address = { type: 'string', description: 'AITBC address (ait1…)', maxLength: 128 } as const;
 const proof = { proof: { type: 'boolean', description: 'include a state proof' } } as const;
@@ -76,6 +97,7 @@ export const NODE_ROUTES: readonly NodeRoute[] = [
     url: '/rpc/send_tx',
     operation: 'send_tx',
     summary: 'Submit a signed tx (TxJson body)',
+    description: SEND_TX_ACCEPTED,
     bodyIsTx: true,
   },
   {
@@ -173,6 +195,7 @@ export function buildOpenApiDocument(version = '0.1.0'): Record<string, unknown>
     const op: Record<string, unknown> = {
       operationId: `${route.operation}_${route.method.toLowerCase()}_${path.replace(/[^a-z]+/gi, '_')}`,
       summary: route.summary,
+      ...(route.description !== undefined ? { description: route.description } : {}),
       'x-jsonrpc-method': route.operation,
       responses: {
         '200': { description: 'OK', content: { 'application/json': { schema: { type: 'object' } } } },
@@ -188,7 +211,7 @@ export function buildOpenApiDocument(version = '0.1.0'): Record<string, unknown>
       );
     if (route.bodyIsTx) {
       (op.responses as Record<string, unknown>)['503'] = errorResponse(
-        'Too many submissions waiting (RPC_BUSY, limits.maxPendingTxs), or the node cannot accept transactions now (a *_UNAVAILABLE code), see Retry-After',
+        'Not accepted: too many submissions waiting (RPC_BUSY, limits.maxPendingTxs), or the node cannot store or accept transactions now (RPC_UNAVAILABLE or another *_UNAVAILABLE code); see Retry-After',
       );
       op.requestBody = { required: true, content: { 'application/json': { schema: { type: 'object' } } } };
     }
