@@ -41,10 +41,12 @@ export function formatCampaign(report: CampaignReport): string {
   }
   for (const c of report.checks) out.push(`${c.ok ? 'ok  ' : 'FAIL'} chain: ${c.name} — ${c.detail}`);
   for (const n of report.notes) out.push(`     ${n}`);
+  const notRun = report.scenarios.filter((r) => r.notRun !== undefined);
   out.push(
     '',
-    `${report.passed ? 'PASSED' : 'FAILED'}: ${report.scenarios.length} scenarios on 4 validators (${report.placement}), ` +
-      `chain height ${report.height}, ${(report.durationMs / 1000).toFixed(0)} s`,
+    `${report.passed ? 'PASSED' : 'FAILED'}: ${report.scenarios.length - notRun.length} scenarios on 4 validators (${report.placement}), ` +
+      `chain height ${report.height}, ${(report.durationMs / 1000).toFixed(0)} s` +
+      notRun.map((r) => `; ${r.name} ${r.notRun}`).join(''),
   );
   return out.join('\n');
 }

@@ -4,8 +4,8 @@
  * hostile peer, each scenario's checks and the chain's (identical history, supply) asserted.
  * `npm run chaos` runs the whole campaign and prints the table.
  */
-import { describe, expect, it } from 'vitest';
-import { type CampaignReport, runCampaign } from './campaign.ts';
+import { afterAll, describe, expect, it } from 'vitest';
+import { abortCampaigns, type CampaignReport, runCampaign } from './campaign.ts';
 import { formatCampaign } from './campaignTable.ts';
 import { netnsUnavailable } from './netns.ts';
 import type { ScenarioName } from './scenarios.ts';
@@ -14,6 +14,9 @@ const failed = (report: CampaignReport) => [
   ...report.scenarios.flatMap((s) => s.checks.filter((c) => !c.ok).map((c) => `${s.name}: ${c.name} — ${c.detail}`)),
   ...report.checks.filter((c) => !c.ok).map((c) => `chain: ${c.name} — ${c.detail}`),
 ];
+
+// A test that times out leaves its campaign running: kill its processes, remove its namespaces.
+afterAll(abortCampaigns, 60_000);
 
 describe('chaos campaign, CI subset', () => {
   it('kill one, hang one, partition 2|2 (root), hostile peer: every check holds', async () => {

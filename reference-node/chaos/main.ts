@@ -7,6 +7,7 @@
  *   --bound 10                        seconds within which finality must resume after a fault
  *   --catch-up 30                     seconds within which every node must be back at the top
  *   --hold 6                          seconds a fault is held
+ *   --deadline 900                    seconds the whole run may take (then: cleanup, exit 1)
  *   --verbose                         progress lines on stderr
  */
 import { parseArgs } from 'node:util';
@@ -28,6 +29,7 @@ function parse() {
       bound: { type: 'string' },
       'catch-up': { type: 'string' },
       hold: { type: 'string' },
+      deadline: { type: 'string' },
       verbose: { type: 'boolean' },
     },
   }).values;
@@ -47,13 +49,15 @@ const scenarios = (args.scenarios?.split(',') ?? [...SCENARIOS]) as ScenarioName
 for (const s of scenarios) if (!(SCENARIOS as readonly string[]).includes(s)) usage(`unknown scenario ${s}`);
 
 let interrupted = false;
-for (const signal of ['SIGINT', 'SIGTERM'] as const)
-  process.on(signal, () => {
-    if (interrupted) return;
-    interrupted = true;
-    process.stderr.write(`\n${signal}: cleaning up\n`);
-    void abortCampaigns().finally(() => process.exit(130));
-  });
+const bail = (why: string, code: number) => {
+  if (interrupted) return;
+  interrupted = true;
+  process.stderr.write(`\n${why}: cleaning up\n`);
+  void abortCampaigns().finally(() => process.exit(code));
+};
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => bail(signal, 130));
+const deadlineS = number('deadline', args.deadline, 900);
+setTimeout(() => bail(`the run took more than ${deadlineS} s`, 1), deadlineS * 1000).unref();
 
 const started = new Date();
 process.stderr.write(`chaos campaign: ${scenarios.join(', ')} (started ${started.toISOString()})\n`);
