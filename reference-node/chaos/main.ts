@@ -7,6 +7,7 @@
  *   --bound 10                        seconds within which finality must resume after a fault
  *   --catch-up 30                     seconds within which every node must be back at the top
  *   --hold 6                          seconds a fault is held
+ *   --memory-bound 96                 MiB a node's RSS may grow under the hostile peer
  *   --deadline 900                    seconds the whole run may take (then: cleanup, exit 1)
  *   --verbose                         progress lines on stderr
  */
@@ -30,6 +31,7 @@ function parse() {
       'catch-up': { type: 'string' },
       hold: { type: 'string' },
       deadline: { type: 'string' },
+      'memory-bound': { type: 'string' },
       verbose: { type: 'boolean' },
     },
   }).values;
@@ -67,6 +69,7 @@ const report = await runCampaign({
   boundMs: number('bound', args.bound, 10) * 1000,
   catchUpMs: number('catch-up', args['catch-up'], 30) * 1000,
   holdMs: number('hold', args.hold, 6) * 1000,
+  memoryBoundBytes: number('memory-bound', args['memory-bound'], 96) * 1024 * 1024,
   ...(args.verbose === true ? { log: (line: string) => process.stderr.write(`[chaos] ${line}\n`) } : {}),
 });
 process.stdout.write(`${formatCampaign(report)}\n`);

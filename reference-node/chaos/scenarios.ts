@@ -163,13 +163,20 @@ const partition: Scenario = {
     const topology = ctx.topology as NetnsTopology;
     await topology.partition();
     const from = Date.now() + HALT_GRACE_MS;
+    let peers: string[] = [];
     try {
       await pause(HALT_GRACE_MS + ctx.holdMs);
+      peers = await Promise.all(ctx.clients.map(async (c) => String((await c.peers().catch(() => [])).length)));
     } finally {
       await topology.heal();
     }
     const to = Date.now();
-    return { endedAt: to, checks: [halted(ctx, from, to, [0, 1]), halted(ctx, from, to, [2, 3])] };
+    ctx.log(`partition: peers connected per node at the heal: ${peers.join(' / ')}`);
+    const withPeers = (c: Check): Check => ({ ...c, detail: `${c.detail}; peers at the heal ${peers.join('/')}` });
+    return {
+      endedAt: to,
+      checks: [withPeers(halted(ctx, from, to, [0, 1])), withPeers(halted(ctx, from, to, [2, 3]))],
+    };
   },
 };
 
