@@ -18,6 +18,11 @@ export interface SpawnNodeOptions {
   readonly execArgv?: readonly string[];
   /** Receives each output line of the child (default: written to this process's stdout, prefixed). */
   readonly onLine?: (line: string, stream: 'stdout' | 'stderr') => void;
+  /**
+   * A command that runs the node in place of itself (it must `exec`, keeping the pid), e.g.
+   * `['ip', 'netns', 'exec', 'ns0']` to start the node inside a network namespace.
+   */
+  readonly launcher?: readonly string[];
 }
 
 /** A node running in a child process; see {@link spawnNode}. */
@@ -39,11 +44,21 @@ export interface NodeProcess {
  * `node --import tsx --conditions=@aitbc/source reference-node/src/main.ts <args>`.
  */
 export function spawnNode(args: readonly string[], options: SpawnNodeOptions): NodeProcess {
-  const child: ChildProcess = spawn(
+  const command = [
     process.execPath,
-    [...(options.execArgv ?? []), '--import', 'tsx', '--conditions=@aitbc/source', NODE_MAIN, ...args],
-    { cwd: REPO_ROOT, env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+    ...(options.execArgv ?? []),
+    '--import',
+    'tsx',
+    '--conditions=@aitbc/source',
+    NODE_MAIN,
+    ...args,
+  ];
+  const [file, ...argv] = [...(options.launcher ?? []), ...command] as [string, ...string[]];
+  const child: ChildProcess = spawn(file, argv, {
+    cwd: REPO_ROOT,
+    env: { ...process.env, ...options.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   if (child.pid === undefined) throw new AitbcError('NODE_SPAWN_FAILED', `could not start ${options.name}`);
   const onLine =
     options.onLine ??

@@ -3,7 +3,7 @@
  * base, then each node as its own `aitbc-node start --config` process (real level databases, real
  * sockets on 127.0.0.1), started in parallel, with per-node kill/restart.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ChainParams, GenesisAllocation } from '@aitbc/chain-core';
@@ -62,6 +62,48 @@ export interface TestNetworkOptions {
   readonly logLevel?: string;
   /** Extra Node.js flags of every node process (e.g. `--cpu-prof`). */
   readonly execArgv?: readonly string[];
+  /**
+   * Where each node runs (default: every node on 127.0.0.1 in this network namespace), e.g. each in a
+   * Linux network namespace of its own (see `reference-node/chaos/netns.ts`).
+   */
+  readonly placement?: (index: number) => NodePlacement;
+}
+
+/** Where one node of a {@link TestNetwork} listens and how its process is launched. */
+export interface NodePlacement {
+  /** Listen address of the node's API and peer port (e.g. `0.0.0.0`). */
+  readonly listenHost: string;
+  /** Address this process reaches the node's API and peer port at (its `rpcUrl` and `p2pUrl`). */
+  readonly reachHost: string;
+  /** Address the other nodes dial this node's peer port at (written into their `p2p.peers`). */
+  readonly peerHost: string;
+  /** Command the node process is started under (see `SpawnNodeOptions.launcher`). */
+  readonly launcher?: readonly string[];
+}
+
+/**
+ * Rewrites the configs `initNetwork` wrote (every node on 127.0.0.1) for `placement`; returns each
+ * node with the URLs this process reaches it at.
+ */
+function placeNodes(nodes: readonly InitializedNode[], placement: (index: number) => NodePlacement): InitializedNode[] {
+  const port = (url: string) => new URL(url).port;
+  const peerUrlOf = new Map(nodes.map((n, i) => [n.p2pUrl, `ws://${placement(i).peerHost}:${port(n.p2pUrl)}`]));
+  return nodes.map((n, i) => {
+    const where = placement(i);
+    const config = JSON.parse(readFileSync(n.configPath, 'utf8'));
+    config.rpc = { ...config.rpc, host: where.listenHost };
+    config.p2p = {
+      ...config.p2p,
+      host: where.listenHost,
+      peers: (config.p2p.peers as string[]).map((u) => peerUrlOf.get(u) ?? u),
+    };
+    writeFileSync(n.configPath, `${JSON.stringify(config, null, 2)}\n`);
+    return {
+      ...n,
+      rpcUrl: `http://${where.reachHost}:${port(n.rpcUrl)}`,
+      p2pUrl: `ws://${where.reachHost}:${port(n.p2pUrl)}`,
+    };
+  });
 }
 
 /** Initializes and starts a network; see the module comment. */
@@ -83,7 +125,9 @@ export async function startTestNetwork(options: TestNetworkOptions): Promise<Tes
   });
   const passphrase = readPassphrase(net.passphraseFile, {});
   const faucetKey = await readKeystoreFile(net.faucet.keystore, passphrase);
-  const nodes: TestNode[] = net.nodes.map((n) => {
+  const placed = options.placement === undefined ? net.nodes : placeNodes(net.nodes, options.placement);
+  const nodes: TestNode[] = placed.map((n, index) => {
+    const launcher = options.placement?.(index).launcher;
     const output: string[] = [];
     const node: TestNode = {
       ...n,
@@ -95,6 +139,7 @@ export async function startTestNetwork(options: TestNetworkOptions): Promise<Tes
           name: n.name,
           env: { AITBC_KEY_PASSPHRASE: '', ...options.env, ...env },
           ...(options.execArgv !== undefined ? { execArgv: options.execArgv } : {}),
+          ...(launcher !== undefined ? { launcher } : {}),
           onLine: (line) => {
             output.push(line);
             if (output.length > 200) output.shift();
