@@ -194,6 +194,7 @@ function persistedJson(
           }
         : encodeConsensusMessage(m),
     ),
+    polka: (record.polka ?? []).map(encodeConsensusMessage),
   };
 }
 
