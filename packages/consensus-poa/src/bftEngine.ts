@@ -14,6 +14,7 @@ import {
   voteSigningBody,
 } from './consensusMessage.js';
 import { proposerFor } from './proposerSchedule.js';
+import { polkaVotes, regossipMessages } from './regossip.js';
 
 /**
  * Timeouts in ms; round `r` waits `base + delta * r` (they grow per round).
@@ -272,6 +273,12 @@ export interface PersistedConsensusState {
   readonly validBlock: Block | null;
   /** Everything signed at this height. */
   readonly signed: readonly ConsensusMessage[];
+  /**
+   * The polka of the valid value: the prevotes of `validRound` for `validBlock` (absent in records
+   * of older versions). A validator that restarts keeps the proof that lets it and its peers prevote
+   * its valid value when it re-proposes it; its signers may be gone for good.
+   */
+  readonly polka?: readonly Vote[];
 }
 
 /**
@@ -337,8 +344,6 @@ interface MutableState {
 }
 
 const NIL = 'nil';
-/** Rounds back from the current one whose own messages the gossip timer re-sends in full. */
-const GOSSIP_ROUNDS = 8;
 const hashKey = (h: Uint8Array | null): string => (h === null ? NIL : toHex0x(h));
 
 function clone(s: BftState): MutableState {
@@ -447,6 +452,7 @@ export function createBftEngine(config: BftEngineConfig): BftEngine {
         validRound: s.validRound,
         validBlock: s.validHash === null ? null : (s.blocks.get(s.validHash) ?? null),
         signed: [...s.signed.values()],
+        polka: s.validHash === null ? [] : polkaVotes(s, s.validRound, s.validHash),
       };
     }
 
@@ -642,6 +648,8 @@ export function createBftEngine(config: BftEngineConfig): BftEngine {
           } else {
             s.validRound = r;
             s.validHash = hash;
+            // No vote follows to carry it: persist the new valid value and its polka now.
+            if (self !== null) this.emit({ type: 'persist', record: this.record() });
           }
           return true;
         }
@@ -789,6 +797,18 @@ export function createBftEngine(config: BftEngineConfig): BftEngine {
           run.roundVotes(m.round)[m.type].set(self, [m]);
         }
       }
+      // The polka of the valid value, checked again (it is what makes the value re-proposable).
+      if (s.validHash !== null)
+        for (const v of record.polka ?? []) {
+          if (v.height !== record.height || v.round !== record.validRound || v.type !== 'prevote') continue;
+          if (hashKey(v.blockHash) !== s.validHash) continue;
+          const validator = set.byAddress(v.validator);
+          const bytes = signingBytes('vote', chainId, voteSigningBody(v.type, v.height, v.round, v.blockHash));
+          if (validator === undefined || !check(v.signature, bytes, validator.publicKey)) continue;
+          const votes = run.roundVotes(v.round).prevote;
+          const existing = votes.get(v.validator) ?? [];
+          if (!existing.some((x) => hashKey(x.blockHash) === s.validHash)) votes.set(v.validator, [...existing, v]);
+        }
       // Re-send what was signed (peers may have missed it), then resume at the persisted round.
       for (const m of s.signed.values()) run.emit({ type: 'broadcast', message: m });
       run.startRound(record.round);
@@ -837,17 +857,8 @@ export function createBftEngine(config: BftEngineConfig): BftEngine {
     const s = run.s;
     if (height !== s.height || round !== s.round) return;
     if (kind === 'gossip') {
-      // Re-send, as gossip would, what a peer may have lost: everything this validator signed in the
-      // last rounds (a peer still in an earlier round needs those votes to reach its own timeouts),
-      // its votes for blocks in any round, and the polka (anyone's prevotes) that makes its valid
-      // value re-proposable, so that a validator locked on it can be joined or unlocked.
-      for (const m of s.signed.values())
-        if (m.round >= round - GOSSIP_ROUNDS || (m.type !== 'proposal' && m.blockHash !== null))
-          run.emit({ type: 'broadcast', message: m });
-      if (s.validHash !== null)
-        for (const [validator, list] of s.votes.get(s.validRound)?.prevote ?? [])
-          for (const v of list)
-            if (validator !== self && hashKey(v.blockHash) === s.validHash) run.emit({ type: 'broadcast', message: v });
+      // Re-send, as gossip would, what a peer may have lost (see regossipMessages).
+      for (const message of regossipMessages(s, self)) run.emit({ type: 'broadcast', message });
       run.schedule('gossip', round);
       return;
     }
@@ -886,6 +897,7 @@ export function encodePersistedState(record: PersistedConsensusState): JsonObjec
     validRound: record.validRound,
     validBlock: record.validBlock === null ? null : (blockToJson(record.validBlock) as JsonObject),
     signed: record.signed.map(encodeConsensusMessage),
+    polka: (record.polka ?? []).map(encodeConsensusMessage),
   };
 }
 
@@ -908,6 +920,9 @@ export function decodePersistedState(json: unknown): PersistedConsensusState {
       return v;
     };
     if (!Array.isArray(o.signed)) throw new Error('signed');
+    if (o.polka !== undefined && !Array.isArray(o.polka)) throw new Error('polka');
+    const polka = ((o.polka as unknown[] | undefined) ?? []).map(decodeConsensusMessage);
+    if (polka.some((m) => m.type !== 'prevote')) throw new Error('polka: not a prevote');
     return {
       height: int(o.height, 1),
       round: int(o.round, 0),
@@ -916,6 +931,7 @@ export function decodePersistedState(json: unknown): PersistedConsensusState {
       validRound: int(o.validRound, -1),
       validBlock: o.validBlock === null ? null : blockFromJson(o.validBlock),
       signed: o.signed.map(decodeConsensusMessage),
+      polka: polka as Vote[],
     };
   } catch (e) {
     throw new AitbcError('CONSENSUS_BAD_STATE', 'the persisted consensus state does not decode', { cause: e });

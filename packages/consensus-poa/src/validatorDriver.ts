@@ -197,6 +197,7 @@ function persistedJson(
           }
         : encodeConsensusMessage(m),
     ),
+    polka: (record.polka ?? []).map(encodeConsensusMessage),
   };
 }
 

@@ -326,6 +326,43 @@ describe('validator driver: 4 validators in one process over chain-core', () => 
     await third.driver.stop();
   });
 
+  it('persists the polka of its valid value with its lock (the proof a restarted validator re-proposes with)', async () => {
+    const solo: Genesis = { ...genesis, validators: [genesis.validators[0]!] };
+    const consensusStore = new MemoryKVStore();
+    const chain = createChain({ store: new MemoryKVStore(), genesis: solo, consensus: createPoaConsensus() });
+    await chain.open();
+    // No transactions and a long empty-block interval: after height 1 nothing is signed for a minute.
+    const driver = createValidatorDriver({
+      chain,
+      seed: seeds[0]!,
+      store: consensusStore,
+      transport: { broadcast() {} },
+      blockTimeMs: 60_000,
+      emptyBlockIntervalMs: 60_000,
+    });
+    const decided = new Promise<void>((resolve) => driver.on('commit', () => resolve()));
+    await driver.start();
+    await decided;
+    await driver.stop();
+    const record = JSON.parse(new TextDecoder().decode(await consensusStore.get(utf8ToBytes('consensus/state')))) as {
+      height: number;
+      lockedRound: number;
+      validRound: number;
+      validBlock: string;
+      polka: unknown[];
+    };
+    expect(record).toMatchObject({ height: 1, lockedRound: 0, validRound: 0 });
+    const polka = record.polka.map((m) => decodeConsensusMessage(m as never));
+    expect(polka).toHaveLength(1);
+    expect(polka[0]).toMatchObject({
+      type: 'prevote',
+      height: 1,
+      round: 0,
+      validator: addressFromPublicKey(publicKeyFromSeed(seeds[0]!)),
+    });
+    expect(bytesToHex((polka[0] as { blockHash: Uint8Array }).blockHash)).toBe(record.validBlock);
+  });
+
   it('ignores messages before start and after stop, and reports refused messages', async () => {
     const chain = createChain({ store: new MemoryKVStore(), genesis, consensus: createPoaConsensus() });
     await chain.open();
