@@ -23,8 +23,12 @@ export interface HostileAttackOptions {
   readonly genesisHash: string;
   /** Address of a real validator (claimed by the bad-signature votes). */
   readonly validatorAddress: string;
-  /** The chain's current height (votes are for the next one). */
-  readonly height: number;
+  /**
+   * The chain's current height, read again right before each kind's volley (votes are for the next
+   * height: a vote the node finds stale is ignored, not held against its sender, so the votes must
+   * stay inside the node's window while the chain moves on under load).
+   */
+  readonly height: () => number;
   readonly junkFrames?: number;
   readonly badFrames?: number;
   readonly floodFrames?: number;
@@ -97,9 +101,13 @@ async function handshake(peer: RawPeer, ms: number): Promise<string> {
   return handshakeOutcome(peer, ms);
 }
 
-/** Builds each kind's frames; `mark` records what identifies a frame of a kind when it comes back. */
+/**
+ * Builds each kind's frames for the chain at `height`; `mark` records what identifies a frame of a
+ * kind when it comes back.
+ */
 function volleys(
   o: HostileAttackOptions,
+  height: number,
   mark: (token: string, kind: HostileKind) => void,
 ): Map<HostileKind, string[]> {
   const bad = o.badFrames ?? 200;
@@ -143,7 +151,7 @@ function volleys(
       mark(signature, 'bad-sig-vote');
       const m = {
         type: 'prevote',
-        height: o.height + 1,
+        height: height + 1,
         round: i,
         blockHash: null,
         validator: o.validatorAddress,
@@ -155,9 +163,9 @@ function volleys(
   out.set(
     'stranger-vote',
     Array.from({ length: bad }, (_, i) => {
-      const height = i % 2 === 0 ? o.height + 1 : o.height + 100_000;
+      const at = i % 2 === 0 ? height + 1 : height + 100_000;
       const vote = encodeConsensusMessage(
-        signVote(o.chainId, 'prevote', height, i, null, strangerAddress, stranger.seed),
+        signVote(o.chainId, 'prevote', at, i, null, strangerAddress, stranger.seed),
       );
       mark(vote.signature as string, 'stranger-vote');
       return gossip('vote', { m: vote, s: bytesToHex(randomBytes(8)) });
@@ -185,7 +193,6 @@ async function volley(peer: RawPeer, frames: readonly string[], settleMs: number
 export async function runHostileAttack(o: HostileAttackOptions): Promise<HostileAttackResult> {
   const settleMs = o.settleMs ?? 3_000;
   const marks = new Map<string, HostileKind>(); // a token in a frame → its kind
-  const frames = volleys(o, (token, kind) => marks.set(token, kind));
   const leaked = new Map<HostileKind, number>();
   const leak = (kind: HostileKind) => leaked.set(kind, (leaked.get(kind) ?? 0) + 1);
   // The observer: counts attacker frames arriving on the other node.
@@ -216,7 +223,7 @@ export async function runHostileAttack(o: HostileAttackOptions): Promise<Hostile
       const attacker = new KeyedPeer(o.targetUrl, key, o.chainId, o.genesisHash);
       peers.push(attacker);
       const admitted = await handshake(attacker, settleMs);
-      const list = frames.get(kind) ?? [];
+      const list = volleys(o, o.height(), (token, k) => marks.set(token, k)).get(kind) ?? [];
       if (admitted !== 'accepted') {
         results.push({ kind, planned: list.length, sent: 0, disconnected: true });
         continue;

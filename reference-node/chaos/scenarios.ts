@@ -206,7 +206,7 @@ const hostilePeer: Scenario = {
         chainId: ctx.chainId,
         genesisHash: ctx.genesisHash,
         validatorAddress: (ctx.nodes[1] as TestNode).address,
-        height: ctx.monitor.heightAt(Date.now()),
+        height: () => ctx.monitor.heightAt(Date.now()),
       });
     } finally {
       sampling = false;

@@ -11,7 +11,8 @@
  *   (and relayed as received); a mixed batch is `ignore`d and the transactions it added are
  *   re-published by this node (`republish`), so only admitted transactions travel on.
  * - Proposals and votes (`{m: {...}, s}`): structure, relevance (height within
- *   `[head, head + heightWindow]`, else `ignore`d), signer (a vote's validator in the set, a proposal
+ *   `[head, head + heightWindow]`, else `ignore`d — but a vote whose signer is not in the validator
+ *   set is `reject`ed at any height), signer (a vote's validator in the set, a proposal
  *   signed by the scheduled proposer of its height and round: else `reject`ed), signature (else
  *   `reject`ed), and duplicates (the same vote or proposal within `dedupeMs`, re-wrapped or not, is
  *   `ignore`d). Only then is it delivered to the engine and relayed.
@@ -250,9 +251,10 @@ export function createGossipValidation(options: GossipValidationOptions): Gossip
       return 'reject';
     }
     if (vote.type === 'proposal') return 'reject'; // a proposal under the vote kind
-    if (!inWindow(vote.height)) return 'ignore';
+    // Not a validator: invalid at any height (no honest node relays it), so checked before the window.
     const signer = validators.byAddress(vote.validator);
     if (signer === undefined) return 'reject';
+    if (!inWindow(vote.height)) return 'ignore';
     if (!verifyVoteSignature(chainId, vote, signer.publicKey)) return 'reject';
     const key = `${vote.type}/${vote.height}/${vote.round}/${vote.blockHash === null ? '' : toHex0x(vote.blockHash)}/${vote.validator}`;
     return seenRecently(key) ? 'ignore' : 'accept';

@@ -181,6 +181,10 @@ describe('gossiped votes and proposals', () => {
     expect(validate('vote', vote(keys[0] as KeyPair, next() + 5))).toBe('ignore');
   });
 
+  it('a vote from a non-validator is rejected at any height (a stale or far height does not excuse it)', () => {
+    expect(validate('vote', vote(generateKeyPair(), next() + 100_000))).toBe('reject');
+  });
+
   it('a proposal signed by the scheduled proposer is accepted; by anyone else rejected; far ahead ignored', async () => {
     expect(validate('proposal', await proposal(next(), 3))).toBe('accept');
     expect(validate('proposal', await proposal(next(), 4, generateKeyPair()))).toBe('reject');
