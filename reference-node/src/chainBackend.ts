@@ -81,6 +81,11 @@ export interface ChainBackendNetwork {
   readonly syncStatus?: () => SyncStatusWire;
   /** Called with each transaction admitted through the API (e.g. to gossip it). */
   readonly onAdmitted?: (tx: JsonObject) => void;
+  /**
+   * Awaited before each slice of submissions is admitted (verified and inserted), e.g. to let a block
+   * being built, validated or imported go first (`ConsensusPriority.yieldToConsensus`).
+   */
+  readonly beforeAdmit?: () => Promise<void>;
 }
 
 /** A {@link NodeBackend} with the hooks the node uses to fan out its own events. */
@@ -128,6 +133,7 @@ export function createChainBackend(
       const part = batch.slice(i, i + MAX_ADD_BATCH);
       let results: Awaited<ReturnType<Mempool['addManyJson']>>;
       try {
+        if (network.beforeAdmit !== undefined) await network.beforeAdmit();
         results = await mempool.addManyJson(part.map((p) => p.json));
       } catch (err) {
         for (const p of part) p.reject(err);

@@ -64,6 +64,17 @@ export interface NodeConfig {
     readonly maxIntakeTxs: number;
     /** Most bytes (of the frames they came in) of gossiped transactions not yet admitted. */
     readonly maxIntakeBytes: number;
+    /** Longest pause of transaction intake while a block is built, validated or imported (ms; 0: no pause). */
+    readonly intakeYieldMs: number;
+  };
+  /** Admission control of API submissions from the measured capacity (see `admissionControl.ts`). */
+  readonly admission: {
+    /** Backlog admitted, as time of measured finalized throughput (ms; 0: admission control off). */
+    readonly budgetMs: number;
+    /** Backlog always admitted (a fresh or idle node). */
+    readonly minBacklogTxs: number;
+    /** Window of the finalized-throughput measurement (ms). */
+    readonly windowMs: number;
   };
   readonly consensus: {
     /** How long a validator waits for the proposal before prevoting nil (ms). */
@@ -264,6 +275,34 @@ const SPECS: readonly KeySpec[] = [
     'an integer number of bytes in 65536..4294967296',
     64 * 1024 * 1024,
     'Most bytes of gossip frames whose transactions wait to be admitted; a frame that does not fit is dropped.',
+  ),
+  spec(
+    'mempool.intakeYieldMs',
+    { t: 'int', min: 0, max: 60_000 },
+    'an integer number of ms in 0..60000',
+    1000,
+    'Longest pause of tx intake (gossiped and submitted) while a block is built, validated or imported; 0 = never pauses.',
+  ),
+  spec(
+    'admission.budgetMs',
+    { t: 'int', min: 0, max: 600_000 },
+    'an integer number of ms in 0..600000',
+    2000,
+    'API submissions are refused with `RPC_BUSY` (503, Retry-After) while the backlog (mempool + gossip waiting for admission) exceeds this much of the measured finalized throughput; 0 = off.',
+  ),
+  spec(
+    'admission.minBacklogTxs',
+    { t: 'int', min: 1, max: 1_000_000 },
+    'an integer in 1..1000000',
+    2000,
+    'Backlog always admitted, whatever the measured throughput (a fresh or idle node).',
+  ),
+  spec(
+    'admission.windowMs',
+    { t: 'int', min: 1000, max: 600_000 },
+    'an integer number of ms in 1000..600000',
+    5000,
+    'Window over which the finalized throughput is measured.',
   ),
   spec(
     'consensus.timeoutProposeMs',
@@ -625,6 +664,12 @@ export function loadNodeConfig(options: LoadNodeConfigOptions = {}): NodeConfig 
       maxPerSender: g<number>('mempool.maxPerSender'),
       maxIntakeTxs: g<number>('mempool.maxIntakeTxs'),
       maxIntakeBytes: g<number>('mempool.maxIntakeBytes'),
+      intakeYieldMs: g<number>('mempool.intakeYieldMs'),
+    }),
+    admission: Object.freeze({
+      budgetMs: g<number>('admission.budgetMs'),
+      minBacklogTxs: g<number>('admission.minBacklogTxs'),
+      windowMs: g<number>('admission.windowMs'),
     }),
     consensus: Object.freeze({
       timeoutProposeMs: g<number>('consensus.timeoutProposeMs'),

@@ -38,7 +38,9 @@ import {
   type PeerNetwork,
 } from '@aitbc/rpc';
 import { LevelKVStore } from '@aitbc/storage-level';
+import { createAdmissionControl } from './admissionControl.js';
 import { type ChainBackend, createChainBackend } from './chainBackend.js';
+import { createConsensusPriority } from './consensusPriority.js';
 import type { NodeConfig } from './nodeConfig.js';
 import { readKeystoreFile, readPassphrase } from './nodeKeys.js';
 import { createNodeLog, type NodeLog } from './nodeLog.js';
@@ -213,6 +215,9 @@ export async function startNode(config: NodeConfig, modules: StartNodeModules = 
       maxPerSender: config.mempool.maxPerSender,
     });
     const metrics = createNodeMetrics({ mempoolSize: () => mempool.size });
+    // Block building, validation and import go before tx intake (the engine and block sync use `tracked`).
+    const priority = createConsensusPriority({ maxWaitMs: config.mempool.intakeYieldMs });
+    const tracked = priority.track(chain);
     const genesisHash = genesisHashHex(genesis).replace(/^0x/, '');
 
     let net: PeerNetwork | undefined;
@@ -238,6 +243,7 @@ export async function startNode(config: NodeConfig, modules: StartNodeModules = 
         if (pendingGossip.length >= MAX_TX_BATCH) flushGossip();
         else gossipTimer ??= setTimeout(flushGossip, 10);
       },
+      beforeAdmit: () => priority.yieldToConsensus(),
     });
     cleanups.push(() => {
       if (gossipTimer !== undefined) clearTimeout(gossipTimer);
@@ -265,6 +271,7 @@ export async function startNode(config: NodeConfig, modules: StartNodeModules = 
     };
     const offBlock = chain.onBlock((block) => {
       metrics.recordBlock(block.header.height, block.txs.length);
+      admission.recordCommit(block.txs.length);
       backend.emitBlock(block);
       if (engine === undefined) revalidate(); // a validator's engine revalidates after its own imports
       net?.announceStatus(block.header.height, bytesToHex(chain.headHash));
@@ -294,7 +301,7 @@ export async function startNode(config: NodeConfig, modules: StartNodeModules = 
         const block = blockFromJson(item.block);
         const commit = commitFromJson(item.commit);
         try {
-          await chain.importBlock(block, commit);
+          await tracked.importBlock(block, commit);
         } catch (err) {
           if (block.header.height <= chain.head.height) continue; // raced with our engine
           throw err;
@@ -345,6 +352,7 @@ export async function startNode(config: NodeConfig, modules: StartNodeModules = 
       for (let i = 0; i < txs.length; i += VERIFY_CHUNK) {
         // libsodium verifies on this thread: 512 signatures at once would hold it for ~30 ms.
         if (i > 0) await new Promise<void>((resolve) => setImmediate(resolve));
+        await priority.yieldToConsensus();
         const slice = txs.slice(i, i + VERIFY_CHUNK);
         const results = await mempool.addMany(slice);
         // Refusals (a bad signature, a nonce already used by a block) are dropped: gossip has no one to tell.
@@ -360,6 +368,12 @@ export async function startNode(config: NodeConfig, modules: StartNodeModules = 
       onPending: (n) => metrics.txIntakePending.set(n),
       onDropped: (n) => metrics.txIntakeDropped.inc(n),
       onError: (err) => log.warn(`gossiped txs failed: ${(err as Error).message}`),
+    });
+    // API submissions past the measured capacity: RPC_BUSY (503, Retry-After) at the edge.
+    const admission = createAdmissionControl({
+      ...config.admission,
+      backlog: () => mempool.size + intake.pendingTxs,
+      onRefused: () => metrics.submissionsRefused.inc(),
     });
     net = createPeerNetwork({
       nodeKey,
@@ -408,7 +422,7 @@ export async function startNode(config: NodeConfig, modules: StartNodeModules = 
     cleanups.push(() => clearInterval(syncTimer));
 
     const server: NodeApiServer = createNodeApiServer({
-      backend,
+      backend: admission.guard(backend),
       host: config.rpc.host,
       port: config.rpc.port,
       metrics,
@@ -427,7 +441,7 @@ export async function startNode(config: NodeConfig, modules: StartNodeModules = 
     if (config.role === 'validator' && modules.validatorEngine !== undefined) {
       const consensusEvent = (event: ConsensusEventWire) => backend.emitConsensus(event);
       engine = modules.validatorEngine({
-        chain,
+        chain: tracked,
         mempool,
         genesis,
         nodeKey,

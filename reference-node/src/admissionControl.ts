@@ -1,0 +1,187 @@
+import type { NodeBackend } from '@aitbc/rpc';
+import { rpcError } from '@aitbc/rpc';
+
+/** Options of {@link createAdmissionControl}. */
+export interface AdmissionControlOptions {
+  /**
+   * The backlog admitted, as time of measured finalized throughput (ms): with a finalized rate of
+   * 2,000 tx/s and 2,000 ms, new submissions are refused while 4,000 transactions wait. `0` turns
+   * admission control off (every submission is let through).
+   */
+  readonly budgetMs: number;
+  /** A backlog always admitted, whatever was measured: a fresh or idle node finalized nothing yet. */
+  readonly minBacklogTxs: number;
+  /** The window the finalized rate is measured over (ms). */
+  readonly windowMs: number;
+  /**
+   * The node's backlog now, without the submissions this controller let through and that are not
+   * answered yet (it adds those itself): pending transactions (mempool) and gossiped ones waiting
+   * for admission.
+   */
+  readonly backlog: () => number;
+  /** Clock (ms; default `Date.now`). Tests pass their own. */
+  readonly now?: () => number;
+  /** Longest `Retry-After` given (s, default 10). */
+  readonly maxRetryAfterSeconds?: number;
+  /** Called for each submission refused (e.g. a counter). */
+  readonly onRefused?: () => void;
+}
+
+/** What {@link AdmissionControl.status} reports. */
+export interface AdmissionStatus {
+  /** Transactions finalized per second over the window (what the network cleared, seen from here). */
+  readonly capacityTxsPerSecond: number;
+  /** The backlog past which submissions are refused. */
+  readonly limitTxs: number;
+  /** The backlog now, submissions in flight included. */
+  readonly backlogTxs: number;
+  /** Submissions let through and not answered yet. */
+  readonly inFlightTxs: number;
+}
+
+/** Edge admission of submitted transactions from the node's measured capacity; see {@link createAdmissionControl}. */
+export interface AdmissionControl {
+  /** Records a committed block of `txs` transactions (every import: own engine or block sync). */
+  recordCommit(txs: number): void;
+  /**
+   * Lets one submission through, or throws `RPC_BUSY` (HTTP 503, `details.retryAfterSeconds` — the
+   * node API turns it into `Retry-After`). The submission counts in the backlog until `release()`.
+   */
+  admit(): () => void;
+  /** Wraps a backend's `submitTx` with {@link AdmissionControl.admit}; every other member is the backend's own. */
+  guard<B extends NodeBackend>(backend: B): B;
+  status(): AdmissionStatus;
+}
+
+interface Commit {
+  readonly at: number;
+  readonly txs: number;
+}
+
+/**
+ * Admission control at the node's edge. A network offered more than it can finalize queues the
+ * excess somewhere: in the mempools, and in each node's intake of gossiped transactions (every node
+ * verifies every signature once). Queued transactions are finalized late (seconds, then tens of
+ * seconds) or dropped by gossip after the client was told they were accepted. This controller
+ * refuses new API submissions with `RPC_BUSY` (503, `Retry-After`) while the node's backlog is more
+ * than the network clears in `budgetMs`, so that the excess is shed at the edge and what is accepted
+ * is finalized within about the budget.
+ *
+ * The capacity is measured, not configured: the transactions committed over the last `windowMs`
+ * (all blocks this node imported) per second. A network below its capacity finalizes what it is
+ * offered and keeps a backlog of about a block time of it, below the limit; past its capacity, the
+ * limit follows what the network actually finalizes, on a fast or a slow machine alike. The limit
+ * never falls below `minBacklogTxs`, so a fresh or idle node (nothing finalized yet) admits.
+ * `Retry-After` is the time the measured rate needs to clear the excess (at least 1 s).
+ *
+ * @example
+ * ```ts
+ * const admission = createAdmissionControl({
+ *   budgetMs: 2000, minBacklogTxs: 2000, windowMs: 5000,
+ *   backlog: () => mempool.size + intake.pendingTxs,
+ * });
+ * chain.onBlock((block) => admission.recordCommit(block.txs.length));
+ * const server = createNodeApiServer({ backend: admission.guard(backend) });
+ * ```
+ */
+export function createAdmissionControl(options: AdmissionControlOptions): AdmissionControl {
+  const now = options.now ?? Date.now;
+  const maxRetry = options.maxRetryAfterSeconds ?? 10;
+  const enabled = options.budgetMs > 0;
+  const startedAt = now();
+  const commits: Commit[] = [];
+  let inWindow = 0;
+  let inFlight = 0;
+
+  const prune = (t: number) => {
+    while (commits.length > 0 && (commits[0] as Commit).at <= t - options.windowMs)
+      inWindow -= (commits.shift() as Commit).txs;
+  };
+  /** Finalized tx/s over the window (over the time since start while that is shorter, at least 1 s). */
+  const capacity = (t: number) => {
+    prune(t);
+    const span = Math.min(options.windowMs, Math.max(1000, t - startedAt));
+    return (inWindow * 1000) / span;
+  };
+  const limitAt = (rate: number) => Math.max(options.minBacklogTxs, Math.floor((rate * options.budgetMs) / 1000));
+
+  const status = (): AdmissionStatus => {
+    const rate = capacity(now());
+    return {
+      capacityTxsPerSecond: rate,
+      limitTxs: limitAt(rate),
+      backlogTxs: options.backlog() + inFlight,
+      inFlightTxs: inFlight,
+    };
+  };
+
+  const admit = (): (() => void) => {
+    if (enabled) {
+      const rate = capacity(now());
+      const limit = limitAt(rate);
+      const backlog = options.backlog() + inFlight;
+      if (backlog >= limit) {
+        options.onRefused?.();
+        // The time the network needs to clear the excess; without commits, the rate the floor stands for.
+        const clears = Math.max(rate, (options.minBacklogTxs * 1000) / options.budgetMs);
+        const retryAfterSeconds = Math.min(maxRetry, Math.max(1, Math.ceil((backlog - limit + 1) / clears)));
+        throw rpcError(
+          'RPC_BUSY',
+          `the node is past its capacity (${backlog} transactions waiting, limit ${limit} at ${Math.round(rate)} tx/s finalized); retry later`,
+          { backlog, limit, capacityTxsPerSecond: Math.round(rate), retryAfterSeconds },
+        );
+      }
+    }
+    inFlight++;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      inFlight--;
+    };
+  };
+
+  return {
+    recordCommit(txs) {
+      if (txs <= 0) return;
+      const t = now();
+      commits.push({ at: t, txs });
+      inWindow += txs;
+      prune(t);
+    },
+    admit,
+    guard<B extends NodeBackend>(backend: B): B {
+      const submitTx: NodeBackend['submitTx'] = (tx) => {
+        const release = admit();
+        let answer: ReturnType<NodeBackend['submitTx']>;
+        try {
+          answer = backend.submitTx(tx);
+        } catch (err) {
+          release();
+          throw err;
+        }
+        if (typeof answer === 'string') {
+          release();
+          return answer;
+        }
+        return answer.finally(release);
+      };
+      // A Proxy, so that a class-based backend keeps its `this`; each method is bound once.
+      const bound = new Map<PropertyKey, { readonly of: unknown; readonly fn: unknown }>();
+      return new Proxy(backend, {
+        get(target, key) {
+          if (key === 'submitTx') return submitTx;
+          const value: unknown = Reflect.get(target, key, target);
+          if (typeof value !== 'function') return value;
+          let entry = bound.get(key);
+          if (entry?.of !== value) {
+            entry = { of: value, fn: value.bind(target) };
+            bound.set(key, entry);
+          }
+          return entry.fn;
+        },
+      });
+    },
+    status,
+  };
+}
