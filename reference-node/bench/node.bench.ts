@@ -28,7 +28,11 @@
  * main threads and the others — libuv pool, GC helpers, LevelDB — and the load generator's own CPU),
  * AITBC_BENCH_BLOCKS=1 (print each block as the observer sees it: size, round, finality range),
  * AITBC_BENCH_REPEAT=N (run the 4-validator case N times, a row each, and print in how many of them the
- * target was met: one run says little on a machine whose speed drifts).
+ * target was met: one run says little on a machine whose speed drifts), AITBC_BENCH_CASE (`steady`: the
+ * 4- and 1-validator cases only; `overload`: the overload case only, see `overload.ts`, with its
+ * capacity from AITBC_BENCH_CAPACITY or a 4-validator run at AITBC_BENCH_RATE; unset: all of them),
+ * AITBC_BENCH_OVERLOAD (the overload multiples of the capacity, default `1.5,3`), AITBC_BENCH_NODE_ENV
+ * (extra `AITBC_*` settings of every node, e.g. `AITBC_ADMISSION_BUDGET_MS=0` to compare).
  *
  * Each row gives the single-thread verify rate of an idle machine just before and just after its run, so
  * that a run on a slowed machine can be told from a slower build, and where a backlog sat (sampled from
@@ -39,24 +43,34 @@
 
 import { readdirSync, readFileSync } from 'node:fs';
 import { DEFAULT_PARAMS, signTx, txIdHex, txToJson } from '@aitbc/chain-core';
-import { addressFromPublicKey, generateKeyPair, type KeyPair, sign, verify } from '@aitbc/crypto';
 import { type NodeBlock, subscribeNode } from '@aitbc/sdk';
 import { request } from 'undici';
 import WebSocket from 'ws';
 import { type BenchResult, emit } from '../../bench/harness.ts';
-import { startTestNetwork, type TestNode } from '../test/networkHarness.ts';
+import type { TestNode } from '../test/networkHarness.ts';
+import {
+  cpuSeconds,
+  MAX_BLOCK_TXS,
+  machineVerifyRate,
+  makeSenders,
+  NODE_ARGS,
+  nodeGauges,
+  quantile,
+  startBenchNetwork,
+} from './benchSupport.ts';
+import { loadAverage, runOverloadCases } from './overload.ts';
 
 const RATE = Number(process.env.AITBC_BENCH_RATE ?? 2100);
 const SECONDS = Number(process.env.AITBC_BENCH_SECONDS ?? 20);
 const WARMUP = Number(process.env.AITBC_BENCH_WARMUP ?? 10);
 const COOLDOWN = Number(process.env.AITBC_BENCH_COOLDOWN ?? 4);
 const ONLY = process.env.AITBC_BENCH_ONLY;
+/** `steady` (the 4- and 1-validator cases), `overload` (the overload case alone), unset: both. */
+const CASE = process.env.AITBC_BENCH_CASE;
 const BATCH = 500;
 const SENDERS = 500;
 const TICK_MS = 200;
-const MAX_BLOCK_TXS = Number(process.env.AITBC_BENCH_MAX_BLOCK_TXS ?? DEFAULT_PARAMS.maxBlockTxs);
 const REPEAT = Math.max(1, Math.floor(Number(process.env.AITBC_BENCH_REPEAT ?? 1)) || 1);
-const NODE_ARGS = process.env.AITBC_BENCH_NODE_ARGS?.split(' ').filter((a) => a !== '');
 
 interface Outcome {
   /** Transactions sent inside the measured window, and how many of them were finalized. */
@@ -98,32 +112,6 @@ interface SeenBlock {
   readonly cpu: number;
 }
 
-/** The values of un-labelled samples in a Prometheus text exposition, by metric name. */
-async function nodeGauges(rpcUrl: string): Promise<Map<string, number>> {
-  const out = new Map<string, number>();
-  try {
-    const res = await request(`${rpcUrl}/metrics`);
-    for (const line of (await res.body.text()).split('\n')) {
-      const m = /^([a-z_]+) ([0-9.e+-]+)$/.exec(line);
-      if (m !== null) out.set(m[1] as string, Number(m[2]));
-    }
-  } catch {
-    // a node busy or gone: no sample this time
-  }
-  return out;
-}
-
-/** CPU seconds (user + system, all threads) a process has used so far, from `/proc` (Linux), or NaN. */
-function cpuSeconds(pid: number | undefined): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ 100)
-  } catch {
-    return Number.NaN;
-  }
-}
-
 /** CPU seconds (user, system) of a process's main thread and of its other threads together, from `/proc` (Linux). */
 function threadCpu(pid: number | undefined): Map<string, [number, number]> {
   const out = new Map<string, [number, number]>();
@@ -141,43 +129,9 @@ function threadCpu(pid: number | undefined): Map<string, [number, number]> {
   return out;
 }
 
-/**
- * Single-thread Ed25519 verifications per second right now (the API's backend: libsodium), on an idle
- * network: this shared machine's speed drifts by up to 40% within an hour, and the note gives this
- * figure so that runs from different hours can be told apart.
- */
-function machineVerifyRate(): number {
-  const key = generateKeyPair();
-  const message = new Uint8Array(200).fill(7);
-  const signature = sign(message, key.seed);
-  let n = 0;
-  const t0 = performance.now();
-  while (performance.now() - t0 < 300) for (let i = 0; i < 50; i++, n++) verify(signature, message, key.publicKey);
-  return n / ((performance.now() - t0) / 1000);
-}
-
-function quantile(sorted: readonly number[], q: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] as number;
-}
-
 async function run(validators: number): Promise<Outcome> {
-  const senders: Array<KeyPair & { address: string }> = Array.from({ length: SENDERS }, () => {
-    const k = generateKeyPair();
-    return { ...k, address: addressFromPublicKey(k.publicKey) };
-  });
-  const net = await startTestNetwork({
-    validators,
-    // The genesis default block cap (5,000): a cap near the offered rate (2,500 at 1 block/s) leaves
-    // ~300 tx/s to drain a backlog, and a warm-up's backlog was then still draining in the window. A
-    // propose timeout that leaves the proposer time to build (execute) a full block on a loaded
-    // machine: with 5,000-tx blocks and 3 s, rounds timed out.
-    params: { blockTimeMs: 1000, emptyBlockIntervalMs: 2000, maxBlockTxs: MAX_BLOCK_TXS },
-    consensus: { timeoutProposeMs: 6000, timeoutVoteMs: 2000, timeoutDeltaMs: 1000 },
-    allocations: senders.map((s) => ({ address: s.address, amount: 10n ** 24n })),
-    env: { AITBC_MEMPOOL_MAX_TXS: '100000', AITBC_MEMPOOL_MAX_PER_SENDER: '1000' },
-    ...(NODE_ARGS === undefined ? {} : { execArgv: NODE_ARGS }),
-  });
+  const senders = makeSenders(SENDERS);
+  const net = await startBenchNetwork(validators, senders);
   try {
     const total = RATE * (WARMUP + SECONDS + COOLDOWN);
     const perSender = Math.ceil(total / SENDERS);
@@ -367,20 +321,30 @@ async function run(validators: number): Promise<Outcome> {
 
 const rows: BenchResult[] = [];
 let met4 = 0;
-for (const validators of [4, 1]) {
+/** The finalized rate of the last 4-validator steady run: the overload case's capacity. */
+let capacity: { tps: number; source: string } | undefined;
+if (process.env.AITBC_BENCH_CAPACITY !== undefined)
+  capacity = { tps: Number(process.env.AITBC_BENCH_CAPACITY), source: 'AITBC_BENCH_CAPACITY' };
+const steadyCases = CASE === 'overload' ? (capacity === undefined ? [4] : []) : [4, 1];
+for (const validators of steadyCases) {
   if (ONLY !== undefined && ONLY !== String(validators)) continue;
   const runs = validators === 4 ? REPEAT : 1;
   for (let r = 1; r <= runs; r++) {
     const before = machineVerifyRate();
+    const loadBefore = loadAverage();
     const o = await run(validators);
     const after = machineVerifyRate();
+    const load = `${loadBefore} / ${loadAverage()}`;
     const met = o.tps >= 2000 && o.p50 <= 1.5 && o.p99 <= 3;
     if (validators === 4 && met) met4++;
+    if (validators === 4 && capacity?.source !== 'AITBC_BENCH_CAPACITY')
+      capacity = { tps: o.tps, source: `finalized by the 4-validator case at ${RATE} tx/s offered in this run` };
     // As each run ends (the table comes at the end): a series of long runs keeps what it measured.
     console.error(
       `${validators} validator(s), run ${r}/${runs}: ${(o.tps / 1000).toFixed(2)}k tx/s, p50 ${o.p50.toFixed(2)} s, ` +
         `p99 ${o.p99.toFixed(2)} s, ${o.cpuPerTxUs.toFixed(0)} µs CPU/tx, intake ≤ ${o.maxIntake}, mempool ≤ ${o.maxMempool}, ` +
-        `verify ${(before / 1000).toFixed(1)}k / ${(after / 1000).toFixed(1)}k/s${validators === 4 ? (met ? ', met' : ', NOT met') : ''}`,
+        `${o.rejected} refused, verify ${(before / 1000).toFixed(1)}k / ${(after / 1000).toFixed(1)}k/s, load ${load}` +
+        (validators === 4 ? (met ? ', met' : ', NOT met') : ''),
     );
     rows.push({
       group: 'aitbc-node',
@@ -396,9 +360,19 @@ for (const validators of [4, 1]) {
         `in the window at most ${o.maxIntake} gossiped txs waiting for admission on a node, mempool at most ${o.maxMempool}` +
         (o.intakeDropped > 0 ? `, ${o.intakeDropped} gossiped txs dropped (intake full)` : '') +
         (validators === 4 ? `; target ≥ 2,000 tx/s, p50 ≤ 1.5 s, p99 ≤ 3 s: ${met ? 'met' : 'NOT met'}` : '') +
-        ` (measured under load; machine before / after the run: Ed25519 verify ${(before / 1000).toFixed(1)}k / ${(after / 1000).toFixed(1)}k/s on one thread)`,
+        ` (measured under load; machine before / after the run: Ed25519 verify ${(before / 1000).toFixed(1)}k / ${(after / 1000).toFixed(1)}k/s on one thread, load average ${load})`,
     });
   }
 }
-if (REPEAT > 1 && ONLY !== '1') console.error(`4 validators: target met in ${met4} of ${REPEAT} runs`);
+if (REPEAT > 1 && ONLY !== '1' && CASE !== 'overload')
+  console.error(`4 validators: target met in ${met4} of ${REPEAT} runs`);
+if ((CASE === undefined || CASE === 'overload') && ONLY !== '1' && capacity !== undefined && capacity.tps > 0)
+  rows.push(
+    ...(await runOverloadCases({
+      capacity: capacity.tps,
+      capacitySource: capacity.source,
+      multiples: (process.env.AITBC_BENCH_OVERLOAD ?? '1.5,3').split(',').map(Number),
+      phases: { warmup: WARMUP, seconds: SECONDS, cooldown: COOLDOWN },
+    })),
+  );
 emit(rows);

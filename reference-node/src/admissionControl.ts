@@ -19,6 +19,13 @@ export interface AdmissionControlOptions {
    * for admission.
    */
   readonly backlog: () => number;
+  /**
+   * How many nodes may be admitting submissions at the same moment: this one and its peers (default
+   * 1). Each node sees the others' submissions only once they are admitted and gossiped, so N nodes
+   * that all let the headroom in at once would overshoot the limit N-fold; each counts its own
+   * submissions in flight this many times instead, so that together they stay within it.
+   */
+  readonly inFlightWeight?: () => number;
   /** Clock (ms; default `Date.now`). Tests pass their own. */
   readonly now?: () => number;
   /** Longest `Retry-After` given (s, default 10). */
@@ -33,7 +40,7 @@ export interface AdmissionStatus {
   readonly capacityTxsPerSecond: number;
   /** The backlog past which submissions are refused. */
   readonly limitTxs: number;
-  /** The backlog now, submissions in flight included. */
+  /** The backlog now, with the submissions in flight counted `inFlightWeight` times. */
   readonly backlogTxs: number;
   /** Submissions let through and not answered yet. */
   readonly inFlightTxs: number;
@@ -77,7 +84,7 @@ interface Commit {
  * @example
  * ```ts
  * const admission = createAdmissionControl({
- *   budgetMs: 2000, minBacklogTxs: 2000, windowMs: 5000,
+ *   budgetMs: 2000, minBacklogTxs: 1000, windowMs: 5000,
  *   backlog: () => mempool.size + intake.pendingTxs,
  * });
  * chain.onBlock((block) => admission.recordCommit(block.txs.length));
@@ -88,10 +95,12 @@ export function createAdmissionControl(options: AdmissionControlOptions): Admiss
   const now = options.now ?? Date.now;
   const maxRetry = options.maxRetryAfterSeconds ?? 10;
   const enabled = options.budgetMs > 0;
+  let inFlight = 0;
+  const weight = () => Math.max(1, options.inFlightWeight?.() ?? 1);
+  const backlogNow = () => options.backlog() + inFlight * weight();
   const startedAt = now();
   const commits: Commit[] = [];
   let inWindow = 0;
-  let inFlight = 0;
 
   const prune = (t: number) => {
     while (commits.length > 0 && (commits[0] as Commit).at <= t - options.windowMs)
@@ -110,7 +119,7 @@ export function createAdmissionControl(options: AdmissionControlOptions): Admiss
     return {
       capacityTxsPerSecond: rate,
       limitTxs: limitAt(rate),
-      backlogTxs: options.backlog() + inFlight,
+      backlogTxs: backlogNow(),
       inFlightTxs: inFlight,
     };
   };
@@ -119,7 +128,7 @@ export function createAdmissionControl(options: AdmissionControlOptions): Admiss
     if (enabled) {
       const rate = capacity(now());
       const limit = limitAt(rate);
-      const backlog = options.backlog() + inFlight;
+      const backlog = backlogNow();
       if (backlog >= limit) {
         options.onRefused?.();
         // The time the network needs to clear the excess; without commits, the rate the floor stands for.

@@ -82,10 +82,10 @@ export interface ChainBackendNetwork {
   /** Called with each transaction admitted through the API (e.g. to gossip it). */
   readonly onAdmitted?: (tx: JsonObject) => void;
   /**
-   * Awaited before each slice of submissions is admitted (verified and inserted), e.g. to let a block
-   * being built, validated or imported go first (`ConsensusPriority.yieldToConsensus`).
+   * Runs the admission (verification and insertion) of each slice of submissions, e.g. so that a
+   * block being built, validated or imported goes first (`ConsensusPriority.intakeSlice`).
    */
-  readonly beforeAdmit?: () => Promise<void>;
+  readonly admitSlice?: <T>(work: () => Promise<T>) => Promise<T>;
 }
 
 /** A {@link NodeBackend} with the hooks the node uses to fan out its own events. */
@@ -133,8 +133,8 @@ export function createChainBackend(
       const part = batch.slice(i, i + MAX_ADD_BATCH);
       let results: Awaited<ReturnType<Mempool['addManyJson']>>;
       try {
-        if (network.beforeAdmit !== undefined) await network.beforeAdmit();
-        results = await mempool.addManyJson(part.map((p) => p.json));
+        const admit = () => mempool.addManyJson(part.map((p) => p.json));
+        results = await (network.admitSlice === undefined ? admit() : network.admitSlice(admit));
       } catch (err) {
         for (const p of part) p.reject(err);
         continue;

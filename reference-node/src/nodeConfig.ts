@@ -64,8 +64,8 @@ export interface NodeConfig {
     readonly maxIntakeTxs: number;
     /** Most bytes (of the frames they came in) of gossiped transactions not yet admitted. */
     readonly maxIntakeBytes: number;
-    /** Longest pause of transaction intake while a block is built, validated or imported (ms; 0: no pause). */
-    readonly intakeYieldMs: number;
+    /** Share of the thread (%) tx intake keeps while a block is built, validated or imported (100: no priority). */
+    readonly intakeShare: number;
   };
   /** Admission control of API submissions from the measured capacity (see `admissionControl.ts`). */
   readonly admission: {
@@ -277,11 +277,11 @@ const SPECS: readonly KeySpec[] = [
     'Most bytes of gossip frames whose transactions wait to be admitted; a frame that does not fit is dropped.',
   ),
   spec(
-    'mempool.intakeYieldMs',
-    { t: 'int', min: 0, max: 60_000 },
-    'an integer number of ms in 0..60000',
-    1000,
-    'Longest pause of tx intake (gossiped and submitted) while a block is built, validated or imported; 0 = never pauses.',
+    'mempool.intakeShare',
+    { t: 'int', min: 1, max: 100 },
+    'an integer percentage in 1..100',
+    25,
+    'Share of the thread tx intake (gossiped and submitted) keeps while a block is built, validated or imported; 100 = no priority for them.',
   ),
   spec(
     'admission.budgetMs',
@@ -294,7 +294,7 @@ const SPECS: readonly KeySpec[] = [
     'admission.minBacklogTxs',
     { t: 'int', min: 1, max: 1_000_000 },
     'an integer in 1..1000000',
-    2000,
+    1000,
     'Backlog always admitted, whatever the measured throughput (a fresh or idle node).',
   ),
   spec(
@@ -664,7 +664,7 @@ export function loadNodeConfig(options: LoadNodeConfigOptions = {}): NodeConfig 
       maxPerSender: g<number>('mempool.maxPerSender'),
       maxIntakeTxs: g<number>('mempool.maxIntakeTxs'),
       maxIntakeBytes: g<number>('mempool.maxIntakeBytes'),
-      intakeYieldMs: g<number>('mempool.intakeYieldMs'),
+      intakeShare: g<number>('mempool.intakeShare'),
     }),
     admission: Object.freeze({
       budgetMs: g<number>('admission.budgetMs'),

@@ -216,7 +216,7 @@ export async function startNode(config: NodeConfig, modules: StartNodeModules = 
     });
     const metrics = createNodeMetrics({ mempoolSize: () => mempool.size });
     // Block building, validation and import go before tx intake (the engine and block sync use `tracked`).
-    const priority = createConsensusPriority({ maxWaitMs: config.mempool.intakeYieldMs });
+    const priority = createConsensusPriority({ intakeShare: config.mempool.intakeShare / 100 });
     const tracked = priority.track(chain);
     const genesisHash = genesisHashHex(genesis).replace(/^0x/, '');
 
@@ -243,7 +243,7 @@ export async function startNode(config: NodeConfig, modules: StartNodeModules = 
         if (pendingGossip.length >= MAX_TX_BATCH) flushGossip();
         else gossipTimer ??= setTimeout(flushGossip, 10);
       },
-      beforeAdmit: () => priority.yieldToConsensus(),
+      admitSlice: (work) => priority.intakeSlice(work),
     });
     cleanups.push(() => {
       if (gossipTimer !== undefined) clearTimeout(gossipTimer);
@@ -352,9 +352,8 @@ export async function startNode(config: NodeConfig, modules: StartNodeModules = 
       for (let i = 0; i < txs.length; i += VERIFY_CHUNK) {
         // libsodium verifies on this thread: 512 signatures at once would hold it for ~30 ms.
         if (i > 0) await new Promise<void>((resolve) => setImmediate(resolve));
-        await priority.yieldToConsensus();
         const slice = txs.slice(i, i + VERIFY_CHUNK);
-        const results = await mempool.addMany(slice);
+        const results = await priority.intakeSlice(() => mempool.addMany(slice));
         // Refusals (a bad signature, a nonce already used by a block) are dropped: gossip has no one to tell.
         results.forEach((r, j) => {
           if (!isAitbcError(r) && r.status !== 'known') backend.emitTx(slice[j]!);
@@ -373,6 +372,7 @@ export async function startNode(config: NodeConfig, modules: StartNodeModules = 
     const admission = createAdmissionControl({
       ...config.admission,
       backlog: () => mempool.size + intake.pendingTxs,
+      inFlightWeight: () => 1 + (net?.peers().length ?? 0),
       onRefused: () => metrics.submissionsRefused.inc(),
     });
     net = createPeerNetwork({

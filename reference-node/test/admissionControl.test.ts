@@ -110,6 +110,29 @@ describe('createAdmissionControl', () => {
     s.admission.admit();
   });
 
+  it('counts its submissions in flight once per node that may be admitting at the same moment', () => {
+    let nodes = 4;
+    let backlog = 0;
+    const admission = createAdmissionControl({
+      budgetMs: 2000,
+      minBacklogTxs: 1000,
+      windowMs: 5000,
+      backlog: () => backlog,
+      inFlightWeight: () => nodes,
+      now: () => 0,
+    });
+    const inFlight = Array.from({ length: 250 }, () => admission.admit()); // 4 × 250 = the limit
+    busy(() => admission.admit());
+    expect(admission.status()).toMatchObject({ inFlightTxs: 250, backlogTxs: 1000 });
+    nodes = 1; // peers gone: its own submissions count once
+    inFlight.push(admission.admit());
+    for (const release of inFlight) release();
+    backlog = 998; // what it let through is now in its mempool
+    nodes = 4;
+    admission.admit();
+    busy(() => admission.admit());
+  });
+
   it('budgetMs 0 turns it off', () => {
     const s = setup({ budgetMs: 0 });
     s.setBacklog(1_000_000);
@@ -143,14 +166,14 @@ describe('createAdmissionControl', () => {
 });
 
 describe('createConsensusPriority', () => {
-  it('intake goes on at once while no block is built, validated or imported', async () => {
-    const priority = createConsensusPriority({ maxWaitMs: 60_000 });
-    await priority.yieldToConsensus();
+  it('intake runs at once while no block is built, validated or imported', async () => {
+    const priority = createConsensusPriority({ intakeShare: 0.25, maxWaitMs: 60_000 });
+    expect(await priority.intakeSlice(async () => 'admitted')).toBe('admitted');
     expect(priority.waits.count).toBe(0);
   });
 
   it('intake waits while a tracked chain step runs and resumes when it ends', async () => {
-    const priority = createConsensusPriority({ maxWaitMs: 60_000 });
+    const priority = createConsensusPriority({ intakeShare: 0.25, maxWaitMs: 60_000 });
     let finishImport: () => void = () => undefined;
     const chain = {
       importBlock: () =>
@@ -161,11 +184,11 @@ describe('createConsensusPriority', () => {
     } as unknown as Chain;
     const tracked = priority.track(chain);
     expect(tracked.head.height).toBe(3);
+    const order: string[] = [];
     const importing = tracked.importBlock({} as never, {} as never);
     expect(priority.busy).toBe(1);
-    const order: string[] = [];
-    const intake = priority.yieldToConsensus().then(() => order.push('intake'));
-    await Promise.resolve();
+    const intake = priority.intakeSlice(async () => order.push('intake'));
+    // Had the slice not waited, it would have run before intakeSlice returned.
     order.push('import ends');
     finishImport();
     await importing;
@@ -175,14 +198,17 @@ describe('createConsensusPriority', () => {
     expect(priority.waits.count).toBe(1);
   });
 
-  it('a step that does not end stops intake for maxWaitMs at most; 0 never pauses', async () => {
-    const bounded = createConsensusPriority({ maxWaitMs: 20 });
-    void bounded.run(() => new Promise(() => undefined)); // never ends
-    await bounded.yieldToConsensus(); // resolves: bounded
+  it('intake keeps its share while a step does not end (never starves); share 100% never waits', async () => {
+    const bounded = createConsensusPriority({ intakeShare: 0.5 });
+    void bounded.run(() => new Promise(() => undefined)); // a step that never ends
+    let slices = 0;
+    for (let i = 0; i < 5; i++) await bounded.intakeSlice(async () => slices++);
+    expect(slices).toBe(5);
+    expect(bounded.waits.count).toBe(5);
     expect(bounded.busy).toBe(1);
-    const never = createConsensusPriority({ maxWaitMs: 0 });
-    void never.run(() => new Promise(() => undefined));
-    await never.yieldToConsensus();
-    expect(never.waits.count).toBe(0);
+    const off = createConsensusPriority({ intakeShare: 1 });
+    void off.run(() => new Promise(() => undefined));
+    await off.intakeSlice(async () => undefined);
+    expect(off.waits.count).toBe(0);
   });
 });

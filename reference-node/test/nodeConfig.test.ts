@@ -154,7 +154,7 @@ describe('loadNodeConfig', () => {
       maxPerSender: 256,
       maxIntakeTxs: 20_000,
       maxIntakeBytes: 64 * 1024 * 1024,
-      intakeYieldMs: 1000,
+      intakeShare: 25,
     });
     const env = { AITBC_MEMPOOL_MAX_INTAKE_TXS: '4096', AITBC_MEMPOOL_MAX_INTAKE_BYTES: '1048576' };
     expect(loadNodeConfig({ file: f, env }).mempool).toMatchObject({ maxIntakeTxs: 4096, maxIntakeBytes: 1_048_576 });
@@ -176,18 +176,18 @@ describe('loadNodeConfig', () => {
     const f = file('admission.json', JSON.stringify(minimal));
     expect(loadNodeConfig({ file: f, env: {} }).admission).toEqual({
       budgetMs: 2000,
-      minBacklogTxs: 2000,
+      minBacklogTxs: 1000,
       windowMs: 5000,
     });
     const env = {
       AITBC_ADMISSION_BUDGET_MS: '0',
       AITBC_ADMISSION_MIN_BACKLOG_TXS: '64',
       AITBC_ADMISSION_WINDOW_MS: '10000',
-      AITBC_MEMPOOL_INTAKE_YIELD_MS: '0',
+      AITBC_MEMPOOL_INTAKE_SHARE: '100',
     };
     const c = loadNodeConfig({ file: f, env });
     expect(c.admission).toEqual({ budgetMs: 0, minBacklogTxs: 64, windowMs: 10_000 });
-    expect(c.mempool.intakeYieldMs).toBe(0);
+    expect(c.mempool.intakeShare).toBe(100);
     const problems = problemsOf(() =>
       loadNodeConfig({
         file: f,
