@@ -134,11 +134,18 @@ export function createAdmissionControl(options: AdmissionControlOptions): Admiss
         // The time the network needs to clear the excess; without commits, the rate the floor stands for.
         const clears = Math.max(rate, (options.minBacklogTxs * 1000) / options.budgetMs);
         const retryAfterSeconds = Math.min(maxRetry, Math.max(1, Math.ceil((backlog - limit + 1) / clears)));
-        throw rpcError(
-          'RPC_BUSY',
-          `the node is past its capacity (${backlog} transactions waiting, limit ${limit} at ${Math.round(rate)} tx/s finalized); retry later`,
-          { backlog, limit, capacityTxsPerSecond: Math.round(rate), retryAfterSeconds },
-        );
+        // Refusals come by the thousand per second under overload: no stack trace to capture.
+        const stackTraceLimit = Error.stackTraceLimit;
+        Error.stackTraceLimit = 0;
+        try {
+          throw rpcError(
+            'RPC_BUSY',
+            `the node is past its capacity (${backlog} transactions waiting, limit ${limit} at ${Math.round(rate)} tx/s finalized); retry later`,
+            { backlog, limit, capacityTxsPerSecond: Math.round(rate), retryAfterSeconds },
+          );
+        } finally {
+          Error.stackTraceLimit = stackTraceLimit;
+        }
       }
     }
     inFlight++;
