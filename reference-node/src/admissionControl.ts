@@ -1,5 +1,5 @@
-import type { NodeBackend } from '@aitbc/rpc';
-import { rpcError } from '@aitbc/rpc';
+import type { Mempool } from '@aitbc/chain-core';
+import { type JsonObject, type NodeBackend, rpcError } from '@aitbc/rpc';
 
 /** Options of {@link createAdmissionControl}. */
 export interface AdmissionControlOptions {
@@ -26,6 +26,13 @@ export interface AdmissionControlOptions {
    * submissions in flight this many times instead, so that together they stay within it.
    */
   readonly inFlightWeight?: () => number;
+  /**
+   * Submissions admitted whatever the backlog (default: none), for {@link fillsNonceGap}: a
+   * transaction that the sender's pending ones wait for. Refusing it would strand work already
+   * accepted — and with the backlog full of such stranded transactions, which no block can take,
+   * the measured rate would fall to nothing and admission would stall for good.
+   */
+  readonly unblocks?: (tx: JsonObject) => boolean;
   /** Clock (ms; default `Date.now`). Tests pass their own. */
   readonly now?: () => number;
   /** Longest `Retry-After` given (s, default 10). */
@@ -53,8 +60,9 @@ export interface AdmissionControl {
   /**
    * Lets one submission through, or throws `RPC_BUSY` (HTTP 503, `details.retryAfterSeconds` — the
    * node API turns it into `Retry-After`). The submission counts in the backlog until `release()`.
+   * A transaction `unblocks` accepts is let through whatever the backlog.
    */
-  admit(): () => void;
+  admit(tx?: JsonObject): () => void;
   /** Wraps a backend's `submitTx` with {@link AdmissionControl.admit}; every other member is the backend's own. */
   guard<B extends NodeBackend>(backend: B): B;
   status(): AdmissionStatus;
@@ -124,8 +132,8 @@ export function createAdmissionControl(options: AdmissionControlOptions): Admiss
     };
   };
 
-  const admit = (): (() => void) => {
-    if (enabled) {
+  const admit = (tx?: JsonObject): (() => void) => {
+    if (enabled && !(tx !== undefined && options.unblocks?.(tx) === true)) {
       const rate = capacity(now());
       const limit = limitAt(rate);
       const backlog = backlogNow();
@@ -168,7 +176,7 @@ export function createAdmissionControl(options: AdmissionControlOptions): Admiss
     admit,
     guard<B extends NodeBackend>(backend: B): B {
       const submitTx: NodeBackend['submitTx'] = (tx) => {
-        const release = admit();
+        const release = admit(tx);
         let answer: ReturnType<NodeBackend['submitTx']>;
         try {
           answer = backend.submitTx(tx);
@@ -199,5 +207,23 @@ export function createAdmissionControl(options: AdmissionControlOptions): Admiss
       });
     },
     status,
+  };
+}
+
+/**
+ * For {@link AdmissionControlOptions.unblocks}: whether a submitted transaction (wire JSON) has a
+ * lower nonce than one its sender already has pending — the pending ones wait for it (a gap left by
+ * an earlier refusal, or a replacement). What it lets through is bounded by what was admitted before.
+ *
+ * @example
+ * ```ts
+ * const admission = createAdmissionControl({ ...options, unblocks: fillsNonceGap(mempool) });
+ * ```
+ */
+export function fillsNonceGap(mempool: Pick<Mempool, 'highestPendingNonce'>): (tx: JsonObject) => boolean {
+  return (tx) => {
+    if (typeof tx.from !== 'string' || typeof tx.nonce !== 'number') return false;
+    const top = mempool.highestPendingNonce(tx.from);
+    return top !== undefined && tx.nonce < top;
   };
 }

@@ -7,6 +7,7 @@ export {
   type AdmissionControlOptions,
   type AdmissionStatus,
   createAdmissionControl,
+  fillsNonceGap,
 } from './admissionControl.js';
 export {
   API_KEY_ROLES,

@@ -38,7 +38,7 @@ import {
   type PeerNetwork,
 } from '@aitbc/rpc';
 import { LevelKVStore } from '@aitbc/storage-level';
-import { createAdmissionControl } from './admissionControl.js';
+import { createAdmissionControl, fillsNonceGap } from './admissionControl.js';
 import { type ChainBackend, createChainBackend } from './chainBackend.js';
 import { createConsensusPriority } from './consensusPriority.js';
 import type { NodeConfig } from './nodeConfig.js';
@@ -373,6 +373,7 @@ export async function startNode(config: NodeConfig, modules: StartNodeModules = 
       ...config.admission,
       backlog: () => mempool.size + intake.pendingTxs,
       inFlightWeight: () => 1 + (net?.peers().length ?? 0),
+      unblocks: fillsNonceGap(mempool),
       onRefused: () => metrics.submissionsRefused.inc(),
     });
     net = createPeerNetwork({

@@ -1,9 +1,9 @@
 /** The admission controller on a hand-driven clock: commits and backlog fed in, no timing. */
-import type { Chain } from '@aitbc/chain-core';
-import { type AitbcError, isAitbcError } from '@aitbc/crypto';
-import type { NodeBackend } from '@aitbc/rpc';
+import { type Chain, createMempool, DEFAULT_PARAMS, signTx, txToJson } from '@aitbc/chain-core';
+import { type AitbcError, addressFromPublicKey, generateKeyPair, isAitbcError } from '@aitbc/crypto';
+import type { JsonObject, NodeBackend } from '@aitbc/rpc';
 import { describe, expect, it } from 'vitest';
-import { createAdmissionControl } from '../src/admissionControl.js';
+import { createAdmissionControl, fillsNonceGap } from '../src/admissionControl.js';
 import { createConsensusPriority } from '../src/consensusPriority.js';
 
 function setup(overrides: { budgetMs?: number; minBacklogTxs?: number; windowMs?: number } = {}) {
@@ -131,6 +131,40 @@ describe('createAdmissionControl', () => {
     nodes = 4;
     admission.admit();
     busy(() => admission.admit());
+  });
+
+  it('lets a transaction through past the limit when the pending ones of its sender wait for it', async () => {
+    const key = generateKeyPair();
+    const from = addressFromPublicKey(key.publicKey);
+    const mempool = createMempool({
+      chainId: 'aitbc-test',
+      minFee: DEFAULT_PARAMS.minFee,
+      account: async () => ({ balance: 10n ** 18n, nonce: 0 }),
+    });
+    const wire = (nonce: number) =>
+      txToJson(
+        signTx(
+          { type: 'transfer', chainId: 'aitbc-test', from, nonce, fee: DEFAULT_PARAMS.minFee, to: from, amount: 1n },
+          key.seed,
+        ),
+      ) as unknown as JsonObject;
+    const admission = createAdmissionControl({
+      budgetMs: 2000,
+      minBacklogTxs: 2,
+      windowMs: 5000,
+      backlog: () => mempool.size,
+      unblocks: fillsNonceGap(mempool),
+      now: () => 0,
+    });
+    for (const nonce of [1, 2]) {
+      admission.admit(wire(nonce))();
+      await mempool.addJson(wire(nonce));
+    }
+    busy(() => admission.admit(wire(3))); // past the limit: a new transaction is refused
+    admission.admit(wire(0)); // nonces 1 and 2 wait for it: admitted
+    expect(fillsNonceGap(mempool)({ from, nonce: 1 })).toBe(true); // a replacement below the top
+    expect(fillsNonceGap(mempool)({ from, nonce: 2 })).toBe(false); // the top itself waits for nothing
+    expect(fillsNonceGap(mempool)({ from: 'junk' })).toBe(false);
   });
 
   it('budgetMs 0 turns it off', () => {

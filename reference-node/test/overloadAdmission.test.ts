@@ -85,9 +85,10 @@ describe('admission control at the node API (real nodes)', () => {
         body: JSON.stringify(transfer(nonce)),
       });
 
-    // Nothing finalized yet: the follower admits its floor (4), no more.
-    for (let nonce = 0; nonce < 4; nonce++) expect((await send(follower.rpcUrl, nonce)).status).toBe(200);
-    const refused = await send(follower.rpcUrl, 4);
+    // Nothing finalized yet: the follower admits its floor (4), no more. Nonces 1–4 first: they wait
+    // for nonce 0, which is refused by nobody (refusing it would strand them, and stall admission).
+    for (let nonce = 1; nonce <= 4; nonce++) expect((await send(follower.rpcUrl, nonce)).status).toBe(200);
+    const refused = await send(follower.rpcUrl, 5);
     expect(refused.status).toBe(503);
     expect(Number(refused.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
     const body = (await refused.json()) as { error: { code: string; details: Record<string, unknown> } };
@@ -97,14 +98,16 @@ describe('admission control at the node API (real nodes)', () => {
     const rpc = await fetch(`${follower.rpcUrl}/rpc`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'send_tx', params: { tx: transfer(4) } }),
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'send_tx', params: { tx: transfer(5) } }),
     });
     const answer = (await rpc.json()) as { error?: { data: { code: string; details: { retryAfterSeconds: number } } } };
     expect(answer.error?.data.code).toBe('RPC_BUSY');
     expect(answer.error?.data.details.retryAfterSeconds).toBeGreaterThanOrEqual(1);
     expect(((await (await fetch(`${follower.rpcUrl}/rpc/mempool`)).json()) as { size: number }).size).toBe(4);
+    expect((await send(follower.rpcUrl, 0)).status).toBe(200); // fills the gap: admitted past the limit
+    expect(((await (await fetch(`${follower.rpcUrl}/rpc/mempool`)).json()) as { size: number }).size).toBe(5);
 
-    // The validator starts and commits the same four; the follower syncs the blocks, its backlog clears.
+    // The validator starts and commits the same five; the follower syncs the blocks, its backlog clears.
     const validator = await startNode(
       loadNodeConfig({
         file: vNode.configPath,
@@ -114,19 +117,19 @@ describe('admission control at the node API (real nodes)', () => {
       { env, validatorEngine: createValidatorEngine },
     );
     running.push(validator);
-    for (let nonce = 0; nonce < 4; nonce++) expect((await send(validator.rpcUrl, nonce)).status).toBe(200);
+    for (let nonce = 0; nonce <= 4; nonce++) expect((await send(validator.rpcUrl, nonce)).status).toBe(200);
     await until(async () => {
       const m = (await (await fetch(`${follower.rpcUrl}/rpc/mempool`)).json()) as { size: number };
       return m.size === 0 ? true : undefined;
     }, 30_000);
-    const again = await send(follower.rpcUrl, 4);
+    const again = await send(follower.rpcUrl, 5);
     expect(again.status).toBe(200);
     // …and what it accepted is gossiped and finalized.
     await until(async () => {
       const acct = (await (await fetch(`${validator.rpcUrl}/rpc/account/${net.faucet.address}`)).json()) as {
         nonce: number;
       };
-      return acct.nonce === 5 ? true : undefined;
+      return acct.nonce === 6 ? true : undefined;
     }, 30_000);
   });
 });
