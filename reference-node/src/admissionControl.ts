@@ -1,4 +1,5 @@
 import type { Mempool } from '@aitbc/chain-core';
+import type { AitbcError } from '@aitbc/crypto';
 import { type JsonObject, type NodeBackend, rpcError } from '@aitbc/rpc';
 
 /** Options of {@link createAdmissionControl}. */
@@ -27,12 +28,12 @@ export interface AdmissionControlOptions {
    */
   readonly inFlightWeight?: () => number;
   /**
-   * Submissions admitted whatever the backlog (default: none), for {@link fillsNonceGap}: a
-   * transaction that the sender's pending ones wait for. Refusing it would strand work already
-   * accepted — and with the backlog full of such stranded transactions, which no block can take,
-   * the measured rate would fall to nothing and admission would stall for good.
+   * Submissions {@link AdmissionControl.guard} admits whatever the backlog (default: none), for
+   * {@link fillsNonceGap}: the transaction the sender's pending ones wait for. Refusing it would
+   * strand work already accepted — and with the backlog full of such stranded transactions, which no
+   * block can take, the measured rate would fall to nothing and admission would stall for good.
    */
-  readonly unblocks?: (tx: JsonObject) => boolean;
+  readonly unblocks?: (tx: JsonObject) => boolean | Promise<boolean>;
   /** Clock (ms; default `Date.now`). Tests pass their own. */
   readonly now?: () => number;
   /** Longest `Retry-After` given (s, default 10). */
@@ -60,10 +61,12 @@ export interface AdmissionControl {
   /**
    * Lets one submission through, or throws `RPC_BUSY` (HTTP 503, `details.retryAfterSeconds` — the
    * node API turns it into `Retry-After`). The submission counts in the backlog until `release()`.
-   * A transaction `unblocks` accepts is let through whatever the backlog.
    */
-  admit(tx?: JsonObject): () => void;
-  /** Wraps a backend's `submitTx` with {@link AdmissionControl.admit}; every other member is the backend's own. */
+  admit(): () => void;
+  /**
+   * Wraps a backend's `submitTx` with {@link AdmissionControl.admit} (and lets through what `unblocks`
+   * accepts); every other member is the backend's own.
+   */
   guard<B extends NodeBackend>(backend: B): B;
   status(): AdmissionStatus;
 }
@@ -132,30 +135,30 @@ export function createAdmissionControl(options: AdmissionControlOptions): Admiss
     };
   };
 
-  const admit = (tx?: JsonObject): (() => void) => {
-    if (enabled && !(tx !== undefined && options.unblocks?.(tx) === true)) {
-      const rate = capacity(now());
-      const limit = limitAt(rate);
-      const backlog = backlogNow();
-      if (backlog >= limit) {
-        options.onRefused?.();
-        // The time the network needs to clear the excess; without commits, the rate the floor stands for.
-        const clears = Math.max(rate, (options.minBacklogTxs * 1000) / options.budgetMs);
-        const retryAfterSeconds = Math.min(maxRetry, Math.max(1, Math.ceil((backlog - limit + 1) / clears)));
-        // Refusals come by the thousand per second under overload: no stack trace to capture.
-        const stackTraceLimit = Error.stackTraceLimit;
-        Error.stackTraceLimit = 0;
-        try {
-          throw rpcError(
-            'RPC_BUSY',
-            `the node is past its capacity (${backlog} transactions waiting, limit ${limit} at ${Math.round(rate)} tx/s finalized); retry later`,
-            { backlog, limit, capacityTxsPerSecond: Math.round(rate), retryAfterSeconds },
-          );
-        } finally {
-          Error.stackTraceLimit = stackTraceLimit;
-        }
-      }
+  /** The RPC_BUSY error when the backlog is past the limit, else undefined. */
+  const refusal = (): AitbcError | undefined => {
+    if (!enabled) return undefined;
+    const rate = capacity(now());
+    const limit = limitAt(rate);
+    const backlog = backlogNow();
+    if (backlog < limit) return undefined;
+    // The time the network needs to clear the excess; without commits, the rate the floor stands for.
+    const clears = Math.max(rate, (options.minBacklogTxs * 1000) / options.budgetMs);
+    const retryAfterSeconds = Math.min(maxRetry, Math.max(1, Math.ceil((backlog - limit + 1) / clears)));
+    // Refusals come by the thousand per second under overload: no stack trace to capture.
+    const stackTraceLimit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
+    try {
+      return rpcError(
+        'RPC_BUSY',
+        `the node is past its capacity (${backlog} transactions waiting, limit ${limit} at ${Math.round(rate)} tx/s finalized); retry later`,
+        { backlog, limit, capacityTxsPerSecond: Math.round(rate), retryAfterSeconds },
+      );
+    } finally {
+      Error.stackTraceLimit = stackTraceLimit;
     }
+  };
+  const enter = (): (() => void) => {
     inFlight++;
     let released = false;
     return () => {
@@ -163,6 +166,14 @@ export function createAdmissionControl(options: AdmissionControlOptions): Admiss
       released = true;
       inFlight--;
     };
+  };
+  const admit = (): (() => void) => {
+    const err = refusal();
+    if (err !== undefined) {
+      options.onRefused?.();
+      throw err;
+    }
+    return enter();
   };
 
   return {
@@ -175,8 +186,7 @@ export function createAdmissionControl(options: AdmissionControlOptions): Admiss
     },
     admit,
     guard<B extends NodeBackend>(backend: B): B {
-      const submitTx: NodeBackend['submitTx'] = (tx) => {
-        const release = admit(tx);
+      const submit = (tx: JsonObject, release: () => void): ReturnType<NodeBackend['submitTx']> => {
         let answer: ReturnType<NodeBackend['submitTx']>;
         try {
           answer = backend.submitTx(tx);
@@ -189,6 +199,18 @@ export function createAdmissionControl(options: AdmissionControlOptions): Admiss
           return answer;
         }
         return answer.finally(release);
+      };
+      const submitTx: NodeBackend['submitTx'] = (tx) => {
+        const err = refusal();
+        if (err === undefined) return submit(tx, enter());
+        const unblocks = options.unblocks?.(tx) ?? false;
+        const refuse = () => {
+          options.onRefused?.();
+          throw err;
+        };
+        if (unblocks === true) return submit(tx, enter());
+        if (unblocks === false) return refuse();
+        return unblocks.then((yes) => (yes ? submit(tx, enter()) : refuse()));
       };
       // A Proxy, so that a class-based backend keeps its `this`; each method is bound once.
       const bound = new Map<PropertyKey, { readonly of: unknown; readonly fn: unknown }>();
@@ -211,19 +233,28 @@ export function createAdmissionControl(options: AdmissionControlOptions): Admiss
 }
 
 /**
- * For {@link AdmissionControlOptions.unblocks}: whether a submitted transaction (wire JSON) has a
- * lower nonce than one its sender already has pending — the pending ones wait for it (a gap left by
- * an earlier refusal, or a replacement). What it lets through is bounded by what was admitted before.
+ * For {@link AdmissionControlOptions.unblocks}: whether a submitted transaction (wire JSON) is the one
+ * its sender's pending transactions wait for — its nonce is the sender's next on chain, and a higher
+ * one is pending (a gap left by an earlier refusal). Only the head of the gap: what it lets through
+ * is at most one transaction per waiting sender per block, each making pending work includable.
  *
  * @example
  * ```ts
- * const admission = createAdmissionControl({ ...options, unblocks: fillsNonceGap(mempool) });
+ * const admission = createAdmissionControl({ ...options, unblocks: fillsNonceGap(mempool, (a) => chain.account(a)) });
  * ```
  */
-export function fillsNonceGap(mempool: Pick<Mempool, 'highestPendingNonce'>): (tx: JsonObject) => boolean {
+export function fillsNonceGap(
+  mempool: Pick<Mempool, 'highestPendingNonce'>,
+  account: (address: string) => Promise<{ readonly nonce: number }>,
+): (tx: JsonObject) => boolean | Promise<boolean> {
   return (tx) => {
-    if (typeof tx.from !== 'string' || typeof tx.nonce !== 'number') return false;
-    const top = mempool.highestPendingNonce(tx.from);
-    return top !== undefined && tx.nonce < top;
+    const { from, nonce } = tx;
+    if (typeof from !== 'string' || typeof nonce !== 'number') return false;
+    const top = mempool.highestPendingNonce(from);
+    if (top === undefined || nonce >= top) return false;
+    return account(from).then(
+      (a) => a.nonce === nonce,
+      () => false,
+    );
   };
 }

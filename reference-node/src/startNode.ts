@@ -373,7 +373,7 @@ export async function startNode(config: NodeConfig, modules: StartNodeModules = 
       ...config.admission,
       backlog: () => mempool.size + intake.pendingTxs,
       inFlightWeight: () => 1 + (net?.peers().length ?? 0),
-      unblocks: fillsNonceGap(mempool),
+      unblocks: fillsNonceGap(mempool, (a) => chain.account(a)),
       onRefused: () => metrics.submissionsRefused.inc(),
     });
     net = createPeerNetwork({

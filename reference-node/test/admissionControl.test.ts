@@ -133,14 +133,11 @@ describe('createAdmissionControl', () => {
     busy(() => admission.admit());
   });
 
-  it('lets a transaction through past the limit when the pending ones of its sender wait for it', async () => {
+  it('guard lets the head of a nonce gap through past the limit, and only the head', async () => {
     const key = generateKeyPair();
     const from = addressFromPublicKey(key.publicKey);
-    const mempool = createMempool({
-      chainId: 'aitbc-test',
-      minFee: DEFAULT_PARAMS.minFee,
-      account: async () => ({ balance: 10n ** 18n, nonce: 0 }),
-    });
+    const account = async () => ({ balance: 10n ** 18n, nonce: 0 });
+    const mempool = createMempool({ chainId: 'aitbc-test', minFee: DEFAULT_PARAMS.minFee, account });
     const wire = (nonce: number) =>
       txToJson(
         signTx(
@@ -148,23 +145,34 @@ describe('createAdmissionControl', () => {
           key.seed,
         ),
       ) as unknown as JsonObject;
+    let refused = 0;
     const admission = createAdmissionControl({
       budgetMs: 2000,
       minBacklogTxs: 2,
       windowMs: 5000,
       backlog: () => mempool.size,
-      unblocks: fillsNonceGap(mempool),
+      unblocks: fillsNonceGap(mempool, account),
       now: () => 0,
+      onRefused: () => refused++,
     });
-    for (const nonce of [1, 2]) {
-      admission.admit(wire(nonce))();
-      await mempool.addJson(wire(nonce));
-    }
-    busy(() => admission.admit(wire(3))); // past the limit: a new transaction is refused
-    admission.admit(wire(0)); // nonces 1 and 2 wait for it: admitted
-    expect(fillsNonceGap(mempool)({ from, nonce: 1 })).toBe(true); // a replacement below the top
-    expect(fillsNonceGap(mempool)({ from, nonce: 2 })).toBe(false); // the top itself waits for nothing
-    expect(fillsNonceGap(mempool)({ from: 'junk' })).toBe(false);
+    const backend = { submitTx: async (tx: JsonObject) => (await mempool.addJson(tx)).id } as unknown as NodeBackend;
+    const guarded = admission.guard(backend);
+    await guarded.submitTx(wire(2));
+    await guarded.submitTx(wire(4)); // the floor (2) reached; nonces 0, 1 and 3 missing
+    const refusedCode = async (nonce: number) => {
+      try {
+        await guarded.submitTx(wire(nonce));
+      } catch (err) {
+        return isAitbcError(err) ? err.code : String(err);
+      }
+      return 'admitted';
+    };
+    expect(await refusedCode(5)).toBe('RPC_BUSY'); // a new transaction
+    expect(await refusedCode(1)).toBe('RPC_BUSY'); // in a gap, but not its head: 0 comes first
+    expect(await refusedCode(0)).toBe('admitted'); // the account's next nonce, pending ones above it
+    expect(await refusedCode(3)).toBe('RPC_BUSY'); // its turn comes once 0–2 are committed
+    expect(mempool.size).toBe(3);
+    expect(refused).toBe(3);
   });
 
   it('budgetMs 0 turns it off', () => {
