@@ -31,8 +31,15 @@ export function makeSenders(n: number): Sender[] {
   });
 }
 
-/** The bench network: `validators` processes, the senders funded at genesis, large mempools. */
-export function startBenchNetwork(validators: number, senders: readonly Sender[]): Promise<TestNetwork> {
+/**
+ * The bench network: `validators` processes, the senders funded at genesis, large mempools; `env`
+ * (then {@link NODE_ENV}) on top.
+ */
+export function startBenchNetwork(
+  validators: number,
+  senders: readonly Sender[],
+  env: Record<string, string> = {},
+): Promise<TestNetwork> {
   return startTestNetwork({
     validators,
     // The genesis default block cap (5,000): a cap near the offered rate (2,500 at 1 block/s) leaves
@@ -42,7 +49,7 @@ export function startBenchNetwork(validators: number, senders: readonly Sender[]
     params: { blockTimeMs: 1000, emptyBlockIntervalMs: 2000, maxBlockTxs: MAX_BLOCK_TXS },
     consensus: { timeoutProposeMs: 6000, timeoutVoteMs: 2000, timeoutDeltaMs: 1000 },
     allocations: senders.map((s) => ({ address: s.address, amount: 10n ** 24n })),
-    env: { AITBC_MEMPOOL_MAX_TXS: '100000', AITBC_MEMPOOL_MAX_PER_SENDER: '1000', ...NODE_ENV },
+    env: { AITBC_MEMPOOL_MAX_TXS: '100000', AITBC_MEMPOOL_MAX_PER_SENDER: '1000', ...env, ...NODE_ENV },
     ...(NODE_ARGS === undefined ? {} : { execArgv: NODE_ARGS }),
   });
 }

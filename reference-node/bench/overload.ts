@@ -330,6 +330,9 @@ export async function runOverloadCases(options: {
   return runs.map(({ multiple, rate, o, before, after, load }) => {
     const share = o.tps / peak;
     const held = share >= 0.9 && o.p99 <= 3;
+    // Nothing refused: the offered rate was within what the network finalizes (the capacity was
+    // under-estimated), so its rate says nothing about the peak.
+    const verdict = o.refused === 0 && !held ? 'not past capacity (nothing refused)' : held ? 'held' : 'NOT held';
     return {
       group: 'aitbc-node',
       name: `4 validators offered ${multiple}× capacity (${rate} tx/s): finalized transfers`,
@@ -345,7 +348,7 @@ export async function runOverloadCases(options: {
         `node CPU ${Number.isNaN(o.cpuPerTxUs) ? 'n/a' : `${o.cpuPerTxUs.toFixed(0)} µs`} per final tx; ` +
         `in the window at most ${o.maxIntake} gossiped txs waiting for admission on a node, mempool at most ${o.maxMempool}` +
         (o.intakeDropped > 0 ? `, ${o.intakeDropped} gossiped txs dropped (intake full)` : '') +
-        `; target finalized ≥ 90% of peak, p99 ≤ 3 s: ${held ? 'held' : 'NOT held'}` +
+        `; target finalized ≥ 90% of peak, p99 ≤ 3 s: ${verdict}` +
         ` (machine before / after: Ed25519 verify ${(before / 1000).toFixed(1)}k / ${(after / 1000).toFixed(1)}k/s on one thread, load average ${load})`,
     };
   });
