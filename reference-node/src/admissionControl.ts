@@ -6,7 +6,7 @@ import { type JsonObject, type NodeBackend, rpcError } from '@aitbc/rpc';
 export interface AdmissionControlOptions {
   /**
    * The backlog admitted, as time of measured finalized throughput (ms): with a finalized rate of
-   * 2,000 tx/s and 2,000 ms, new submissions are refused while 4,000 transactions wait. `0` turns
+   * 2,000 tx/s and 1,500 ms, new submissions are refused while 3,000 transactions wait. `0` turns
    * admission control off (every submission is let through).
    */
   readonly budgetMs: number;
@@ -95,7 +95,7 @@ interface Commit {
  * @example
  * ```ts
  * const admission = createAdmissionControl({
- *   budgetMs: 2000, minBacklogTxs: 1000, windowMs: 5000,
+ *   budgetMs: 1500, minBacklogTxs: 1000, windowMs: 5000,
  *   backlog: () => mempool.size + intake.pendingTxs,
  * });
  * chain.onBlock((block) => admission.recordCommit(block.txs.length));

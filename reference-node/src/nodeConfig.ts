@@ -287,7 +287,7 @@ const SPECS: readonly KeySpec[] = [
     'admission.budgetMs',
     { t: 'int', min: 0, max: 600_000 },
     'an integer number of ms in 0..600000',
-    2000,
+    1500,
     'API submissions are refused with `RPC_BUSY` (503, Retry-After) while the backlog (mempool + gossip waiting for admission) exceeds this much of the measured finalized throughput; 0 = off.',
   ),
   spec(

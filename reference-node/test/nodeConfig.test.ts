@@ -175,7 +175,7 @@ describe('loadNodeConfig', () => {
   it('admission control: measured-capacity defaults, overridable, 0 turns it off, bad values named', () => {
     const f = file('admission.json', JSON.stringify(minimal));
     expect(loadNodeConfig({ file: f, env: {} }).admission).toEqual({
-      budgetMs: 2000,
+      budgetMs: 1500,
       minBacklogTxs: 1000,
       windowMs: 5000,
     });
