@@ -5,6 +5,7 @@
  * limits do not bind), submitted in JSON-RPC batches round-robin to the nodes at a fixed offered rate,
  * and finality is measured from each batch's submission to the moment node 0 pushes the tx's committed
  * block to a `/ws` `new_blocks` subscriber (the SDK's `subscribeNode`). Speed is reported, never asserted.
+ * These steady cases run with admission control off (see `run`); the overload case (`overload.ts`) with it.
  *
  * "Sustained" is measured in steady state, in three phases at the same offered rate: a warm-up
  * (AITBC_BENCH_WARMUP seconds: JIT, heap growth, first reads of every account), the measured window
@@ -28,7 +29,11 @@
  * main threads and the others — libuv pool, GC helpers, LevelDB — and the load generator's own CPU),
  * AITBC_BENCH_BLOCKS=1 (print each block as the observer sees it: size, round, finality range),
  * AITBC_BENCH_REPEAT=N (run the 4-validator case N times, a row each, and print in how many of them the
- * target was met: one run says little on a machine whose speed drifts).
+ * target was met: one run says little on a machine whose speed drifts), AITBC_BENCH_CASE (`steady`: the
+ * 4- and 1-validator cases only; `overload`: the overload case only, see `overload.ts`, with its
+ * capacity from AITBC_BENCH_CAPACITY or a 4-validator run at AITBC_BENCH_RATE; unset: all of them),
+ * AITBC_BENCH_OVERLOAD (the overload multiples of the capacity, default `1.5,3`), AITBC_BENCH_NODE_ENV
+ * (extra `AITBC_*` settings of every node, e.g. `AITBC_ADMISSION_BUDGET_MS=0` to compare).
  *
  * Each row gives the single-thread verify rate of an idle machine just before and just after its run, so
  * that a run on a slowed machine can be told from a slower build, and where a backlog sat (sampled from
@@ -39,24 +44,34 @@
 
 import { readdirSync, readFileSync } from 'node:fs';
 import { DEFAULT_PARAMS, signTx, txIdHex, txToJson } from '@aitbc/chain-core';
-import { addressFromPublicKey, generateKeyPair, type KeyPair, sign, verify } from '@aitbc/crypto';
 import { type NodeBlock, subscribeNode } from '@aitbc/sdk';
 import { request } from 'undici';
 import WebSocket from 'ws';
 import { type BenchResult, emit } from '../../bench/harness.ts';
-import { startTestNetwork, type TestNode } from '../test/networkHarness.ts';
+import type { TestNode } from '../test/networkHarness.ts';
+import {
+  cpuSeconds,
+  MAX_BLOCK_TXS,
+  machineVerifyRate,
+  makeSenders,
+  NODE_ARGS,
+  nodeGauges,
+  quantile,
+  startBenchNetwork,
+} from './benchSupport.ts';
+import { loadAverage, runOverloadCases } from './overload.ts';
 
 const RATE = Number(process.env.AITBC_BENCH_RATE ?? 2100);
 const SECONDS = Number(process.env.AITBC_BENCH_SECONDS ?? 20);
 const WARMUP = Number(process.env.AITBC_BENCH_WARMUP ?? 10);
 const COOLDOWN = Number(process.env.AITBC_BENCH_COOLDOWN ?? 4);
 const ONLY = process.env.AITBC_BENCH_ONLY;
+/** `steady` (the 4- and 1-validator cases), `overload` (the overload case alone), unset: both. */
+const CASE = process.env.AITBC_BENCH_CASE;
 const BATCH = 500;
 const SENDERS = 500;
 const TICK_MS = 200;
-const MAX_BLOCK_TXS = Number(process.env.AITBC_BENCH_MAX_BLOCK_TXS ?? DEFAULT_PARAMS.maxBlockTxs);
 const REPEAT = Math.max(1, Math.floor(Number(process.env.AITBC_BENCH_REPEAT ?? 1)) || 1);
-const NODE_ARGS = process.env.AITBC_BENCH_NODE_ARGS?.split(' ').filter((a) => a !== '');
 
 interface Outcome {
   /** Transactions sent inside the measured window, and how many of them were finalized. */
@@ -72,8 +87,9 @@ interface Outcome {
   /** Blocks committed inside the window, and the largest block of the run. */
   readonly blocks: number;
   readonly maxBlockTxs: number;
-  /** Submissions refused over the whole run. */
+  /** Submissions refused over the whole run (errors), and those refused with RPC_BUSY and sent again. */
   readonly rejected: number;
+  readonly shed: number;
   /** CPU of all node processes over the window's blocks, per finalized tx (µs). */
   readonly cpuPerTxUs: number;
   /** Inside the window, sampled from each node's `/metrics`: the most gossiped txs waiting for admission on one node, and the largest mempool. */
@@ -90,6 +106,8 @@ interface Batch {
   readonly ids: string[];
   readonly url: string;
   readonly body: string;
+  /** The calls of the body (to resend those refused with RPC_BUSY). */
+  readonly calls: ReadonlyArray<Record<string, unknown>>;
 }
 
 /** A block as the observer first saw it committed. */
@@ -98,32 +116,6 @@ interface SeenBlock {
   readonly txs: number;
   /** CPU seconds of all node processes at that moment. */
   readonly cpu: number;
-}
-
-/** The values of un-labelled samples in a Prometheus text exposition, by metric name. */
-async function nodeGauges(rpcUrl: string): Promise<Map<string, number>> {
-  const out = new Map<string, number>();
-  try {
-    const res = await request(`${rpcUrl}/metrics`);
-    for (const line of (await res.body.text()).split('\n')) {
-      const m = /^([a-z_]+) ([0-9.e+-]+)$/.exec(line);
-      if (m !== null) out.set(m[1] as string, Number(m[2]));
-    }
-  } catch {
-    // a node busy or gone: no sample this time
-  }
-  return out;
-}
-
-/** CPU seconds (user + system, all threads) a process has used so far, from `/proc` (Linux), or NaN. */
-function cpuSeconds(pid: number | undefined): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ 100)
-  } catch {
-    return Number.NaN;
-  }
 }
 
 /** CPU seconds (user, system) of a process's main thread and of its other threads together, from `/proc` (Linux). */
@@ -143,43 +135,14 @@ function threadCpu(pid: number | undefined): Map<string, [number, number]> {
   return out;
 }
 
-/**
- * Single-thread Ed25519 verifications per second right now (the API's backend: libsodium), on an idle
- * network: this shared machine's speed drifts by up to 40% within an hour, and the note gives this
- * figure so that runs from different hours can be told apart.
- */
-function machineVerifyRate(): number {
-  const key = generateKeyPair();
-  const message = new Uint8Array(200).fill(7);
-  const signature = sign(message, key.seed);
-  let n = 0;
-  const t0 = performance.now();
-  while (performance.now() - t0 < 300) for (let i = 0; i < 50; i++, n++) verify(signature, message, key.publicKey);
-  return n / ((performance.now() - t0) / 1000);
-}
-
-function quantile(sorted: readonly number[], q: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] as number;
-}
-
 async function run(validators: number): Promise<Outcome> {
-  const senders: Array<KeyPair & { address: string }> = Array.from({ length: SENDERS }, () => {
-    const k = generateKeyPair();
-    return { ...k, address: addressFromPublicKey(k.publicKey) };
-  });
-  const net = await startTestNetwork({
-    validators,
-    // The genesis default block cap (5,000): a cap near the offered rate (2,500 at 1 block/s) leaves
-    // ~300 tx/s to drain a backlog, and a warm-up's backlog was then still draining in the window. A
-    // propose timeout that leaves the proposer time to build (execute) a full block on a loaded
-    // machine: with 5,000-tx blocks and 3 s, rounds timed out.
-    params: { blockTimeMs: 1000, emptyBlockIntervalMs: 2000, maxBlockTxs: MAX_BLOCK_TXS },
-    consensus: { timeoutProposeMs: 6000, timeoutVoteMs: 2000, timeoutDeltaMs: 1000 },
-    allocations: senders.map((s) => ({ address: s.address, amount: 10n ** 24n })),
-    env: { AITBC_MEMPOOL_MAX_TXS: '100000', AITBC_MEMPOOL_MAX_PER_SENDER: '1000' },
-    ...(NODE_ARGS === undefined ? {} : { execArgv: NODE_ARGS }),
-  });
+  const senders = makeSenders(SENDERS);
+  // Admission control off (AITBC_BENCH_NODE_ENV can turn it on): this load is open-loop, each sender's
+  // nonces pipelined across the nodes, for a network below its capacity. A network past it refuses
+  // some; their resends (below) and the sender's later nonces, sent meanwhile, then multiply — on a
+  // slowed machine the refusals took the nodes' CPU (5.5M in one run). The overload case measures
+  // admission, with clients that wait for each answer.
+  const net = await startBenchNetwork(validators, senders, { AITBC_ADMISSION_BUDGET_MS: '0' });
   try {
     const total = RATE * (WARMUP + SECONDS + COOLDOWN);
     const perSender = Math.ceil(total / SENDERS);
@@ -261,23 +224,48 @@ async function run(validators: number): Promise<Outcome> {
         const part = slice.slice(b, b + BATCH);
         const target = nodes[(tick + b / BATCH) % nodes.length] as TestNode;
         const calls = part.map((t, k) => ({ jsonrpc: '2.0', id: k, method: 'send_tx', params: { tx: t.json } }));
-        parts.push({ ids: part.map((t) => t.id), url: `${target.rpcUrl}/rpc`, body: JSON.stringify(calls) });
+        parts.push({ ids: part.map((t) => t.id), url: `${target.rpcUrl}/rpc`, body: JSON.stringify(calls), calls });
       }
       ticks.push(parts);
     }
+    // A submission refused with RPC_BUSY (the node past its capacity) is sent again after the
+    // Retry-After it gave — the same transaction: a gap in a sender's nonces would strand the rest —
+    // and counted as shed, not as an error. Its finality still counts from its first submission.
+    let shed = 0;
     const send = async (part: Batch): Promise<void> => {
+      let busy: number[] = [];
+      let retryAfter = 1;
       try {
         const res = await request(part.url, {
           method: 'POST',
           headers: { 'content-type': 'application/json' },
           body: part.body,
         });
-        const answers = (await res.body.json()) as Array<{ error?: unknown }>;
-        if (res.statusCode !== 200 || !Array.isArray(answers)) rejected += part.ids.length;
-        else for (const a of answers) if (a.error !== undefined) rejected++;
+        const answers = (await res.body.json()) as Array<{
+          id: number;
+          error?: { data?: { code?: string; details?: { retryAfterSeconds?: number } } };
+        }>;
+        if (res.statusCode === 503) {
+          busy = part.ids.map((_, k) => k);
+          retryAfter = Number(res.headers['retry-after'] ?? 1) || 1;
+        } else if (res.statusCode !== 200 || !Array.isArray(answers)) rejected += part.ids.length;
+        else
+          for (const a of answers) {
+            if (a.error === undefined) continue;
+            if (a.error.data?.code !== 'RPC_BUSY') rejected++;
+            else {
+              busy.push(a.id);
+              retryAfter = Math.max(retryAfter, a.error.data.details?.retryAfterSeconds ?? 1);
+            }
+          }
       } catch {
         rejected += part.ids.length;
       }
+      if (busy.length === 0) return;
+      shed += busy.length;
+      await new Promise((r) => setTimeout(r, retryAfter * 1000));
+      const calls = busy.map((k, i) => ({ ...part.calls[k], id: i }));
+      await send({ ids: busy.map((k) => part.ids[k] as string), url: part.url, body: JSON.stringify(calls), calls });
     };
     // Where the backlog sits when a run falls behind: gossip waiting for admission (each node verifies
     // every signature once), or admitted transactions waiting for a block.
@@ -355,6 +343,7 @@ async function run(validators: number): Promise<Outcome> {
       blocks: windowBlocks.length,
       maxBlockTxs,
       rejected,
+      shed,
       cpuPerTxUs: first === undefined || last === undefined ? Number.NaN : ((last.cpu - first.cpu) / finalized) * 1e6,
       maxIntake,
       maxMempool,
@@ -369,20 +358,30 @@ async function run(validators: number): Promise<Outcome> {
 
 const rows: BenchResult[] = [];
 let met4 = 0;
-for (const validators of [4, 1]) {
+/** The finalized rate of the last 4-validator steady run: the overload case's capacity. */
+let capacity: { tps: number; source: string } | undefined;
+if (process.env.AITBC_BENCH_CAPACITY !== undefined)
+  capacity = { tps: Number(process.env.AITBC_BENCH_CAPACITY), source: 'AITBC_BENCH_CAPACITY' };
+const steadyCases = CASE === 'overload' ? (capacity === undefined ? [4] : []) : [4, 1];
+for (const validators of steadyCases) {
   if (ONLY !== undefined && ONLY !== String(validators)) continue;
   const runs = validators === 4 ? REPEAT : 1;
   for (let r = 1; r <= runs; r++) {
     const before = machineVerifyRate();
+    const loadBefore = loadAverage();
     const o = await run(validators);
     const after = machineVerifyRate();
+    const load = `${loadBefore} / ${loadAverage()}`;
     const met = o.tps >= 2000 && o.p50 <= 1.5 && o.p99 <= 3;
     if (validators === 4 && met) met4++;
+    if (validators === 4 && capacity?.source !== 'AITBC_BENCH_CAPACITY')
+      capacity = { tps: o.tps, source: `finalized by the 4-validator case at ${RATE} tx/s offered in this run` };
     // As each run ends (the table comes at the end): a series of long runs keeps what it measured.
     console.error(
       `${validators} validator(s), run ${r}/${runs}: ${(o.tps / 1000).toFixed(2)}k tx/s, p50 ${o.p50.toFixed(2)} s, ` +
         `p99 ${o.p99.toFixed(2)} s, ${o.cpuPerTxUs.toFixed(0)} µs CPU/tx, intake ≤ ${o.maxIntake}, mempool ≤ ${o.maxMempool}, ` +
-        `verify ${(before / 1000).toFixed(1)}k / ${(after / 1000).toFixed(1)}k/s${validators === 4 ? (met ? ', met' : ', NOT met') : ''}`,
+        `${o.rejected} refused, ${o.shed} busy, verify ${(before / 1000).toFixed(1)}k / ${(after / 1000).toFixed(1)}k/s, load ${load}` +
+        (validators === 4 ? (met ? ', met' : ', NOT met') : ''),
     );
     rows.push({
       group: 'aitbc-node',
@@ -392,16 +391,26 @@ for (const validators of [4, 1]) {
       opsPerSec: o.tps,
       note:
         `p50 ${o.p50.toFixed(2)} s, p99 ${o.p99.toFixed(2)} s (whole run incl. ${WARMUP} s warm-up: p99 ${o.p99All.toFixed(2)} s); ` +
-        `${o.committed}/${o.offered} of the window final (${o.rejected} refused in the run), ` +
+        `${o.committed}/${o.offered} of the window final (${o.rejected} refused in the run${o.shed > 0 ? `, ${o.shed} submissions answered RPC_BUSY and sent again after Retry-After` : ''}), ` +
         `offered ${RATE} tx/s, window ${SECONDS} s, ${o.blocks} blocks in it (max ${o.maxBlockTxs} txs, cap ${MAX_BLOCK_TXS}); ` +
         `node CPU ${Number.isNaN(o.cpuPerTxUs) ? 'n/a' : `${o.cpuPerTxUs.toFixed(0)} µs`} per final tx; ` +
         `in the window at most ${o.maxIntake} gossiped txs waiting for admission on a node, mempool at most ${o.maxMempool}` +
         (o.intakeDropped > 0 ? `, ${o.intakeDropped} gossiped txs dropped (intake full)` : '') +
         (o.peersBanned > 0 ? `, ${o.peersBanned} peers BANNED` : '') +
         (validators === 4 ? `; target ≥ 2,000 tx/s, p50 ≤ 1.5 s, p99 ≤ 3 s: ${met ? 'met' : 'NOT met'}` : '') +
-        ` (measured under load; machine before / after the run: Ed25519 verify ${(before / 1000).toFixed(1)}k / ${(after / 1000).toFixed(1)}k/s on one thread)`,
+        ` (measured under load; machine before / after the run: Ed25519 verify ${(before / 1000).toFixed(1)}k / ${(after / 1000).toFixed(1)}k/s on one thread, load average ${load})`,
     });
   }
 }
-if (REPEAT > 1 && ONLY !== '1') console.error(`4 validators: target met in ${met4} of ${REPEAT} runs`);
+if (REPEAT > 1 && ONLY !== '1' && CASE !== 'overload')
+  console.error(`4 validators: target met in ${met4} of ${REPEAT} runs`);
+if ((CASE === undefined || CASE === 'overload') && ONLY !== '1' && capacity !== undefined && capacity.tps > 0)
+  rows.push(
+    ...(await runOverloadCases({
+      capacity: capacity.tps,
+      capacitySource: capacity.source,
+      multiples: (process.env.AITBC_BENCH_OVERLOAD ?? '1.5,3').split(',').map(Number),
+      phases: { warmup: WARMUP, seconds: SECONDS, cooldown: COOLDOWN },
+    })),
+  );
 emit(rows);

@@ -86,6 +86,11 @@ export interface ChainBackendNetwork {
    * answers "accepted" only once it resolves. A failure answers `RPC_UNAVAILABLE` (503) to each of them.
    */
   readonly persist?: (txs: ReadonlyArray<{ readonly tx: SignedTx; readonly json: JsonObject }>) => Promise<void>;
+  /**
+   * Runs the admission (verification and insertion) of each slice of submissions, e.g. so that a
+   * block being built, validated or imported goes first (`ConsensusPriority.intakeSlice`).
+   */
+  readonly admitSlice?: <T>(work: () => Promise<T>) => Promise<T>;
 }
 
 /** A {@link NodeBackend} with the hooks the node uses to fan out its own events. */
@@ -133,7 +138,8 @@ export function createChainBackend(
       const part = batch.slice(i, i + MAX_ADD_BATCH);
       let results: Awaited<ReturnType<Mempool['addManyJson']>>;
       try {
-        results = await mempool.addManyJson(part.map((p) => p.json));
+        const admit = () => mempool.addManyJson(part.map((p) => p.json));
+        results = await (network.admitSlice === undefined ? admit() : network.admitSlice(admit));
       } catch (err) {
         for (const p of part) p.reject(err);
         continue;

@@ -138,6 +138,11 @@ export interface GossipValidationOptions {
   readonly onIntakePending?: (txs: number) => void;
   readonly onIntakeDropped?: (txs: number) => void;
   readonly onError?: (err: unknown) => void;
+  /**
+   * Runs the admission of each slice of gossiped transactions, e.g. so that a block being built,
+   * validated or imported goes first (`ConsensusPriority.intakeSlice`). Default: at once.
+   */
+  readonly admitSlice?: <T>(work: () => Promise<T>) => Promise<T>;
   /** Heights above our head a proposal or vote may be for (default 2). */
   readonly heightWindow?: number;
   /** A proposal or vote seen again within this many ms is a duplicate (default 1 000). */
@@ -189,7 +194,7 @@ export function createGossipValidation(options: GossipValidationOptions): Gossip
       // libsodium verifies on this thread: 512 signatures at once would hold it for ~30 ms.
       if (i > 0) await new Promise<void>((resolve) => setImmediate(resolve));
       const slice = txs.slice(i, i + VERIFY_CHUNK);
-      const results = await mempool.addMany(slice);
+      const results = await (options.admitSlice?.(() => mempool.addMany(slice)) ?? mempool.addMany(slice));
       results.forEach((r, j) => {
         if (isAitbcError(r)) {
           refused++;

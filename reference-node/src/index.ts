@@ -3,6 +3,13 @@
  * @packageDocumentation
  */
 export {
+  type AdmissionControl,
+  type AdmissionControlOptions,
+  type AdmissionStatus,
+  createAdmissionControl,
+  fillsNonceGap,
+} from './admissionControl.js';
+export {
   API_KEY_ROLES,
   addApiKey,
   apiKeyEntries,
@@ -12,6 +19,11 @@ export {
 } from './apiKeys.js';
 export { type ChainBackend, type ChainBackendNetwork, createChainBackend } from './chainBackend.js';
 export { type CliIo, EXIT_USAGE, runCli } from './cli.js';
+export {
+  type ConsensusPriority,
+  type ConsensusPriorityOptions,
+  createConsensusPriority,
+} from './consensusPriority.js';
 export {
   COORDINATOR_KEY_ROLES,
   type CoordinatorServices,

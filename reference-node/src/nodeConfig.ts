@@ -66,6 +66,17 @@ export interface NodeConfig {
     readonly maxIntakeBytes: number;
     /** Most bytes of the local transaction journal (`<dataDir>/tx-journal.ndjson`); 0: no journal. */
     readonly journalMaxBytes: number;
+    /** Share of the thread (%) tx intake keeps while a block is built, validated or imported (100: no priority). */
+    readonly intakeShare: number;
+  };
+  /** Admission control of API submissions from the measured capacity (see `admissionControl.ts`). */
+  readonly admission: {
+    /** Backlog admitted, as time of measured finalized throughput (ms; 0: admission control off). */
+    readonly budgetMs: number;
+    /** Backlog always admitted (a fresh or idle node). */
+    readonly minBacklogTxs: number;
+    /** Window of the finalized-throughput measurement (ms). */
+    readonly windowMs: number;
   };
   readonly consensus: {
     /** How long a validator waits for the proposal before prevoting nil (ms). */
@@ -273,6 +284,34 @@ const SPECS: readonly KeySpec[] = [
     'an integer number of bytes in 0..4294967296',
     64 * 1024 * 1024,
     "Most bytes of the journal of transactions accepted from this node's API (`<dataDir>/tx-journal.ndjson`, synced before the API answers, replayed at start); 0 turns it off.",
+  ),
+  spec(
+    'mempool.intakeShare',
+    { t: 'int', min: 1, max: 100 },
+    'an integer percentage in 1..100',
+    25,
+    'Share of the thread tx intake (gossiped and submitted) keeps while a block is built, validated or imported; 100 = no priority for them.',
+  ),
+  spec(
+    'admission.budgetMs',
+    { t: 'int', min: 0, max: 600_000 },
+    'an integer number of ms in 0..600000',
+    1500,
+    'API submissions are refused with `RPC_BUSY` (503, Retry-After) while the backlog (mempool + gossip waiting for admission) exceeds this much of the measured finalized throughput; 0 = off.',
+  ),
+  spec(
+    'admission.minBacklogTxs',
+    { t: 'int', min: 1, max: 1_000_000 },
+    'an integer in 1..1000000',
+    1000,
+    'Backlog always admitted, whatever the measured throughput (a fresh or idle node).',
+  ),
+  spec(
+    'admission.windowMs',
+    { t: 'int', min: 1000, max: 600_000 },
+    'an integer number of ms in 1000..600000',
+    5000,
+    'Window over which the finalized throughput is measured.',
   ),
   spec(
     'consensus.timeoutProposeMs',
@@ -635,6 +674,12 @@ export function loadNodeConfig(options: LoadNodeConfigOptions = {}): NodeConfig 
       maxIntakeTxs: g<number>('mempool.maxIntakeTxs'),
       maxIntakeBytes: g<number>('mempool.maxIntakeBytes'),
       journalMaxBytes: g<number>('mempool.journalMaxBytes'),
+      intakeShare: g<number>('mempool.intakeShare'),
+    }),
+    admission: Object.freeze({
+      budgetMs: g<number>('admission.budgetMs'),
+      minBacklogTxs: g<number>('admission.minBacklogTxs'),
+      windowMs: g<number>('admission.windowMs'),
     }),
     consensus: Object.freeze({
       timeoutProposeMs: g<number>('consensus.timeoutProposeMs'),

@@ -30,6 +30,7 @@ import {
   type TxExchange,
 } from '@aitbc/rpc';
 import { LevelKVStore } from '@aitbc/storage-level';
+import { createAdmissionControl, fillsNonceGap } from './admissionControl.js';
 import { type ChainBackend, createChainBackend } from './chainBackend.js';
 import {
   createGossipValidation,
@@ -40,6 +41,7 @@ import {
 } from './gossipValidation.js';
 import { createLocalTxJournal } from './localTxJournal.js';
 import { mempoolExchangePool } from './mempoolExchangePool.js';
+import { createConsensusPriority } from './consensusPriority.js';
 import type { NodeConfig } from './nodeConfig.js';
 import { readKeystoreFile, readPassphrase } from './nodeKeys.js';
 import { createNodeLog, type NodeLog } from './nodeLog.js';
@@ -202,6 +204,9 @@ export async function startNode(config: NodeConfig, modules: StartNodeModules = 
     }
     const metrics = createNodeMetrics({ mempoolSize: () => mempool.size, peerNetwork: () => net?.stats() });
     storage.exposeMetrics(metrics);
+    // Block building, validation and import go before tx intake (the engine and block sync use `tracked`).
+    const priority = createConsensusPriority({ intakeShare: config.mempool.intakeShare / 100 });
+    const tracked = priority.track(chain);
     const genesisHash = genesisHashHex(genesis).replace(/^0x/, '');
 
     let net: PeerNetwork | undefined;
@@ -231,6 +236,7 @@ export async function startNode(config: NodeConfig, modules: StartNodeModules = 
       }),
       onAdmitted: queueGossip,
       ...(journal !== undefined ? { persist: (txs) => journal.persist(txs) } : {}),
+      admitSlice: (work) => priority.intakeSlice(work),
     });
     cleanups.push(() => {
       if (gossipTimer !== undefined) clearTimeout(gossipTimer);
@@ -258,6 +264,7 @@ export async function startNode(config: NodeConfig, modules: StartNodeModules = 
     };
     const offBlock = chain.onBlock((block) => {
       metrics.recordBlock(block.header.height, block.txs.length);
+      admission.recordCommit(block.txs.length);
       backend.emitBlock(block);
       if (engine === undefined) revalidate(); // a validator's engine revalidates after its own imports
       net?.announceStatus(block.header.height, bytesToHex(chain.headHash));
@@ -291,7 +298,7 @@ export async function startNode(config: NodeConfig, modules: StartNodeModules = 
         const block = blockFromJson(item.block);
         const commit = commitFromJson(item.commit);
         try {
-          await chain.importBlock(block, commit);
+          await tracked.importBlock(block, commit);
         } catch (err) {
           if (block.header.height <= chain.head.height) continue; // raced with our engine
           throw err;
@@ -336,6 +343,15 @@ export async function startNode(config: NodeConfig, modules: StartNodeModules = 
       onIntakePending: (n) => metrics.txIntakePending.set(n),
       onIntakeDropped: (n) => metrics.txIntakeDropped.inc(n),
       onError: (err) => log.warn(`gossiped txs failed: ${(err as Error).message}`),
+      admitSlice: (work) => priority.intakeSlice(work),
+    });
+    // API submissions past the measured capacity: RPC_BUSY (503, Retry-After) at the edge.
+    const admission = createAdmissionControl({
+      ...config.admission,
+      backlog: () => mempool.size + gossip.intake.pendingTxs,
+      inFlightWeight: () => 1 + (net?.peers().length ?? 0),
+      unblocks: fillsNonceGap(mempool, (a) => chain.account(a)),
+      onRefused: () => metrics.submissionsRefused.inc(),
     });
     let txExchange: TxExchange | undefined;
     net = createPeerNetwork({
@@ -394,7 +410,7 @@ export async function startNode(config: NodeConfig, modules: StartNodeModules = 
     cleanups.push(() => clearInterval(syncTimer));
 
     const server: NodeApiServer = createNodeApiServer({
-      backend: storage.guard(backend),
+      backend: admission.guard(storage.guard(backend)),
       host: config.rpc.host,
       port: config.rpc.port,
       metrics,
@@ -413,7 +429,7 @@ export async function startNode(config: NodeConfig, modules: StartNodeModules = 
     if (config.role === 'validator' && modules.validatorEngine !== undefined) {
       const consensusEvent = (event: ConsensusEventWire) => backend.emitConsensus(event);
       engine = modules.validatorEngine({
-        chain,
+        chain: tracked,
         mempool,
         genesis,
         nodeKey,

@@ -155,6 +155,7 @@ describe('loadNodeConfig', () => {
       maxIntakeTxs: 20_000,
       maxIntakeBytes: 64 * 1024 * 1024,
       journalMaxBytes: 64 * 1024 * 1024,
+      intakeShare: 25,
     });
     const env = { AITBC_MEMPOOL_MAX_INTAKE_TXS: '4096', AITBC_MEMPOOL_MAX_INTAKE_BYTES: '1048576' };
     expect(loadNodeConfig({ file: f, env }).mempool).toMatchObject({ maxIntakeTxs: 4096, maxIntakeBytes: 1_048_576 });
@@ -177,6 +178,35 @@ describe('loadNodeConfig', () => {
     expect(loadNodeConfig({ file: f, env: { AITBC_RPC_MAX_PENDING_TXS: '500' } }).rpc.maxPendingTxs).toBe(500);
     const problems = problemsOf(() => loadNodeConfig({ file: f, env: { AITBC_RPC_MAX_PENDING_TXS: '0' } }));
     expect(problems).toEqual([expect.objectContaining({ key: 'rpc.maxPendingTxs' })]);
+  });
+
+  it('admission control: measured-capacity defaults, overridable, 0 turns it off, bad values named', () => {
+    const f = file('admission.json', JSON.stringify(minimal));
+    expect(loadNodeConfig({ file: f, env: {} }).admission).toEqual({
+      budgetMs: 1500,
+      minBacklogTxs: 1000,
+      windowMs: 5000,
+    });
+    const env = {
+      AITBC_ADMISSION_BUDGET_MS: '0',
+      AITBC_ADMISSION_MIN_BACKLOG_TXS: '64',
+      AITBC_ADMISSION_WINDOW_MS: '10000',
+      AITBC_MEMPOOL_INTAKE_SHARE: '100',
+    };
+    const c = loadNodeConfig({ file: f, env });
+    expect(c.admission).toEqual({ budgetMs: 0, minBacklogTxs: 64, windowMs: 10_000 });
+    expect(c.mempool.intakeShare).toBe(100);
+    const problems = problemsOf(() =>
+      loadNodeConfig({
+        file: f,
+        env: { AITBC_ADMISSION_BUDGET_MS: '-1', AITBC_ADMISSION_MIN_BACKLOG_TXS: '0', AITBC_ADMISSION_WINDOW_MS: '10' },
+      }),
+    );
+    expect(problems.map((p) => p.key).sort()).toEqual([
+      'admission.budgetMs',
+      'admission.minBacklogTxs',
+      'admission.windowMs',
+    ]);
   });
 
   it('documents every key with a distinct AITBC_ variable', () => {

@@ -206,6 +206,21 @@ export class Mempool {
     return this.#byId.values();
   }
 
+  /**
+   * The highest nonce among `address`'s pending transactions, or `undefined` when none is held. A
+   * transaction with a lower nonce that is not held fills a gap: the pending ones above it cannot be
+   * included in a block before it (admission control uses this to let such a transaction in).
+   *
+   * @example
+   * ```ts
+   * const top = mempool.highestPendingNonce(tx.body.from);
+   * const fillsGap = top !== undefined && tx.body.nonce < top;
+   * ```
+   */
+  highestPendingNonce(address: string): number | undefined {
+    return this.#bySender.get(address)?.last()?.body.nonce;
+  }
+
   /** Decodes a wire transaction and {@link add}s it. */
   addJson(json: unknown): Promise<AddResult> {
     return this.add(txFromJson(json));

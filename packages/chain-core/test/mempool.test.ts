@@ -37,6 +37,18 @@ describe('mempool', () => {
     expect(pool.get(t.id)).toBe(t);
   });
 
+  it('highestPendingNonce: the top nonce a sender has pending (gaps included), undefined once none is', async () => {
+    const a = kp();
+    const { pool, accounts } = setup({ [a.address]: 10_000n });
+    expect(pool.highestPendingNonce(a.address)).toBeUndefined();
+    await pool.add(tx(a, 0, MIN));
+    await pool.add(tx(a, 3, MIN)); // 1 and 2 missing: a gap
+    expect(pool.highestPendingNonce(a.address)).toBe(3);
+    accounts.set(a.address, { balance: 10_000n, nonce: 4 }); // both committed
+    await pool.revalidate();
+    expect(pool.highestPendingNonce(a.address)).toBeUndefined();
+  });
+
   it.each([
     [
       'a bad signature',
