@@ -164,9 +164,7 @@ function volleys(
     'stranger-vote',
     Array.from({ length: bad }, (_, i) => {
       const at = i % 2 === 0 ? height + 1 : height + 100_000;
-      const vote = encodeConsensusMessage(
-        signVote(o.chainId, 'prevote', at, i, null, strangerAddress, stranger.seed),
-      );
+      const vote = encodeConsensusMessage(signVote(o.chainId, 'prevote', at, i, null, strangerAddress, stranger.seed));
       mark(vote.signature as string, 'stranger-vote');
       return gossip('vote', { m: vote, s: bytesToHex(randomBytes(8)) });
     }),

@@ -32,6 +32,7 @@ import {
 import { LevelKVStore } from '@aitbc/storage-level';
 import { createAdmissionControl, fillsNonceGap } from './admissionControl.js';
 import { type ChainBackend, createChainBackend } from './chainBackend.js';
+import { createConsensusPriority } from './consensusPriority.js';
 import {
   createGossipValidation,
   MAX_TX_BATCH,
@@ -41,7 +42,6 @@ import {
 } from './gossipValidation.js';
 import { createLocalTxJournal } from './localTxJournal.js';
 import { mempoolExchangePool } from './mempoolExchangePool.js';
-import { createConsensusPriority } from './consensusPriority.js';
 import type { NodeConfig } from './nodeConfig.js';
 import { readKeystoreFile, readPassphrase } from './nodeKeys.js';
 import { createNodeLog, type NodeLog } from './nodeLog.js';
