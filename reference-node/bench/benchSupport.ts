@@ -99,3 +99,38 @@ export function quantile(sorted: readonly number[], q: number): number {
   if (sorted.length === 0) return Number.NaN;
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] as number;
 }
+
+/**
+ * Samples every node's gossip intake and mempool gauges each 500 ms while `sampling()` holds, keeping
+ * the largest seen inside the measured window (`[w0, w1]` ms after `start()`): where the backlog sits
+ * when a run falls behind — gossip waiting for admission (each node verifies every signature once),
+ * or admitted transactions waiting for a block.
+ */
+export function sampleBacklog(
+  rpcUrls: readonly string[],
+  start: () => number,
+  w0: number,
+  w1: number,
+): { readonly max: { intake: number; mempool: number }; stop(): Promise<void> } {
+  const max = { intake: 0, mempool: 0 };
+  let sampling = true;
+  const done = (async () => {
+    while (sampling) {
+      await new Promise((r) => setTimeout(r, 500));
+      const t = performance.now() - start();
+      const samples = await Promise.all(rpcUrls.map((u) => nodeGauges(u)));
+      if (t < w0 || t > w1) continue;
+      for (const g of samples) {
+        max.intake = Math.max(max.intake, g.get('blockchain_tx_intake_pending') ?? 0);
+        max.mempool = Math.max(max.mempool, g.get('blockchain_mempool_size') ?? 0);
+      }
+    }
+  })();
+  return {
+    max,
+    stop: async () => {
+      sampling = false;
+      await done;
+    },
+  };
+}

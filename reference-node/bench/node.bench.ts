@@ -57,6 +57,7 @@ import {
   NODE_ARGS,
   nodeGauges,
   quantile,
+  sampleBacklog,
   startBenchNetwork,
 } from './benchSupport.ts';
 import { loadAverage, runOverloadCases } from './overload.ts';
@@ -267,23 +268,12 @@ async function run(validators: number): Promise<Outcome> {
       const calls = busy.map((k, i) => ({ ...part.calls[k], id: i }));
       await send({ ids: busy.map((k) => part.ids[k] as string), url: part.url, body: JSON.stringify(calls), calls });
     };
-    // Where the backlog sits when a run falls behind: gossip waiting for admission (each node verifies
-    // every signature once), or admitted transactions waiting for a block.
-    let maxIntake = 0;
-    let maxMempool = 0;
-    let sampling = true;
-    const sampler = (async () => {
-      while (sampling) {
-        await new Promise((r) => setTimeout(r, 500));
-        const t = performance.now() - start;
-        const samples = await Promise.all(nodes.map((n) => nodeGauges(n.rpcUrl)));
-        if (t < w0 || t > w1) continue;
-        for (const g of samples) {
-          maxIntake = Math.max(maxIntake, g.get('blockchain_tx_intake_pending') ?? 0);
-          maxMempool = Math.max(maxMempool, g.get('blockchain_mempool_size') ?? 0);
-        }
-      }
-    })();
+    const backlog = sampleBacklog(
+      nodes.map((n) => n.rpcUrl),
+      () => start,
+      w0,
+      w1,
+    );
     start = performance.now();
     const sends: Promise<void>[] = [];
     for (const [tick, parts] of ticks.entries()) {
@@ -302,8 +292,7 @@ async function run(validators: number): Promise<Outcome> {
       await new Promise((r) => setTimeout(r, 200));
     blocks.close();
     await watcher;
-    sampling = false;
-    await sampler;
+    await backlog.stop();
     const finalGauges = await Promise.all(nodes.map((n) => nodeGauges(n.rpcUrl)));
     const intakeDropped = finalGauges.reduce((sum, g) => sum + (g.get('blockchain_tx_intake_dropped_total') ?? 0), 0);
     const peersBanned = finalGauges.reduce((sum, g) => sum + (g.get('p2p_peers_banned_total') ?? 0), 0);
@@ -345,8 +334,8 @@ async function run(validators: number): Promise<Outcome> {
       rejected,
       shed,
       cpuPerTxUs: first === undefined || last === undefined ? Number.NaN : ((last.cpu - first.cpu) / finalized) * 1e6,
-      maxIntake,
-      maxMempool,
+      maxIntake: backlog.max.intake,
+      maxMempool: backlog.max.mempool,
       intakeDropped,
       peersBanned,
     };

@@ -33,6 +33,7 @@ import {
   nodeGauges,
   quantile,
   type Sender,
+  sampleBacklog,
   startBenchNetwork,
 } from './benchSupport.ts';
 
@@ -154,21 +155,12 @@ export async function runOverload(rate: number, expectAccepted: number, phases: 
         seen.push({ at: now - start, txs: ours, cpu: nodeCpu() });
       }
     })();
-    let maxIntake = 0;
-    let maxMempool = 0;
-    let sampling = true;
-    const sampler = (async () => {
-      while (sampling) {
-        await new Promise((r) => setTimeout(r, 500));
-        const t = performance.now() - start;
-        const samples = await Promise.all(nodes.map((n) => nodeGauges(n.rpcUrl)));
-        if (t < w0 || t > w1) continue;
-        for (const g of samples) {
-          maxIntake = Math.max(maxIntake, g.get('blockchain_tx_intake_pending') ?? 0);
-          maxMempool = Math.max(maxMempool, g.get('blockchain_mempool_size') ?? 0);
-        }
-      }
-    })();
+    const backlog = sampleBacklog(
+      nodes.map((n) => n.rpcUrl),
+      () => start,
+      w0,
+      w1,
+    );
 
     const send = async (url: string, batch: Client[]): Promise<void> => {
       const at = performance.now();
@@ -247,8 +239,7 @@ export async function runOverload(rate: number, expectAccepted: number, phases: 
     while (count.final < count.accepted && performance.now() < deadline) await new Promise((r) => setTimeout(r, 200));
     blocks.close();
     await watcher;
-    sampling = false;
-    await sampler;
+    await backlog.stop();
     const intakeDropped = (await Promise.all(nodes.map((n) => nodeGauges(n.rpcUrl)))).reduce(
       (sum, g) => sum + (g.get('blockchain_tx_intake_dropped_total') ?? 0),
       0,
@@ -273,8 +264,8 @@ export async function runOverload(rate: number, expectAccepted: number, phases: 
       p99: quantile(measured, 0.99) / 1000,
       notFinal: count.accepted - count.final,
       cpuPerTxUs: first === undefined || last === undefined ? Number.NaN : ((last.cpu - first.cpu) / finalized) * 1e6,
-      maxIntake,
-      maxMempool,
+      maxIntake: backlog.max.intake,
+      maxMempool: backlog.max.mempool,
       intakeDropped,
     };
   } finally {

@@ -1,5 +1,6 @@
 import type { BatchOp, KVStore } from '@aitbc/chain-core';
 import { bytesToUtf8, utf8ToBytes } from '@aitbc/crypto';
+import type { Settlement } from './settler.js';
 
 /**
  * The settlement outbox: one record per completed job under `coord/settle/<jobId>` (JSON). The job
@@ -13,20 +14,10 @@ export const SETTLEMENT_PREFIX = 'coord/settle/';
 const SETTLEMENT_END = 'coord/settle0';
 
 /**
- * A settlement record as stored (see `Settlement` in settler.ts for the public meaning of the fields).
+ * A settlement record as stored: the public {@link Settlement} (settler.ts says what each field means).
  * @internal
  */
-export interface SettlementRecord {
-  readonly jobId: string;
-  readonly state: 'pending' | 'submitted' | 'final' | 'failed';
-  readonly txId?: string;
-  readonly nonce?: number;
-  readonly attempts: number;
-  readonly rejections?: number;
-  readonly error?: string;
-  readonly createdAt?: number;
-  readonly updatedAt: number;
-}
+export type SettlementRecord = Settlement;
 
 /** @internal */
 export function settlementKey(jobId: string): Uint8Array {
