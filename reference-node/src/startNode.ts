@@ -45,6 +45,7 @@ import { mempoolExchangePool } from './mempoolExchangePool.js';
 import type { NodeConfig } from './nodeConfig.js';
 import { readKeystoreFile, readPassphrase } from './nodeKeys.js';
 import { createNodeLog, type NodeLog } from './nodeLog.js';
+import { peerLivenessLimits } from './peerLivenessLimits.js';
 import { createStorageHealth, probeStoreWrites, type ReopenableStore } from './storageHealth.js';
 
 /** What a validator engine gets from the node (see {@link ValidatorEngineFactory}). */
@@ -368,6 +369,7 @@ export async function startNode(config: NodeConfig, modules: StartNodeModules = 
         maxBufferedBytes: 64 * 1024 * 1024,
         maxSyncRange: 64,
         maxPendingValidations: config.mempool.maxIntakeTxs, // every queued batch holds at least one tx
+        ...peerLivenessLimits,
       },
       onTxExchange: (from, message) => txExchange?.handle(from, message) ?? true,
     });

@@ -193,6 +193,52 @@ describe('peer network', () => {
     expect(dropped.reason).toBe('no pong');
   });
 
+  it('drops a connection that went silent (stalled path) long before the ping interval, keeping a quiet healthy one', async () => {
+    // A peer whose path is cut sends nothing, not even pongs: with a 60 s ping interval only the stall
+    // detection can notice it. A quiet but healthy peer (no gossip at all) answers the liveness pings.
+    const limits = { pingIntervalMs: 60_000, stallTimeoutMs: 400, reconnectBaseMs: 20, reconnectMaxMs: 200 };
+    const a = node({ limits });
+    await a.start();
+    const healthy = node({ listen: undefined, peers: [a.listenUrl as string], limits });
+    await healthy.start();
+    await linked(a, healthy.nodeId);
+    const p = new RawPeer(a.listenUrl as string, { autoPong: false });
+    const connected = once(a, 'peer:connected', (e: { nodeId: string }) => e.nodeId === p.nodeId);
+    await p.handshake();
+    await connected;
+    const dropped = await once<{ nodeId: string; reason: string }>(a, 'peer:disconnected');
+    expect(dropped.nodeId).toBe(p.nodeId);
+    expect(dropped.reason).toMatch(/^stalled: nothing heard for \d+ ms$/);
+    await p.closed;
+    expect(a.peers().map((x) => x.nodeId)).toEqual([healthy.nodeId]);
+  });
+
+  it('a new connection replaces a silent one of the same node instead of being refused as a duplicate', async () => {
+    const a = node({ limits: { pingIntervalMs: 60_000, stallTimeoutMs: 6_000 } });
+    await a.start();
+    const key = generateKeyPair();
+    const old = new WirePeer(a.listenUrl as string, { chainId, genesisHash, key, autoPong: false });
+    const pinged = new Promise((r) => old.socket.once('ping', r));
+    await old.handshake();
+    await until(async () => (a.peers().length === 1 ? true : undefined));
+    // Just heard from: a second connection of the same node is a duplicate.
+    const early = new WirePeer(a.listenUrl as string, { chainId, genesisHash, key });
+    await early.handshake();
+    expect((await early.next('reject')).code).toBe('RPC_P2P_DUPLICATE');
+    // Quiet for half the stall timeout (a's liveness ping says so): the old socket is taken for one
+    // left half-open by an outage, and the node's new connection takes its place.
+    await pinged;
+    const replaced = once<{ reason: string }>(a, 'peer:disconnected');
+    const fresh = new WirePeer(a.listenUrl as string, { chainId, genesisHash, key });
+    const connected = once<{ nodeId: string }>(a, 'peer:connected');
+    await fresh.handshake();
+    expect((await replaced).reason).toMatch(/^replaced: silent for \d+ ms$/);
+    expect((await connected).nodeId).toBe(fresh.nodeId);
+    await old.closed;
+    expect(fresh.open).toBe(true);
+    expect(a.peers().map((x) => x.nodeId)).toEqual([fresh.nodeId]);
+  });
+
   it('invalid gossip (per validateGossip) is not relayed and scores the sender down', async () => {
     const a = node({ validateGossip: (_k, body) => body.ok === true });
     await a.start();

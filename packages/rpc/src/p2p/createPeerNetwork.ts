@@ -6,6 +6,7 @@ import type { JsonObject, PeerWire } from '../nodeBackend.js';
 import { rpcError } from '../rpcErrors.js';
 import { type GossipValidator, type GossipVerdict, toVerdict } from './gossipVerdict.js';
 import { isLocalFailure } from './localFailure.js';
+import { livenessTickMs, livenessVerdict } from './peerLiveness.js';
 import {
   type GossipKind,
   MAX_GOSSIP_TO,
@@ -112,6 +113,16 @@ export interface PeerNetworkLimits {
   readonly syncTimeoutMs?: number;
   /** Keep-alive: every interval each peer is pinged; one that did not answer the previous ping is dropped (default 15 000). */
   readonly pingIntervalMs?: number;
+  /**
+   * Stalled-connection detection: a connection from which nothing (no frame, ping or pong) was heard
+   * for this long is dropped and a configured peer redialled — a fresh connection instead of one whose
+   * TCP retransmissions backed off for seconds during an outage. A quiet peer is pinged after half of
+   * it. Also: a new connection from a node whose current one has been silent for half of it replaces
+   * that one instead of being refused as a duplicate. 0 disables (default 10 000).
+   */
+  readonly stallTimeoutMs?: number;
+  /** How long an outbound dial (TCP connect and WebSocket upgrade) may take (default 5 000). */
+  readonly dialTimeoutMs?: number;
 }
 
 /**
@@ -278,6 +289,10 @@ interface Peer {
   hash: string;
   timer: NodeJS.Timeout | undefined;
   alive: boolean;
+  /** When anything (a frame, ping or pong) was last received (ms since the epoch). */
+  heardAt: number;
+  /** Whether a liveness ping went out since {@link heardAt}. */
+  pinged: boolean;
   readonly limit: PeerRateLimit;
 }
 
@@ -354,6 +369,7 @@ export function createPeerNetwork(options: PeerNetworkOptions): PeerNetwork {
     bytesPerSecond: l.maxBytesPerSecond ?? 32 * 1024 * 1024,
     byteBurst: l.byteBurst ?? Math.max(4 * maxFrame, 64 * 1024 * 1024),
   };
+  const stallTimeoutMs = l.stallTimeoutMs ?? 10_000;
   const baseBackoff = l.reconnectBaseMs ?? 200;
   const maxBackoff = l.reconnectMaxMs ?? 10_000;
   const nodeId = bytesToHex(nodeKey.publicKey);
@@ -386,6 +402,7 @@ export function createPeerNetwork(options: PeerNetworkOptions): PeerNetwork {
   let listenUrl: string | undefined;
   let running = false;
   let keepAlive: NodeJS.Timeout | undefined;
+  let liveness: NodeJS.Timeout | undefined;
   let pendingValidations = 0;
   const counters = {
     gossipSent: 0,
@@ -674,7 +691,14 @@ export function createPeerNetwork(options: PeerNetworkOptions): PeerNetwork {
       );
       if (!ok) return reject(peer, 'RPC_P2P_BAD_SIGNATURE');
       peer.verified = true;
-      if (ready.has(peer.nodeId)) return reject(peer, 'RPC_P2P_DUPLICATE');
+      const current = ready.get(peer.nodeId);
+      if (current !== undefined) {
+        // The node proved its key on a new connection while its current one has gone quiet: that one
+        // is half-open (it dropped it during an outage), so the new one takes its place.
+        const silentMs = Date.now() - current.heardAt;
+        if (stallTimeoutMs <= 0 || silentMs < stallTimeoutMs / 2) return reject(peer, 'RPC_P2P_DUPLICATE');
+        drop(current, `replaced: silent for ${silentMs} ms`);
+      }
       peer.ready = true;
       if (peer.timer !== undefined) clearTimeout(peer.timer);
       peer.timer = undefined;
@@ -712,15 +736,24 @@ export function createPeerNetwork(options: PeerNetworkOptions): PeerNetwork {
       hash: '',
       timer: undefined,
       alive: true,
+      heardAt: Date.now(),
+      pinged: false,
       limit: createPeerRateLimit(rateLimit),
     };
     connections.add(peer);
+    const heard = () => {
+      peer.heardAt = Date.now();
+      peer.pinged = false;
+    };
     socket.on('pong', () => {
       peer.alive = true;
+      heard();
     });
+    socket.on('ping', heard);
     peer.timer = setTimeout(() => drop(peer, 'handshake timeout'), l.handshakeTimeoutMs ?? 5_000);
     socket.on('message', (data, isBinary) => {
       if (!connections.has(peer)) return; // dropped (banned): what it had in flight is not read
+      heard();
       if (isBinary) return penalize(peer, 'binary frame');
       const bytes = Array.isArray(data)
         ? Buffer.concat(data)
@@ -770,7 +803,7 @@ export function createPeerNetwork(options: PeerNetworkOptions): PeerNetwork {
     if (d === undefined || !running) return;
     const socket = new WebSocket(url, {
       maxPayload: maxFrame,
-      handshakeTimeout: 5_000,
+      handshakeTimeout: l.dialTimeoutMs ?? 5_000,
       // An all-zero masking key: `ws` then skips masking here and unmasking at the peer, an XOR pass
       // (and a copy) over every frame on both ends. Masking protects HTTP intermediaries from frames
       // whose bytes a web page chose; peers are nodes, and every frame is authenticated JSON.
@@ -816,12 +849,37 @@ export function createPeerNetwork(options: PeerNetworkOptions): PeerNetwork {
         }
       }, l.pingIntervalMs ?? 15_000);
       keepAlive.unref();
+      if (stallTimeoutMs > 0) {
+        const tickMs = livenessTickMs(stallTimeoutMs);
+        let lastTick = Date.now();
+        liveness = setInterval(() => {
+          // Decide after the poll phase has read what the kernel holds (see peerLiveness.ts).
+          setImmediate(() => {
+            const now = Date.now();
+            const late = now - lastTick > 2 * tickMs; // our own event loop was blocked: decide nothing
+            lastTick = now;
+            if (late || !running) return;
+            for (const peer of [...connections]) {
+              if (!peer.ready) continue; // the handshake has its own deadline
+              const verdict = livenessVerdict(now - peer.heardAt, peer.pinged, stallTimeoutMs);
+              if (verdict === 'drop') drop(peer, `stalled: nothing heard for ${now - peer.heardAt} ms`);
+              else if (verdict === 'ping' && peer.socket.readyState === WebSocket.OPEN) {
+                peer.pinged = true;
+                peer.socket.ping();
+              }
+            }
+          });
+        }, tickMs);
+        liveness.unref();
+      }
       for (const url of options.peers ?? []) this.dial(url);
     },
     async stop() {
       running = false;
       if (keepAlive !== undefined) clearInterval(keepAlive);
       keepAlive = undefined;
+      if (liveness !== undefined) clearInterval(liveness);
+      liveness = undefined;
       for (const d of dialed.values()) if (d.timer !== undefined) clearTimeout(d.timer);
       dialed.clear();
       for (const peer of [...connections]) drop(peer, 'stopped');
