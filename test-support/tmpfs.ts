@@ -2,13 +2,6 @@ import { execFileSync } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, rmSync, statfsSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 
-/**
- * Set `AITBC_TEST_NO_TMPFS=1` on a machine where a tmpfs cannot be mounted (not root, no
- * `CAP_SYS_ADMIN`): the full-disk tests are then skipped. Without it they run, and fail with a
- * clear message when the mount is refused (CI runs as root, so they must run there).
- */
-export const tmpfsUnavailable = process.env.AITBC_TEST_NO_TMPFS === '1';
-
 /** A small tmpfs mounted for a test; see {@link mountTmpfs}. */
 export interface Tmpfs {
   /** The mount point. */
@@ -30,20 +23,21 @@ export interface Tmpfs {
 
 /**
  * Mounts a tmpfs of `sizeMiB` at `dir` (created if missing): `mount -t tmpfs -o size=<n>m tmpfs <dir>`.
- * Needs root; throws an explanatory error otherwise.
+ * Needs root (CI runs as root); throws an explanatory error otherwise, so the full-disk tests fail
+ * rather than pass on a machine that cannot make a full disk.
  */
 export function mountTmpfs(dir: string, sizeMiB: number): Tmpfs {
   mkdirSync(dir, { recursive: true });
   if (typeof process.getuid === 'function' && process.getuid() !== 0)
     throw new Error(
-      `mounting a tmpfs at ${dir} needs root (CI runs as root); on a machine that cannot, set AITBC_TEST_NO_TMPFS=1 to skip the full-disk tests`,
+      `mounting a tmpfs at ${dir} needs root (CI runs as root): the full-disk tests cannot run without a real full file system`,
     );
   try {
     execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${sizeMiB}m`, 'tmpfs', dir], { stdio: 'pipe' });
   } catch (err) {
     const stderr = String((err as { stderr?: unknown }).stderr ?? '').trim();
     throw new Error(
-      `could not mount a tmpfs at ${dir}: ${stderr || (err as Error).message} (set AITBC_TEST_NO_TMPFS=1 on a machine that cannot)`,
+      `could not mount a tmpfs at ${dir}: ${stderr || (err as Error).message}`,
     );
   }
   let fillers = 0;

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { DEFAULT_PARAMS, signTx, txToJson } from '@aitbc/chain-core';
 import { addressFromPublicKey, generateKeyPair } from '@aitbc/crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mountTmpfs, type Tmpfs, tmpfsUnavailable } from '../../test-support/tmpfs.ts';
+import { mountTmpfs, type Tmpfs } from '../../test-support/tmpfs.ts';
 import { until } from '../../test-support/until.ts';
 import { headHeight, startTestNetwork, type TestNetwork, type TestNode } from './networkHarness.ts';
 
@@ -21,7 +21,7 @@ afterAll(async () => {
   await net?.close();
 }, 60_000);
 
-describe.skipIf(tmpfsUnavailable)('a validator whose disk fills up (4 processes, a real full tmpfs)', () => {
+describe('a validator whose disk fills up (4 processes, a real full tmpfs)', () => {
   beforeAll(async () => {
     net = await startTestNetwork({ validators: 4 });
     const node3 = net.validators[3] as TestNode;

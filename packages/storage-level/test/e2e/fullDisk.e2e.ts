@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { mountTmpfs, type Tmpfs, tmpfsUnavailable } from '../../../../test-support/tmpfs.ts';
+import { mountTmpfs, type Tmpfs } from '../../../../test-support/tmpfs.ts';
 import { LevelKVStore } from '../../src/index.js';
 
 const root = mkdtempSync(join(tmpdir(), 'aitbc-full-'));
@@ -38,7 +38,7 @@ async function writeUntilFull(store: LevelKVStore): Promise<{ written: number; e
   throw new Error('the 4 MiB file system never filled up');
 }
 
-describe.skipIf(tmpfsUnavailable)('LevelKVStore on a full tmpfs', () => {
+describe('LevelKVStore on a full tmpfs', () => {
   let fs: Tmpfs;
   let n = 0;
   beforeEach(() => {
