@@ -36,9 +36,7 @@ export function mountTmpfs(dir: string, sizeMiB: number): Tmpfs {
     execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${sizeMiB}m`, 'tmpfs', dir], { stdio: 'pipe' });
   } catch (err) {
     const stderr = String((err as { stderr?: unknown }).stderr ?? '').trim();
-    throw new Error(
-      `could not mount a tmpfs at ${dir}: ${stderr || (err as Error).message}`,
-    );
+    throw new Error(`could not mount a tmpfs at ${dir}: ${stderr || (err as Error).message}`);
   }
   let fillers = 0;
   let mounted = true;
