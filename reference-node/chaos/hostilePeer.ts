@@ -248,8 +248,12 @@ export async function runHostileAttack(o: HostileAttackOptions): Promise<Hostile
       while (Date.now() < closedAt && isOpen(big)) await new Promise((r) => setTimeout(r, 100));
       oversize = isOpen(big) ? 'accepted' : 'closed';
     }
-    // The last frames' relay time.
-    await new Promise((r) => setTimeout(r, 1_000));
+    // Anything node-0 relayed of the attack went out before its consensus messages of the next
+    // heights (one ordered connection per peer): once the chain has moved two heights past the
+    // attack's end, the observer has seen whatever could leak. Bounded: a halted chain ends the wait.
+    const attackEnd = o.height();
+    const relayedBy = Date.now() + settleMs * 3;
+    while (Date.now() < relayedBy && o.height() < attackEnd + 2) await new Promise((r) => setTimeout(r, 100));
     return {
       volleys: results.map((r) => ({ ...r, leaked: leaked.get(r.kind) ?? 0 })),
       reconnect,
