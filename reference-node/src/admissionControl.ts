@@ -1,6 +1,6 @@
 import type { Mempool } from '@aitbc/chain-core';
 import type { AitbcError } from '@aitbc/crypto';
-import { type JsonObject, type NodeBackend, rpcError } from '@aitbc/rpc';
+import { type JsonObject, type NodeBackend, overrideBackend, rpcError, submitThenRelease } from '@aitbc/rpc';
 
 /** Options of {@link createAdmissionControl}. */
 export interface AdmissionControlOptions {
@@ -186,20 +186,7 @@ export function createAdmissionControl(options: AdmissionControlOptions): Admiss
     },
     admit,
     guard<B extends NodeBackend>(backend: B): B {
-      const submit = (tx: JsonObject, release: () => void): ReturnType<NodeBackend['submitTx']> => {
-        let answer: ReturnType<NodeBackend['submitTx']>;
-        try {
-          answer = backend.submitTx(tx);
-        } catch (err) {
-          release();
-          throw err;
-        }
-        if (typeof answer === 'string') {
-          release();
-          return answer;
-        }
-        return answer.finally(release);
-      };
+      const submit = (tx: JsonObject, release: () => void) => submitThenRelease(() => backend.submitTx(tx), release);
       const submitTx: NodeBackend['submitTx'] = (tx) => {
         const err = refusal();
         if (err === undefined) return submit(tx, enter());
@@ -212,21 +199,7 @@ export function createAdmissionControl(options: AdmissionControlOptions): Admiss
         if (unblocks === false) return refuse();
         return unblocks.then((yes) => (yes ? submit(tx, enter()) : refuse()));
       };
-      // A Proxy, so that a class-based backend keeps its `this`; each method is bound once.
-      const bound = new Map<PropertyKey, { readonly of: unknown; readonly fn: unknown }>();
-      return new Proxy(backend, {
-        get(target, key) {
-          if (key === 'submitTx') return submitTx;
-          const value: unknown = Reflect.get(target, key, target);
-          if (typeof value !== 'function') return value;
-          let entry = bound.get(key);
-          if (entry?.of !== value) {
-            entry = { of: value, fn: value.bind(target) };
-            bound.set(key, entry);
-          }
-          return entry.fn;
-        },
-      });
+      return overrideBackend(backend, { submitTx });
     },
     status,
   };

@@ -1,7 +1,7 @@
 import { statfs } from 'node:fs/promises';
 import type { BatchOp, BatchOptions, KVStore } from '@aitbc/chain-core';
 import { AitbcError, isAitbcError, utf8ToBytes } from '@aitbc/crypto';
-import type { NodeBackend, NodeMetrics } from '@aitbc/rpc';
+import { type NodeBackend, type NodeMetrics, overrideBackend } from '@aitbc/rpc';
 import { Counter, Gauge } from 'prom-client';
 import type { NodeLog } from './nodeLog.js';
 
@@ -215,14 +215,7 @@ export function createStorageHealth(options: StorageHealthOptions): StorageHealt
         }
         return backend.submitTx(tx);
       };
-      return new Proxy(backend, {
-        get(target, key) {
-          if (key === 'submitTx') return submitTx;
-          if (key === 'health') return check;
-          const value: unknown = Reflect.get(target, key, target);
-          return typeof value === 'function' ? value.bind(target) : value;
-        },
-      });
+      return overrideBackend(backend, { submitTx, health: check });
     },
     exposeMetrics(metrics) {
       for (const m of [writable, failures, refused]) metrics.registry.registerMetric(m);

@@ -5,6 +5,8 @@
  * here, so this package does not depend on chain-core.
  * @packageDocumentation
  */
+
+export { overrideBackend, submitThenRelease } from './backendOverrides.js';
 export {
   type ClientJson,
   type ClientJsonObject,

@@ -4,6 +4,7 @@ import { isAitbcError } from '@aitbc/crypto';
 import Fastify, { type FastifyError, type FastifyReply, type FastifyRequest, LogController } from 'fastify';
 import { type DestinationStream, type LevelWithSilent, pino } from 'pino';
 import { WebSocketServer } from 'ws';
+import { overrideBackend, submitThenRelease } from '../backendOverrides.js';
 import { handleJsonRpc, JSON_RPC_CODES } from '../jsonRpc/handleJsonRpc.js';
 import { createNodeMetrics, type NodeMetrics } from '../metrics.js';
 import type { NodeBackend } from '../nodeBackend.js';
@@ -105,8 +106,7 @@ const BUSY_RETRY_SECONDS = 1;
 
 /**
  * `backend` with its `submitTx` counted: at most `max` submissions are waiting for an answer at once,
- * more are refused with `RPC_BUSY`. Every other member is the backend's own (a Proxy, so that a
- * class-based backend keeps its `this`; each method is bound once). `pending()` is read into
+ * more are refused with `RPC_BUSY`. Every other member is the backend's own ({@link overrideBackend}). `pending()` is read into
  * `rpc_tx_submissions_pending` at scrape time, not on every submission.
  */
 function boundSubmissions(
@@ -127,34 +127,9 @@ function boundSubmissions(
       });
     }
     pending++;
-    let answer: ReturnType<NodeBackend['submitTx']>;
-    try {
-      answer = backend.submitTx(tx);
-    } catch (err) {
-      settled();
-      throw err;
-    }
-    if (typeof answer === 'string') {
-      settled();
-      return answer;
-    }
-    return answer.finally(settled);
+    return submitThenRelease(() => backend.submitTx(tx), settled);
   };
-  const bound = new Map<PropertyKey, { readonly of: unknown; readonly fn: unknown }>();
-  const served = new Proxy(backend, {
-    get(target, key) {
-      if (key === 'submitTx') return submitTx;
-      const value: unknown = Reflect.get(target, key, target);
-      if (typeof value !== 'function') return value;
-      let entry = bound.get(key);
-      if (entry?.of !== value) {
-        entry = { of: value, fn: value.bind(target) };
-        bound.set(key, entry);
-      }
-      return entry.fn;
-    },
-  });
-  return { served, pending: () => pending };
+  return { served: overrideBackend(backend, { submitTx }), pending: () => pending };
 }
 
 function isJsonRpcRoute(request: FastifyRequest): boolean {
